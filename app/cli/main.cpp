@@ -1,0 +1,118 @@
+// xsam-cli: headless entry point. Argument parsing and dispatch only; the work lives in core/.
+#include <cstdio>
+#include <iostream>
+
+#include "app/cli/command.h"
+#include "core/util/error.h"
+
+namespace xs::cli {
+
+std::map<std::string, Command>& commands() {
+    static std::map<std::string, Command> table;
+    return table;
+}
+
+std::optional<std::string> Args::take(const std::string& name) {
+    std::optional<std::string> value;
+    const std::string flag = "--" + name;
+    for (size_t i = 0; i < tokens_.size();) {
+        const std::string& t = tokens_[i];
+        if (t == flag) {
+            if (i + 1 >= tokens_.size()) throw Error("option " + flag + " needs a value");
+            value = tokens_[i + 1];
+            tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
+        } else if (t.rfind(flag + "=", 0) == 0) {
+            value = t.substr(flag.size() + 1);
+            tokens_.erase(tokens_.begin() + long(i));
+        } else {
+            ++i;
+        }
+    }
+    return value;
+}
+
+std::vector<std::string> Args::take_all(const std::string& name) {
+    std::vector<std::string> values;
+    const std::string flag = "--" + name;
+    for (size_t i = 0; i < tokens_.size();) {
+        const std::string& t = tokens_[i];
+        if (t == flag) {
+            if (i + 1 >= tokens_.size()) throw Error("option " + flag + " needs a value");
+            values.push_back(tokens_[i + 1]);
+            tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
+        } else if (t.rfind(flag + "=", 0) == 0) {
+            values.push_back(t.substr(flag.size() + 1));
+            tokens_.erase(tokens_.begin() + long(i));
+        } else {
+            ++i;
+        }
+    }
+    return values;
+}
+
+bool Args::take_flag(const std::string& name) {
+    bool found = false;
+    const std::string flag = "--" + name;
+    for (size_t i = 0; i < tokens_.size();) {
+        if (tokens_[i] == flag) {
+            found = true;
+            tokens_.erase(tokens_.begin() + long(i));
+        } else {
+            ++i;
+        }
+    }
+    return found;
+}
+
+std::string Args::require(const std::string& name) {
+    auto v = take(name);
+    if (!v) throw Error("missing required option --" + name);
+    return *v;
+}
+
+std::vector<std::string> Args::positionals() {
+    for (const std::string& t : tokens_) {
+        if (t.size() > 2 && t.rfind("--", 0) == 0) throw Error("unknown option " + t);
+    }
+    return tokens_;
+}
+
+}  // namespace xs::cli
+
+static void print_usage(std::FILE* out) {
+    std::fprintf(out, "usage: xsam-cli COMMAND [ARGS...]\n\ncommands:\n");
+    for (const auto& [name, cmd] : xs::cli::commands()) std::fprintf(out, "  %s\n", cmd.usage.c_str());
+    std::fprintf(out, "\n  --version   print the version\n  --help      this text\n");
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_usage(stdout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::printf("xsam-cli %s\n", XS_VERSION);
+        return 0;
+    }
+    auto it = xs::cli::commands().find(name);
+    if (it == xs::cli::commands().end()) {
+        std::fprintf(stderr, "xsam-cli: error: unknown command '%s'\n\n", name.c_str());
+        print_usage(stderr);
+        return 2;
+    }
+    xs::cli::Args args(std::vector<std::string>(argv + 2, argv + argc));
+    try {
+        return it->second.run(args);
+    } catch (const xs::Error& e) {
+        std::fprintf(stderr, "xsam-cli: error: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "xsam-cli: error: %s\n", e.what());
+        return 1;
+    }
+}

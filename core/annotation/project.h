@@ -1,0 +1,85 @@
+#pragma once
+// The project model: categories, images and their instances. Plain data, no Qt.
+//
+//   xs::Project p;
+//   p.image_root = "/data/birds";
+//   int cat = p.add_category("bird").id;          // ids are stable integers from 1
+//   xs::ImageRecord& img = p.add_image("a/0001.jpg", 640, 480);
+//   xs::Instance& inst = p.add_instance(img, cat, xs::rle_encode(mask));
+//
+// The project file (core/io/project_file.h) is the single source of truth; this model is what it holds.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/mask/mask.h"
+
+namespace xs {
+
+struct Rgb {
+    uint8_t r = 0, g = 0, b = 0;
+    bool operator==(const Rgb& o) const { return r == o.r && g == o.g && b == o.b; }
+};
+
+struct Category {
+    int id = 0;  // >= 1, never reused within a project
+    std::string name;
+    Rgb color;
+};
+
+struct Instance {
+    int64_t id = 0;       // >= 1, unique within the project
+    int category_id = 0;  // an existing Category::id
+    Rle mask;             // at the image's displayed size
+    float score = 1.0f;   // engine confidence; 1 for hand-drawn or edited
+    std::string source;   // which engine/prompt made it, e.g. "classic:points(2+,1-)", "manual:brush", "import:coco"
+    int64_t created_ms = 0;   // Unix epoch milliseconds
+    int64_t modified_ms = 0;
+    bool visible = true;  // display state, saved so a reopened project looks the same
+};
+
+struct ImageRecord {
+    int id = 0;             // >= 1, unique within the project
+    std::string file_name;  // relative to Project::image_root, '/' separators
+    int width = 0;          // as displayed (after EXIF orientation)
+    int height = 0;
+    std::vector<Instance> instances;  // in drawing order (later ones on top)
+};
+
+class Project {
+public:
+    std::string image_root;  // absolute, or relative to the project file's folder
+    std::vector<Category> categories;
+    std::vector<ImageRecord> images;
+
+    // Categories: a new id is max(existing ids, ever used) + 1; colours come from a fixed palette.
+    Category& add_category(const std::string& name);
+    Category& add_category(const std::string& name, Rgb color);
+    Category* find_category(int id);
+    const Category* find_category(int id) const;
+    Category* find_category(const std::string& name);
+    // Removes the category and every instance that uses it; returns how many instances went.
+    int remove_category(int id);
+
+    ImageRecord& add_image(const std::string& file_name, int width, int height);
+    ImageRecord* find_image(int id);
+    const ImageRecord* find_image(int id) const;
+    ImageRecord* find_image(const std::string& file_name);
+
+    // Adds an instance with a fresh id and timestamps; throws xs::Error if the category is unknown
+    // or the mask size differs from the image size.
+    Instance& add_instance(ImageRecord& image, int category_id, Rle mask, float score = 1.0f,
+                           const std::string& source = "manual");
+    Instance* find_instance(int64_t id, ImageRecord** image_out = nullptr);
+
+    int64_t instance_count() const;
+
+    // Id counters are part of the saved state so ids are never reused after deletions.
+    int next_category_id = 1;
+    int next_image_id = 1;
+    int64_t next_instance_id = 1;
+};
+
+int64_t now_ms();
+
+}  // namespace xs

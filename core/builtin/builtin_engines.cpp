@@ -1,0 +1,22 @@
+#include "core/builtin/builtin_engines.h"
+
+#include "core/classic/classic_engine.h"
+#ifdef XS_HAVE_XSAM
+#include "core/xsam/xsam_engine_factory.h"
+#endif
+
+namespace xs {
+
+const EngineRegistry& builtin_engines() {
+    static const EngineRegistry registry = [] {
+        EngineRegistry r;
+        register_classic_engine(r);
+#ifdef XS_HAVE_XSAM
+        register_xsam_engine(r);
+#endif
+        return r;
+    }();
+    return registry;
+}
+
+}  // namespace xs
