@@ -1,0 +1,15 @@
+#pragma once
+// One attention helper for every X-SAM block: scaled_dot_product_attention on LibTorch >= 2
+// (flash / memory-efficient kernels on CUDA), an explicit softmax on LibTorch 1.13.
+#include <torch/torch.h>
+
+namespace xs::xsam {
+
+// q: [B, H, Lq, D], k and v: [B, H, Lk, D]. attn_mask (optional): additive float mask broadcastable to
+// [B, H, Lq, Lk] (-inf blocks), or a bool mask where true means "may attend". is_causal adds a causal
+// mask aligned to the end (query i attends keys 0 .. Lk - Lq + i). scale defaults to 1/sqrt(D).
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const c10::optional<torch::Tensor>& attn_mask = c10::nullopt, bool is_causal = false,
+                        c10::optional<double> scale = c10::nullopt);
+
+}  // namespace xs::xsam
