@@ -11,7 +11,7 @@ packages=(
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev
   python3-torch python3-numpy
-  xvfb xauth
+  xvfb xauth fonts-dejavu-core
 )
 
 missing=()
@@ -30,4 +30,4 @@ fi
 echo "setup-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
