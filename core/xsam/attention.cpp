@@ -1,0 +1,72 @@
+// The attention helper: scaled_dot_product_attention on LibTorch >= 2, an explicit softmax on 1.13.
+#include "core/xsam/attention.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <limits>
+
+namespace xs::xsam {
+
+namespace {
+
+// Bool "may attend" mask of shape [Lq, Lk], aligned to the end: query i sees keys 0 .. Lk - Lq + i.
+torch::Tensor causal_mask(int64_t lq, int64_t lk, const torch::Device& device) {
+    auto qi = torch::arange(lq, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(1);
+    auto kj = torch::arange(lk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
+    return kj <= (qi + (lk - lq));
+}
+
+// Turns a bool "may attend" mask into an additive float mask of the given dtype (-inf where blocked).
+torch::Tensor to_additive(const torch::Tensor& mask, torch::ScalarType dtype) {
+    if (mask.scalar_type() != torch::kBool) return mask.to(dtype);
+    auto zeros = torch::zeros(mask.sizes(), torch::TensorOptions().dtype(dtype).device(mask.device()));
+    return zeros.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
+}
+
+}  // namespace
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const c10::optional<torch::Tensor>& attn_mask, bool is_causal,
+                        c10::optional<double> scale) {
+    TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4, "attention: q, k, v must be [B, H, L, D]");
+    const int64_t lq = q.size(2), lk = k.size(2);
+    const double s = scale.has_value() ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+
+    // Combine an explicit mask with the causal one into a single mask (sdpa forbids both at once, and
+    // its own is_causal aligns to the top-left, not to the end as the KV-cache needs).
+    c10::optional<torch::Tensor> mask = attn_mask;
+    if (is_causal) {
+        auto c = causal_mask(lq, lk, q.device());
+        if (!mask.has_value()) {
+            mask = c;
+        } else if (mask->scalar_type() == torch::kBool) {
+            mask = mask->logical_and(c);
+        } else {
+            mask = to_additive(c, mask->scalar_type()) + *mask;
+        }
+    }
+
+#if TORCH_VERSION_MAJOR >= 2
+    c10::optional<torch::Tensor> m;
+    if (mask.has_value()) m = mask->scalar_type() == torch::kBool ? *mask : mask->to(q.scalar_type());
+    // sdpa's CUDA kernels reject rows that are all blocked by producing NaN, exactly like the softmax
+    // below; callers never build such rows.
+    return at::scaled_dot_product_attention(q, k, v, m, 0.0, false, s);
+#else
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) * s;
+    if (mask.has_value()) {
+        if (mask->scalar_type() == torch::kBool) {
+            scores = scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity());
+        } else {
+            scores = scores + mask->to(scores.scalar_type());
+        }
+    }
+    // Softmax in at least fp32 for stability, result back in the input dtype.
+    auto probs = scores.scalar_type() == torch::kDouble ? torch::softmax(scores, -1)
+                                                        : torch::softmax(scores, -1, torch::kFloat).to(q.scalar_type());
+    return torch::matmul(probs, v);
+#endif
+}
+
+}  // namespace xs::xsam
