@@ -17,12 +17,12 @@ const Rgb kPalette[] = {
     {170, 255, 195}, {128, 128, 0},  {255, 215, 180}, {0, 0, 128},    {128, 128, 128},
 };
 
-Rgb palette_color(int id) {
+}  // namespace
+
+Rgb category_palette_color(int id) {
     const int n = int(sizeof(kPalette) / sizeof(kPalette[0]));
     return kPalette[((id - 1) % n + n) % n];
 }
-
-}  // namespace
 
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -33,7 +33,7 @@ int64_t now_ms() {
 Category& Project::add_category(const std::string& name) {
     int id = next_category_id;
     for (const Category& c : categories) id = std::max(id, c.id + 1);
-    return add_category(name, palette_color(id));
+    return add_category(name, category_palette_color(id));
 }
 
 Category& Project::add_category(const std::string& name, Rgb color) {

@@ -82,4 +82,7 @@ public:
 
 int64_t now_ms();
 
+// The fixed palette colour for a category id (what add_category(name) uses).
+Rgb category_palette_color(int id);
+
 }  // namespace xs

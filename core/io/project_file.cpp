@@ -1,0 +1,332 @@
+#include "core/io/project_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "core/io/json_read.h"
+#include "core/util/error.h"
+
+namespace xs {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+using namespace jsonr;
+
+constexpr const char* kFormatName = "xsam-studio-project";
+
+std::string color_to_hex(Rgb c) {
+    char buf[8];
+    std::snprintf(buf, sizeof(buf), "#%02x%02x%02x", c.r, c.g, c.b);
+    return buf;
+}
+
+bool hex_to_color(const std::string& s, Rgb& c) {
+    if (s.size() != 7 || s[0] != '#') return false;
+    unsigned v[3];
+    for (int i = 0; i < 3; ++i) {
+        const std::string part = s.substr(1 + 2 * i, 2);
+        char* end = nullptr;
+        v[i] = unsigned(std::strtoul(part.c_str(), &end, 16));
+        if (!end || *end != '\0' || !std::isxdigit(static_cast<unsigned char>(part[0])) ||
+            !std::isxdigit(static_cast<unsigned char>(part[1]))) {
+            return false;
+        }
+    }
+    c = Rgb{uint8_t(v[0]), uint8_t(v[1]), uint8_t(v[2])};
+    return true;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string dir_of(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+}  // namespace
+
+std::string project_to_json(const Project& project) {
+    ojson root;
+    root["format"] = kFormatName;
+    root["version"] = kProjectFormatVersion;
+    root["image_root"] = project.image_root;
+    root["next_ids"] = {{"category", project.next_category_id},
+                        {"image", project.next_image_id},
+                        {"instance", project.next_instance_id}};
+    ojson cats = ojson::array();
+    for (const Category& c : project.categories) {
+        cats.push_back({{"id", c.id}, {"name", c.name}, {"color", color_to_hex(c.color)}});
+    }
+    root["categories"] = std::move(cats);
+    ojson imgs = ojson::array();
+    for (const ImageRecord& img : project.images) {
+        ojson insts = ojson::array();
+        for (const Instance& inst : img.instances) {
+            ojson j;
+            j["id"] = inst.id;
+            j["category_id"] = inst.category_id;
+            j["score"] = double(inst.score);
+            j["source"] = inst.source;
+            j["created_ms"] = inst.created_ms;
+            j["modified_ms"] = inst.modified_ms;
+            j["visible"] = inst.visible;
+            j["mask"] = {{"size", {inst.mask.height, inst.mask.width}}, {"counts", rle_to_string(inst.mask)}};
+            insts.push_back(std::move(j));
+        }
+        ojson j;
+        j["id"] = img.id;
+        j["file_name"] = img.file_name;
+        j["width"] = img.width;
+        j["height"] = img.height;
+        j["instances"] = std::move(insts);
+        imgs.push_back(std::move(j));
+    }
+    root["images"] = std::move(imgs);
+    return root.dump(1) + "\n";
+}
+
+Project project_from_json(const std::string& json_text, const std::string& src) {
+    const json root = parse(json_text, src);
+    get_object(root, src, "");
+    const std::string format = get_string(field(root, "format", src, ""), src, "format");
+    if (format != kFormatName) fail(src, "format", "not an X-SAM Studio project (format \"" + format + "\")");
+    const int64_t version = get_int(field(root, "version", src, ""), src, "version");
+    if (version < 1) fail(src, "version", "invalid version " + std::to_string(version));
+    if (version > kProjectFormatVersion) {
+        fail(src, "version",
+             "written by a newer X-SAM Studio (format version " + std::to_string(version) +
+                 ", this build reads up to " + std::to_string(kProjectFormatVersion) + ")");
+    }
+
+    Project p;
+    p.image_root = get_string(field(root, "image_root", src, ""), src, "image_root");
+
+    const json& cats = get_array(field(root, "categories", src, ""), src, "categories");
+    std::set<int> cat_ids;
+    std::set<std::string> cat_names;
+    for (size_t i = 0; i < cats.size(); ++i) {
+        const std::string path = index("categories", i);
+        const json& c = get_object(cats[i], src, path);
+        Category cat;
+        cat.id = get_int32(field(c, "id", src, path), src, join(path, "id"));
+        if (cat.id < 1) fail(src, join(path, "id"), "must be >= 1, got " + std::to_string(cat.id));
+        if (!cat_ids.insert(cat.id).second) fail(src, join(path, "id"), "duplicate category id " + std::to_string(cat.id));
+        cat.name = get_string(field(c, "name", src, path), src, join(path, "name"));
+        if (cat.name.empty()) fail(src, join(path, "name"), "empty category name");
+        if (!cat_names.insert(cat.name).second) fail(src, join(path, "name"), "duplicate category name \"" + cat.name + "\"");
+        const std::string color = get_string(field(c, "color", src, path), src, join(path, "color"));
+        if (!hex_to_color(color, cat.color)) fail(src, join(path, "color"), "expected \"#rrggbb\", got \"" + color + "\"");
+        p.categories.push_back(cat);
+    }
+
+    const json& imgs = get_array(field(root, "images", src, ""), src, "images");
+    std::set<int> img_ids;
+    std::set<std::string> names;
+    std::set<int64_t> inst_ids;
+    int max_cat = 0, max_img = 0;
+    int64_t max_inst = 0;
+    for (int id : cat_ids) max_cat = std::max(max_cat, id);
+    for (size_t i = 0; i < imgs.size(); ++i) {
+        const std::string path = index("images", i);
+        const json& jimg = get_object(imgs[i], src, path);
+        ImageRecord img;
+        img.id = get_int32(field(jimg, "id", src, path), src, join(path, "id"));
+        if (img.id < 1) fail(src, join(path, "id"), "must be >= 1, got " + std::to_string(img.id));
+        if (!img_ids.insert(img.id).second) fail(src, join(path, "id"), "duplicate image id " + std::to_string(img.id));
+        max_img = std::max(max_img, img.id);
+        img.file_name = get_string(field(jimg, "file_name", src, path), src, join(path, "file_name"));
+        if (img.file_name.empty()) fail(src, join(path, "file_name"), "empty file name");
+        if (!names.insert(img.file_name).second) fail(src, join(path, "file_name"), "duplicate file name \"" + img.file_name + "\"");
+        img.width = get_int32(field(jimg, "width", src, path), src, join(path, "width"));
+        img.height = get_int32(field(jimg, "height", src, path), src, join(path, "height"));
+        if (img.width <= 0) fail(src, join(path, "width"), "must be > 0");
+        if (img.height <= 0) fail(src, join(path, "height"), "must be > 0");
+        const json& insts = get_array(field(jimg, "instances", src, path), src, join(path, "instances"));
+        for (size_t k = 0; k < insts.size(); ++k) {
+            const std::string ip = index(join(path, "instances"), k);
+            const json& ji = get_object(insts[k], src, ip);
+            Instance inst;
+            inst.id = get_int(field(ji, "id", src, ip), src, join(ip, "id"));
+            if (inst.id < 1) fail(src, join(ip, "id"), "must be >= 1");
+            if (!inst_ids.insert(inst.id).second) fail(src, join(ip, "id"), "duplicate instance id " + std::to_string(inst.id));
+            max_inst = std::max(max_inst, inst.id);
+            inst.category_id = get_int32(field(ji, "category_id", src, ip), src, join(ip, "category_id"));
+            if (!cat_ids.count(inst.category_id)) {
+                fail(src, join(ip, "category_id"), "unknown category id " + std::to_string(inst.category_id));
+            }
+            inst.score = float(get_number(field(ji, "score", src, ip), src, join(ip, "score")));
+            inst.source = get_string(field(ji, "source", src, ip), src, join(ip, "source"));
+            inst.created_ms = get_int(field(ji, "created_ms", src, ip), src, join(ip, "created_ms"));
+            inst.modified_ms = get_int(field(ji, "modified_ms", src, ip), src, join(ip, "modified_ms"));
+            inst.visible = get_bool(field(ji, "visible", src, ip), src, join(ip, "visible"));
+            const std::string mp = join(ip, "mask");
+            const json& jm = get_object(field(ji, "mask", src, ip), src, mp);
+            const json& size = get_array(field(jm, "size", src, mp), src, join(mp, "size"));
+            if (size.size() != 2) fail(src, join(mp, "size"), "expected [height, width]");
+            const int h = get_int32(size[0], src, join(mp, "size[0]"));
+            const int w = get_int32(size[1], src, join(mp, "size[1]"));
+            if (h != img.height || w != img.width) {
+                fail(src, join(mp, "size"),
+                     "[" + std::to_string(h) + ", " + std::to_string(w) + "] differs from the image size [" +
+                         std::to_string(img.height) + ", " + std::to_string(img.width) + "]");
+            }
+            const std::string counts = get_string(field(jm, "counts", src, mp), src, join(mp, "counts"));
+            try {
+                inst.mask = rle_from_string(counts, h, w);
+            } catch (const Error& e) {
+                fail(src, join(mp, "counts"), e.what());
+            }
+            img.instances.push_back(std::move(inst));
+        }
+        p.images.push_back(std::move(img));
+    }
+
+    const json& next = get_object(field(root, "next_ids", src, ""), src, "next_ids");
+    p.next_category_id = std::max(max_cat + 1, get_int32(field(next, "category", src, "next_ids"), src, "next_ids.category"));
+    p.next_image_id = std::max(max_img + 1, get_int32(field(next, "image", src, "next_ids"), src, "next_ids.image"));
+    p.next_instance_id = std::max(max_inst + 1, get_int(field(next, "instance", src, "next_ids"), src, "next_ids.instance"));
+    return p;
+}
+
+Project load_project(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot open project file (" + errno_text() + ")");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw Error(path + ": reading the project file failed");
+    if (text.empty()) throw Error(path + ": project file is empty");
+    return project_from_json(text, path);
+}
+
+void atomic_write_file(const std::string& path, const std::string& bytes) {
+    static std::atomic<unsigned> counter{0};
+    const std::string dir = dir_of(path);
+    char suffix[64];
+    std::snprintf(suffix, sizeof(suffix), ".tmp-%d-%u", int(getpid()), counter.fetch_add(1));
+    const std::string tmp = path + suffix;
+
+    mode_t mode = 0644;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+        mode = st.st_mode & 07777;
+    }
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) throw Error(path + ": cannot write (" + errno_text() + ")");
+    auto fail_io = [&](const std::string& what) {
+        const std::string msg = path + ": " + what + " (" + errno_text() + ")";
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw Error(msg);
+    };
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail_io("writing failed");
+        }
+        p += n;
+        left -= size_t(n);
+    }
+    if (::fsync(fd) != 0) fail_io("flushing to disk failed");
+    if (::close(fd) != 0) {
+        const std::string msg = path + ": closing failed (" + errno_text() + ")";
+        ::unlink(tmp.c_str());
+        throw Error(msg);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string msg = path + ": cannot replace the file (" + errno_text() + ")";
+        ::unlink(tmp.c_str());
+        throw Error(msg);
+    }
+    // Make the rename itself durable.
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+void save_project(const Project& project, const std::string& path) {
+    atomic_write_file(path, project_to_json(project));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Autosaver
+
+Autosaver::Autosaver(std::string path, ErrorCallback on_error)
+    : path_(std::move(path)), on_error_(std::move(on_error)) {
+    thread_ = std::thread([this] { run(); });
+}
+
+Autosaver::~Autosaver() {
+    flush();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Autosaver::submit(const Project& snapshot) {
+    Project copy = snapshot;  // copied outside the lock: the writer thread is never held up by it
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = std::move(copy);  // latest wins: an older pending snapshot is dropped
+    }
+    cv_.notify_all();
+}
+
+void Autosaver::flush() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return !pending_ && !busy_; });
+}
+
+int64_t Autosaver::saves_completed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return saves_;
+}
+
+void Autosaver::run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+        cv_.wait(lock, [this] { return stop_ || pending_.has_value(); });
+        if (!pending_) {
+            if (stop_) return;
+            continue;
+        }
+        Project snapshot = std::move(*pending_);
+        pending_.reset();
+        busy_ = true;
+        lock.unlock();
+        std::string error;
+        try {
+            save_project(snapshot, path_);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        if (!error.empty() && on_error_) on_error_(error);
+        lock.lock();
+        busy_ = false;
+        if (error.empty()) ++saves_;
+        cv_.notify_all();
+    }
+}
+
+}  // namespace xs
