@@ -1,0 +1,626 @@
+// The classic engine: geodesic seeds + colour histograms + graph cut, on an image pyramid.
+//
+// prepare(): Lab colour, colour-bin index, neighbour colour distances and graph-cut edge weights for
+// every level of a small pyramid (level 0 = the image, long side <= kMaxWorkingSide; each next level
+// half the size, down to one that fits kMaxCutPixels).
+// segment():
+//   1. seeds: click discs, scribble strokes, outside-the-box -> hard foreground / background;
+//   2. extent: geodesic distances (colour-edge cost) from the positive vs the negative seeds and the
+//      image border on the coarsest level; the region closer to the positives, the previous mask,
+//      the clicks and the box give the region of interest (ROI);
+//   3. in the ROI, on the finest level whose ROI fits kMaxCutPixels: unaries from colour-histogram
+//      log-likelihoods, the geodesic balance and the previous mask; contrast-sensitive pairwise terms;
+//      min cut; colour models re-estimated from the cut and the cut repeated;
+//   4. the components connected to positive seeds are kept; the mask is brought back to image size.
+#include "core/classic/classic_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/imgproc/detail/gcgraph.hpp>
+
+namespace xs {
+
+namespace {
+
+// Images with a longer side are downscaled once in prepare(); results are upsampled back.
+const int kMaxWorkingSide = 1024;
+// The graph cut runs on at most this many pixels (a coarser pyramid level is used for larger ROIs).
+const int kMaxCutPixels = 110000;
+// Colour histograms: kBins levels per Lab channel.
+const int kBins = 16;
+const int kHistSize = kBins * kBins * kBins;
+// Radius (working pixels) of the hard-seed disc at a click, and the default scribble radius.
+const int kClickRadius = 2;
+const float kScribbleRadius = 2.f;
+// Tunable weights (TUNING: overridable through XS_CLASSIC_PARAMS while tuning).
+struct Params {
+    float geo_eps = 1.0f;        // geodesic step cost per pixel of length (plus the Lab difference)
+    float border_offset = 20.f;  // the image border is a background seed this much farther away
+    float colour_weight = 1.0f;  // colour log-likelihood ratio, clipped to +-colour_clip
+    float colour_clip = 4.0f;
+    float geo_weight = 3.0f;     // geodesic balance in [-1, 1]
+    float prior_weight = 2.0f;   // previous mask
+    float smooth_weight = 30.0f; // contrast-sensitive smoothness
+    float cut_iterations = 2;
+    float roi_margin_frac = 0.4f;  // ROI margin around the expected object: fraction of its size
+    float roi_margin_px = 16;      // plus this many pixels
+    float neg_removes_prior = 1;   // previous-mask pixels closer to a negative seed lose their prior
+};
+
+Params load_params() {
+    Params p;
+    const char* env = std::getenv("XS_CLASSIC_PARAMS");
+    if (!env) return p;
+    std::string s(env);
+    size_t pos = 0;
+    while (pos < s.size()) {
+        size_t end = s.find(',', pos);
+        if (end == std::string::npos) end = s.size();
+        const std::string item = s.substr(pos, end - pos);
+        const size_t eq = item.find('=');
+        if (eq != std::string::npos) {
+            const std::string k = item.substr(0, eq);
+            const float v = std::stof(item.substr(eq + 1));
+            if (k == "geo_eps") p.geo_eps = v;
+            else if (k == "border_offset") p.border_offset = v;
+            else if (k == "colour_weight") p.colour_weight = v;
+            else if (k == "colour_clip") p.colour_clip = v;
+            else if (k == "geo_weight") p.geo_weight = v;
+            else if (k == "prior_weight") p.prior_weight = v;
+            else if (k == "smooth_weight") p.smooth_weight = v;
+            else if (k == "cut_iterations") p.cut_iterations = v;
+            else if (k == "roi_margin_frac") p.roi_margin_frac = v;
+            else if (k == "roi_margin_px") p.roi_margin_px = v;
+            else if (k == "neg_removes_prior") p.neg_removes_prior = v;
+        }
+        pos = end + 1;
+    }
+    return p;
+}
+
+const Params& params() {
+    static const Params p = load_params();
+    return p;
+}
+
+const float kInf = std::numeric_limits<float>::infinity();
+
+// One pyramid level: everything the per-request work needs, at one resolution.
+struct Level {
+    double scale = 1.0;  // level pixels per original pixel
+    cv::Mat lab;         // CV_32FC3
+    cv::Mat bin;         // CV_16U colour-histogram bin of each pixel
+    cv::Mat cdist[4];    // CV_32F Lab distance to the neighbour: right, down, down-right, down-left
+    cv::Mat wt[4];       // CV_32F graph-cut edge weight exp(-beta d^2) for the same neighbours
+};
+
+// Neighbour offsets matching Level::cdist / Level::wt.
+const int kDx[4] = {1, 0, 1, -1};
+const int kDy[4] = {0, 1, 1, 1};
+
+class ClassicPrepared : public PreparedImage {
+public:
+    std::vector<Level> levels;  // finest first
+    size_t memory_bytes() const override {
+        size_t n = 0;
+        for (const Level& l : levels) {
+            n += l.lab.total() * l.lab.elemSize() + l.bin.total() * l.bin.elemSize();
+            for (int k = 0; k < 4; ++k) n += l.cdist[k].total() * 4 + l.wt[k].total() * 4;
+        }
+        return n;
+    }
+};
+
+Level make_level(const cv::Mat& rgb8, double scale) {
+    Level L;
+    L.scale = scale;
+    cv::Mat f;
+    rgb8.convertTo(f, CV_32FC3, 1.0 / 255.0);
+    cv::GaussianBlur(f, f, cv::Size(3, 3), 0.6);
+    cv::cvtColor(f, L.lab, cv::COLOR_RGB2Lab);
+    const int w = L.lab.cols, h = L.lab.rows;
+
+    L.bin.create(h, w, CV_16U);
+    for (int y = 0; y < h; ++y) {
+        const cv::Vec3f* p = L.lab.ptr<cv::Vec3f>(y);
+        uint16_t* b = L.bin.ptr<uint16_t>(y);
+        for (int x = 0; x < w; ++x) {
+            int l = std::clamp(int(p[x][0] / 100.f * kBins), 0, kBins - 1);
+            int a = std::clamp(int((p[x][1] + 110.f) / 220.f * kBins), 0, kBins - 1);
+            int bb = std::clamp(int((p[x][2] + 110.f) / 220.f * kBins), 0, kBins - 1);
+            b[x] = uint16_t((l * kBins + a) * kBins + bb);
+        }
+    }
+
+    double sum_sq = 0;
+    int64_t count = 0;
+    for (int k = 0; k < 4; ++k) {
+        L.cdist[k] = cv::Mat::zeros(h, w, CV_32F);
+        for (int y = 0; y < h; ++y) {
+            const int y2 = y + kDy[k];
+            if (y2 >= h) continue;
+            const cv::Vec3f* p = L.lab.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* q = L.lab.ptr<cv::Vec3f>(y2);
+            float* d = L.cdist[k].ptr<float>(y);
+            for (int x = 0; x < w; ++x) {
+                const int x2 = x + kDx[k];
+                if (x2 < 0 || x2 >= w) continue;
+                const cv::Vec3f diff = p[x] - q[x2];
+                const float sq = diff.dot(diff);
+                d[x] = std::sqrt(sq);
+                sum_sq += sq;
+                ++count;
+            }
+        }
+    }
+    // GrabCut's contrast normalisation: beta = 1 / (2 <|dI|^2>).
+    const double beta = count > 0 && sum_sq > 0 ? 1.0 / (2.0 * sum_sq / double(count)) : 0.0;
+    for (int k = 0; k < 4; ++k) {
+        L.wt[k].create(h, w, CV_32F);
+        const float len = (k >= 2) ? std::sqrt(2.f) : 1.f;
+        for (int y = 0; y < h; ++y) {
+            const float* d = L.cdist[k].ptr<float>(y);
+            float* o = L.wt[k].ptr<float>(y);
+            for (int x = 0; x < w; ++x) o[x] = float(std::exp(-beta * double(d[x]) * d[x])) / len;
+        }
+    }
+    return L;
+}
+
+// Geodesic distance by raster scans: `dist` holds 0 (or an offset) at seeds and +inf elsewhere on
+// input; every pixel gets the cheapest path cost, a step costing length * params().geo_eps + colour difference.
+void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const CancelToken& cancel) {
+    const int w = roi.width, h = roi.height;
+    const float eps = params().geo_eps;
+    const float diag = std::sqrt(2.f) * eps;
+    auto cd = [&](int k, int x, int y) { return L.cdist[k].at<float>(y + roi.y, x + roi.x); };
+    for (int pass = 0; pass < 2; ++pass) {
+        cancel.throw_if_cancelled();
+        for (int y = 0; y < h; ++y) {
+            float* d = dist.ptr<float>(y);
+            const float* up = y > 0 ? dist.ptr<float>(y - 1) : nullptr;
+            const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
+            for (int x = 0; x < w; ++x) {
+                float v = d[x];
+                if (x > 0) v = std::min(v, d[x - 1] + eps + c0[x - 1]);
+                if (up) {
+                    v = std::min(v, up[x] + eps + cd(1, x, y - 1));
+                    if (x > 0) v = std::min(v, up[x - 1] + diag + cd(2, x - 1, y - 1));
+                    if (x + 1 < w) v = std::min(v, up[x + 1] + diag + cd(3, x + 1, y - 1));
+                }
+                d[x] = v;
+            }
+        }
+        for (int y = h - 1; y >= 0; --y) {
+            float* d = dist.ptr<float>(y);
+            const float* down = y + 1 < h ? dist.ptr<float>(y + 1) : nullptr;
+            const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
+            for (int x = w - 1; x >= 0; --x) {
+                float v = d[x];
+                if (x + 1 < w) v = std::min(v, d[x + 1] + eps + c0[x]);
+                if (down) {
+                    v = std::min(v, down[x] + eps + cd(1, x, y));
+                    if (x + 1 < w) v = std::min(v, down[x + 1] + diag + cd(2, x, y));
+                    if (x > 0) v = std::min(v, down[x - 1] + diag + cd(3, x, y));
+                }
+                d[x] = v;
+            }
+        }
+    }
+}
+
+// The prompts drawn at one level: hard labels (0 none, 1 fg, 2 bg), box limits, previous mask.
+struct Seeds {
+    cv::Mat hard;       // CV_8U, level size
+    cv::Mat prior;      // CV_32F fraction of the previous mask, empty if none
+    cv::Rect box;       // union of the boxes at this level; empty if none
+    bool any_fg = false;
+    bool any_bg = false;
+};
+
+Seeds draw_seeds(const SegmentRequest& req, const Level& L) {
+    const int w = L.lab.cols, h = L.lab.rows;
+    const double s = L.scale;
+    Seeds S;
+    S.hard = cv::Mat::zeros(h, w, CV_8U);
+    if (!req.boxes.empty()) {
+        cv::Mat inside = cv::Mat::zeros(h, w, CV_8U);
+        for (const BoxPrompt& b : req.boxes) {
+            cv::Rect r(cv::Point(int(std::floor(b.x0 * s)), int(std::floor(b.y0 * s))),
+                       cv::Point(int(std::ceil(b.x1 * s)), int(std::ceil(b.y1 * s))));
+            r &= cv::Rect(0, 0, w, h);
+            inside(r).setTo(1);
+            S.box = S.box.area() > 0 ? (S.box | r) : r;
+        }
+        S.hard.setTo(2, inside == 0);
+        S.any_bg = S.any_bg || cv::countNonZero(inside) < w * h;
+    }
+    const int radius = std::max(1, int(std::lround(kClickRadius * std::min(1.0, s * 1.0))));
+    for (const ScribblePrompt& sc : req.scribbles) {
+        const float rad = (sc.radius > 0 ? sc.radius * float(s) : kScribbleRadius);
+        const int thick = std::max(1, int(std::lround(2 * rad)));
+        std::vector<cv::Point> pts;
+        for (const PointF& p : sc.points) pts.emplace_back(int(p.x * s), int(p.y * s));
+        const uchar label = sc.positive ? 1 : 2;
+        if (pts.size() == 1) {
+            cv::circle(S.hard, pts[0], std::max(1, thick / 2), label, cv::FILLED);
+        } else {
+            cv::polylines(S.hard, pts, false, label, thick, cv::LINE_8);
+        }
+        (sc.positive ? S.any_fg : S.any_bg) = true;
+    }
+    // Clicks last: a click overrides strokes under it; later clicks override earlier ones.
+    for (const PointPrompt& p : req.points) {
+        const cv::Point c(std::clamp(int(p.x * s), 0, w - 1), std::clamp(int(p.y * s), 0, h - 1));
+        cv::circle(S.hard, c, radius, p.positive ? 1 : 2, cv::FILLED);
+        (p.positive ? S.any_fg : S.any_bg) = true;
+    }
+    // The exact click pixels stay what they were asked to be, whatever drew over their discs.
+    for (const PointPrompt& p : req.points) {
+        const cv::Point c(std::clamp(int(p.x * s), 0, w - 1), std::clamp(int(p.y * s), 0, h - 1));
+        S.hard.at<uchar>(c) = p.positive ? 1 : 2;
+    }
+    if (req.input_mask) {
+        const Mask& m = *req.input_mask;
+        cv::Mat mm(m.height(), m.width(), CV_8U, const_cast<uint8_t*>(m.data()));
+        cv::Mat f;
+        mm.convertTo(f, CV_32F);
+        if (f.cols != w || f.rows != h) cv::resize(f, S.prior, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+        else S.prior = f;
+    }
+    return S;
+}
+
+// Geodesic distances from the positive seeds, from the negative seeds, and (when `border_is_bg`)
+// from the ROI border plus an offset: a weaker background seed. Absent seeds leave +inf.
+void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bool border_is_bg, cv::Mat& dpos,
+                    cv::Mat& dneg, cv::Mat& dborder, const CancelToken& cancel) {
+    const cv::Mat h = hard(roi);
+    auto from = [&](cv::Mat& d, const cv::Mat& seeds, bool any) {
+        d.create(roi.size(), CV_32F);
+        d.setTo(kInf);
+        if (!any) return;
+        d.setTo(0.f, seeds);
+        geodesic_distance(L, roi, d, cancel);
+    };
+    from(dpos, h == 1, true);
+    from(dneg, h == 2, cv::countNonZero(h == 2) > 0);
+    dborder.create(roi.size(), CV_32F);
+    dborder.setTo(kInf);
+    if (border_is_bg) {
+        const float off = params().border_offset;
+        dborder.row(0).setTo(off);
+        dborder.row(dborder.rows - 1).setTo(off);
+        dborder.col(0).setTo(off);
+        dborder.col(dborder.cols - 1).setTo(off);
+        geodesic_distance(L, roi, dborder, cancel);
+    }
+}
+
+// Colour histogram (smoothed, normalised to log-probabilities) of the pixels where `sel` is set.
+std::vector<float> colour_log_model(const cv::Mat& bin, const cv::Mat& weight) {
+    std::vector<float> h(kHistSize, 0.f);
+    for (int y = 0; y < bin.rows; ++y) {
+        const uint16_t* b = bin.ptr<uint16_t>(y);
+        const float* wr = weight.ptr<float>(y);
+        for (int x = 0; x < bin.cols; ++x)
+            if (wr[x] > 0) h[b[x]] += wr[x];
+    }
+    // Smooth over neighbouring bins ([1 2 1] along each axis) so unseen but close colours count.
+    auto blur_axis = [&](int stride) {
+        std::vector<float> o(kHistSize, 0.f);
+        for (int i = 0; i < kHistSize; ++i) {
+            const int coord = (i / stride) % kBins;
+            float v = 2.f * h[i];
+            float norm = 2.f;
+            if (coord > 0) v += h[i - stride], norm += 1.f;
+            if (coord + 1 < kBins) v += h[i + stride], norm += 1.f;
+            o[i] = v / norm;
+        }
+        h.swap(o);
+    };
+    blur_axis(1);
+    blur_axis(kBins);
+    blur_axis(kBins * kBins);
+    double total = 0;
+    for (float v : h) total += v;
+    const double floor_mass = 1e-3;  // Dirichlet-like floor: every colour has some probability
+    std::vector<float> out(kHistSize);
+    for (int i = 0; i < kHistSize; ++i)
+        out[i] = float(std::log((h[i] + floor_mass * total / kHistSize + 1e-9) / (total * (1 + floor_mass) + 1e-9)));
+    return out;
+}
+
+// Min cut on the ROI: returns CV_8U labels (1 fg) for the ROI.
+cv::Mat graph_cut(const Level& L, const cv::Rect& roi, const cv::Mat& unary /*CV_32F, >0 favours fg*/,
+                  const cv::Mat& hard) {
+    const int w = roi.width, h = roi.height;
+    cv::detail::GCGraph<float> g(unsigned(w * h), unsigned(8 * w * h));
+    for (int i = 0; i < w * h; ++i) g.addVtx();
+    const float big = 1e6f;
+    for (int y = 0; y < h; ++y) {
+        const float* u = unary.ptr<float>(y);
+        const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+        for (int x = 0; x < w; ++x) {
+            const int i = y * w + x;
+            if (hd[x] == 1) g.addTermWeights(i, big, 0);
+            else if (hd[x] == 2) g.addTermWeights(i, 0, big);
+            else g.addTermWeights(i, std::max(u[x], 0.f), std::max(-u[x], 0.f));
+            for (int k = 0; k < 4; ++k) {
+                const int x2 = x + kDx[k], y2 = y + kDy[k];
+                if (x2 < 0 || x2 >= w || y2 >= h) continue;
+                const float wgt = params().smooth_weight * L.wt[k].at<float>(y + roi.y, x + roi.x);
+                g.addEdges(i, y2 * w + x2, wgt, wgt);
+            }
+        }
+    }
+    g.maxFlow();
+    cv::Mat out(h, w, CV_8U);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) out.at<uchar>(y, x) = g.inSourceSegment(y * w + x) ? 1 : 0;
+    return out;
+}
+
+cv::Rect expand(const cv::Rect& r, float frac, int px, const cv::Size& bounds) {
+    const int mx = int(r.width * frac) + px, my = int(r.height * frac) + px;
+    cv::Rect e(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my);
+    return e & cv::Rect(0, 0, bounds.width, bounds.height);
+}
+
+cv::Rect scale_rect(const cv::Rect& r, double f, const cv::Size& bounds) {
+    cv::Rect o(cv::Point(int(std::floor(r.x * f)), int(std::floor(r.y * f))),
+               cv::Point(int(std::ceil((r.x + r.width) * f)), int(std::ceil((r.y + r.height) * f))));
+    return o & cv::Rect(0, 0, bounds.width, bounds.height);
+}
+
+class ClassicEngine : public Engine {
+public:
+    std::string name() const override { return "classic"; }
+    std::string device() const override { return "cpu"; }
+    Capabilities capabilities() const override {
+        Capabilities c;
+        c.tasks[Task::Interactive] = {PromptKind::Point, PromptKind::NegativePoint, PromptKind::Box,
+                                      PromptKind::Scribble, PromptKind::NegativeScribble, PromptKind::Mask};
+        return c;
+    }
+
+    std::shared_ptr<const PreparedImage> prepare(const Image& image, const CancelToken& cancel) override {
+        if (image.empty() || image.rgb.size() != size_t(image.width) * image.height * 3)
+            throw Error("classic engine: the image is empty or its pixel buffer has the wrong size");
+        cancel.throw_if_cancelled();
+        StopWatch sw;
+        auto P = std::make_shared<ClassicPrepared>();
+        P->width = image.width;
+        P->height = image.height;
+        cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
+        double scale = 1.0;
+        const int long_side = std::max(image.width, image.height);
+        cv::Mat work = rgb;
+        if (long_side > kMaxWorkingSide) {
+            scale = double(kMaxWorkingSide) / long_side;
+            cv::resize(rgb, work, cv::Size(std::max(1, int(std::lround(image.width * scale))),
+                                           std::max(1, int(std::lround(image.height * scale)))),
+                       0, 0, cv::INTER_AREA);
+        }
+        P->timings.push_back({"prepare.resize", sw.lap_ms()});
+        while (true) {
+            cancel.throw_if_cancelled();
+            const double sx = double(work.cols) / image.width;
+            P->levels.push_back(make_level(work, sx));
+            if (work.total() <= size_t(kMaxCutPixels) || std::min(work.cols, work.rows) < 32) break;
+            cv::Mat half;
+            cv::resize(work, half, cv::Size((work.cols + 1) / 2, (work.rows + 1) / 2), 0, 0, cv::INTER_AREA);
+            work = half;
+        }
+        P->timings.push_back({"prepare.levels", sw.lap_ms()});
+        return P;
+    }
+
+    SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& req, const CancelToken& cancel) override {
+        const auto* P = dynamic_cast<const ClassicPrepared*>(&prepared);
+        if (!P) throw Error("classic engine: the prepared image was made by another engine");
+        const std::string problem = check(req, P->width, P->height);
+        if (!problem.empty()) throw Error(problem);
+        cancel.throw_if_cancelled();
+
+        SegmentResult result;
+        StopWatch sw;
+        const bool has_box = !req.boxes.empty();
+
+        // 2. Extent on the coarsest level.
+        const Level& C = P->levels.back();
+        const cv::Size csize(C.lab.cols, C.lab.rows);
+        Seeds cs = draw_seeds(req, C);
+        cv::Rect focus;  // region expected to hold the object, at the coarse level
+        auto add_focus = [&](const cv::Rect& r) {
+            if (r.area() > 0) focus = focus.area() > 0 ? (focus | r) : r;
+        };
+        if (cs.any_fg) {
+            cv::Mat dpos, dneg, dborder;
+            seed_distances(C, cs.hard, cv::Rect(0, 0, csize.width, csize.height), !has_box, dpos, dneg, dborder,
+                           cancel);
+            cv::Mat near = (dpos < cv::min(dneg, dborder));
+            add_focus(cv::boundingRect(near));
+            add_focus(cv::boundingRect(cs.hard == 1));
+        }
+        if (!cs.prior.empty()) add_focus(cv::boundingRect(cs.prior > 0.5f));
+        if (has_box) add_focus(cs.box);
+        if (focus.area() == 0) focus = cv::Rect(0, 0, csize.width, csize.height);
+        cv::Rect roi_c = has_box && !cs.any_fg && cs.prior.empty()
+                             ? expand(cs.box, 0.1f, 4, csize)
+                             : expand(focus, params().roi_margin_frac, std::max(2, int(params().roi_margin_px * C.scale / P->levels[0].scale)), csize);
+        if (has_box) roi_c &= expand(cs.box, 0.f, 2, csize);
+        result.timings.push_back({"segment.extent", sw.lap_ms()});
+        cancel.throw_if_cancelled();
+
+        // 3. Pick the finest level whose ROI fits the cut budget.
+        size_t li = 0;
+        cv::Rect roi;
+        for (; li < P->levels.size(); ++li) {
+            const Level& L = P->levels[li];
+            roi = scale_rect(roi_c, L.scale / C.scale, cv::Size(L.lab.cols, L.lab.rows));
+            if (roi.area() <= kMaxCutPixels) break;
+        }
+        if (li == P->levels.size()) li = P->levels.size() - 1;
+        const Level& L = P->levels[li];
+        const Seeds S = (li + 1 == P->levels.size()) ? cs : draw_seeds(req, L);
+        const bool border_bg = !has_box;
+        cv::Mat dpos, dneg, dborder;
+        if (S.any_fg) {
+            // Seeds outside the ROI do not reach it; the ROI border is a weak background like the image's.
+            seed_distances(L, S.hard, roi, border_bg, dpos, dneg, dborder, cancel);
+        }
+        result.timings.push_back({"segment.geodesic", sw.lap_ms()});
+        cancel.throw_if_cancelled();
+
+        const cv::Mat bins = L.bin(roi);
+        const cv::Mat hard = S.hard;
+        cv::Mat prior = S.prior.empty() ? cv::Mat() : S.prior(roi).clone();
+        // Geodesic balance in [-1, 1] (> 0: closer to the positive seeds).
+        cv::Mat geo = cv::Mat::zeros(roi.size(), CV_32F);
+        if (S.any_fg) {
+            for (int y = 0; y < roi.height; ++y) {
+                const float* p = dpos.ptr<float>(y);
+                const float* n = dneg.ptr<float>(y);
+                const float* bd = dborder.ptr<float>(y);
+                float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+                float* g = geo.ptr<float>(y);
+                for (int x = 0; x < roi.width; ++x) {
+                    const float a = std::min(p[x], 1e6f), b = std::min(std::min(n[x], bd[x]), 1e6f);
+                    g[x] = (b - a) / (a + b + 1.f);
+                    // What a negative seed reaches before any positive one leaves the previous mask.
+                    if (pr && params().neg_removes_prior > 0 && n[x] < p[x]) pr[x] = 0.f;
+                }
+            }
+        }
+        // Initial labelling for the colour models.
+        cv::Mat label(roi.size(), CV_8U);
+        for (int y = 0; y < roi.height; ++y) {
+            const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+            const float* g = geo.ptr<float>(y);
+            const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+            uchar* o = label.ptr<uchar>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                bool fg;
+                if (pr) fg = pr[x] > 0.5f || (S.any_fg && g[x] > 0.f && pr[x] > 0.f);
+                else if (S.any_fg) fg = g[x] > 0.f;
+                else fg = true;  // box only: everything inside the box
+                if (hd[x] == 1) fg = true;
+                if (hd[x] == 2) fg = false;
+                o[x] = fg ? 1 : 0;
+            }
+        }
+        result.timings.push_back({"segment.init", sw.lap_ms()});
+
+        cv::Mat unary(roi.size(), CV_32F);
+        for (int it = 0; it < int(params().cut_iterations); ++it) {
+            cancel.throw_if_cancelled();
+            cv::Mat wf, wb;
+            label.convertTo(wf, CV_32F);
+            wb = 1.f - wf;
+            const std::vector<float> mf = colour_log_model(bins, wf);
+            const std::vector<float> mb = colour_log_model(bins, wb);
+            for (int y = 0; y < roi.height; ++y) {
+                const uint16_t* b = bins.ptr<uint16_t>(y);
+                const float* g = geo.ptr<float>(y);
+                const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+                float* u = unary.ptr<float>(y);
+                for (int x = 0; x < roi.width; ++x) {
+                    float v = params().colour_weight * std::clamp(mf[b[x]] - mb[b[x]], -params().colour_clip, params().colour_clip);
+                    if (S.any_fg) v += params().geo_weight * g[x];
+                    if (pr) v += params().prior_weight * (2.f * pr[x] - 1.f);
+                    u[x] = v;
+                }
+            }
+            cancel.throw_if_cancelled();
+            label = graph_cut(L, roi, unary, hard);
+        }
+        result.timings.push_back({"segment.graphcut", sw.lap_ms()});
+        cancel.throw_if_cancelled();
+
+        // 4. Keep what is connected to a positive seed (or, without any, to the previous mask / the largest part).
+        cv::Mat comp;
+        const int ncomp = cv::connectedComponents(label, comp, 8, CV_32S);
+        std::vector<char> keep(size_t(ncomp), 0);
+        bool any_kept = false;
+        for (int y = 0; y < roi.height; ++y) {
+            const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+            const int* c = comp.ptr<int>(y);
+            const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                if (c[x] == 0) continue;
+                if (hd[x] == 1 || (!S.any_fg && pr && pr[x] > 0.5f)) keep[size_t(c[x])] = 1, any_kept = true;
+            }
+        }
+        if (!any_kept && ncomp > 1) {
+            std::vector<int> area(size_t(ncomp), 0);
+            for (int y = 0; y < roi.height; ++y)
+                for (int x = 0; x < roi.width; ++x) ++area[size_t(comp.at<int>(y, x))];
+            int best = 1;
+            for (int c = 2; c < ncomp; ++c)
+                if (area[size_t(c)] > area[size_t(best)]) best = c;
+            keep[size_t(best)] = 1;
+        }
+        double conf_sum = 0;
+        int64_t conf_n = 0;
+        for (int y = 0; y < roi.height; ++y) {
+            const int* c = comp.ptr<int>(y);
+            uchar* o = label.ptr<uchar>(y);
+            const float* u = unary.ptr<float>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                o[x] = keep[size_t(c[x])] ? 1 : 0;
+                if (o[x]) conf_sum += 1.0 / (1.0 + std::exp(-double(u[x]))), ++conf_n;
+            }
+        }
+
+        // Back to the image size.
+        Mask out(P->width, P->height);
+        cv::Mat full(P->height, P->width, CV_8U, out.data());
+        const double back = 1.0 / L.scale;
+        if (li == 0 && std::abs(L.scale - 1.0) < 1e-9) {
+            label.copyTo(full(roi));
+        } else {
+            cv::Rect dst = scale_rect(roi, back, full.size());
+            cv::Mat f, up;
+            label.convertTo(f, CV_32F);
+            cv::resize(f, up, dst.size(), 0, 0, cv::INTER_LINEAR);
+            cv::Mat bin8 = up > 0.5f;
+            bin8.setTo(1, bin8);
+            bin8.copyTo(full(dst));
+        }
+        // Clicks are honoured exactly at image resolution.
+        for (const PointPrompt& p : req.points) out.set(int(p.x), int(p.y), p.positive);
+        result.timings.push_back({"segment.post", sw.lap_ms()});
+
+        InstanceResult inst;
+        inst.mask = std::move(out);
+        inst.score = conf_n > 0 ? float(conf_sum / double(conf_n)) : 0.f;
+        inst.label = "";
+        result.instances.push_back(std::move(inst));
+        return result;
+    }
+};
+
+}  // namespace
+
+void register_classic_engine(EngineRegistry& registry) {
+    registry.add("classic",
+                 "OpenCV graph cut with geodesic seeds and colour models; points, boxes, scribbles, mask "
+                 "refinement; no weights needed",
+                 [](const EngineOptions& options) -> std::unique_ptr<Engine> {
+                     for (const auto& kv : options) {
+                         if (kv.first == "device" && kv.second != "cpu" && !kv.second.empty())
+                             throw Error("the classic engine runs on the CPU only (device '" + kv.second + "')");
+                         if (kv.first != "device" && kv.first != "threads")
+                             throw Error("the classic engine takes no option '" + kv.first + "'");
+                     }
+                     return std::make_unique<ClassicEngine>();
+                 });
+}
+
+}  // namespace xs
