@@ -1,0 +1,191 @@
+#include "ui/document.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QUndoCommand>
+
+#include "ui/qt_convert.h"
+
+namespace xs {
+
+namespace {
+
+class EditCommand : public QUndoCommand {
+public:
+    EditCommand(Document* doc, EditState before, EditState after, const QString& text)
+        : QUndoCommand(text), doc_(doc), before_(std::move(before)), after_(std::move(after)) {}
+    void redo() override { doc_->apply(after_); }
+    void undo() override { doc_->apply(before_); }
+
+private:
+    Document* doc_;
+    EditState before_, after_;
+};
+
+constexpr int kDiskCheckMs = 1500;
+
+}  // namespace
+
+Document::Document(QObject* parent) : QObject(parent) {
+    undo_.setUndoLimit(0);  // unlimited
+    disk_timer_.setInterval(kDiskCheckMs);
+    connect(&disk_timer_, &QTimer::timeout, this, &Document::check_disk);
+}
+
+Document::~Document() { close(); }
+
+void Document::open(Project project, const QString& project_path) {
+    close();
+    project_ = std::move(project);
+    path_ = QFileInfo(project_path).absoluteFilePath();
+    open_ = true;
+    start_saver();
+    autosave();
+    disk_timer_.start();
+}
+
+void Document::close() {
+    disk_timer_.stop();
+    if (saver_) saver_->flush();
+    saver_.reset();
+    undo_.clear();
+    project_ = Project();
+    path_.clear();
+    open_ = false;
+    save_error_.clear();
+    disk_conflict_ = false;
+}
+
+void Document::start_saver() {
+    // The callback runs on the saver's thread; the saver is joined in close() before this object
+    // goes, so posting to `this` is safe.
+    saver_ = std::make_unique<Autosaver>(path_.toStdString(), [this](const std::string& message) {
+        QString text = QString::fromStdString(message);
+        QMetaObject::invokeMethod(this, [this, text] {
+                save_error_ = text;
+                Q_EMIT save_failed(text);
+            }, Qt::QueuedConnection);
+    });
+    seen_saves_ = 0;
+    known_stamp_.clear();
+}
+
+void Document::save_as(const QString& project_path) {
+    if (!open_) return;
+    if (saver_) saver_->flush();
+    QString old_root = image_root();
+    path_ = QFileInfo(project_path).absoluteFilePath();
+    project_.image_root = QDir(QFileInfo(path_).absolutePath()).relativeFilePath(old_root).toStdString();
+    if (project_.image_root.empty()) project_.image_root = ".";
+    save_error_.clear();
+    start_saver();
+    autosave();
+    saver_->flush();
+    if (save_error_.isEmpty()) Q_EMIT save_recovered();
+}
+
+void Document::flush() {
+    if (saver_) saver_->flush();
+}
+
+QString Document::image_root() const {
+    QString root = qstr(project_.image_root);
+    if (QDir::isAbsolutePath(root)) return QDir::cleanPath(root);
+    return QDir::cleanPath(QFileInfo(path_).absolutePath() + "/" + root);
+}
+
+QString Document::image_path(const std::string& file_name) const {
+    return QDir::cleanPath(image_root() + "/" + qstr(file_name));
+}
+
+ImageRecord& Document::ensure_image(const QString& file_name, int width, int height) {
+    if (ImageRecord* rec = project_.find_image(file_name.toStdString())) return *rec;
+    ImageRecord& rec = project_.add_image(file_name.toStdString(), width, height);
+    autosave();
+    return rec;
+}
+
+Instance Document::make_instance(int category_id, Rle mask, float score, const std::string& source) {
+    Instance inst;
+    inst.id = project_.next_instance_id++;
+    inst.category_id = category_id;
+    inst.mask = std::move(mask);
+    inst.score = score;
+    inst.source = source;
+    inst.created_ms = inst.modified_ms = now_ms();
+    return inst;
+}
+
+EditState Document::current_state_for(const EditState& like) const {
+    EditState s;
+    if (like.categories) s.categories = project_.categories;
+    for (const auto& kv : like.instances) {
+        const ImageRecord* rec = project_.find_image(kv.first);
+        s.instances[kv.first] = rec ? rec->instances : std::vector<Instance>();
+    }
+    return s;
+}
+
+void Document::edit_instances(int image_id, std::vector<Instance> after, const QString& text) {
+    EditState s;
+    s.instances[image_id] = std::move(after);
+    edit(std::move(s), text);
+}
+
+void Document::edit(EditState after, const QString& text) {
+    if (!open_) return;
+    EditState before = current_state_for(after);
+    undo_.push(new EditCommand(this, std::move(before), std::move(after), text));
+}
+
+void Document::apply(const EditState& state) {
+    if (state.categories) project_.categories = *state.categories;
+    for (const auto& kv : state.instances) {
+        if (ImageRecord* rec = project_.find_image(kv.first)) rec->instances = kv.second;
+    }
+    if (state.categories) Q_EMIT categories_changed();
+    for (const auto& kv : state.instances) Q_EMIT instances_changed(kv.first);
+    autosave();
+}
+
+void Document::autosave() {
+    if (saver_) saver_->submit(project_);
+}
+
+void Document::keep_mine() {
+    disk_conflict_ = false;
+    known_stamp_.clear();
+    autosave();
+}
+
+QString Document::disk_stamp() const {
+    QFileInfo fi(path_);
+    if (!fi.exists()) return QString();
+    return QString::number(fi.lastModified().toMSecsSinceEpoch()) + ":" + QString::number(fi.size());
+}
+
+// Our own saves move the file's stamp too; a stamp change with no save of ours in between means
+// someone else wrote the file.
+void Document::check_disk() {
+    if (!saver_ || disk_conflict_) return;
+    int64_t saves_before = saver_->saves_completed();
+    QString stamp = disk_stamp();
+    int64_t saves_after = saver_->saves_completed();
+    if (saves_before != saves_after) return;  // a save landed while we looked; check next time
+    if (saves_after != seen_saves_) {
+        if (!save_error_.isEmpty() && saves_after > seen_saves_) {
+            save_error_.clear();
+            Q_EMIT save_recovered();
+        }
+        seen_saves_ = saves_after;
+        known_stamp_ = stamp;
+        return;
+    }
+    if (!known_stamp_.isEmpty() && stamp != known_stamp_) {
+        disk_conflict_ = true;
+        Q_EMIT changed_on_disk();
+    }
+}
+
+}  // namespace xs

@@ -1,0 +1,94 @@
+#pragma once
+// The engine worker: one long-lived thread that owns the engine (the GUI thread never runs one).
+//
+// Follows the render-thread pattern of Qt's mandelbrot example: requests are stored under a mutex and
+// the thread wakes up to serve them. Only the newest segment request matters: a new one cancels the
+// one in flight (through its CancelToken) and replaces any that is waiting. Prepared images are kept
+// in a small cache so going back to an image costs nothing, and the next image can be prepared ahead.
+// Results come back as queued signals; every request carries an id so stale answers can be dropped.
+#include <QMutex>
+#include <QString>
+#include <QThread>
+#include <QWaitCondition>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "core/engine/engine.h"
+
+namespace xs {
+
+struct EngineInfo {
+    QString name;
+    QString device;
+    Capabilities capabilities;
+    double load_ms = 0;
+};
+
+struct SegmentAnswer {
+    int request_id = 0;
+    QString image_key;
+    SegmentResult result;
+    std::vector<StageTiming> prepare_timings;  // empty when the prepared image came from the cache
+};
+
+class EngineWorker : public QThread {
+    Q_OBJECT
+public:
+    explicit EngineWorker(QObject* parent = nullptr);
+    ~EngineWorker() override;  // cancels what runs and waits for the thread
+
+    // Creates the engine on the worker thread (drops the current one and the cache).
+    void load_engine(const QString& name, const EngineOptions& options = {});
+    // Asks for an answer; returns the request id. Cancels the request in flight.
+    int segment(const QString& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
+    // Prepares an image ahead of time (lowest priority; replaced by later calls).
+    void prefetch(const QString& image_key, std::shared_ptr<const Image> image);
+    void cancel_segment();
+    bool busy() const;
+
+Q_SIGNALS:
+    void engine_loaded(const xs::EngineInfo& info);
+    void engine_failed(const QString& name, const QString& message);
+    void segment_finished(const xs::SegmentAnswer& answer);
+    void segment_failed(int request_id, const QString& message);
+    void busy_changed(bool busy);
+
+protected:
+    void run() override;
+
+private:
+    struct Job {
+        int id = 0;
+        QString key;
+        std::shared_ptr<const Image> image;
+        SegmentRequest request;
+    };
+    struct CacheEntry {
+        QString key;
+        std::shared_ptr<const PreparedImage> prepared;
+    };
+    std::shared_ptr<const PreparedImage> prepared_for(const QString& key, const Image& image,
+                                                      const CancelToken& cancel, bool* from_cache);
+    void serve_load(const QString& name, const EngineOptions& options);
+    void serve_segment(Job job, std::shared_ptr<CancelToken> cancel);
+
+    mutable QMutex mutex_;
+    QWaitCondition wake_;
+    bool abort_ = false;
+    std::optional<std::pair<QString, EngineOptions>> pending_load_;
+    std::optional<Job> pending_job_;
+    std::optional<Job> pending_prefetch_;
+    std::shared_ptr<CancelToken> running_cancel_;
+    bool busy_ = false;
+    int next_id_ = 1;
+
+    // Worker-thread state only.
+    std::unique_ptr<Engine> engine_;
+    std::list<CacheEntry> cache_;  // most recent first
+};
+
+}  // namespace xs
+
+Q_DECLARE_METATYPE(xs::EngineInfo)
+Q_DECLARE_METATYPE(xs::SegmentAnswer)

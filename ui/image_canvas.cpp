@@ -1,0 +1,403 @@
+#include "ui/image_canvas.h"
+
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+#include <QWheelEvent>
+#include <algorithm>
+#include <cmath>
+
+namespace xs {
+
+namespace {
+
+const QColor kBackground(0x26, 0x28, 0x2b);
+const QColor kPositive(0x2e, 0xcc, 0x71);
+const QColor kNegative(0xe7, 0x4c, 0x3c);
+const QColor kBox(0xf1, 0xc4, 0x0f);
+constexpr double kMinZoom = 0.01;
+constexpr double kMaxZoom = 64.0;
+constexpr double kDragThreshold = 4.0;  // widget pixels before a press becomes a drag
+
+}  // namespace
+
+ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
+    setMouseTracking(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    setMinimumSize(320, 240);
+    preview_.fill = QColor(0x00, 0xd0, 0xff, 110);
+    preview_.outline = QColor(0xff, 0xff, 0xff, 255);
+    selection_.fill = QColor(0xff, 0xff, 0xff, 60);
+    selection_.outline = QColor(0xff, 0xd7, 0x00, 255);
+    hover_.fill = QColor(0xff, 0xff, 0xff, 45);
+    hover_.outline = QColor(0xff, 0xff, 0xff, 200);
+    clear_image(tr("Open a folder of images (Ctrl+O)"));
+}
+
+void ImageCanvas::set_image(std::vector<QImage> levels) {
+    levels_ = std::move(levels);
+    message_.clear();
+    overlay_.clear();
+    preview_.masks.clear();
+    selection_.masks.clear();
+    hover_.masks.clear();
+    preview_.level = selection_.level = hover_.level = -1;
+    prompts_ = SegmentRequest();
+    hovered_ = 0;
+    fit();
+}
+
+void ImageCanvas::clear_image(const QString& message) {
+    levels_.clear();
+    overlay_.clear();
+    preview_.masks.clear();
+    selection_.masks.clear();
+    hover_.masks.clear();
+    prompts_ = SegmentRequest();
+    message_ = message;
+    update();
+}
+
+void ImageCanvas::set_instances(const ImageRecord* image, const Project& project) {
+    overlay_.set_instances(image, project, style_);
+    update();
+}
+
+void ImageCanvas::set_overlay_style(const OverlayStyle& style) {
+    style_ = style;
+    overlay_.set_style(style);
+    update();
+}
+
+int64_t ImageCanvas::instance_at(QPointF image_pos) const {
+    return overlay_.instance_at(int(std::floor(image_pos.x())), int(std::floor(image_pos.y())));
+}
+
+void ImageCanvas::set_preview(std::vector<Mask> masks) {
+    preview_.masks = std::move(masks);
+    preview_.level = -1;
+    update();
+}
+
+void ImageCanvas::set_selection(std::vector<Mask> masks) {
+    selection_.masks = std::move(masks);
+    selection_.level = -1;
+    update();
+}
+
+void ImageCanvas::set_hover(std::vector<Mask> masks) {
+    hover_.masks = std::move(masks);
+    hover_.level = -1;
+    update();
+}
+
+void ImageCanvas::set_prompts(const SegmentRequest& prompts) {
+    prompts_.points = prompts.points;
+    prompts_.boxes = prompts.boxes;
+    prompts_.scribbles = prompts.scribbles;
+    update();
+}
+
+void ImageCanvas::set_tool(Tool tool) {
+    tool_ = tool;
+    stroke_.clear();
+    dragging_box_ = false;
+    update_cursor();
+    update();
+}
+
+void ImageCanvas::set_brush_radius(double radius) {
+    brush_radius_ = std::clamp(radius, 1.0, 500.0);
+    update();
+}
+
+void ImageCanvas::fit() {
+    fit_mode_ = true;
+    if (levels_.empty()) return;
+    QSizeF img = levels_[0].size();
+    double s = std::min((width() - 20) / img.width(), (height() - 20) / img.height());
+    scale_ = std::clamp(s, kMinZoom, kMaxZoom);
+    offset_ = QPointF((width() - img.width() * scale_) / 2, (height() - img.height() * scale_) / 2);
+    update();
+    Q_EMIT zoom_changed(scale_);
+}
+
+void ImageCanvas::actual_size() {
+    QPointF centre(width() / 2.0, height() / 2.0);
+    zoom_by(1.0 / scale_, centre);
+}
+
+void ImageCanvas::zoom_by(double factor, QPointF anchor) {
+    if (levels_.empty()) return;
+    fit_mode_ = false;
+    double s = std::clamp(scale_ * factor, kMinZoom, kMaxZoom);
+    QPointF img = widget_to_image(anchor);
+    scale_ = s;
+    offset_ = anchor - img * scale_;
+    update();
+    Q_EMIT zoom_changed(scale_);
+}
+
+int ImageCanvas::current_level() const {
+    int level = 0;
+    while (level + 1 < int(levels_.size()) && scale_ * (1 << (level + 1)) <= 1.0) ++level;
+    return level;
+}
+
+bool ImageCanvas::inside_image(QPointF p) const {
+    if (levels_.empty()) return false;
+    return p.x() >= 0 && p.y() >= 0 && p.x() < levels_[0].width() && p.y() < levels_[0].height();
+}
+
+// Draws the part of a level-k image (placed at level_rect, in level pixels) that is on screen.
+void ImageCanvas::draw_level_image(QPainter& p, const QImage& img, int level, QRect level_rect,
+                                   bool smooth) const {
+    if (img.isNull()) return;
+    const double f = double(1 << level);
+    const double s = scale_ * f;  // widget pixels per level pixel
+    QRectF target(offset_ + QPointF(level_rect.x(), level_rect.y()) * s, QSizeF(level_rect.width(), level_rect.height()) * s);
+    QRectF visible = target & QRectF(rect());
+    if (visible.isEmpty()) return;
+    // Source rectangle in the image's own pixels, expanded to whole pixels so nothing swims.
+    QRectF src((visible.x() - target.x()) / s, (visible.y() - target.y()) / s, visible.width() / s, visible.height() / s);
+    QRectF src_px(std::floor(src.x()), std::floor(src.y()), 0, 0);
+    src_px.setRight(std::min<double>(std::ceil(src.right()), img.width()));
+    src_px.setBottom(std::min<double>(std::ceil(src.bottom()), img.height()));
+    QRectF dst(target.topLeft() + src_px.topLeft() * s, src_px.size() * s);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, smooth);
+    p.drawImage(dst, img, src_px);
+}
+
+void ImageCanvas::draw_mask_layer(QPainter& p, MaskLayer& layer, int level) {
+    if (layer.masks.empty()) return;
+    if (layer.level != level) {
+        std::vector<const Mask*> ptrs;
+        for (const Mask& m : layer.masks) ptrs.push_back(&m);
+        layer.image = render_mask_layer(ptrs, level, layer.fill, layer.outline, &layer.rect);
+        layer.level = level;
+    }
+    draw_level_image(p, layer.image, level, layer.rect, false);
+}
+
+void ImageCanvas::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), kBackground);
+    if (levels_.empty()) {
+        p.setPen(QColor(0xb0, 0xb4, 0xba));
+        QFont f = font();
+        f.setPointSizeF(f.pointSizeF() * 1.3);
+        p.setFont(f);
+        p.drawText(rect().adjusted(40, 40, -40, -40), Qt::AlignCenter | Qt::TextWordWrap, message_);
+        return;
+    }
+    const int level = current_level();
+    const QImage& img = levels_[level];
+    // Smooth when reducing, pixel-exact when magnified past 2x so annotators see real pixels.
+    bool smooth = scale_ * (1 << level) < 2.0;
+    draw_level_image(p, img, level, QRect(QPoint(0, 0), img.size()), smooth);
+    if (overlay_.width() > 0) {
+        const QImage& ov = overlay_.layer(level);
+        draw_level_image(p, ov, level, QRect(QPoint(0, 0), ov.size()), false);
+    }
+    draw_mask_layer(p, hover_, level);
+    draw_mask_layer(p, selection_, level);
+    draw_mask_layer(p, preview_, level);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    draw_prompts(p);
+}
+
+void ImageCanvas::draw_prompts(QPainter& p) const {
+    auto to_w = [this](float x, float y) { return image_to_widget(QPointF(x, y)); };
+    for (const BoxPrompt& b : prompts_.boxes) {
+        QRectF r(to_w(b.x0, b.y0), to_w(b.x1, b.y1));
+        p.setPen(QPen(QColor(0, 0, 0, 160), 3));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(r);
+        p.setPen(QPen(kBox, 1.5, Qt::DashLine));
+        p.drawRect(r);
+    }
+    for (const ScribblePrompt& s : prompts_.scribbles) {
+        QPainterPath path;
+        for (size_t i = 0; i < s.points.size(); ++i) {
+            QPointF w = to_w(s.points[i].x, s.points[i].y);
+            if (i == 0) path.moveTo(w); else path.lineTo(w);
+        }
+        p.setPen(QPen(s.positive ? kPositive : kNegative, 3, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(path);
+    }
+    for (const PointPrompt& pt : prompts_.points) {
+        QPointF w = to_w(pt.x, pt.y);
+        p.setPen(QPen(Qt::white, 2));
+        p.setBrush(pt.positive ? kPositive : kNegative);
+        p.drawEllipse(w, 6, 6);
+        p.setPen(QPen(Qt::white, 2));
+        p.drawLine(w - QPointF(3, 0), w + QPointF(3, 0));
+        if (pt.positive) p.drawLine(w - QPointF(0, 3), w + QPointF(0, 3));
+    }
+    // Gesture in progress.
+    if (dragging_box_) {
+        QRectF r = QRectF(press_widget_, mouse_widget_).normalized();
+        p.setPen(QPen(kBox, 1.5, Qt::DashLine));
+        p.setBrush(QColor(kBox.red(), kBox.green(), kBox.blue(), 30));
+        p.drawRect(r);
+    }
+    if (stroke_.size() > 0) {
+        bool brush = tool_ == Tool::Brush || tool_ == Tool::Eraser;
+        QColor c = brush ? (tool_ == Tool::Eraser || drag_button_ == Qt::RightButton ? QColor(255, 255, 255, 110)
+                                                                                     : QColor(0, 200, 255, 110))
+                         : (drag_button_ == Qt::RightButton ? kNegative : kPositive);
+        double width = brush ? 2 * brush_radius_ * scale_ : 3;
+        QPainterPath path(image_to_widget(stroke_.front()));
+        for (const QPointF& q : stroke_) path.lineTo(image_to_widget(q));
+        p.setPen(QPen(c, std::max(1.0, width), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(path);
+    }
+    if ((tool_ == Tool::Brush || tool_ == Tool::Eraser) && rect().contains(mouse_widget_.toPoint())) {
+        p.setBrush(Qt::NoBrush);
+        double r = brush_radius_ * scale_;
+        p.setPen(QPen(QColor(0, 0, 0, 180), 3));
+        p.drawEllipse(mouse_widget_, r, r);
+        p.setPen(QPen(tool_ == Tool::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255), 1.5));
+        p.drawEllipse(mouse_widget_, r, r);
+    }
+}
+
+void ImageCanvas::resizeEvent(QResizeEvent*) {
+    if (fit_mode_) fit();
+}
+
+void ImageCanvas::wheelEvent(QWheelEvent* e) {
+    double steps = e->angleDelta().y() / 120.0;
+    if (steps == 0) return;
+    zoom_by(std::pow(1.25, steps), e->position());
+    e->accept();
+}
+
+void ImageCanvas::mousePressEvent(QMouseEvent* e) {
+    mouse_widget_ = e->position();
+    if (levels_.empty()) return;
+    if (e->button() == Qt::MiddleButton || (space_down_ && e->button() == Qt::LeftButton)) {
+        panning_ = true;
+        pan_last_ = e->position();
+        setCursor(Qt::ClosedHandCursor);
+        return;
+    }
+    if (e->button() != Qt::LeftButton && e->button() != Qt::RightButton) return;
+    if (drag_button_ != Qt::NoButton) return;  // one gesture at a time
+    QPointF img = widget_to_image(e->position());
+    if (e->button() == Qt::LeftButton && (tool_ == Tool::Select || (e->modifiers() & Qt::ControlModifier))) {
+        if (inside_image(img)) Q_EMIT select_clicked(img, e->modifiers() & (Qt::ControlModifier | Qt::ShiftModifier));
+        return;
+    }
+    drag_button_ = e->button();
+    press_widget_ = e->position();
+    stroke_.clear();
+    if (tool_ == Tool::Scribble || tool_ == Tool::Brush || tool_ == Tool::Eraser) stroke_.push_back(img);
+    update();
+}
+
+void ImageCanvas::mouseMoveEvent(QMouseEvent* e) {
+    QPointF prev = mouse_widget_;
+    mouse_widget_ = e->position();
+    if (panning_) {
+        offset_ += e->position() - pan_last_;
+        pan_last_ = e->position();
+        fit_mode_ = false;
+        update();
+        return;
+    }
+    QPointF img = widget_to_image(e->position());
+    Q_EMIT cursor_moved(img);
+    if (drag_button_ != Qt::NoButton) {
+        if (tool_ == Tool::Prompt && drag_button_ == Qt::LeftButton &&
+            (e->position() - press_widget_).manhattanLength() > kDragThreshold)
+            dragging_box_ = true;
+        if (!stroke_.empty()) stroke_.push_back(img);
+        update();
+        return;
+    }
+    update_hover(e->position());
+    if (tool_ == Tool::Brush || tool_ == Tool::Eraser) {
+        double r = brush_radius_ * scale_ + 4;
+        update(QRectF(prev, QSizeF()).adjusted(-r, -r, r, r).toAlignedRect());
+        update(QRectF(mouse_widget_, QSizeF()).adjusted(-r, -r, r, r).toAlignedRect());
+    }
+}
+
+void ImageCanvas::mouseReleaseEvent(QMouseEvent* e) {
+    if (panning_ && (e->button() == Qt::MiddleButton || e->button() == Qt::LeftButton)) {
+        panning_ = false;
+        update_cursor();
+        return;
+    }
+    if (e->button() != drag_button_) return;
+    drag_button_ = Qt::NoButton;
+    QPointF img = widget_to_image(e->position());
+    const bool positive = e->button() == Qt::LeftButton;
+    std::vector<QPointF> stroke;
+    stroke.swap(stroke_);
+    if (tool_ == Tool::Prompt) {
+        if (dragging_box_) {
+            dragging_box_ = false;
+            QRectF r = QRectF(widget_to_image(press_widget_), img).normalized() &
+                       QRectF(QPointF(0, 0), QSizeF(levels_[0].size()));
+            if (r.width() >= 1 && r.height() >= 1) Q_EMIT box_drawn(r);
+        } else if (inside_image(img)) {
+            Q_EMIT point_clicked(img, positive);
+        }
+    } else if (tool_ == Tool::Scribble) {
+        if (stroke.size() >= 2) Q_EMIT scribble_drawn(stroke, positive);
+        else if (inside_image(img)) Q_EMIT point_clicked(img, positive);
+    } else if (tool_ == Tool::Brush || tool_ == Tool::Eraser) {
+        if (!stroke.empty()) Q_EMIT brush_stroke(stroke, tool_ == Tool::Eraser || !positive);
+    }
+    update();
+}
+
+void ImageCanvas::keyPressEvent(QKeyEvent* e) {
+    if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
+        space_down_ = true;
+        update_cursor();
+        return;
+    }
+    QWidget::keyPressEvent(e);
+}
+
+void ImageCanvas::keyReleaseEvent(QKeyEvent* e) {
+    if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
+        space_down_ = false;
+        update_cursor();
+        return;
+    }
+    QWidget::keyReleaseEvent(e);
+}
+
+void ImageCanvas::leaveEvent(QEvent*) {
+    mouse_widget_ = QPointF(-1, -1);
+    if (hovered_) {
+        hovered_ = 0;
+        Q_EMIT hovered_instance_changed(0);
+    }
+    update();
+}
+
+void ImageCanvas::update_hover(QPointF widget_pos) {
+    int64_t id = instance_at(widget_to_image(widget_pos));
+    if (id != hovered_) {
+        hovered_ = id;
+        Q_EMIT hovered_instance_changed(id);
+    }
+}
+
+void ImageCanvas::update_cursor() {
+    if (space_down_) setCursor(Qt::OpenHandCursor);
+    else if (tool_ == Tool::Select) setCursor(Qt::ArrowCursor);
+    else if (tool_ == Tool::Brush || tool_ == Tool::Eraser) setCursor(Qt::BlankCursor);
+    else setCursor(Qt::CrossCursor);
+}
+
+}  // namespace xs

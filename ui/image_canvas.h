@@ -1,0 +1,117 @@
+#pragma once
+// The image canvas: draws the image, the instance overlay, the live preview and the prompts, and turns
+// mouse input into prompts, brush strokes and selections (in image pixel coordinates).
+//
+// Zoom with the wheel (around the cursor), fit() and actual_size(); pan with the middle button or
+// space + left drag. Large images stay smooth: the image is kept as a pyramid of halved copies and
+// only the visible part of the level nearest the screen resolution is drawn.
+#include <QImage>
+#include <QPointF>
+#include <QRectF>
+#include <QWidget>
+#include <memory>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "ui/overlay.h"
+
+namespace xs {
+
+enum class Tool { Select, Prompt, Scribble, Brush, Eraser };
+
+class ImageCanvas : public QWidget {
+    Q_OBJECT
+public:
+    explicit ImageCanvas(QWidget* parent = nullptr);
+
+    // levels[0] is the full image, levels[k] the image halved k times.
+    void set_image(std::vector<QImage> levels);
+    void clear_image(const QString& message);  // no image; the message is shown in the middle
+    bool has_image() const { return !levels_.empty(); }
+    QSize image_size() const { return levels_.empty() ? QSize() : levels_[0].size(); }
+
+    void set_instances(const ImageRecord* image, const Project& project);
+    void set_overlay_style(const OverlayStyle& style);
+    const OverlayStyle& overlay_style() const { return style_; }
+    int64_t instance_at(QPointF image_pos) const;
+
+    // Masks shown as the live preview (not yet accepted), and the selected instances' masks.
+    void set_preview(std::vector<Mask> masks);
+    void set_selection(std::vector<Mask> masks);
+    void set_hover(std::vector<Mask> masks);  // the instance under the cursor, highlighted
+    void set_prompts(const SegmentRequest& prompts);  // points, boxes and scribbles to draw
+
+    void set_tool(Tool tool);
+    Tool tool() const { return tool_; }
+    void set_brush_radius(double radius);
+    double brush_radius() const { return brush_radius_; }
+
+    double zoom() const { return scale_; }
+    void fit();
+    void actual_size();
+    void zoom_by(double factor, QPointF widget_anchor);
+    QPointF widget_to_image(QPointF p) const { return (p - offset_) / scale_; }
+    QPointF image_to_widget(QPointF p) const { return p * scale_ + offset_; }
+
+Q_SIGNALS:
+    void point_clicked(QPointF image_pos, bool positive);
+    void box_drawn(QRectF image_rect);
+    void scribble_drawn(std::vector<QPointF> image_points, bool positive);
+    void brush_stroke(std::vector<QPointF> image_points, bool erase);
+    void select_clicked(QPointF image_pos, bool extend);
+    void hovered_instance_changed(int64_t instance_id);
+    void cursor_moved(QPointF image_pos);
+    void zoom_changed(double zoom);
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void resizeEvent(QResizeEvent*) override;
+    void wheelEvent(QWheelEvent*) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void mouseMoveEvent(QMouseEvent*) override;
+    void mouseReleaseEvent(QMouseEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
+    void keyReleaseEvent(QKeyEvent*) override;
+    void leaveEvent(QEvent*) override;
+
+private:
+    struct MaskLayer {
+        std::vector<Mask> masks;
+        QColor fill, outline;
+        int level = -1;  // level the cached image was rendered at
+        QImage image;
+        QRect rect;  // in level pixels
+    };
+    int current_level() const;
+    void draw_level_image(QPainter& p, const QImage& img, int level, QRect level_rect, bool smooth) const;
+    void draw_mask_layer(QPainter& p, MaskLayer& layer, int level);
+    void draw_prompts(QPainter& p) const;
+    void update_hover(QPointF widget_pos);
+    void update_cursor();
+    bool inside_image(QPointF image_pos) const;
+
+    std::vector<QImage> levels_;
+    QString message_;
+    LabelOverlay overlay_;
+    OverlayStyle style_;
+    MaskLayer preview_, selection_, hover_;
+    SegmentRequest prompts_;
+
+    double scale_ = 1.0;
+    QPointF offset_;
+    bool fit_mode_ = true;
+
+    Tool tool_ = Tool::Prompt;
+    double brush_radius_ = 12.0;
+    bool space_down_ = false;
+    bool panning_ = false;
+    QPointF pan_last_;
+    Qt::MouseButton drag_button_ = Qt::NoButton;
+    QPointF press_widget_;
+    bool dragging_box_ = false;
+    std::vector<QPointF> stroke_;  // image coords of the scribble / brush stroke in progress
+    QPointF mouse_widget_{-1, -1};
+    int64_t hovered_ = 0;
+};
+
+}  // namespace xs

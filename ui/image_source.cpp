@@ -1,0 +1,86 @@
+#include "ui/image_source.h"
+
+#include <QCollator>
+#include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
+#include <algorithm>
+
+#include "core/util/error.h"
+#include "core/util/timer.h"
+#include "ui/qt_convert.h"
+
+namespace xs {
+
+namespace {
+const QStringList kExtensions = {"jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm", "ppm", "pbm"};
+constexpr int kSmallestLevel = 512;  // stop halving once the image fits in this many pixels
+}  // namespace
+
+bool is_image_file_name(const QString& name) {
+    return kExtensions.contains(QFileInfo(name).suffix().toLower());
+}
+
+QString image_name_filters_text() {
+    QStringList f;
+    for (const QString& e : kExtensions) f << "*." + e;
+    return f.join(' ');
+}
+
+void natural_sort(QStringList& paths) {
+    QCollator collator;
+    collator.setNumericMode(true);
+    collator.setCaseSensitivity(Qt::CaseInsensitive);
+    std::sort(paths.begin(), paths.end(), [&](const QString& a, const QString& b) {
+        int c = collator.compare(a, b);
+        return c != 0 ? c < 0 : a < b;
+    });
+}
+
+QStringList scan_images(const QString& root, const std::atomic<bool>* cancel,
+                        const std::function<void(int)>& progress) {
+    QStringList found;
+    QDir base(root);
+    QDirIterator it(root, QDir::Files | QDir::Readable, QDirIterator::Subdirectories | QDirIterator::FollowSymlinks);
+    while (it.hasNext()) {
+        if (cancel && cancel->load()) break;
+        QString path = it.next();
+        if (!is_image_file_name(path)) continue;
+        found << base.relativeFilePath(path);
+        if (progress && found.size() % 200 == 0) progress(int(found.size()));
+    }
+    natural_sort(found);
+    if (progress) progress(int(found.size()));
+    return found;
+}
+
+LoadedImage load_for_display(const QString& path) {
+    LoadedImage out;
+    out.path = path;
+    StopWatch watch;
+    try {
+        int w = 0, h = 0;
+        read_image_size(path.toStdString(), w, h);
+        if (int64_t(w) * h > kMaxImagePixels) {
+            out.error = QObject::tr("%1 is %2 x %3 pixels (%4 megapixels); images above %5 megapixels are not opened.")
+                            .arg(path).arg(w).arg(h).arg(double(w) * h / 1e6, 0, 'f', 0).arg(kMaxImagePixels / 1'000'000);
+            return out;
+        }
+        auto image = std::make_shared<Image>(load_image(path.toStdString()));
+        out.levels.push_back(to_qimage(*image));
+        while (std::max(out.levels.back().width(), out.levels.back().height()) > kSmallestLevel) {
+            const QImage& prev = out.levels.back();
+            out.levels.push_back(prev.scaled(std::max(1, (prev.width() + 1) / 2), std::max(1, (prev.height() + 1) / 2),
+                                             Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+        }
+        out.image = std::move(image);
+    } catch (const std::bad_alloc&) {
+        out.error = QObject::tr("Not enough memory to open %1.").arg(path);
+    } catch (const std::exception& e) {
+        out.error = QString::fromStdString(e.what());
+    }
+    out.ms = watch.elapsed_ms();
+    return out;
+}
+
+}  // namespace xs

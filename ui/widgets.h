@@ -1,0 +1,55 @@
+#pragma once
+// Small widgets used by the main window: the notice bar (messages that must not be missed, without
+// a modal dialog in the way) and the shortcut help overlay.
+#include <QFrame>
+#include <QLabel>
+#include <QList>
+#include <QWidget>
+#include <functional>
+
+class QAction;
+class QHBoxLayout;
+class QPushButton;
+
+namespace xs {
+
+class NoticeBar : public QFrame {
+    Q_OBJECT
+public:
+    enum class Level { Info, Warning, Error };
+    explicit NoticeBar(QWidget* parent = nullptr);
+    struct Button {
+        QString text;
+        std::function<void()> on_click;
+    };
+    void show_notice(Level level, const QString& text, const QList<Button>& buttons = {});
+    QString text() const { return label_->text(); }
+    Level level() const { return level_; }
+
+private:
+    QLabel* label_;
+    QHBoxLayout* buttons_;
+    Level level_ = Level::Info;
+};
+
+// A translucent panel over the canvas listing every action with its shortcut (F1 or ?).
+class HelpOverlay : public QWidget {
+    Q_OBJECT
+public:
+    explicit HelpOverlay(QWidget* parent);
+    // Sections of (title, actions); the list is rendered from the actions' own texts and shortcuts.
+    void set_sections(const QList<QPair<QString, QList<QAction*>>>& sections, const QStringList& extra_lines);
+    void toggle();
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    QList<QPair<QString, QList<QAction*>>> sections_;
+    QStringList extra_;
+};
+
+}  // namespace xs
