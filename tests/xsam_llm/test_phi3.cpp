@@ -1,0 +1,358 @@
+// Attention helper, RMSNorm, RoPE and the Phi-3 decoder with its key/value cache, against independent
+// formulas written as plain loops (NMSE with stated tolerances).
+#include "core/util/error.h"
+#include "core/xsam/attention.h"
+#include "core/xsam/phi3.h"
+#include "tests/harness/plain_test.h"
+
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+
+using namespace xs::xsam;
+
+namespace {
+
+// Normalised mean squared error: sum (a - b)^2 / sum b^2 (both in fp64).
+double nmse(const torch::Tensor& a, const torch::Tensor& ref) {
+    auto x = a.to(torch::kDouble), r = ref.to(torch::kDouble);
+    XS_CHECK_MSG(x.sizes() == r.sizes(), "shape mismatch");
+    double den = r.pow(2).sum().item<double>();
+    double num = (x - r).pow(2).sum().item<double>();
+    return den > 0 ? num / den : num;
+}
+
+std::string num(double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.3g", v);
+    return b;
+}
+
+// Naive attention: loops over batch, head, query, key. mask(b, h, i, j) says whether i may see j.
+torch::Tensor naive_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const std::function<double(int64_t, int64_t, int64_t, int64_t)>& bias, double scale) {
+    auto Q = q.to(torch::kDouble).contiguous(), K = k.to(torch::kDouble).contiguous(),
+         V = v.to(torch::kDouble).contiguous();
+    const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), Lk = k.size(2), D = q.size(3);
+    auto out = torch::zeros({B, H, Lq, D}, torch::kDouble);
+    auto qa = Q.accessor<double, 4>(), ka = K.accessor<double, 4>(), va = V.accessor<double, 4>();
+    auto oa = out.accessor<double, 4>();
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t i = 0; i < Lq; ++i) {
+                std::vector<double> s(Lk);
+                double mx = -std::numeric_limits<double>::infinity();
+                for (int64_t j = 0; j < Lk; ++j) {
+                    double dot = 0;
+                    for (int64_t d = 0; d < D; ++d) dot += qa[b][h][i][d] * ka[b][h][j][d];
+                    s[j] = dot * scale + bias(b, h, i, j);
+                    mx = std::max(mx, s[j]);
+                }
+                double z = 0;
+                for (auto& x : s) z += (x = std::exp(x - mx));
+                for (int64_t j = 0; j < Lk; ++j)
+                    for (int64_t d = 0; d < D; ++d) oa[b][h][i][d] += s[j] / z * va[b][h][j][d];
+            }
+    return out;
+}
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+Phi3Config tiny_config(int64_t layers = 2, int64_t sliding_window = 0, int64_t kv_heads = 4) {
+    Phi3Config c;
+    c.vocab_size = 97;
+    c.hidden_size = 32;
+    c.intermediate_size = 48;
+    c.num_hidden_layers = layers;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = kv_heads;
+    c.max_position_embeddings = 256;
+    c.rope_theta = 10000.0;
+    c.rms_norm_eps = 1e-5;
+    c.sliding_window = sliding_window;
+    return c;
+}
+
+// Fills every parameter with seeded random values (norm weights around 1).
+void randomize(torch::nn::Module& m, uint64_t seed) {
+    torch::manual_seed(seed);
+    torch::NoGradGuard g;
+    for (auto& p : m.named_parameters()) {
+        if (p.key().find("norm") != std::string::npos)
+            p.value().copy_(1.0 + 0.1 * torch::randn_like(p.value()));
+        else
+            p.value().copy_(0.2 * torch::randn_like(p.value()));
+    }
+}
+
+}  // namespace
+
+XS_TEST(attention_matches_naive_loop_plain_causal_and_masked) {
+    torch::manual_seed(1);
+    auto opt = torch::TensorOptions().dtype(torch::kDouble);
+    auto q = torch::randn({2, 3, 5, 8}, opt), k = torch::randn({2, 3, 7, 8}, opt), v = torch::randn({2, 3, 7, 8}, opt);
+    const double sc = 1.0 / std::sqrt(8.0);
+    // 1. no mask
+    auto ref = naive_attention(q, k, v, [](auto, auto, auto, auto) { return 0.0; }, sc);
+    double e = nmse(attention(q, k, v), ref);
+    XS_CHECK_MSG(e < 1e-24, "plain nmse " + num(e));
+    // 2. causal with offset: query i sees keys 0 .. Lk - Lq + i (here 2 + i)
+    ref = naive_attention(q, k, v, [](auto, auto, int64_t i, int64_t j) { return j <= 2 + i ? 0.0 : kNegInf; }, sc);
+    e = nmse(attention(q, k, v, c10::nullopt, true), ref);
+    XS_CHECK_MSG(e < 1e-24, "causal nmse " + num(e));
+    // 3. bool mask per batch (broadcast over heads), combined with causal
+    auto bm = torch::rand({2, 1, 5, 7}, opt) > 0.3;
+    bm.select(3, 0).fill_(true);  // every row keeps key 0
+    auto bma = bm.accessor<bool, 4>();
+    ref = naive_attention(
+        q, k, v, [&](int64_t b, auto, int64_t i, int64_t j) { return bma[b][0][i][j] && j <= 2 + i ? 0.0 : kNegInf; }, sc);
+    e = nmse(attention(q, k, v, bm, true), ref);
+    XS_CHECK_MSG(e < 1e-24, "bool+causal nmse " + num(e));
+    // 4. additive float mask and a custom scale
+    auto am = torch::randn({1, 3, 5, 7}, opt);
+    auto ama = am.accessor<double, 4>();
+    ref = naive_attention(q, k, v, [&](auto, int64_t h, int64_t i, int64_t j) { return ama[0][h][i][j]; }, 0.3);
+    e = nmse(attention(q, k, v, am, false, 0.3), ref);
+    XS_CHECK_MSG(e < 1e-24, "additive nmse " + num(e));
+    // 5. fp32 inputs: same within fp32 precision
+    e = nmse(attention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), am.to(torch::kFloat), false, 0.3),
+             ref);
+    XS_CHECK_MSG(e < 1e-10, "fp32 nmse " + num(e));
+}
+
+XS_TEST(rmsnorm_matches_formula) {
+    torch::manual_seed(2);
+    RMSNorm n(16, 1e-5, torch::TensorOptions().dtype(torch::kDouble));
+    {
+        torch::NoGradGuard g;
+        n->weight.copy_(torch::randn({16}, torch::kDouble));
+    }
+    auto x = torch::randn({3, 4, 16}, torch::kDouble) * 3.0;
+    auto y = n->forward(x);
+    // y_i = w_i * x_i / sqrt(mean_j x_j^2 + eps), computed row by row
+    auto ref = torch::empty_like(x);
+    auto xa = x.accessor<double, 3>();
+    auto ra = ref.accessor<double, 3>();
+    auto w = n->weight.accessor<double, 1>();
+    for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 4; ++b) {
+            double ss = 0;
+            for (int i = 0; i < 16; ++i) ss += xa[a][b][i] * xa[a][b][i];
+            double inv = 1.0 / std::sqrt(ss / 16 + 1e-5);
+            for (int i = 0; i < 16; ++i) ra[a][b][i] = w[i] * xa[a][b][i] * inv;
+        }
+    double e = nmse(y, ref);
+    XS_CHECK_MSG(e < 1e-28, "fp64 nmse " + num(e));
+    // fp32 input on fp64 weights: statistics in fp32, tolerance 1e-12
+    e = nmse(n->forward(x.to(torch::kFloat)), ref);
+    XS_CHECK_MSG(e < 1e-12, "fp32 nmse " + num(e));
+}
+
+XS_TEST(rope_matches_pairwise_rotation) {
+    torch::manual_seed(3);
+    const int64_t D = 12, L = 6, past = 1000;
+    const double theta = 10000.0;
+    auto x = torch::randn({1, 2, L, D}, torch::kDouble);
+    auto pos = torch::arange(past, past + L, torch::kLong);
+    auto [c, s] = rope_tables(pos, D, theta, torch::kDouble);
+    auto y = apply_rope(x, c, s);
+    // Independent: dimension j pairs with j + D/2 and rotates by angle p * theta^(-2j/D).
+    auto ref = torch::empty_like(x);
+    auto xa = x.accessor<double, 4>();
+    auto ra = ref.accessor<double, 4>();
+    for (int h = 0; h < 2; ++h)
+        for (int64_t l = 0; l < L; ++l)
+            for (int64_t j = 0; j < D / 2; ++j) {
+                double ang = double(past + l) * std::pow(theta, -2.0 * double(j) / double(D));
+                double a = xa[0][h][l][j], b = xa[0][h][l][j + D / 2];
+                ra[0][h][l][j] = a * std::cos(ang) - b * std::sin(ang);
+                ra[0][h][l][j + D / 2] = b * std::cos(ang) + a * std::sin(ang);
+            }
+    double e = nmse(y, ref);
+    XS_CHECK_MSG(e < 1e-26, "nmse " + num(e));
+    // Relative property: <rope(q, p), rope(k, p')> depends on p - p' only.
+    auto q = torch::randn({1, 1, 1, D}, torch::kDouble), k = torch::randn({1, 1, 1, D}, torch::kDouble);
+    auto dot_at = [&](int64_t pq, int64_t pk) {
+        auto [cq, sq] = rope_tables(torch::full({1}, pq, torch::kLong), D, theta, torch::kDouble);
+        auto [ck, sk] = rope_tables(torch::full({1}, pk, torch::kLong), D, theta, torch::kDouble);
+        return (apply_rope(q, cq, sq) * apply_rope(k, ck, sk)).sum().item<double>();
+    };
+    XS_CHECK(std::abs(dot_at(7, 3) - dot_at(107, 103)) < 1e-9);
+    XS_CHECK(std::abs(dot_at(7, 3) - dot_at(7, 4)) > 1e-6);
+}
+
+XS_TEST(parameter_names_are_the_checkpoint_keys) {
+    auto cfg = tiny_config(2, 0, 2);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().device(torch::kMeta));
+    std::set<std::string> names;
+    for (auto& p : m->named_parameters()) names.insert(p.key());
+    std::set<std::string> expected = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"};
+    for (int i = 0; i < 2; ++i) {
+        std::string p = "model.layers." + std::to_string(i) + ".";
+        for (const char* s : {"self_attn.qkv_proj.weight", "self_attn.o_proj.weight", "mlp.gate_up_proj.weight",
+                              "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight"})
+            expected.insert(p + s);
+    }
+    XS_CHECK(names == expected);
+    auto params = m->named_parameters();
+    // GQA: 4 heads of 8, 2 kv heads -> qkv rows (4 + 2 * 2) * 8 = 64
+    XS_CHECK(params["model.layers.0.self_attn.qkv_proj.weight"].sizes() == torch::IntArrayRef({64, 32}));
+    XS_CHECK(params["model.layers.1.mlp.gate_up_proj.weight"].sizes() == torch::IntArrayRef({96, 32}));
+    XS_CHECK(params["lm_head.weight"].sizes() == torch::IntArrayRef({97, 32}));
+    XS_CHECK(params["model.norm.weight"].device().is_meta());
+    // Full size: Phi-3-mini with X-SAM's 32014-row vocabulary has 3,821,079,552 + 2 * 14 * 3072 params.
+    Phi3Config full;
+    full.vocab_size = 32014;
+    Phi3ForCausalLM big(full, torch::TensorOptions().device(torch::kMeta));
+    int64_t total = 0;
+    for (auto& p : big->parameters()) total += p.numel();
+    XS_CHECK_MSG(total == 3821079552LL - 2LL * 50 * 3072, "total " + std::to_string(total));
+}
+
+XS_TEST(incremental_decoding_equals_full_forward_fp64) {
+    auto cfg = tiny_config(2, 0, 2);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 4);
+    auto ids = torch::randint(0, cfg.vocab_size, {1, 11}, torch::kLong);
+    auto emb = m->embed(ids);
+    auto full = m->forward(emb, nullptr, true);
+    // Feed 4 tokens, then 1, 1, then 5 through a cache.
+    KVCache cache;
+    std::vector<torch::Tensor> parts, logits;
+    int64_t at = 0;
+    for (int64_t n : {4, 1, 1, 5}) {
+        auto o = m->forward(emb.narrow(1, at, n), &cache, true);
+        parts.push_back(o.hidden);
+        logits.push_back(o.logits);
+        at += n;
+        XS_CHECK(cache.length() == at);
+    }
+    double e = nmse(torch::cat(parts, 1), full.hidden);
+    XS_CHECK_MSG(e <= 1e-10, "hidden nmse " + num(e));
+    e = nmse(torch::cat(logits, 1), full.logits);
+    XS_CHECK_MSG(e <= 1e-10, "logits nmse " + num(e));
+    // Also in fp32, tolerance 1e-6.
+    // (same module: fp32 activations on fp64 weights, the weights converted per matmul)
+    KVCache c32;
+    auto a = m->forward(emb.narrow(1, 0, 6).to(torch::kFloat), &c32).hidden;
+    auto b = m->forward(emb.narrow(1, 6, 5).to(torch::kFloat), &c32).hidden;
+    e = nmse(torch::cat({a, b}, 1), full.hidden);
+    XS_CHECK_MSG(e <= 1e-6, "fp32 nmse " + num(e));
+    XS_CHECK(a.scalar_type() == torch::kFloat);
+}
+
+XS_TEST(prefix_cache_reuse_is_exact_and_copies_are_independent) {
+    auto cfg = tiny_config(2, 0, 4);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 5);
+    auto prefix = torch::randn({1, 9, cfg.hidden_size}, torch::kDouble);
+    auto p1 = m->embed(torch::tensor({{3, 5, 7}}, torch::kLong));
+    auto p2 = m->embed(torch::tensor({{11, 13, 17, 19}}, torch::kLong));
+    KVCache base;
+    m->forward(prefix, &base);
+    const int64_t base_bytes = base.bytes();
+    // Two prompts on copies of the prefix cache, in alternating order, twice each.
+    KVCache c1 = base, c2 = base;
+    auto h1 = m->forward(p1, &c1).hidden;
+    auto h2 = m->forward(p2, &c2).hidden;
+    KVCache c1b = base;
+    auto h1b = m->forward(p1, &c1b).hidden;
+    auto r1 = m->forward(torch::cat({prefix, p1}, 1)).hidden.narrow(1, 9, 3);
+    auto r2 = m->forward(torch::cat({prefix, p2}, 1)).hidden.narrow(1, 9, 4);
+    XS_CHECK_MSG(nmse(h1, r1) <= 1e-24, "p1 " + num(nmse(h1, r1)));
+    XS_CHECK_MSG(nmse(h2, r2) <= 1e-24, "p2 " + num(nmse(h2, r2)));
+    XS_CHECK(torch::equal(h1, h1b));
+    XS_CHECK(base.length() == 9 && c1.length() == 12 && c2.length() == 13);
+    XS_CHECK(base.bytes() == base_bytes);
+    // A deep copy and a truncated copy behave like the original prefix.
+    KVCache d = base.deep_copy();
+    auto h2d = m->forward(p2, &d).hidden;
+    XS_CHECK(torch::equal(h2d, h2));
+    c1.truncate(9);
+    auto h2t = m->forward(p2, &c1).hidden;
+    XS_CHECK(torch::equal(h2t, h2));
+    // Growing c1 (now holding p2) must not have disturbed c2 / c1b, which share buffers with it.
+    auto next = m->embed(torch::tensor({{23}}, torch::kLong));
+    auto n1 = m->forward(next, &c1b).hidden;
+    auto ref = m->forward(torch::cat({prefix, p1, next}, 1)).hidden.narrow(1, 12, 1);
+    XS_CHECK_MSG(nmse(n1, ref) <= 1e-24, "after sharing " + num(nmse(n1, ref)));
+}
+
+XS_TEST(sliding_window_limits_what_a_position_sees) {
+    // One layer, window 4: the output at position p depends on inputs p-3 .. p only.
+    auto cfg = tiny_config(1, 4, 4);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 6);
+    torch::manual_seed(7);
+    auto x = torch::randn({1, 10, cfg.hidden_size}, torch::kDouble);
+    auto y = m->forward(x).hidden;
+    auto x2 = x.clone();
+    x2.select(1, 2).add_(1.0);  // perturb position 2
+    auto y2 = m->forward(x2).hidden;
+    for (int64_t p = 0; p < 10; ++p) {
+        const double d = (y.select(1, p) - y2.select(1, p)).abs().max().item<double>();
+        const bool should_change = p >= 2 && p - 2 < 4;
+        XS_CHECK_MSG(should_change ? d > 1e-6 : d == 0.0, "position " + std::to_string(p) + " diff " + num(d));
+    }
+    // The same model without a window: later positions do change.
+    auto cfg_nw = cfg;
+    cfg_nw.sliding_window = 0;
+    Phi3ForCausalLM nw(cfg_nw, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*nw, 6);
+    auto z = nw->forward(x).hidden, z2 = nw->forward(x2).hidden;
+    XS_CHECK((z.select(1, 9) - z2.select(1, 9)).abs().max().item<double>() > 1e-6);
+    // Incremental decoding past the window equals the full forward (two layers, window 4).
+    auto cfg2 = tiny_config(2, 4, 2);
+    Phi3ForCausalLM m2(cfg2, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m2, 8);
+    auto full = m2->forward(x).hidden;
+    KVCache c;
+    std::vector<torch::Tensor> parts;
+    parts.push_back(m2->forward(x.narrow(1, 0, 3), &c).hidden);
+    for (int64_t p = 3; p < 7; ++p) parts.push_back(m2->forward(x.narrow(1, p, 1), &c).hidden);
+    parts.push_back(m2->forward(x.narrow(1, 7, 3), &c).hidden);
+    const double e = nmse(torch::cat(parts, 1), full);
+    XS_CHECK_MSG(e <= 1e-24, "nmse " + num(e));
+}
+
+XS_TEST(greedy_generation_matches_stepwise_argmax) {
+    auto cfg = tiny_config(2, 0, 4);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 9);
+    auto prompt = m->embed(torch::tensor({{1, 2, 3, 4, 5}}, torch::kLong));
+    KVCache cache;
+    auto r = m->generate_greedy(prompt, cache, 6, {});
+    XS_CHECK(r.tokens.size() == 6 && !r.stopped);
+    XS_CHECK(r.hidden.size(1) == 5 + 5);
+    // Reference without a cache: re-run the whole sequence each step.
+    std::vector<int64_t> seq = {1, 2, 3, 4, 5};
+    for (int step = 0; step < 6; ++step) {
+        auto o = m->forward(m->embed(torch::tensor(seq, torch::kLong).view({1, -1})), nullptr, true);
+        int64_t next = o.logits.select(1, o.logits.size(1) - 1).argmax(-1).item<int64_t>();
+        XS_CHECK_MSG(next == r.tokens[step], "step " + std::to_string(step));
+        if (step == 5) {
+            double e = nmse(r.hidden, o.hidden.narrow(1, 0, 10));
+            XS_CHECK_MSG(e <= 1e-20, "hidden nmse " + num(e));
+        }
+        seq.push_back(next);
+    }
+    // A stop token ends generation and is reported.
+    KVCache c2;
+    auto r2 = m->generate_greedy(prompt, c2, 6, {r.tokens[2]});
+    XS_CHECK(r2.stopped && r2.tokens.size() == 3);
+    XS_CHECK(c2.length() == 5 + 2);
+}
+
+XS_TEST(bad_config_and_overlong_input_are_rejected) {
+    auto cfg = tiny_config();
+    cfg.num_attention_heads = 5;
+    XS_CHECK_THROWS({ Phi3ForCausalLM bad(cfg); }, xs::Error, "num_attention_heads");
+    auto ok = tiny_config();
+    ok.max_position_embeddings = 8;
+    Phi3ForCausalLM m(ok, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 1);
+    XS_CHECK_THROWS(m->forward(torch::zeros({1, 9, 32}, torch::kDouble)), xs::Error, "max_position_embeddings");
+}
+
+XS_TEST_MAIN()
