@@ -155,16 +155,23 @@ Mask rle_decode(const Rle& rle) {
     const int h = rle.height, w = rle.width;
     if (h == 0 || w == 0) return m;
     uint8_t* d = m.data();
-    uint64_t pos = 0;  // column-major index
+    // Walk (x, y) in column-major order alongside the runs; no division per pixel.
+    uint64_t x = 0, y = 0;
     bool value = false;
     for (uint32_t c : rle.counts) {
         if (value) {
-            for (uint64_t i = pos, end = pos + c; i < end; ++i) {
-                const uint64_t x = i / uint64_t(h), y = i % uint64_t(h);
+            for (uint32_t i = 0; i < c; ++i) {
                 d[y * uint64_t(w) + x] = 1;
+                if (++y == uint64_t(h)) {
+                    y = 0;
+                    ++x;
+                }
             }
+        } else {
+            const uint64_t pos = x * uint64_t(h) + y + c;
+            x = pos / uint64_t(h);
+            y = pos % uint64_t(h);
         }
-        pos += c;
         value = !value;
     }
     return m;

@@ -1,0 +1,131 @@
+// Project and COCO commands: import-coco, export-coco, info. Nothing is written unless the whole
+// command succeeds (reads validate first; writes are atomic).
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "app/cli/command.h"
+#include "core/coco/coco.h"
+#include "core/io/project_file.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string one_positional(xs::cli::Args& args, const char* what) {
+    const std::vector<std::string> pos = args.positionals();
+    if (pos.size() != 1) {
+        throw xs::Error(std::string("expected exactly one ") + what + " argument, got " + std::to_string(pos.size()));
+    }
+    return pos[0];
+}
+
+fs::path canonical_dir(const std::string& dir) {
+    std::error_code ec;
+    fs::path p = fs::weakly_canonical(fs::absolute(dir), ec);
+    if (ec) return fs::absolute(dir).lexically_normal();
+    return p;
+}
+
+// The project's image root as a real folder: absolute, or relative to the project file's folder.
+fs::path resolved_image_root(const xs::Project& p, const std::string& project_path) {
+    fs::path root(p.image_root);
+    if (root.is_absolute()) return canonical_dir(root.string());
+    const fs::path base = fs::absolute(project_path).parent_path();
+    return canonical_dir((base / root).string());
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+    for (const std::string& w : warnings) std::fprintf(stderr, "xsam-cli: warning: %s\n", w.c_str());
+}
+
+int run_import_coco(xs::cli::Args& args) {
+    const std::string images = args.require("images");
+    const std::string project_path = args.require("project");
+    const std::string coco_path = one_positional(args, "COCO.json");
+
+    std::error_code ec;
+    if (!fs::is_directory(images, ec)) throw xs::Error(images + ": image folder does not exist");
+
+    xs::Project project;
+    const bool existing = fs::exists(project_path, ec);
+    if (existing) {
+        project = xs::load_project(project_path);
+        if (!project.image_root.empty() &&
+            resolved_image_root(project, project_path) != canonical_dir(images)) {
+            throw xs::Error("--images " + images + " differs from the project's image root " +
+                            resolved_image_root(project, project_path).string() +
+                            "; file names would not resolve");
+        }
+    }
+    if (project.image_root.empty()) {
+        // Stored relative to the project file's folder when --images was given relative.
+        if (fs::path(images).is_absolute()) {
+            project.image_root = canonical_dir(images).string();
+        } else {
+            const fs::path base = canonical_dir(fs::absolute(project_path).parent_path().string());
+            project.image_root = canonical_dir(images).lexically_relative(base).generic_string();
+            if (project.image_root.empty()) project.image_root = ".";
+        }
+    }
+
+    xs::CocoImportOptions opt;
+    opt.images_dir = images;
+    xs::CocoImportReport rep;
+    xs::import_coco(project, coco_path, opt, &rep);  // all or nothing
+    xs::save_project(project, project_path);           // atomic
+    print_warnings(rep.warnings);
+    std::printf("imported %s into %s%s: %d image(s) added, %d matched; %d categor%s added, %d matched; "
+                "%d instance(s) (%d polygon, %d RLE segmentations)\n",
+                coco_path.c_str(), project_path.c_str(), existing ? " (existing project)" : "", rep.images_added,
+                rep.images_matched, rep.categories_added, rep.categories_added == 1 ? "y" : "ies",
+                rep.categories_matched, rep.instances_added, rep.polygon_segmentations, rep.rle_segmentations);
+    return 0;
+}
+
+int run_export_coco(xs::cli::Args& args) {
+    const std::string out = args.require("out");
+    const bool polygons = args.take_flag("polygons");
+    const std::string project_path = one_positional(args, "PROJECT.json");
+    const xs::Project project = xs::load_project(project_path);
+    xs::CocoExportOptions opt;
+    opt.polygons = polygons;
+    xs::CocoExportReport rep;
+    xs::write_coco(project, out, opt, &rep);
+    print_warnings(rep.warnings);
+    std::printf("exported %s to %s: %d image(s), %d annotation(s) (%d polygons, %d RLE), %d skipped\n",
+                project_path.c_str(), out.c_str(), rep.images, rep.annotations, rep.as_polygons, rep.as_rle,
+                rep.skipped);
+    return 0;
+}
+
+int run_info(xs::cli::Args& args) {
+    const std::string project_path = one_positional(args, "PROJECT.json");
+    const xs::Project p = xs::load_project(project_path);
+    std::map<int, int64_t> per_cat;
+    int annotated = 0;
+    for (const xs::ImageRecord& img : p.images) {
+        if (!img.instances.empty()) ++annotated;
+        for (const xs::Instance& inst : img.instances) ++per_cat[inst.category_id];
+    }
+    std::printf("project:    %s (format version %d)\n", project_path.c_str(), xs::kProjectFormatVersion);
+    std::printf("image root: %s (%s)\n", p.image_root.c_str(), resolved_image_root(p, project_path).c_str());
+    std::printf("images:     %zu (%d with instances)\n", p.images.size(), annotated);
+    std::printf("instances:  %lld\n", static_cast<long long>(p.instance_count()));
+    std::printf("categories: %zu\n", p.categories.size());
+    for (const xs::Category& c : p.categories) {
+        std::printf("  %4d  %-24s #%02x%02x%02x  %lld instance(s)\n", c.id, c.name.c_str(), c.color.r, c.color.g,
+                    c.color.b, static_cast<long long>(per_cat[c.id]));
+    }
+    return 0;
+}
+
+}  // namespace
+
+XS_CLI_COMMAND("import-coco",
+               "import-coco COCO.json --images DIR --project P.json   Import a COCO file (creates P or adds to it)",
+               run_import_coco);
+XS_CLI_COMMAND("export-coco", "export-coco P.json --out COCO.json [--polygons]   Export a project as COCO",
+               run_export_coco);
+XS_CLI_COMMAND("info", "info P.json   Summarise a project", run_info);
