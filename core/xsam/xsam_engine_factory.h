@@ -9,10 +9,20 @@
 //   threads intra-op CPU threads (default: hardware concurrency)
 //   generic_mode  "instance" (default), "panoptic" or "semantic": output rule for generic/open-vocabulary
 //   max_new_tokens  caption length limit (default 512)
+#include <cstdint>
+#include <string>
+
 #include "core/engine/engine.h"
 
 namespace xs {
 
 void register_xsam_engine(EngineRegistry& registry);
+
+// A complete, loadable X-SAM model folder with seeded random weights (xsam-cli init-random-weights):
+// config.json (the given config), model.safetensors (+ model.safetensors.index.json) and
+// tokenizer.model (copied from `tokenizer_model`, or from the file the config's "tokenizer" field names
+// next to the config). Throws xs::Error on a bad config or a missing tokenizer.
+void write_random_xsam_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
+                             const std::string& tokenizer_model = "");
 
 }  // namespace xs
