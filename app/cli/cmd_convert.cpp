@@ -1,0 +1,53 @@
+// xsam-cli convert-checkpoint: the released torch.save checkpoint -> safetensors shards + index.
+#include "app/cli/command.h"
+#include "core/util/error.h"
+
+#ifdef XS_HAVE_XSAM
+#include "core/xsam/checkpoint.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+int run_convert(xs::cli::Args& args) {
+    const std::string out = args.require("out");
+    int64_t shard_mb = 2000;
+    if (auto s = args.take("shard-size-mb")) {
+        try {
+            shard_mb = std::stoll(*s);
+        } catch (const std::exception&) {
+            throw xs::Error("--shard-size-mb: not a number: " + *s);
+        }
+        if (shard_mb <= 0) throw xs::Error("--shard-size-mb must be positive");
+    }
+    const bool quiet = args.take_flag("quiet");
+    const auto pos = args.positionals();
+    if (pos.size() != 1) throw xs::Error("convert-checkpoint takes exactly one checkpoint file");
+    const auto start = std::chrono::steady_clock::now();
+    size_t last_percent = 101;
+    auto report = xs::xsam::convert_checkpoint(pos[0], out, shard_mb * 1024 * 1024,
+                                               [&](size_t done, size_t total, const std::string&) {
+                                                   const size_t pct = done * 100 / total;
+                                                   if (!quiet && pct / 5 != last_percent / 5) {
+                                                       std::fprintf(stderr, "\rconverting: %zu%% (%zu/%zu tensors)", pct,
+                                                                    done, total);
+                                                       last_percent = pct;
+                                                   }
+                                               });
+    if (!quiet) std::fprintf(stderr, "\n");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "converted " << report.tensors << " tensors (" << report.bytes << " bytes) in " << secs << " s into "
+              << out << ": " << (report.files.size() - 1) << " shard(s) + model.safetensors.index.json\n";
+    for (const auto& s : report.skipped) std::cout << "skipped non-tensor entry: " << s << "\n";
+    return 0;
+}
+
+XS_CLI_COMMAND("convert-checkpoint",
+               "convert-checkpoint pytorch_model.bin --out DIR [--shard-size-mb N] [--quiet]   torch.save checkpoint -> "
+               "safetensors shards + model.safetensors.index.json",
+               run_convert);
+
+}  // namespace
+#endif
