@@ -262,11 +262,11 @@ private Q_SLOTS:
         }
         QCOMPARE(files, 1);
         // A failed write (folder missing) throws and leaves nothing.
-        QVERIFY_EXCEPTION_THROWN(save_project(p, dir + "/missing/p.json"), Error);
+        QVERIFY_THROWS_EXCEPTION(Error, save_project(p, dir + "/missing/p.json"));
         QVERIFY(!fs::exists(dir + "/missing"));
         // Writing over a folder fails cleanly, the folder stays.
         fs::create_directories(dir + "/afolder");
-        QVERIFY_EXCEPTION_THROWN(atomic_write_file(dir + "/afolder", "x"), Error);
+        QVERIFY_THROWS_EXCEPTION(Error, atomic_write_file(dir + "/afolder", "x"));
         QVERIFY(fs::is_directory(dir + "/afolder"));
     }
 
