@@ -1,0 +1,160 @@
+// X-SAM's modified Mask2Former transformer decoder (see mask_decoder.h).
+#include "core/xsam/mask_decoder.h"
+
+#include "core/util/error.h"
+#include "core/xsam/attention.h"
+#include "core/xsam/pixel_decoder.h"
+
+namespace xs::xsam {
+
+namespace F = torch::nn::functional;
+
+DecoderSelfAttentionImpl::DecoderSelfAttentionImpl(int64_t dim, int64_t heads, const torch::TensorOptions& o)
+    : num_heads(heads) {
+    k_proj = register_module("k_proj", Linear(dim, dim, true, o));
+    v_proj = register_module("v_proj", Linear(dim, dim, true, o));
+    q_proj = register_module("q_proj", Linear(dim, dim, true, o));
+    out_proj = register_module("out_proj", Linear(dim, dim, true, o));
+}
+
+torch::Tensor DecoderSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& pos) {
+    auto xp = x + pos;
+    auto q = split_heads(q_proj(xp), num_heads);
+    auto k = split_heads(k_proj(xp), num_heads);
+    auto v = split_heads(v_proj(x), num_heads);
+    return out_proj(merge_heads(attention(q, k, v)));
+}
+
+MaskedAttentionDecoderLayerImpl::MaskedAttentionDecoderLayerImpl(const MaskDecoderConfig& c,
+                                                                 const torch::TensorOptions& o) {
+    const int64_t d = c.hidden_dim;
+    self_attn = register_module("self_attn", DecoderSelfAttention(d, c.num_attention_heads, o));
+    self_attn_layer_norm = register_module("self_attn_layer_norm", LayerNorm(d, c.layer_norm_eps, o));
+    cross_attn = register_module("cross_attn", MultiheadAttention(d, c.num_attention_heads, o));
+    cross_attn_layer_norm = register_module("cross_attn_layer_norm", LayerNorm(d, c.layer_norm_eps, o));
+    fc1 = register_module("fc1", Linear(d, c.dim_feedforward, true, o));
+    fc2 = register_module("fc2", Linear(c.dim_feedforward, d, true, o));
+    final_layer_norm = register_module("final_layer_norm", LayerNorm(d, c.layer_norm_eps, o));
+}
+
+torch::Tensor MaskedAttentionDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& query_pos,
+                                                       const torch::Tensor& memory, const torch::Tensor& memory_pos,
+                                                       const c10::optional<torch::Tensor>& allowed) {
+    auto h = cross_attn_layer_norm(x + cross_attn(x + query_pos, memory + memory_pos, memory, allowed));
+    h = self_attn_layer_norm(h + self_attn(h, query_pos));
+    return final_layer_norm(h + fc2(torch::relu(fc1(h))));
+}
+
+MaskEmbedderImpl::MaskEmbedderImpl(int64_t in, int64_t hidden, int64_t out, int64_t n, const torch::TensorOptions& o) {
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t a = i == 0 ? in : hidden, b = i == n - 1 ? out : hidden;
+        auto block = Indexed();
+        linears.push_back(block->add(0, Linear(a, b, true, o)));
+        register_module(std::to_string(i), block);
+    }
+}
+
+torch::Tensor MaskEmbedderImpl::forward(const torch::Tensor& x) {
+    torch::Tensor h = x;
+    for (size_t i = 0; i < linears.size(); ++i) {
+        h = linears[i]->forward(h);
+        if (i + 1 < linears.size()) h = torch::relu(h);
+    }
+    return h;
+}
+
+MaskPredictorImpl::MaskPredictorImpl(const MaskDecoderConfig& c, const torch::TensorOptions& o) {
+    mask_embedder = register_module("mask_embedder", MaskEmbedder(c.hidden_dim, c.hidden_dim, c.mask_feature_size, 3, o));
+}
+
+MaskedAttentionDecoderImpl::MaskedAttentionDecoderImpl(const MaskDecoderConfig& c, const torch::TensorOptions& o) {
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.num_layers(); ++i) layers->push_back(MaskedAttentionDecoderLayer(c, o));
+    layernorm = register_module("layernorm", LayerNorm(c.hidden_dim, c.layer_norm_eps, o));
+    mask_predictor = register_module("mask_predictor", MaskPredictor(c, o));
+}
+
+MaskDecoderImpl::MaskDecoderImpl(const MaskDecoderConfig& c, const torch::TensorOptions& o) : config(c) {
+    queries_embedder = register_module("queries_embedder", Embedding(c.num_queries, c.hidden_dim, o));
+    queries_features = register_module("queries_features", Embedding(c.num_queries, c.hidden_dim, o));
+    decoder = register_module("decoder", MaskedAttentionDecoder(c, o));
+    level_embed = register_module("level_embed", Embedding(c.num_feature_levels, c.hidden_dim, o));
+}
+
+namespace {
+
+// Mask logits and the "may attend" mask for the next layer at the given level size.
+std::pair<torch::Tensor, torch::Tensor> predict_masks(MaskEmbedderImpl& embedder, const torch::Tensor& states,
+                                                      const torch::Tensor& mask_features, int64_t h, int64_t w,
+                                                      int64_t heads) {
+    auto emb = embedder.forward(states);                                       // [B, Q, C]
+    auto masks = torch::einsum("bqc,bchw->bqhw", {emb, mask_features});        // [B, Q, H0, W0]
+    auto small = F::interpolate(masks, F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{h, w})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false));
+    auto blocked = small.sigmoid().flatten(2) < 0.5;                           // [B, Q, h*w]
+    // Rows blocked everywhere attend everywhere instead.
+    auto full = blocked.all(-1, true);
+    auto allowed = blocked.logical_not().logical_or(full);
+    return {masks, allowed.unsqueeze(1).expand({-1, heads, -1, -1})};
+}
+
+}  // namespace
+
+MaskDecoderOutput MaskDecoderImpl::forward(const std::vector<torch::Tensor>& ms, const torch::Tensor& mask_features,
+                                           const c10::optional<torch::Tensor>& seg_embedding, bool keep_all) {
+    const int64_t L = config.num_feature_levels, D = config.hidden_dim, heads = config.num_attention_heads;
+    if (int64_t(ms.size()) != L) throw Error("mask decoder: expected " + std::to_string(L) + " feature levels");
+    const auto& ref = ms[0];
+    const int64_t b = ref.size(0);
+    std::vector<torch::Tensor> memory, memory_pos;
+    std::vector<std::pair<int64_t, int64_t>> sizes;
+    for (int64_t i = 0; i < L; ++i) {
+        const auto& f = ms[size_t(i)];
+        sizes.emplace_back(f.size(2), f.size(3));
+        memory_pos.push_back(sine_position_embedding(f, D / 2).flatten(2).transpose(1, 2));
+        memory.push_back(f.flatten(2).transpose(1, 2) + like(level_embed->weight, f)[i].view({1, 1, -1}));
+    }
+    auto query_pos = like(queries_embedder->weight, ref).unsqueeze(0).expand({b, -1, -1});
+    auto x = like(queries_features->weight, ref).unsqueeze(0).expand({b, -1, -1});
+    if (seg_embedding.has_value()) {
+        const auto& s = *seg_embedding;
+        if (s.dim() != 2 || s.size(0) != b || s.size(1) != D)
+            throw Error("mask decoder: seg_embedding must be [B, " + std::to_string(D) + "]");
+        x = x + s.to(x.scalar_type()).unsqueeze(1);
+    }
+    auto& dec = *decoder;
+    auto& embedder = *dec.mask_predictor->mask_embedder;
+    MaskDecoderOutput out;
+    auto states = dec.layernorm(x);
+    auto pm = predict_masks(embedder, states, mask_features, sizes[0].first, sizes[0].second, heads);
+    out.query_states.push_back(states);
+    out.mask_logits.push_back(pm.first);
+    const int64_t n = int64_t(dec.layers->size());
+    for (int64_t i = 0; i < n; ++i) {
+        const size_t level = size_t(i % L);
+        x = dec.layers[i]->as<MaskedAttentionDecoderLayerImpl>()->forward(x, query_pos, memory[level],
+                                                                          memory_pos[level], pm.second);
+        states = dec.layernorm(x);
+        const auto& nxt = sizes[size_t((i + 1) % L)];
+        pm = predict_masks(embedder, states, mask_features, nxt.first, nxt.second, heads);
+        if (!keep_all) {
+            out.query_states.clear();
+            out.mask_logits.clear();
+        }
+        out.query_states.push_back(states);
+        out.mask_logits.push_back(pm.first);
+    }
+    return out;
+}
+
+torch::Tensor cosine_class_logits(const torch::Tensor& q, const torch::Tensor& c, const torch::Tensor& logit_scale,
+                                  double clamp) {
+    auto qn = F::normalize(q, F::NormalizeFuncOptions().dim(-1));
+    auto cn = F::normalize(c.to(q.scalar_type()), F::NormalizeFuncOptions().dim(-1));
+    auto logits = like(logit_scale, q).exp() * torch::einsum("bqd,bcd->bqc", {qn, cn});
+    return logits.clamp(-clamp, clamp);
+}
+
+}  // namespace xs::xsam

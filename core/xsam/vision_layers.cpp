@@ -1,0 +1,106 @@
+// Building blocks for the X-SAM vision modules (see vision_layers.h).
+#include "core/xsam/vision_layers.h"
+
+#include "core/xsam/attention.h"
+
+namespace xs::xsam {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor like(const torch::Tensor& w, const torch::Tensor& x) {
+    if (!w.defined()) return w;
+    if (w.scalar_type() == x.scalar_type() && w.device() == x.device()) return w;
+    return w.to(x.device(), x.scalar_type());
+}
+
+torch::TensorOptions default_build_options() { return torch::TensorOptions().dtype(torch::kFloat).device(torch::kCPU); }
+
+LinearImpl::LinearImpl(int64_t in, int64_t out, bool has_bias, const torch::TensorOptions& o)
+    : in_features(in), out_features(out) {
+    weight = register_parameter("weight", torch::empty({out, in}, o), false);
+    if (has_bias) bias = register_parameter("bias", torch::empty({out}, o), false);
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, like(weight, x), like(bias, x)); }
+
+Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool has_bias,
+                       const torch::TensorOptions& o)
+    : stride(stride_), padding(padding_) {
+    weight = register_parameter("weight", torch::empty({out, in, kernel, kernel}, o), false);
+    if (has_bias) bias = register_parameter("bias", torch::empty({out}, o), false);
+}
+
+torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
+    return torch::conv2d(x, like(weight, x), like(bias, x), {stride, stride}, {padding, padding});
+}
+
+LayerNormImpl::LayerNormImpl(int64_t dim_, double eps_, const torch::TensorOptions& o) : dim(dim_), eps(eps_) {
+    weight = register_parameter("weight", torch::empty({dim}, o), false);
+    bias = register_parameter("bias", torch::empty({dim}, o), false);
+}
+
+torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
+    return torch::layer_norm(x, {dim}, like(weight, x), like(bias, x), eps);
+}
+
+LayerNorm2dImpl::LayerNorm2dImpl(int64_t channels_, double eps_, const torch::TensorOptions& o)
+    : channels(channels_), eps(eps_) {
+    weight = register_parameter("weight", torch::empty({channels}, o), false);
+    bias = register_parameter("bias", torch::empty({channels}, o), false);
+}
+
+torch::Tensor LayerNorm2dImpl::forward(const torch::Tensor& x) {
+    // Statistics in fp32 for half/bf16/fp32 inputs (as the reference), in fp64 for fp64 inputs.
+    auto xf = x.scalar_type() == torch::kDouble ? x : x.to(torch::kFloat);
+    auto u = xf.mean({1}, true);
+    auto s = (xf - u).pow(2).mean({1}, true);
+    auto y = ((xf - u) / torch::sqrt(s + eps)).to(x.scalar_type());
+    return like(weight, x).view({1, -1, 1, 1}) * y + like(bias, x).view({1, -1, 1, 1});
+}
+
+GroupNormImpl::GroupNormImpl(int64_t groups_, int64_t channels, double eps_, const torch::TensorOptions& o)
+    : groups(groups_), eps(eps_) {
+    weight = register_parameter("weight", torch::empty({channels}, o), false);
+    bias = register_parameter("bias", torch::empty({channels}, o), false);
+}
+
+torch::Tensor GroupNormImpl::forward(const torch::Tensor& x) {
+    return torch::group_norm(x, groups, like(weight, x), like(bias, x), eps);
+}
+
+EmbeddingImpl::EmbeddingImpl(int64_t num, int64_t dim, const torch::TensorOptions& o) {
+    weight = register_parameter("weight", torch::empty({num, dim}, o), false);
+}
+
+MultiheadAttentionImpl::MultiheadAttentionImpl(int64_t e, int64_t h, const torch::TensorOptions& o)
+    : embed_dim(e), num_heads(h) {
+    in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * e, e}, o), false);
+    in_proj_bias = register_parameter("in_proj_bias", torch::empty({3 * e}, o), false);
+    out_proj = register_module("out_proj", Linear(e, e, true, o));
+}
+
+torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                              const c10::optional<torch::Tensor>& allowed) {
+    auto w = like(in_proj_weight, q).chunk(3, 0);
+    auto b = like(in_proj_bias, q).chunk(3, 0);
+    auto qh = split_heads(torch::linear(q, w[0], b[0]), num_heads);
+    auto kh = split_heads(torch::linear(k, w[1], b[1]), num_heads);
+    auto vh = split_heads(torch::linear(v, w[2], b[2]), num_heads);
+    auto out = attention(qh, kh, vh, allowed);
+    return out_proj(merge_heads(out));
+}
+
+torch::Tensor gelu_erf(const torch::Tensor& x) { return torch::gelu(x); }
+torch::Tensor gelu_tanh(const torch::Tensor& x) { return torch::gelu(x, "tanh"); }
+
+torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
+    const auto b = x.size(0), l = x.size(1), e = x.size(2);
+    return x.view({b, l, heads, e / heads}).transpose(1, 2);
+}
+
+torch::Tensor merge_heads(const torch::Tensor& x) {
+    const auto b = x.size(0), h = x.size(1), l = x.size(2), d = x.size(3);
+    return x.transpose(1, 2).reshape({b, l, h * d});
+}
+
+}  // namespace xs::xsam
