@@ -1,6 +1,5 @@
 #include "ui/image_source.h"
 
-#include <QCollator>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -27,12 +26,42 @@ QString image_name_filters_text() {
     return f.join(' ');
 }
 
+namespace {
+
+// Compares runs of digits by value and everything else case-insensitively ("img2" < "img10").
+// Written out rather than QCollator::setNumericMode, which does nothing without ICU or in the C locale.
+int natural_compare(const QString& a, const QString& b) {
+    int i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (a[i].isDigit() && b[j].isDigit()) {
+            int si = i, sj = j;
+            while (si < a.size() && a[si] == QLatin1Char('0')) ++si;
+            while (sj < b.size() && b[sj] == QLatin1Char('0')) ++sj;
+            int ei = si, ej = sj;
+            while (ei < a.size() && a[ei].isDigit()) ++ei;
+            while (ej < b.size() && b[ej].isDigit()) ++ej;
+            if (ei - si != ej - sj) return (ei - si) < (ej - sj) ? -1 : 1;
+            int c = QStringView(a).mid(si, ei - si).compare(QStringView(b).mid(sj, ej - sj));
+            if (c != 0) return c;
+            i = ei;
+            j = ej;
+            continue;
+        }
+        QChar ca = a[i].toLower(), cb = b[j].toLower();
+        if (ca != cb) return ca < cb ? -1 : 1;
+        ++i;
+        ++j;
+    }
+    if (i < a.size()) return 1;
+    if (j < b.size()) return -1;
+    return 0;
+}
+
+}  // namespace
+
 void natural_sort(QStringList& paths) {
-    QCollator collator;
-    collator.setNumericMode(true);
-    collator.setCaseSensitivity(Qt::CaseInsensitive);
-    std::sort(paths.begin(), paths.end(), [&](const QString& a, const QString& b) {
-        int c = collator.compare(a, b);
+    std::sort(paths.begin(), paths.end(), [](const QString& a, const QString& b) {
+        int c = natural_compare(a, b);
         return c != 0 ? c < 0 : a < b;
     });
 }

@@ -269,7 +269,7 @@ void MainWindow::build_actions() {
     tool_group_ = new QActionGroup(this);
     QList<QAction*> tools = {
         make_action("toolSelect", tr("Select"), {K(Qt::Key_V)}, tr("Select instances (Ctrl+click works in every tool)"), &MainWindow::tool_select),
-        make_action("toolPrompt", tr("Points && box"), {K(Qt::Key_P)}, tr("Left click: positive point, right click: negative point, drag: box"), &MainWindow::tool_prompt),
+        make_action("toolPrompt", tr("Points and box"), {K(Qt::Key_P)}, tr("Left click: positive point, right click: negative point, drag: box"), &MainWindow::tool_prompt),
         make_action("toolScribble", tr("Scribble"), {K(Qt::Key_S)}, tr("Left drag: positive scribble, right drag: negative scribble"), &MainWindow::tool_scribble),
         make_action("toolBrush", tr("Brush"), {K(Qt::Key_B)}, tr("Paint onto the selected instance (a new one if none is selected)"), &MainWindow::tool_brush),
         make_action("toolEraser", tr("Eraser"), {K(Qt::Key_E)}, tr("Erase from the selected instance"), &MainWindow::tool_eraser),
@@ -618,6 +618,10 @@ void MainWindow::show_image(int index) {
     auto it = loaded_.find(key);
     if (it != loaded_.end()) {
         display_loaded(it.value());
+    } else if (load_errors_.contains(key)) {
+        LoadedImage failed;
+        failed.error = load_errors_.value(key);
+        display_loaded(failed);
     } else {
         canvas_->clear_image(tr("Loading %1…").arg(key));
         instances_->set_instances(nullptr, doc_->project());
@@ -848,6 +852,11 @@ void MainWindow::add_scribble(const std::vector<QPointF>& points, bool positive)
 
 void MainWindow::send_prompts(Task task) {
     canvas_->set_prompts(prompts_);
+    // Interactive refinement: the current preview is the starting point for the next answer.
+    prompts_.input_mask.reset();
+    if (task == Task::Interactive && prompt_task_ == Task::Interactive && preview_.size() == 1 &&
+        engine_info_.capabilities.supports(Task::Interactive, PromptKind::Mask))
+        prompts_.input_mask = preview_.front().mask;
     if (!engine_ready_) {
         statusBar()->showMessage(tr("The engine is not ready yet; the prompts are kept."), 4000);
         return;
@@ -918,11 +927,22 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     }
     canvas_->set_preview(masks);
     engine_panel_->set_timings(answer.prepare_timings, answer.result.timings, round_trip);
+    // Status bar: totals per step; every stage is in the tooltip and the engine panel.
+    double prepare_ms = 0, segment_ms = 0;
     QStringList stages;
-    for (const StageTiming& t : answer.prepare_timings) stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 0);
-    for (const StageTiming& t : answer.result.timings) stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 0);
-    status_engine_->setText(QStringLiteral("%1 · %2 · %3").arg(engine_info_.name, engine_info_.device, stages.join(" · ")));
-    status_engine_->setToolTip(tr("Round trip %1 ms").arg(round_trip, 0, 'f', 0));
+    for (const StageTiming& t : answer.prepare_timings) {
+        prepare_ms += t.ms;
+        stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 1);
+    }
+    for (const StageTiming& t : answer.result.timings) {
+        segment_ms += t.ms;
+        stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 1);
+    }
+    QString text = QStringLiteral("%1 · %2").arg(engine_info_.name, engine_info_.device);
+    if (!answer.prepare_timings.empty()) text += tr(" · prepare %1 ms").arg(prepare_ms, 0, 'f', 0);
+    text += tr(" · segment %1 ms").arg(segment_ms, 0, 'f', 0);
+    status_engine_->setText(text);
+    status_engine_->setToolTip(stages.join('\n') + tr("\nround trip %1 ms").arg(round_trip, 0, 'f', 0));
     if (!answer.result.text.empty()) notify(0, tr("Caption: %1").arg(qstr(answer.result.text)));
     if (preview_.empty()) {
         statusBar()->showMessage(tr("The engine found nothing for these prompts. Add or move prompts, or press Esc."), 8000);

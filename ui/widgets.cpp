@@ -117,6 +117,12 @@ void HelpOverlay::paintEvent(QPaintEvent*) {
         p.drawText(QPoint(x, y + fm.ascent()), section.first);
         y += line + 2;
         p.setFont(body);
+        int key_column = 0;
+        for (QAction* a : section.second) {
+            QStringList keys;
+            for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
+            key_column = std::max(key_column, fm.horizontalAdvance(keys.join("  ")) + 24);
+        }
         for (QAction* a : section.second) {
             QStringList keys;
             for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
@@ -130,7 +136,7 @@ void HelpOverlay::paintEvent(QPaintEvent*) {
             p.drawText(key_rect, Qt::AlignCenter, key_text);
             p.setPen(QColor(0xd0, 0xd4, 0xd8));
             QString text = a->text().remove('&');
-            p.drawText(QPoint(x + std::max(key_rect.width() + 10, 130), y + fm.ascent() + 1), text);
+            p.drawText(QPoint(x + std::max(key_column, 110), y + fm.ascent() + 1), text);
             y += line;
         }
         y += line / 2;

@@ -1,0 +1,397 @@
+// Drives the real main window with QTest mouse and key events (offscreen): open a folder, click an
+// object with the classic engine, accept, undo, redo, switch images, brush and erase, export COCO,
+// reopen the project; plus the bad-input paths. Screenshots of each state go to /tmp/gui-shots/.
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QListWidget>
+#include <QPainter>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QStandardPaths>
+#include <QTreeWidget>
+#include <QtTest>
+#include <memory>
+
+#include "core/io/project_file.h"
+#include "ui/image_canvas.h"
+#include "ui/main_window.h"
+#include "ui/panels.h"
+#include "ui/widgets.h"
+
+using namespace xs;
+
+namespace {
+
+constexpr int kEngineTimeoutMs = 60000;
+
+struct Disc {
+    int cx, cy, r;
+};
+
+// A uniform disc on a contrasting, slightly textured background.
+void make_disc_image(const QString& path, int w, int h, Disc d, QColor fg, QColor bg, bool with_square = false) {
+    QImage img(w, h, QImage::Format_RGB32);
+    img.fill(bg);
+    QPainter p(&img);
+    p.setPen(Qt::NoPen);
+    p.setBrush(fg);
+    p.drawEllipse(QPoint(d.cx, d.cy), d.r, d.r);
+    if (with_square) {  // a second object: a green square at (520..580, 380..440)
+        p.setBrush(QColor(40, 200, 60));
+        p.drawRect(520, 380, 60, 60);
+    }
+    p.end();
+    QVERIFY(img.save(path));
+}
+
+Mask disc_mask(int w, int h, Disc d) {
+    Mask m(w, h);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            double dx = x + 0.5 - d.cx, dy = y + 0.5 - d.cy;
+            if (dx * dx + dy * dy <= double(d.r) * d.r) m.set(x, y, true);
+        }
+    return m;
+}
+
+void shot(QWidget* w, const QString& name) {
+    QDir().mkpath("/tmp/gui-shots");
+    QVERIFY(w->grab().save("/tmp/gui-shots/" + name + ".png"));
+}
+
+QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private:
+    QString root_, folder_;
+    const Disc disc1_{300, 220, 90};
+    const Disc disc2_{200, 260, 70};
+    std::unique_ptr<MainWindow> window_;
+
+    MainWindow* open_window() {
+        window_ = std::make_unique<MainWindow>();
+        window_->resize(1400, 860);
+        window_->show();
+        QApplication::setActiveWindow(window_.get());
+        window_->set_engine("classic");
+        return window_.get();
+    }
+    bool wait_ready(MainWindow* w) {
+        return QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kEngineTimeoutMs);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("xsam-studio-test");
+        QCoreApplication::setApplicationName("test_ui_main_window");
+        QSettings().clear();
+        root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-test");
+        QDir(root_).removeRecursively();
+        folder_ = root_ + "/photos";
+        QVERIFY(QDir().mkpath(folder_ + "/sub"));
+        make_disc_image(folder_ + "/img1.png", 640, 480, disc1_, QColor(220, 60, 50), QColor(40, 90, 160), true);
+        make_disc_image(folder_ + "/img10.png", 640, 480, disc2_, QColor(240, 220, 40), QColor(30, 30, 30));
+        make_disc_image(folder_ + "/sub/img2.png", 500, 400, Disc{250, 200, 60}, QColor(250, 250, 250), QColor(20, 120, 40));
+        QFile junk(folder_ + "/img3.png");  // not an image at all
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("this is not a PNG file");
+    }
+
+    void cleanupTestCase() { window_.reset(); }
+
+    void empty_window_screenshot() {
+        MainWindow w;
+        w.resize(1400, 860);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        shot(&w, "00-empty");
+    }
+
+    void opens_folder_naturally_sorted() {
+        MainWindow* w = open_window();
+        QVERIFY(w->open_folder(folder_));
+        QVERIFY(wait_ready(w));
+        QCOMPARE(w->image_count(), 4);
+        QStringList names;
+        for (int i = 0; i < w->file_list()->count(); ++i) names << w->file_list()->item(i)->text();
+        QCOMPARE(names, QStringList({"img1.png", "img3.png", "img10.png", "sub/img2.png"}));
+        QCOMPARE(w->current_index(), 0);
+        QVERIFY(QFileInfo::exists(folder_ + "/xsam-project.json"));
+        // Text tasks the classic engine cannot do are disabled, saying why.
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        QVERIFY(combo);
+        auto* model = qobject_cast<QStandardItemModel*>(combo->model());
+        QVERIFY(!model->item(0)->isEnabled());
+        QVERIFY(model->item(0)->toolTip().contains("does not support"));
+        QVERIFY(!w->findChild<QPushButton*>("runText")->isEnabled());
+        QVERIFY(w->action("toolScribble")->isEnabled());
+        shot(w, "01-folder-open");
+    }
+
+    void click_preview_accept_undo_redo() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx, disc1_.cy));
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kEngineTimeoutMs);
+        shot(w, "02-preview");
+        QTest::keyClick(c, Qt::Key_Return);
+        const ImageRecord* rec = w->current_record();
+        QVERIFY(rec);
+        QCOMPARE(rec->instances.size(), size_t(1));
+        QCOMPARE(w->preview_count(), 0);
+        Mask got = rle_decode(rec->instances[0].mask);
+        double iou = mask_iou(got, disc_mask(640, 480, disc1_));
+        qInfo("IoU of the accepted mask with the disc: %.4f", iou);
+        QVERIFY2(iou > 0.9, qPrintable(QString("IoU %1").arg(iou)));
+        QCOMPARE(w->document()->project().categories.size(), size_t(1));
+        QCOMPARE(w->document()->project().categories[0].name, std::string("object"));
+        QCOMPARE(w->instance_panel()->tree()->topLevelItemCount(), 1);
+        QCOMPARE(w->file_list()->item(0)->data(Qt::UserRole).toInt(), 1);  // annotated marker
+        shot(w, "03-accepted");
+
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(w->current_record()->instances.size(), size_t(0));
+        QCOMPARE(w->instance_panel()->tree()->topLevelItemCount(), 0);
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));
+        QCOMPARE(w->current_record()->instances[0].mask, rle_encode(got));
+    }
+
+    void negative_click_and_escape() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, 560, 60));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->request_pending(), kEngineTimeoutMs);
+        QTest::mouseClick(c, Qt::RightButton, {}, to_widget(c, 600, 30));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->request_pending(), kEngineTimeoutMs);
+        QTest::keyClick(c, Qt::Key_Escape);
+        QCOMPARE(w->preview_count(), 0);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));  // nothing accepted
+    }
+
+    void switch_images_with_a_and_d() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        QTest::keyClick(c, Qt::Key_D);
+        QCOMPARE(w->current_index(), 1);
+        // img3.png is not an image: a clear message, no crash, the item is marked.
+        QTRY_VERIFY_WITH_TIMEOUT(w->notice_bar()->isVisible(), 10000);
+        QVERIFY(w->notice_bar()->text().contains("img3.png"));
+        QVERIFY(!w->image_ready());
+        QVERIFY(!w->file_list()->item(1)->toolTip().isEmpty());
+        shot(w, "04-unreadable-image");
+        QTest::keyClick(c, Qt::Key_D);
+        QCOMPARE(w->current_index(), 2);
+        QTRY_VERIFY_WITH_TIMEOUT(w->image_ready(), 10000);
+        QCOMPARE(w->current_record()->instances.size(), size_t(0));
+        QTest::keyClick(c, Qt::Key_A);
+        QTest::keyClick(c, Qt::Key_A);
+        QCOMPARE(w->current_index(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w->image_ready(), 10000);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));
+    }
+
+    void brush_and_eraser_keep_holes() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        QVERIFY(w->current_record() && w->current_record()->instances.size() == 1);
+        const Instance before = w->current_record()->instances[0];
+        // Select the instance with Ctrl+click, then paint a stroke sticking out to the right.
+        QTest::mouseClick(c, Qt::LeftButton, Qt::ControlModifier, to_widget(c, disc1_.cx, disc1_.cy));
+        QCOMPARE(w->selected_instances().size(), size_t(1));
+        QTest::keyClick(c, Qt::Key_B);
+        QCOMPARE(c->tool(), Tool::Brush);
+        QTest::mousePress(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx + 60, disc1_.cy));
+        for (int x = disc1_.cx + 70; x <= disc1_.cx + 160; x += 10) QTest::mouseMove(c, to_widget(c, x, disc1_.cy));
+        QTest::mouseRelease(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx + 160, disc1_.cy));
+        const Instance painted = w->current_record()->instances[0];
+        QCOMPARE(painted.id, before.id);
+        QVERIFY(rle_area(painted.mask) > rle_area(before.mask) + 500);
+        QVERIFY(rle_bbox(painted.mask).x + rle_bbox(painted.mask).w >= disc1_.cx + 160);
+        shot(w, "05-brush");
+        // Erase a dab in the middle: a hole, kept as a hole.
+        QTest::keyClick(c, Qt::Key_E);
+        QCOMPARE(c->tool(), Tool::Eraser);
+        QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx, disc1_.cy));
+        Mask m = rle_decode(w->current_record()->instances[0].mask);
+        QVERIFY(!m.at(disc1_.cx, disc1_.cy));
+        QVERIFY(m.at(disc1_.cx, disc1_.cy - 40));
+        QVERIFY(m.at(disc1_.cx - 40, disc1_.cy));
+        // Undo brings the erased pixels back; redo removes them again.
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(rle_decode(w->current_record()->instances[0].mask).at(disc1_.cx, disc1_.cy));
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(!rle_decode(w->current_record()->instances[0].mask).at(disc1_.cx, disc1_.cy));
+        QTest::keyClick(c, Qt::Key_P);
+        QCOMPARE(c->tool(), Tool::Prompt);
+        shot(w, "06-hole");
+    }
+
+    void second_instance_categories_and_merge() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        Document* doc = w->document();
+        // A second category through an undoable edit, chosen with the digit key 2.
+        EditState cats;
+        cats.categories = doc->project().categories;
+        Category extra = doc->project().add_category("tree");
+        doc->project().categories.pop_back();
+        cats.categories->push_back(extra);
+        doc->edit(cats, "add category");
+        QCOMPARE(w->category_panel()->list()->count(), 2);
+        QTest::keyClick(c, Qt::Key_2);
+        QCOMPARE(w->category_panel()->current_category(), extra.id);
+        // A box around the green square gives a second instance, in category 2.
+        QTest::keyClick(c, Qt::Key_Escape);
+        QPoint a = to_widget(c, 505, 365), b = to_widget(c, 595, 455);
+        QTest::mousePress(c, Qt::LeftButton, {}, a);
+        QTest::mouseMove(c, (a + b) / 2);
+        QTest::mouseMove(c, b);
+        QTest::mouseRelease(c, Qt::LeftButton, {}, b);
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kEngineTimeoutMs);
+        QTest::keyClick(c, Qt::Key_Return);
+        QCOMPARE(w->current_record()->instances.size(), size_t(2));
+        QCOMPARE(w->current_record()->instances[1].category_id, extra.id);
+        BBox box = rle_bbox(w->current_record()->instances[1].mask);
+        QVERIFY2(std::abs(box.x - 520) <= 3 && std::abs(box.y - 380) <= 3 && std::abs(box.w - 60) <= 6 && std::abs(box.h - 60) <= 6,
+                 qPrintable(QString("box %1,%2 %3x%4").arg(box.x).arg(box.y).arg(box.w).arg(box.h)));
+        shot(w, "07-two-categories");
+        // Merge both, then undo the merge.
+        w->instance_panel()->tree()->selectAll();
+        QCOMPARE(w->selected_instances().size(), size_t(2));
+        QTest::keyClick(c, Qt::Key_M);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(w->current_record()->instances.size(), size_t(2));
+        // Reassign the second one to category 1 with C.
+        QTest::keyClick(c, Qt::Key_1);
+        w->instance_panel()->set_selected({w->current_record()->instances[1].id});
+        QTest::keyClick(c, Qt::Key_C);
+        QCOMPARE(w->current_record()->instances[1].category_id, doc->project().categories[0].id);
+        QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(w->current_record()->instances[1].category_id, extra.id);
+    }
+
+    void help_overlay() {
+        MainWindow* w = window_.get();
+        QTest::keyClick(w->canvas(), Qt::Key_F1);
+        auto* help = w->findChild<HelpOverlay*>("helpOverlay");
+        QVERIFY(help && help->isVisible());
+        shot(w, "08-help");
+        QTest::keyClick(help, Qt::Key_Escape);
+        QVERIFY(!help->isVisible());
+    }
+
+    void export_coco_rle_and_polygons() {
+        MainWindow* w = window_.get();
+        const QString path = root_ + "/export.json";
+        QString summary;
+        QVERIFY2(w->export_coco(path, false, &summary), qPrintable(summary));
+        QVERIFY(summary.contains("2 annotations"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonObject coco = QJsonDocument::fromJson(f.readAll()).object();
+        QJsonArray anns = coco["annotations"].toArray();
+        QCOMPARE(anns.size(), 2);
+        QCOMPARE(coco["categories"].toArray().size(), 2);
+        const ImageRecord* rec = w->current_record();
+        bool found = false;
+        for (const QJsonValue& v : anns) {
+            QJsonObject a = v.toObject();
+            QVERIFY(a["segmentation"].toObject().contains("counts"));
+            QCOMPARE(a["iscrowd"].toInt(), 0);
+            if (a["id"].toInteger() == rec->instances[0].id) {
+                found = true;
+                QCOMPARE(qint64(a["area"].toDouble()), qint64(rle_area(rec->instances[0].mask)));
+            }
+        }
+        QVERIFY(found);
+        QVERIFY2(w->export_coco(root_ + "/export-poly.json", true, &summary), qPrintable(summary));
+        QVERIFY(summary.contains("polygons"));
+    }
+
+    void reopen_finds_everything() {
+        Project saved_in_memory = window_->document()->project();
+        window_.reset();  // flushes the autosave
+        Project on_disk = load_project((folder_ + "/xsam-project.json").toStdString());
+        QCOMPARE(project_to_json(on_disk), project_to_json(saved_in_memory));
+        MainWindow* w = open_window();
+        QVERIFY(w->open_folder(folder_));
+        QVERIFY(wait_ready(w));
+        QCOMPARE(w->current_index(), 0);
+        const ImageRecord* rec = w->current_record();
+        QVERIFY(rec);
+        QCOMPARE(rec->instances.size(), size_t(2));
+        QVERIFY(!rle_decode(rec->instances[0].mask).at(disc1_.cx, disc1_.cy));  // the hole survived
+        QCOMPARE(w->category_panel()->list()->count(), 2);
+        QCOMPARE(w->instance_panel()->tree()->topLevelItemCount(), 2);
+        QCOMPARE(w->file_list()->item(0)->data(Qt::UserRole).toInt(), 2);
+        QVERIFY(!w->document()->undo_stack()->canUndo());
+        shot(w, "09-reopened");
+    }
+
+    void project_changed_on_disk() {
+        MainWindow* w = window_.get();
+        const QString path = w->document()->path();
+        QTest::qWait(1700);  // let the watcher record our own last save
+        Project other = load_project(path.toStdString());
+        other.categories[0].name = "renamed elsewhere";
+        QTest::qWait(20);
+        save_project(other, path.toStdString());
+        QTRY_VERIFY_WITH_TIMEOUT(w->notice_bar()->text().contains("changed by another program"), 8000);
+        shot(w, "10-changed-on-disk");
+        // Keep mine: our version is written back, theirs is kept beside it.
+        QPushButton* keep = nullptr;
+        for (QPushButton* b : w->notice_bar()->findChildren<QPushButton*>())
+            if (b->text() == "Keep mine") keep = b;
+        QVERIFY(keep);
+        QTest::mouseClick(keep, Qt::LeftButton);
+        w->document()->flush();
+        QCOMPARE(load_project(path.toStdString()).categories[0].name, std::string("object"));
+        QStringList backups = QDir(folder_).entryList({"xsam-project.json.theirs-*"});
+        QCOMPARE(backups.size(), 1);
+    }
+
+    void folder_without_images() {
+        MainWindow* w = window_.get();
+        QString empty = root_ + "/empty";
+        QVERIFY(QDir().mkpath(empty));
+        QVERIFY(w->open_folder(empty));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->scanning(), 10000);
+        QCOMPARE(w->image_count(), 0);
+        QVERIFY(w->notice_bar()->isVisible());
+        QVERIFY(w->notice_bar()->text().contains("No images found"));
+        shot(w, "11-no-images");
+        QVERIFY(!w->open_folder(root_ + "/does-not-exist"));
+        QVERIFY(w->notice_bar()->text().contains("does not exist"));
+    }
+
+    void malformed_project_is_left_untouched() {
+        MainWindow* w = window_.get();
+        QString bad = root_ + "/bad";
+        QVERIFY(QDir().mkpath(bad));
+        make_disc_image(bad + "/a.png", 64, 48, Disc{32, 24, 10}, Qt::red, Qt::blue);
+        QFile f(bad + "/xsam-project.json");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"format_version\": 1, \"categories\": [");
+        f.close();
+        QVERIFY(!w->open_folder(bad));
+        QVERIFY(w->notice_bar()->text().contains("left untouched"));
+        QFile g(bad + "/xsam-project.json");
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QCOMPARE(g.readAll(), QByteArray("{\"format_version\": 1, \"categories\": ["));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
