@@ -95,7 +95,8 @@ def check_names(got, expected, what):
 
 
 def save(tensors, path, meta):
-    tensors = {k: v.detach().to(torch.float32).contiguous().cpu() for k, v in tensors.items()}
+    # clone(): outputs can alias each other (transformers 5 returns last_hidden_state as hidden_states[-1])
+    tensors = {k: v.detach().to(torch.float32).contiguous().cpu().clone() for k, v in tensors.items()}
     try:
         from safetensors.torch import save_file
         save_file(tensors, path, metadata=meta)
@@ -379,6 +380,9 @@ def main():
         sig = build_siglip(cfg)
         Wsig = sd_named(sig, "visual_encoder.")
         Wsig = {k: v for k, v in Wsig.items() if not k.endswith("position_ids")}
+        # transformers 5's SiglipVisionModel has no "vision_model." level in its state dict; 4.x had it.
+        Wsig = {(k if k.startswith("visual_encoder.vision_model.") else
+                 "visual_encoder.vision_model." + k[len("visual_encoder."):]): v for k, v in Wsig.items()}
         check_names(Wsig, [(n, s) for n, s in expected.items() if n.startswith("visual_encoder.")], "SigLIP")
         so = sig(pixel_values=sig_px, output_hidden_states=True)
         return Wsig, list(so.hidden_states), so.last_hidden_state
