@@ -290,6 +290,20 @@ void read_image_size(const std::string& path, int& width, int& height) {
             return;
         }
     }
+    // PNG: the IHDR chunk comes first and holds the size (big-endian); OpenCV applies no orientation
+    // to PNG here either, so header and pixels agree.
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (bytes.size() >= 24 && std::memcmp(bytes.data(), sig, 8) == 0 && bytes.compare(12, 4, "IHDR") == 0) {
+        check_png_complete(path, bytes);
+        const auto* d = reinterpret_cast<const unsigned char*>(bytes.data());
+        const uint32_t w = (uint32_t(d[16]) << 24) | (uint32_t(d[17]) << 16) | (uint32_t(d[18]) << 8) | d[19];
+        const uint32_t h = (uint32_t(d[20]) << 24) | (uint32_t(d[21]) << 16) | (uint32_t(d[22]) << 8) | d[23];
+        if (w > 0 && h > 0 && w < (1u << 30) && h < (1u << 30)) {
+            width = int(w);
+            height = int(h);
+            return;
+        }
+    }
     const Image img = load_image(path);
     width = img.width;
     height = img.height;

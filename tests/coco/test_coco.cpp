@@ -200,6 +200,38 @@ private Q_SLOTS:
         QCOMPARE(p.images[0].file_name, std::string("sub/a.png"));
     }
 
+    void invalidIdsAreRenumbered() {
+        // Image id 0 and category id 0 are not valid COCO ids for export: all are renumbered from 1,
+        // keeping the references consistent, with a warning. Crowd annotations are reported.
+        const json doc = {
+            {"images", {{{"id", 0}, {"file_name", "a.png"}, {"width", 2}, {"height", 2}},
+                        {{"id", 5}, {"file_name", "b.png"}, {"width", 2}, {"height", 2}}}},
+            {"categories", {{{"id", 0}, {"name", "zero"}}, {{"id", 3}, {"name", "three"}}}},
+            {"annotations",
+             {{{"id", 10}, {"image_id", 0}, {"category_id", 3}, {"iscrowd", 1},
+               {"segmentation", {{"size", {2, 2}}, {"counts", {0, 1, 3}}}}},
+              {{"id", 11}, {"image_id", 5}, {"category_id", 0}, {"segmentation", {{"size", {2, 2}}, {"counts", "04"}}}}}}};
+        CocoImportReport rep;
+        Project p = coco_from_json(doc.dump(), "ids.json", bench_options(false), &rep);
+        QCOMPARE(p.images[0].id, 1);
+        QCOMPARE(p.images[1].id, 2);
+        QCOMPARE(p.categories[0].id, 1);
+        QCOMPARE(p.categories[0].name, std::string("zero"));
+        QCOMPARE(p.categories[1].id, 2);
+        QCOMPARE(p.find_instance(10)->category_id, 2);  // "three"
+        QCOMPARE(p.find_instance(11)->category_id, 1);  // "zero"
+        QCOMPARE(int(p.find_image(2)->instances.size()), 1);
+        QCOMPARE(p.find_image(2)->instances[0].id, int64_t(11));
+        QCOMPARE(rle_area(p.find_instance(11)->mask), int64_t(4));
+        int renumbered = 0, crowd = 0;
+        for (const std::string& w : rep.warnings) {
+            renumbered += w.find("renumbered") != std::string::npos;
+            crowd += w.find("crowd") != std::string::npos;
+        }
+        QCOMPARE(renumbered, 2);
+        QCOMPARE(crowd, 1);
+    }
+
     void badInputs_data() {
         QTest::addColumn<QString>("mutation");
         QTest::addColumn<QString>("expected");

@@ -141,6 +141,10 @@ private Q_SLOTS:
         QCOMPARE(int(g.pixel(0, 0)[0]), 0);
         QCOMPARE(int(g.pixel(1, 0)[1]), 128);  // 32768 / 257 = 127.5 -> 128
         QCOMPARE(int(g.pixel(2, 0)[2]), 255);
+        int pw = 0, ph = 0;
+        read_image_size(dir + "/g16.png", pw, ph);  // from the PNG header
+        QCOMPARE(pw, 3);
+        QCOMPARE(ph, 2);
 
         cv::Mat rgba(1, 2, CV_8UC4);
         rgba.at<cv::Vec4b>(0, 0) = cv::Vec4b(0, 0, 255, 255);  // opaque red (BGRA)
@@ -185,6 +189,10 @@ private Q_SLOTS:
         int w = 0, h = 0;
         e = expect_error([&] { read_image_size(dir + "/trunc.jpg", w, h); });
         QVERIFY2(e.find("truncated") != std::string::npos, e.c_str());
+        e = expect_error([&] { read_image_size(dir + "/trunc.png", w, h); });
+        QVERIFY2(e.find("truncated") != std::string::npos, e.c_str());
+        e = expect_error([&] { read_image_size(dir + "/text.jpg", w, h); });
+        QVERIFY2(e.find("not an image") != std::string::npos, e.c_str());
     }
 
     void projectRoundTrip() {
