@@ -1006,6 +1006,8 @@ void MainWindow::accept_preview() {
     const int n = int(preview_.size());
     clear_prompts();
     doc_->edit(std::move(after), n == 1 ? tr("Accept mask") : tr("Accept %1 masks").arg(n));
+    const Category* cat = doc_->project().find_category(current);
+    statusBar()->showMessage(tr("Accepted %1 instance(s) as \"%2\". Ctrl+Z undoes.").arg(n).arg(cat ? qstr(cat->name) : QString()), 4000);
     if (after.categories) {
         refresh_categories();
         categories_->set_current_category(current);

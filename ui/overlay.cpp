@@ -176,8 +176,14 @@ QImage render_mask_layer(const std::vector<const Mask*>& masks, int level, QColo
 void paint_stroke(Mask& mask, const std::vector<QPointF>& points, double radius, bool value) {
     if (points.empty() || mask.empty_size()) return;
     // Rasterise the stroke with QPainter into a byte image covering the stroke's bounds only.
-    QRectF bounds(points.front(), QSizeF(0, 0));
-    for (const QPointF& p : points) bounds |= QRectF(p, QSizeF(0, 0));
+    double x0 = points.front().x(), x1 = x0, y0 = points.front().y(), y1 = y0;
+    for (const QPointF& p : points) {  // (QRectF's union skips zero-size rectangles, so no |=)
+        x0 = std::min(x0, p.x());
+        x1 = std::max(x1, p.x());
+        y0 = std::min(y0, p.y());
+        y1 = std::max(y1, p.y());
+    }
+    QRectF bounds(QPointF(x0, y0), QPointF(x1, y1));
     QRect area = bounds.adjusted(-radius - 2, -radius - 2, radius + 2, radius + 2).toAlignedRect() &
                  QRect(0, 0, mask.width(), mask.height());
     if (area.isEmpty()) return;

@@ -61,6 +61,7 @@ Mask disc_mask(int w, int h, Disc d) {
 }
 
 void shot(QWidget* w, const QString& name) {
+    QTest::qWait(30);  // let pending layout and paint events run, so the picture is what a user sees
     QDir().mkpath("/tmp/gui-shots");
     QVERIFY(w->grab().save("/tmp/gui-shots/" + name + ".png"));
 }
@@ -218,6 +219,8 @@ private Q_SLOTS:
         QCOMPARE(painted.id, before.id);
         QVERIFY(rle_area(painted.mask) > rle_area(before.mask) + 500);
         QVERIFY(rle_bbox(painted.mask).x + rle_bbox(painted.mask).w >= disc1_.cx + 160);
+        Mask pm = rle_decode(painted.mask);
+        for (int x = disc1_.cx + 60; x <= disc1_.cx + 160; x += 5) QVERIFY2(pm.at(x, disc1_.cy), qPrintable(QString::number(x)));
         shot(w, "05-brush");
         // Erase a dab in the middle: a hole, kept as a hole.
         QTest::keyClick(c, Qt::Key_E);
@@ -374,6 +377,44 @@ private Q_SLOTS:
         shot(w, "11-no-images");
         QVERIFY(!w->open_folder(root_ + "/does-not-exist"));
         QVERIFY(w->notice_bar()->text().contains("does not exist"));
+    }
+
+    void scribble_on_the_bundled_samples() {
+        // A copy of resources/samples, so the source tree gets no project file.
+        const QString samples = root_ + "/samples";
+        QVERIFY(QDir().mkpath(samples));
+        const QString src = qEnvironmentVariable("XS_SOURCE_DIR") + "/resources/samples";
+        const QStringList photos = QDir(src).entryList({"*.png", "*.jpg"}, QDir::Files);
+        QVERIFY2(photos.size() >= 3, qPrintable(src));
+        for (const QString& f : photos) QVERIFY(QFile::copy(src + "/" + f, samples + "/" + f));
+        MainWindow* w = window_ ? window_.get() : open_window();
+        QVERIFY(w->open_folder(samples));
+        QVERIFY2(wait_ready(w), qPrintable(QString("scanning %1 image %2 engine %3 count %4 notice %5")
+                                               .arg(w->scanning()).arg(w->image_ready()).arg(w->engine_ready())
+                                               .arg(w->image_count()).arg(w->notice_bar()->text())));
+        int chelsea = -1;
+        for (int i = 0; i < w->file_list()->count(); ++i)
+            if (w->file_list()->item(i)->text().startsWith("chelsea")) chelsea = i;
+        QVERIFY(chelsea >= 0);
+        w->file_list()->setCurrentRow(chelsea);
+        QTRY_VERIFY_WITH_TIMEOUT(w->image_ready() && w->current_index() == chelsea, 20000);
+        ImageCanvas* c = w->canvas();
+        const QSize size = c->image_size();
+        // A positive scribble along the cat's body (chelsea.png: the cat fills the middle).
+        QTest::keyClick(c, Qt::Key_S);
+        QCOMPARE(c->tool(), Tool::Scribble);
+        QPoint a = to_widget(c, size.width() * 0.35, size.height() * 0.55);
+        QTest::mousePress(c, Qt::LeftButton, {}, a);
+        for (int i = 1; i <= 10; ++i)
+            QTest::mouseMove(c, to_widget(c, size.width() * (0.35 + 0.025 * i), size.height() * (0.55 - 0.01 * i)));
+        QTest::mouseRelease(c, Qt::LeftButton, {}, to_widget(c, size.width() * 0.6, size.height() * 0.45));
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kEngineTimeoutMs);
+        shot(w, "12-samples-scribble");
+        QTest::keyClick(c, Qt::Key_Return);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));
+        QVERIFY(rle_area(w->current_record()->instances[0].mask) > int64_t(size.width()) * size.height() / 20);
+        QTest::keyClick(c, Qt::Key_V);
+        shot(w, "13-samples-accepted");
     }
 
     void malformed_project_is_left_untouched() {
