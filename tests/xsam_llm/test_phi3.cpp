@@ -344,6 +344,45 @@ XS_TEST(greedy_generation_matches_stepwise_argmax) {
     XS_CHECK(c2.length() == 5 + 2);
 }
 
+XS_TEST(bf16_weights_compute_in_fp32_like_upcast_weights) {
+    // Weights kept in bf16 (CPU memory saving), activations fp32: equal to an fp32 model holding the
+    // same (bf16-rounded) values, within fp32 rounding (NMSE <= 1e-12).
+    auto cfg = tiny_config(2, 0, 2);
+    Phi3ForCausalLM m16(cfg, torch::TensorOptions().dtype(torch::kBFloat16));
+    randomize(*m16, 10);
+    Phi3ForCausalLM m32(cfg, torch::TensorOptions().dtype(torch::kFloat));
+    {
+        torch::NoGradGuard g;
+        auto src = m16->named_parameters();
+        for (auto& p : m32->named_parameters()) p.value().copy_(src[p.key()]);
+    }
+    auto ids = torch::randint(0, cfg.vocab_size, {1, 7}, torch::kLong);
+    auto a = m16->forward(m16->embed(ids, torch::kFloat), nullptr, true);
+    auto b = m32->forward(m32->embed(ids), nullptr, true);
+    XS_CHECK(a.hidden.scalar_type() == torch::kFloat && a.logits.scalar_type() == torch::kFloat);
+    const double e = nmse(a.logits, b.logits);
+    XS_CHECK_MSG(e <= 1e-12, "nmse " + num(e));
+}
+
+XS_TEST(cache_growth_is_in_place_when_not_shared) {
+    auto cfg = tiny_config(1, 0, 4);
+    Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+    randomize(*m, 11);
+    KVCache c;
+    c.reserve(16);
+    m->forward(torch::randn({1, 4, cfg.hidden_size}, torch::kDouble), &c);
+    const int64_t bytes = c.bytes();  // capacity 4 + 16 positions
+    XS_CHECK(bytes == 2 * 1 * 4 * 20 * 8 * 8);
+    for (int i = 0; i < 10; ++i) m->forward(torch::randn({1, 1, cfg.hidden_size}, torch::kDouble), &c);
+    XS_CHECK(c.length() == 14 && c.bytes() == bytes);  // no reallocation
+    KVCache shared = c;                                 // a copy shares the buffer...
+    m->forward(torch::randn({1, 1, cfg.hidden_size}, torch::kDouble), &shared);
+    XS_CHECK(shared.bytes() == bytes);                  // ...the first to grow writes in place
+    m->forward(torch::randn({1, 1, cfg.hidden_size}, torch::kDouble), &c);
+    XS_CHECK(c.bytes() == 2 * 1 * 4 * (15 + 16) * 8 * 8);  // the other one reallocated (own buffer)
+    XS_CHECK(c.length() == 15 && shared.length() == 15);
+}
+
 XS_TEST(bad_config_and_overlong_input_are_rejected) {
     auto cfg = tiny_config();
     cfg.num_attention_heads = 5;
