@@ -27,6 +27,7 @@
 #include <QRadioButton>
 #include <QSettings>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -39,6 +40,7 @@
 
 #include "core/builtin/builtin_engines.h"
 #include "ui/coco_export.h"
+#include "ui/icons.h"
 #include "ui/panels.h"
 #include "ui/qt_convert.h"
 #include "ui/widgets.h"
@@ -327,12 +329,27 @@ void MainWindow::build_actions() {
     QMenu* m_help = menuBar()->addMenu(tr("&Help"));
     m_help->addAction(actions_["help"]);
 
+    const std::pair<const char*, IconKind> icons[] = {
+        {"toolSelect", IconKind::Select}, {"toolPrompt", IconKind::Prompt}, {"toolScribble", IconKind::Scribble},
+        {"toolBrush", IconKind::Brush}, {"toolEraser", IconKind::Eraser}, {"accept", IconKind::Accept},
+        {"undo", IconKind::Undo}, {"redo", IconKind::Redo}, {"zoomFit", IconKind::Fit},
+        {"zoomActual", IconKind::ActualSize}, {"toggleOutlines", IconKind::Outlines}};
+    for (const auto& [name, kind] : icons) actions_[name]->setIcon(make_icon(kind));
     // Tool bar: tools, brush size, opacity, zoom.
     QToolBar* tb = addToolBar(tr("Tools"));
     tb->setObjectName("toolsBar");
     tb->setMovable(false);
-    tb->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tb->setIconSize(QSize(20, 20));
     tb->addActions({tools[0], tools[1], tools[2], tools[3], tools[4]});
+    brush_size_ = new QSpinBox(tb);
+    brush_size_->setObjectName("brushSize");
+    brush_size_->setRange(1, 500);
+    brush_size_->setSuffix(tr(" px"));
+    brush_size_->setToolTip(tr("Brush and eraser radius ([ and ] change it)"));
+    brush_size_->setValue(int(canvas_->brush_radius()));
+    connect(brush_size_, &QSpinBox::valueChanged, this, [this](int v) { canvas_->set_brush_radius(v); });
+    tb->addWidget(brush_size_);
     tb->addSeparator();
     tb->addAction(edit[0]);
     tb->addAction(edit[2]);
@@ -391,7 +408,7 @@ void MainWindow::restore_settings() {
     style.opacity = opacity_slider_->value() / 100.0;
     style.outlines = outlines;
     canvas_->set_overlay_style(style);
-    canvas_->set_brush_radius(s.value("tools/brush_radius", 12.0).toDouble());
+    brush_size_->setValue(s.value("tools/brush_radius", 12).toInt());
 }
 
 void MainWindow::save_settings() {
@@ -1477,12 +1494,12 @@ void MainWindow::toggle_outlines() {
 }
 
 void MainWindow::brush_bigger() {
-    canvas_->set_brush_radius(std::ceil(canvas_->brush_radius() * 1.25));
+    brush_size_->setValue(int(std::ceil(canvas_->brush_radius() * 1.25)));
     statusBar()->showMessage(tr("Brush radius %1 px").arg(canvas_->brush_radius()), 1500);
 }
 
 void MainWindow::brush_smaller() {
-    canvas_->set_brush_radius(std::floor(canvas_->brush_radius() / 1.25));
+    brush_size_->setValue(int(std::floor(canvas_->brush_radius() / 1.25)));
     statusBar()->showMessage(tr("Brush radius %1 px").arg(canvas_->brush_radius()), 1500);
 }
 

@@ -24,6 +24,7 @@ class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSlider;
+class QSpinBox;
 class QToolButton;
 
 namespace xs {
@@ -180,6 +181,7 @@ private:
     QLineEdit* text_edit_;
     QPushButton* run_text_;
     QSlider* opacity_slider_;
+    QSpinBox* brush_size_;
     QLabel* status_engine_;
     QLabel* status_cursor_;
     QLabel* status_zoom_;

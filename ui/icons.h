@@ -1,0 +1,11 @@
+#pragma once
+// Tool-bar icons, drawn with QPainter so they stay sharp at any scale and need no image files.
+#include <QIcon>
+
+namespace xs {
+
+enum class IconKind { Select, Prompt, Scribble, Brush, Eraser, Accept, Undo, Redo, Fit, ActualSize, Outlines };
+
+QIcon make_icon(IconKind kind);
+
+}  // namespace xs
