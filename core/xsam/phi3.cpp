@@ -118,7 +118,10 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(size_t layer, const torc
     // Write in place only behind our own valid part, when nobody sharing the buffer wrote there already.
     const bool in_place = compatible && l.written && *l.written == l.len && l.k.size(2) >= need;
     if (!in_place) {
-        const int64_t capacity = need + std::max<int64_t>(reserve_, 0);
+        // Room to grow: what reserve() asked for; when extending existing positions at least 64 more, so
+        // token-by-token decoding does not copy the whole cache at every step.
+        const int64_t slack = l.len > 0 ? std::max<int64_t>(reserve_, 64) : std::max<int64_t>(reserve_, 0);
+        const int64_t capacity = need + slack;
         auto shape = k.sizes().vec();
         shape[2] = capacity;
         auto nk = torch::empty(shape, k.options());

@@ -87,7 +87,8 @@ public:
     void clear() { layers_.clear(); }
     // Keep only the first `len` positions (cheap; the buffers stay shared).
     void truncate(int64_t len);
-    // Make room for `extra` more positions without reallocation (on the next growth).
+    // Make room for `extra` more positions at the next (re)allocation. Without it, a first fill is exact and
+    // later growth keeps at least 64 spare positions.
     void reserve(int64_t extra) { reserve_ = extra; }
     // Bytes held by the buffers (capacity, not length).
     int64_t bytes() const;
