@@ -121,6 +121,10 @@ MainWindow::~MainWindow() {
     if (scan_cancel_) scan_cancel_->store(true);
     for (auto* w : loading_) w->waitForFinished();
     if (scan_watcher_) scan_watcher_->waitForFinished();
+    // The document outlives this destructor's body (it is a child); its closing signals must not
+    // reach the half-destroyed window.
+    disconnect(doc_, nullptr, this, nullptr);
+    disconnect(doc_->undo_stack(), nullptr, this, nullptr);
     doc_->flush();
 }
 
@@ -523,6 +527,8 @@ bool MainWindow::open_project(const QString& project_file) {
 
 void MainWindow::start_scan(const QString& root, const QStringList& known) {
     if (scan_cancel_) scan_cancel_->store(true);
+    ++folder_generation_;
+    loading_.clear();  // their results are dropped when they arrive
     file_names_.clear();
     files_->clear();
     current_ = -1;
@@ -592,6 +598,10 @@ void MainWindow::scan_finished(const QStringList& found, const QStringList& know
 
 QString MainWindow::current_key() const { return current_ >= 0 ? file_names_.value(current_) : QString(); }
 
+// The engine caches prepared images by this key: the absolute path, so two folders with the same
+// relative names never share a cache entry.
+QString MainWindow::engine_key() const { return current_ >= 0 ? doc_->image_path(current_key().toStdString()) : QString(); }
+
 const ImageRecord* MainWindow::current_record() const {
     if (current_ < 0 || !image_) return nullptr;
     return doc_->project().find_image(current_key().toStdString()) ;
@@ -654,8 +664,10 @@ void MainWindow::request_load(int index, bool for_display) {
     const QString path = doc_->image_path(key.toStdString());
     auto* watcher = new QFutureWatcher<LoadedImage>(this);
     loading_.insert(key, watcher);
-    connect(watcher, &QFutureWatcher<LoadedImage>::finished, this, [this, watcher, key] {
+    const int generation = folder_generation_;
+    connect(watcher, &QFutureWatcher<LoadedImage>::finished, this, [this, watcher, key, generation] {
         watcher->deleteLater();
+        if (generation != folder_generation_) return;  // from a folder that is no longer open
         loading_.remove(key);
         LoadedImage loaded = watcher->result();
         if (!loaded.ok()) {
@@ -705,7 +717,7 @@ void MainWindow::display_loaded(const LoadedImage& loaded) {
                                  .arg(loaded.ms, 0, 'f', 0), 4000);
     // Get the engine going on this image now, so the first click answers quickly; decode the
     // neighbours so A/D switch instantly.
-    if (engine_ready_) worker_->prefetch(key, image_);
+    if (engine_ready_) worker_->prefetch(engine_key(), image_);
     request_load(current_ + 1, false);
     request_load(current_ - 1, false);
 }
@@ -759,7 +771,10 @@ void MainWindow::on_engine_loaded(const EngineInfo& info) {
     engine_panel_->set_info(info);
     update_status_engine();
     update_capabilities();
-    if (image_) worker_->prefetch(current_key(), image_);
+    if (image_) worker_->prefetch(engine_key(), image_);
+    // Prompts placed while the engine was loading are answered now.
+    if (image_ && (!prompts_.points.empty() || !prompts_.boxes.empty() || !prompts_.scribbles.empty()))
+        send_prompts(Task::Interactive);
 }
 
 void MainWindow::on_engine_failed(const QString& name, const QString& message) {
@@ -889,7 +904,7 @@ void MainWindow::send_prompts(Task task) {
     prompt_task_ = task;
     preview_source_ = prompt_source(prompts_);
     request_timer_.restart();
-    awaiting_ = worker_->segment(current_key(), image_, prompts_);
+    awaiting_ = worker_->segment(engine_key(), image_, prompts_);
     status_engine_->setText(QStringLiteral("%1 · %2 · working…").arg(engine_info_.name, engine_info_.device));
 }
 
@@ -933,7 +948,7 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     if (answer.request_id != awaiting_) return;  // superseded
     awaiting_ = 0;
     double round_trip = request_timer_.elapsed();
-    if (answer.image_key != current_key()) return;
+    if (answer.image_key != engine_key()) return;
     preview_.clear();
     std::vector<Mask> masks;
     for (const InstanceResult& r : answer.result.instances) {
@@ -990,6 +1005,10 @@ int MainWindow::ensure_category() {
 }
 
 void MainWindow::accept_preview() {
+    if (text_edit_->hasFocus()) {  // Enter in the text box runs the text prompt
+        run_text_prompt();
+        return;
+    }
     const ImageRecord* rec = current_record();
     if (!rec) return;
     if (preview_.empty()) {
@@ -1160,6 +1179,7 @@ void MainWindow::on_brush_stroke(const std::vector<QPointF>& points, bool erase)
 }
 
 void MainWindow::delete_selected() {
+    if (text_edit_->hasFocus()) return;
     const ImageRecord* rec = current_record();
     if (!rec || selected_.empty()) return;
     std::vector<Instance> list;

@@ -95,6 +95,7 @@ private:
     void next_image();
     void prev_image();
     QString current_key() const;
+    QString engine_key() const;
 
     // Prompts and engine
     void add_point(QPointF pos, bool positive);
@@ -200,6 +201,7 @@ private:
     QStringList loaded_order_;
     QHash<QString, QFutureWatcher<LoadedImage>*> loading_;
     QHash<QString, QString> load_errors_;
+    int folder_generation_ = 0;
     QFutureWatcher<QStringList>* scan_watcher_ = nullptr;
     std::shared_ptr<std::atomic<bool>> scan_cancel_;
     std::shared_ptr<std::atomic<int>> scan_found_;

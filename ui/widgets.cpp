@@ -38,7 +38,7 @@ void NoticeBar::show_notice(Level level, const QString& text, const QList<Button
                       .arg(QLatin1String(bg), QLatin1String(border)));
     label_->setText(text);
     while (QLayoutItem* item = buttons_->takeAt(0)) {
-        delete item->widget();
+        if (QWidget* w = item->widget()) w->deleteLater();  // may be the button whose click led here
         delete item;
     }
     for (const Button& b : buttons) {
