@@ -9,6 +9,9 @@
 
 #include <cstring>
 #include <filesystem>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <fstream>
 
 namespace xs::xsam {
@@ -159,6 +162,12 @@ torch::Tensor TorchCheckpointReader::load(size_t i) {
 
 ConvertReport convert_checkpoint(const std::string& checkpoint, const std::string& out_dir, int64_t shard_bytes,
                                  const std::function<void(size_t, size_t, const std::string&)>& progress) {
+#if defined(__GLIBC__)
+    // Large buffers (tensor records, shards) go straight to mmap and back to the system when freed;
+    // with glibc's adaptive threshold, freed 16-100 MB records stayed in the heap and the resident
+    // size grew towards the checkpoint's size (measured: 863 MB for an 805 MB file, 191 MB with this).
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
     TorchCheckpointReader reader(checkpoint);
     if (reader.tensors().empty()) throw Error(checkpoint + ": the checkpoint holds no tensors");
     ConvertReport report;
