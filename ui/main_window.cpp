@@ -688,7 +688,13 @@ void MainWindow::request_load(int index, bool for_display) {
             }
             loaded_.remove(old);
         }
-        if (key == current_key()) display_loaded(loaded);
+        if (key == current_key()) {
+            display_loaded(loaded);
+        } else if (engine_ready_ && key == file_names_.value(current_ + 1) && !awaiting_) {
+            // Run ahead: the engine prepares the next image while the user works on this one (a
+            // prompt on the shown image cancels this and goes first).
+            worker_->prefetch(doc_->image_path(key.toStdString()), loaded.image);
+        }
     });
     watcher->setFuture(QtConcurrent::run(load_for_display, path));
     Q_UNUSED(for_display);

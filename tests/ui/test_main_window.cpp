@@ -127,6 +127,7 @@ private Q_SLOTS:
         for (int i = 0; i < w->file_list()->count(); ++i) names << w->file_list()->item(i)->text();
         QCOMPARE(names, QStringList({"img1.png", "img3.png", "img10.png", "sub/img2.png"}));
         QCOMPARE(w->current_index(), 0);
+        w->document()->flush();
         QVERIFY(QFileInfo::exists(folder_ + "/xsam-project.json"));
         // Text tasks the classic engine cannot do are disabled, saying why.
         auto* combo = w->findChild<QComboBox*>("taskCombo");
@@ -415,6 +416,40 @@ private Q_SLOTS:
         QVERIFY(rle_area(w->current_record()->instances[0].mask) > int64_t(size.width()) * size.height() / 20);
         QTest::keyClick(c, Qt::Key_V);
         shot(w, "13-samples-accepted");
+    }
+
+    void huge_image_is_refused_with_a_message() {
+        // A PNG whose header says 30000 x 20000 (600 megapixels): refused before decoding.
+        const QString dir = root_ + "/huge";
+        QVERIFY(QDir().mkpath(dir));
+        QByteArray ihdr;
+        QDataStream ds(&ihdr, QIODevice::WriteOnly);
+        ds.setByteOrder(QDataStream::BigEndian);
+        ds << quint32(30000) << quint32(20000) << quint8(8) << quint8(2) << quint8(0) << quint8(0) << quint8(0);
+        QByteArray chunk = "IHDR" + ihdr;
+        quint32 crc = 0xffffffffu;  // CRC-32 of the chunk type and data, as PNG requires
+        for (char ch : chunk) {
+            crc ^= quint8(ch);
+            for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        }
+        crc ^= 0xffffffffu;
+        QFile f(dir + "/huge.png");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QDataStream out(&f);
+        out.setByteOrder(QDataStream::BigEndian);
+        out.writeRawData("\x89PNG\r\n\x1a\n", 8);
+        out << quint32(13);
+        out.writeRawData(chunk.constData(), chunk.size());
+        out << crc;
+        out << quint32(0);
+        out.writeRawData("IEND", 4);
+        out << quint32(0xae426082u);
+        f.close();
+        MainWindow* w = window_ ? window_.get() : open_window();
+        QVERIFY(w->open_folder(dir));
+        QTRY_VERIFY2_WITH_TIMEOUT(w->notice_bar()->text().contains("megapixels"), qPrintable(w->notice_bar()->text()), 10000);
+        QVERIFY(w->notice_bar()->text().contains("30000 x 20000"));
+        QVERIFY(!w->image_ready());
     }
 
     void malformed_project_is_left_untouched() {
