@@ -27,7 +27,7 @@ int run_model_info(xs::cli::Args& args) {
     int64_t total = 0;
     nlohmann::ordered_json by_prefix = nlohmann::ordered_json::object();
     nlohmann::ordered_json by_component = nlohmann::ordered_json::object();
-    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+    nlohmann::ordered_json names = nlohmann::ordered_json::object();
     for (const auto& p : model->named_parameters(true)) {
         const std::string& name = p.key();
         const int64_t n = p.value().numel();
@@ -41,7 +41,7 @@ int run_model_info(xs::cli::Args& args) {
             comp = name.substr(0, d2);
         }
         by_component[comp] = by_component.value(comp, int64_t(0)) + n;
-        if (keys) names.push_back({name, p.value().sizes().vec()});
+        if (keys) names[name] = p.value().sizes().vec();
     }
     out["total_params"] = total;
     out["params_by_prefix"] = by_prefix;

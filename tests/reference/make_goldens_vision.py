@@ -287,6 +287,8 @@ def full_size_manifest(out_dir):
         for prefix, m in parts:
             for k, v in m.state_dict().items():
                 if not k.endswith("position_ids"):
+                    if prefix == "visual_encoder." and not k.startswith("vision_model."):
+                        k = "vision_model." + k  # transformers 5 dropped the level the checkpoint (4.x) has
                     rows[prefix + k] = list(v.shape)
         exp = {n: s for n, s, k in xsam_manifest.manifest(full, with_llm=False) if k == "param"}
         exp = {n: s for n, s in exp.items() if any(n.startswith(p) for p, _ in parts)}

@@ -500,4 +500,86 @@ XS_TEST(full_model_matches_official_manifest) {
     XS_CHECK_MSG(rel < 0.005, "total " + std::to_string(total));
 }
 
+// tests/data/xsam_vision_hf_manifest.tsv was written on the GPU machine by make_goldens_vision.py from
+// transformers' own SamVisionEncoder, SiglipVisionModel, Mask2FormerPixelDecoder and
+// Mask2FormerTransformerModule at the released sizes (meta device). transformers 5 names SigLIP's
+// parameters without the "vision_model." level that the checkpoint (saved with transformers 4) has.
+XS_TEST(full_vision_parts_match_transformers_manifest) {
+    std::ifstream in(source_dir() + "/tests/data/xsam_vision_hf_manifest.tsv");
+    XS_CHECK_MSG(in.good(), "tests/data/xsam_vision_hf_manifest.tsv missing");
+    std::map<std::string, std::vector<int64_t>> hf;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto tab = line.find('\t');
+        std::string name = line.substr(0, tab);
+        const std::string ve = "visual_encoder.", vm = "visual_encoder.vision_model.";
+        if (name.rfind(ve, 0) == 0 && name.rfind(vm, 0) != 0) name = vm + name.substr(ve.size());
+        std::vector<int64_t> dims;
+        std::istringstream ss(line.substr(tab + 1));
+        std::string d;
+        while (std::getline(ss, d, ',')) dims.push_back(std::stoll(d));
+        hf[name] = dims;
+    }
+    XS_CHECK(hf.size() > 1000);
+    auto meta = torch::TensorOptions().dtype(torch::kFloat).device(torch::kMeta);
+    XsamModel m(full(), meta, false);
+    size_t compared = 0;
+    std::string diff;
+    for (const auto& p : m->named_parameters(true)) {
+        const std::string& n = p.key();
+        const bool covered = n.rfind("visual_encoder.", 0) == 0 || n.rfind("segmentor.encoder.", 0) == 0 ||
+                             n.rfind("segmentor.pixel_decoder.", 0) == 0 || n.rfind("segmentor.decoder.", 0) == 0;
+        if (!covered) continue;
+        auto it = hf.find(n);
+        if (it == hf.end()) {
+            diff += " missing-in-hf:" + n;
+        } else if (it->second != p.value().sizes().vec()) {
+            diff += " shape:" + n;
+        }
+        ++compared;
+    }
+    XS_CHECK_MSG(diff.empty(), diff.substr(0, 600));
+    XS_CHECK_MSG(compared == hf.size(), std::to_string(compared) + " built vs " + std::to_string(hf.size()) + " in hf");
+}
+
+XS_TEST(model_info_cli_reports_counts_and_keys) {
+    const std::string cli = env_or("XS_CLI", "");
+    XS_CHECK_MSG(!cli.empty(), "XS_CLI not set");
+    auto run = [&](const std::string& args) {
+        std::string out;
+        FILE* p = popen((cli + " " + args + " 2>&1").c_str(), "r");
+        XS_CHECK(p != nullptr);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+        const int rc = pclose(p);
+        return std::make_pair(rc, out);
+    };
+    auto full_run = run("model-info --config " + source_dir() + "/models/xsam-phi3-siglip2-samL.json");
+    XS_CHECK_MSG(full_run.first == 0, full_run.second);
+    auto j = nlohmann::json::parse(full_run.second);
+    const int64_t total = j["total_params"].get<int64_t>();
+    int64_t sum = 0;
+    for (auto& kv : j["params_by_prefix"].items()) sum += kv.value().get<int64_t>();
+    XS_CHECK(sum == total);
+    XS_CHECK(j["params_by_prefix"]["llm"].get<int64_t>() > 3800000000LL);
+    // The manifest's header line carries the derived total.
+    std::ifstream in(source_dir() + "/tests/data/xsam_manifest.tsv");
+    std::string line, want;
+    while (std::getline(in, line))
+        if (line.rfind("# total parameters: ", 0) == 0) want = line.substr(20);
+    XS_CHECK_MSG(std::to_string(total) == want, std::to_string(total) + " vs manifest " + want);
+    auto tiny_run = run("model-info --keys --config " + source_dir() + "/models/xsam-tiny.json");
+    XS_CHECK_MSG(tiny_run.first == 0, tiny_run.second);
+    auto t = nlohmann::json::parse(tiny_run.second);
+    XS_CHECK(t["keys"].contains("segmentor.encoder.layers.1.attn.rel_pos_h"));
+    XS_CHECK((t["keys"]["segmentor.encoder.layers.1.attn.rel_pos_h"].get<std::vector<int64_t>>() ==
+              std::vector<int64_t>{15, 8}));  // global block: 2 * 8 - 1 rows of head_dim 8
+    XS_CHECK((t["keys"]["segmentor.encoder.layers.0.attn.rel_pos_h"].get<std::vector<int64_t>>() ==
+              std::vector<int64_t>{5, 8}));   // window 3
+    auto bad = run("model-info --config /nonexistent.json");
+    XS_CHECK(bad.first != 0 && bad.second.find("cannot open") != std::string::npos);
+}
+
 XS_TEST_MAIN()
