@@ -82,7 +82,11 @@ void Document::save_as(const QString& project_path) {
     start_saver();
     autosave();
     saver_->flush();
-    if (save_error_.isEmpty()) Q_EMIT save_recovered();
+    // The saver reports failures through a queued call, so look at the file itself.
+    if (QFileInfo::exists(path_)) {
+        save_error_.clear();
+        Q_EMIT save_recovered();
+    }
 }
 
 void Document::flush() {

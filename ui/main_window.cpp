@@ -965,20 +965,25 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     }
     canvas_->set_preview(masks);
     engine_panel_->set_timings(answer.prepare_timings, answer.result.timings, round_trip);
-    // Status bar: totals per step; every stage is in the tooltip and the engine panel.
-    double prepare_ms = 0, segment_ms = 0;
-    QStringList stages;
+    // Status bar: engine, device and milliseconds per stage (short stage names; the engine panel
+    // and the tooltip have the full ones).
+    auto short_name = [](const std::string& stage) {
+        QString s = qstr(stage);
+        int dot = s.indexOf('.');
+        return dot >= 0 ? s.mid(dot + 1) : s;
+    };
+    QStringList stages, prepare_parts, segment_parts;
     for (const StageTiming& t : answer.prepare_timings) {
-        prepare_ms += t.ms;
+        prepare_parts << QStringLiteral("%1 %2").arg(short_name(t.stage)).arg(t.ms, 0, 'f', 0);
         stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 1);
     }
     for (const StageTiming& t : answer.result.timings) {
-        segment_ms += t.ms;
+        segment_parts << QStringLiteral("%1 %2").arg(short_name(t.stage)).arg(t.ms, 0, 'f', 0);
         stages << QStringLiteral("%1 %2 ms").arg(qstr(t.stage)).arg(t.ms, 0, 'f', 1);
     }
     QString text = QStringLiteral("%1 · %2").arg(engine_info_.name, engine_info_.device);
-    if (!answer.prepare_timings.empty()) text += tr(" · prepare %1 ms").arg(prepare_ms, 0, 'f', 0);
-    text += tr(" · segment %1 ms").arg(segment_ms, 0, 'f', 0);
+    if (!prepare_parts.isEmpty()) text += tr(" · prepare: ") + prepare_parts.join(", ");
+    text += tr(" · segment: ") + segment_parts.join(", ") + tr(" ms");
     status_engine_->setText(text);
     status_engine_->setToolTip(stages.join('\n') + tr("\nround trip %1 ms").arg(round_trip, 0, 'f', 0));
     if (!answer.result.text.empty()) notify(0, tr("Caption: %1").arg(qstr(answer.result.text)));

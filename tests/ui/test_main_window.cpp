@@ -366,6 +366,34 @@ private Q_SLOTS:
         QCOMPARE(backups.size(), 1);
     }
 
+    void unwritable_project_location_loses_nothing() {
+        MainWindow* w = window_.get();
+        Document* doc = w->document();
+        const QString image_root = doc->image_root();
+        const int64_t instances = doc->project().instance_count();
+        QVERIFY(instances > 0);
+        // /proc refuses new files even for root: every save fails there.
+        doc->save_as("/proc/xsam-no-such-dir/project.json");
+        QTRY_VERIFY_WITH_TIMEOUT(w->notice_bar()->text().contains("Cannot save the project"), 5000);
+        QVERIFY(!doc->last_save_error().isEmpty());
+        bool has_save_as = false;
+        for (QPushButton* b : w->notice_bar()->findChildren<QPushButton*>()) has_save_as |= b->text().startsWith("Save Project As");
+        QVERIFY(has_save_as);
+        shot(w, "10b-cannot-save");
+        QCOMPARE(doc->project().instance_count(), instances);  // still in memory
+        const QString rescue = root_ + "/rescued/project.json";
+        QVERIFY(QDir().mkpath(root_ + "/rescued"));
+        doc->save_as(rescue);
+        doc->flush();
+        QVERIFY(doc->last_save_error().isEmpty());
+        Project saved = load_project(rescue.toStdString());
+        QCOMPARE(saved.instance_count(), instances);
+        QCOMPARE(doc->image_root(), image_root);  // image_root rewritten relative to the new place
+        QVERIFY(w->open_project(rescue));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->scanning() && w->image_ready(), 20000);
+        QCOMPARE(w->document()->project().instance_count(), instances);
+    }
+
     void folder_without_images() {
         MainWindow* w = window_.get();
         QString empty = root_ + "/empty";
