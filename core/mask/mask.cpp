@@ -46,9 +46,44 @@ int64_t Mask::area() const {
     return n;
 }
 
+namespace {
+
+// First and last non-zero byte of a row (scanning 8 bytes at a time); false if the row is all zero.
+bool row_extent(const uint8_t* row, int w, int& first, int& last) {
+    int i = 0;
+    while (i + 8 <= w) {
+        uint64_t word;
+        std::memcpy(&word, row + i, 8);
+        if (word) break;
+        i += 8;
+    }
+    while (i < w && !row[i]) ++i;
+    if (i >= w) return false;
+    first = i;
+    int j = w;
+    while (j - 8 >= i) {
+        uint64_t word;
+        std::memcpy(&word, row + j - 8, 8);
+        if (word) break;
+        j -= 8;
+    }
+    while (!row[j - 1]) --j;
+    last = j - 1;
+    return true;
+}
+
+}  // namespace
+
 bool Mask::any() const {
-    for (uint8_t v : data_) {
-        if (v) return true;
+    const size_t n = data_.size();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, data_.data() + i, 8);
+        if (word) return true;
+    }
+    for (; i < n; ++i) {
+        if (data_[i]) return true;
     }
     return false;
 }
@@ -57,15 +92,8 @@ BBox Mask::bbox() const {
     // For a canonical encoding pycocotools' rleToBbox gives the tight box of the set pixels.
     int x0 = width_, y0 = height_, x1 = -1, y1 = -1;
     for (int y = 0; y < height_; ++y) {
-        const uint8_t* row = data_.data() + size_t(y) * width_;
-        int first = -1, last = -1;
-        for (int x = 0; x < width_; ++x) {
-            if (row[x]) {
-                if (first < 0) first = x;
-                last = x;
-            }
-        }
-        if (first < 0) continue;
+        int first = 0, last = 0;
+        if (!row_extent(data_.data() + size_t(y) * width_, width_, first, last)) continue;
         x0 = std::min(x0, first);
         x1 = std::max(x1, last);
         if (y1 < 0) y0 = y;
@@ -118,38 +146,55 @@ Rle rle_encode(const Mask& mask) {
     Rle r;
     r.height = std::max(0, mask.height());
     r.width = std::max(0, mask.width());
-    const size_t n = size_t(r.height) * size_t(r.width);
-    // Column-major copy (OpenCV's blocked transpose is far faster than strided reads), normalised
-    // to 0/1, then runs over contiguous memory. A run closes whenever the value flips; the first run
-    // counts zeros, so a set first pixel yields a leading 0.
-    std::vector<uint8_t> col(n);
-    if (n > 0) {
+    const uint64_t h = uint64_t(r.height);
+    const uint64_t n = h * uint64_t(r.width);
+    // Runs over the mask in column-major order; a run closes whenever the value flips and the first
+    // run counts zeros (so a set first pixel yields a leading 0). Everything outside the bounding
+    // box is zero, so only the box is visited: it is transposed into column-major order (OpenCV's
+    // blocked transpose beats strided reads) and scanned column by column.
+    const BBox b = mask.bbox();
+    if (b.empty()) {
+        r.counts.push_back(uint32_t(n));
+        return r;
+    }
+    const int bw = b.w, bh = b.h;
+    std::vector<uint8_t> sub(size_t(bw) * size_t(bh));
+    {
         const cv::Mat src(r.height, r.width, CV_8U, const_cast<uint8_t*>(mask.data()));
-        cv::Mat dst(r.width, r.height, CV_8U, col.data());
-        cv::transpose(src, dst);
-        for (uint8_t& v : col) v = v ? 1 : 0;
+        cv::Mat dst(bw, bh, CV_8U, sub.data());
+        cv::transpose(src(cv::Rect(b.x, b.y, bw, bh)), dst);
     }
-    const uint8_t* p = col.data();
-    const uint8_t* end = p + n;
     uint8_t current = 0;
-    const uint8_t* run_start = p;
-    while (p < end) {
-        // Skip 8 pixels at a time while they all equal the current value.
-        const uint64_t pattern = current ? 0x0101010101010101ULL : 0;
-        while (end - p >= 8) {
-            uint64_t word;
-            std::memcpy(&word, p, 8);
-            if (word != pattern) break;
-            p += 8;
+    uint64_t run_start = 0;
+    auto flip_at = [&](uint64_t g) {
+        r.counts.push_back(uint32_t(g - run_start));
+        run_start = g;
+        current ^= 1;
+    };
+    for (int c = 0; c < bw; ++c) {
+        const uint8_t* seg = sub.data() + size_t(c) * bh;
+        const uint64_t base = uint64_t(b.x + c) * h + uint64_t(b.y);
+        int k = 0;
+        while (k < bh) {
+            if (current == 0) {  // skip zeros 8 at a time
+                while (k + 8 <= bh) {
+                    uint64_t word;
+                    std::memcpy(&word, seg + k, 8);
+                    if (word) break;
+                    k += 8;
+                }
+                while (k < bh && !seg[k]) ++k;
+            } else {
+                while (k < bh && seg[k]) ++k;
+            }
+            if (k < bh) flip_at(base + uint64_t(k));
         }
-        while (p < end && *p == current) ++p;
-        if (p < end) {
-            r.counts.push_back(uint32_t(p - run_start));
-            run_start = p;
-            current ^= 1;
-        }
+        // The pixel after this window column is zero unless the next window column starts there.
+        const uint64_t next = base + uint64_t(bh);
+        const bool contiguous = c + 1 < bw && bh == r.height;
+        if (current == 1 && !contiguous && next < n) flip_at(next);
     }
-    r.counts.push_back(uint32_t(end - run_start));
+    r.counts.push_back(uint32_t(n - run_start));
     return r;
 }
 

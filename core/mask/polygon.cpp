@@ -148,7 +148,11 @@ Rle polygons_to_rle(const std::vector<Polygon>& polygons, int height, int width)
     return rle_encode(polygons_to_mask(polygons, width, height));
 }
 
-std::vector<Polygon> mask_to_polygons(const Mask& mask) {
+namespace {
+
+// Outlines of `mask`, which is the window at (ox, oy) of a larger image; coordinates are emitted in
+// the larger image's frame.
+std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
     const int w = mask.width(), h = mask.height();
     std::vector<Polygon> result;
     if (w <= 0 || h <= 0) return result;
@@ -217,14 +221,38 @@ std::vector<Polygon> mask_to_polygons(const Mask& mask) {
                 // Corners on the image's left/top border would be at -0.5; 0 rasterises the same way
                 // and keeps coordinates inside the image for tools that check that.
                 for (const auto& p : pts) {
-                    poly.push_back(p.first == 0 ? 0.0 : p.first - 0.5);
-                    poly.push_back(p.second == 0 ? 0.0 : p.second - 0.5);
+                    const int gx = p.first + ox, gy = p.second + oy;
+                    poly.push_back(gx == 0 ? 0.0 : gx - 0.5);
+                    poly.push_back(gy == 0 ? 0.0 : gy - 0.5);
                 }
                 result.push_back(std::move(poly));
             }
         }
     }
     return result;
+}
+
+// The window of the mask's bounding box grown by one pixel (clipped to the image), and its origin.
+Mask crop_to_content(const Mask& mask, int& ox, int& oy) {
+    const BBox b = mask.bbox();
+    ox = std::max(0, b.x - 1);
+    oy = std::max(0, b.y - 1);
+    const int x1 = std::min(mask.width(), b.x + b.w + 1), y1 = std::min(mask.height(), b.y + b.h + 1);
+    Mask crop(x1 - ox, y1 - oy);
+    for (int y = oy; y < y1; ++y) {
+        std::copy(mask.data() + size_t(y) * mask.width() + ox, mask.data() + size_t(y) * mask.width() + x1,
+                  crop.data() + size_t(y - oy) * crop.width());
+    }
+    return crop;
+}
+
+}  // namespace
+
+std::vector<Polygon> mask_to_polygons(const Mask& mask) {
+    if (!mask.any()) return {};
+    int ox = 0, oy = 0;
+    const Mask crop = crop_to_content(mask, ox, oy);
+    return trace_outlines(crop, ox, oy);
 }
 
 bool mask_has_holes(const Mask& mask) {
@@ -245,11 +273,23 @@ bool mask_has_holes(const Mask& mask) {
 
 std::optional<std::vector<Polygon>> exact_polygons(const Mask& mask) {
     if (!mask.any()) return std::nullopt;
-    if (mask_has_holes(mask)) return std::nullopt;
-    std::vector<Polygon> polys = mask_to_polygons(mask);
+    // Work on the bounding box plus a one-pixel margin: same holes, same outlines, less to scan.
+    int ox = 0, oy = 0;
+    const Mask crop = crop_to_content(mask, ox, oy);
+    if (mask_has_holes(crop)) return std::nullopt;
+    std::vector<Polygon> polys = trace_outlines(crop, 0, 0);
     if (polys.empty()) return std::nullopt;
-    // Check pixel for pixel with the same rasteriser every COCO reader uses.
-    if (polygons_to_mask(polys, mask.width(), mask.height()) != mask) return std::nullopt;
+    // Check pixel for pixel with the rasteriser every COCO reader uses. Checking in the window is
+    // the same as checking in the image: all coordinates are multiples of 0.5 (exact on the 5x grid,
+    // so an integer shift moves every grid point by exactly 5 x shift), and the margin keeps the
+    // window's own edges free of vertices except where they are the image's edges (offset 0).
+    if (polygons_to_mask(polys, crop.width(), crop.height()) != crop) return std::nullopt;
+    for (Polygon& p : polys) {
+        for (size_t i = 0; i < p.size(); i += 2) {
+            p[i] += ox;
+            p[i + 1] += oy;
+        }
+    }
     return polys;
 }
 

@@ -198,6 +198,23 @@ private Q_SLOTS:
         QCOMPARE(checked, 57);
     }
 
+    void exhaustiveSmallMasks() {
+        // Every 4x3 and 3x4 mask (2 x 4096): encoder vs brute force, decoder, string codec, bbox, area.
+        for (const auto& [w, h] : {std::pair<int, int>{4, 3}, std::pair<int, int>{3, 4}}) {
+            for (int bits = 0; bits < (1 << (w * h)); ++bits) {
+                Mask m(w, h);
+                for (int i = 0; i < w * h; ++i) m.set(i % w, i / w, (bits >> i) & 1);
+                const Rle r = rle_encode(m);
+                QCOMPARE(r.counts, brute_counts(m));
+                QVERIFY(rle_decode(r) == m);
+                QCOMPARE(rle_from_string(rle_to_string(r), h, w), r);
+                QVERIFY(rle_bbox(r) == brute_bbox(m));
+                QVERIFY(m.bbox() == brute_bbox(m));
+                QCOMPARE(rle_area(r), m.area());
+            }
+        }
+    }
+
     void randomRoundTrips() {
         std::mt19937 rng(12345);
         for (int t = 0; t < 600; ++t) {
