@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     QCommandLineOption project_opt("project", "Open this project file.", "FILE");
     parser.addOption(engine_opt);
     parser.addOption(project_opt);
-    parser.addPositionalArgument("FOLDER", "Open this folder of images (its project is FOLDER/xsam-project.json).", "[FOLDER]");
+    parser.addPositionalArgument("FOLDER", "Open this folder of images (its project is FOLDER/xsam-project.json); the first one given is opened.", "[FOLDER]");
     parser.process(app);
 
     QString engine = parser.value(engine_opt);
@@ -41,10 +41,10 @@ int main(int argc, char** argv) {
         }
         engine = "classic";
     }
-    if (parser.positionalArguments().size() > 1) {
-        std::fprintf(stderr, "xsam-studio: give at most one folder\n");
-        return 2;
-    }
+    // packaging/run-app.sh appends the samples folder after the user's arguments: the first folder wins.
+    if (parser.positionalArguments().size() > 1)
+        std::fprintf(stderr, "xsam-studio: opening %s (only one folder is opened at a time)\n",
+                     qPrintable(parser.positionalArguments().first()));
 
     xs::MainWindow window;
     window.show();
