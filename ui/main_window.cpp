@@ -174,7 +174,7 @@ void MainWindow::build_ui() {
     eng_dock->setWidget(engine_panel_);
     addDockWidget(Qt::RightDockWidgetArea, eng_dock);
     resizeDocks({files_dock}, {220}, Qt::Horizontal);
-    resizeDocks({cat_dock, inst_dock, eng_dock}, {170, 300, 170}, Qt::Vertical);
+    resizeDocks({cat_dock, inst_dock, eng_dock}, {160, 260, 240}, Qt::Vertical);
     resizeDocks({cat_dock}, {300}, Qt::Horizontal);
 
     connect(categories_, &CategoryPanel::add_requested, this, &MainWindow::add_category);

@@ -12,6 +12,8 @@
 #include <QListWidget>
 #include <QPainter>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QWheelEvent>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTreeWidget>
@@ -284,6 +286,42 @@ private Q_SLOTS:
         QCOMPARE(w->current_record()->instances[1].category_id, doc->project().categories[0].id);
         QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(w->current_record()->instances[1].category_id, extra.id);
+    }
+
+    void hover_highlights_the_instance_under_the_cursor() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        QSignalSpy hovered(c, &ImageCanvas::hovered_instance_changed);
+        QTest::mouseMove(c, to_widget(c, disc1_.cx, disc1_.cy - 50));
+        QTRY_VERIFY(!hovered.isEmpty());
+        QCOMPARE(hovered.last().at(0).toLongLong(), w->current_record()->instances[0].id);
+        QVERIFY(c->toolTip().startsWith(QString("#%1").arg(w->current_record()->instances[0].id)));
+        QTest::mouseMove(c, to_widget(c, 10, 470));  // background
+        QTRY_COMPARE(hovered.last().at(0).toLongLong(), qint64(0));
+    }
+
+    void wheel_zoom_and_middle_drag_pan() {
+        MainWindow* w = window_.get();
+        ImageCanvas* c = w->canvas();
+        const QPoint anchor = to_widget(c, 100, 100);
+        const double zoom = c->zoom();
+        QWheelEvent wheel(QPointF(anchor), c->mapToGlobal(QPointF(anchor)), QPoint(), QPoint(0, 240), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(c, &wheel);
+        QVERIFY(std::abs(c->zoom() - zoom * 1.5625) < 1e-6);  // two notches of 1.25
+        QPointF under = c->widget_to_image(QPointF(anchor));
+        QVERIFY(std::abs(under.x() - 100) < 1 && std::abs(under.y() - 100) < 1);  // zoom keeps the point under the cursor
+        QTest::mousePress(c, Qt::MiddleButton, {}, anchor);
+        QTest::mouseMove(c, anchor + QPoint(40, 30));
+        QTest::mouseRelease(c, Qt::MiddleButton, {}, anchor + QPoint(40, 30));
+        QPointF moved = c->image_to_widget(QPointF(100, 100));
+        QVERIFY(std::abs(moved.x() - (anchor.x() + 40)) <= 1.5 && std::abs(moved.y() - (anchor.y() + 30)) <= 1.5);
+        QTest::keyClick(c, Qt::Key_0);
+        QCOMPARE(c->zoom(), 1.0);
+        QTest::keyClick(c, Qt::Key_F);
+        QVERIFY(c->zoom() > 1.0);  // 640 x 480 fitted into a larger canvas
+        QCOMPARE(w->current_record()->instances.size(), size_t(2));  // no prompt, no edit from any of this
+        QCOMPARE(w->preview_count(), 0);
     }
 
     void help_overlay() {
