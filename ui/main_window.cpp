@@ -109,6 +109,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     connect(doc_, &Document::changed_on_disk, this, &MainWindow::on_changed_on_disk);
     connect(doc_->undo_stack(), &QUndoStack::indexChanged, this, [this] { update_window_title(); });
+    // Undo, redo and accept are enabled only when they would do something; their tooltips say what.
+    auto* stack = doc_->undo_stack();
+    auto update_undo = [this, stack] {
+        actions_["undo"]->setEnabled(stack->canUndo());
+        actions_["redo"]->setEnabled(stack->canRedo());
+        actions_["undo"]->setToolTip(stack->canUndo() ? tr("Undo %1 (Ctrl+Z)").arg(stack->undoText()) : tr("Nothing to undo"));
+        actions_["redo"]->setToolTip(stack->canRedo() ? tr("Redo %1 (Ctrl+Shift+Z)").arg(stack->redoText()) : tr("Nothing to redo"));
+    };
+    connect(stack, &QUndoStack::indexChanged, this, update_undo);
+    connect(stack, &QUndoStack::cleanChanged, this, update_undo);
+    update_undo();
+    connect(this, &MainWindow::preview_changed, this, [this] { actions_["accept"]->setEnabled(!preview_.empty()); });
+    actions_["accept"]->setEnabled(false);
 
     QStringList names;
     for (const std::string& n : builtin_engines().names()) names << qstr(n);
@@ -539,6 +552,9 @@ void MainWindow::start_scan(const QString& root, const QStringList& known) {
     clear_prompts();
     selected_.clear();
     canvas_->clear_image(tr("Looking for images in %1…").arg(root));
+    statusBar()->clearMessage();
+    status_zoom_->clear();
+    status_cursor_->clear();
     refresh_categories();
     instances_->set_instances(nullptr, doc_->project());
     update_window_title();
