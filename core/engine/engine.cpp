@@ -56,7 +56,7 @@ std::optional<Task> task_from_name(const std::string& name) {
     // Long aliases accepted from users.
     if (name == "visual-grounded" || name == "visual_grounded") return Task::VisualGrounded;
     if (name == "open-vocabulary" || name == "open_vocabulary") return Task::OpenVocabulary;
-    if (name == "grounded-caption" || name == "grounded_caption") return Task::GroundedCaption;
+    if (name == "grounded-caption" || name == "grounded_caption" || name == "caption") return Task::GroundedCaption;
     return std::nullopt;
 }
 
@@ -172,8 +172,9 @@ std::string validate_request(const Capabilities& caps, const SegmentRequest& req
     if (!(request.mask_threshold >= 0.f && request.mask_threshold <= 1.f))
         return "mask_threshold must lie in [0, 1]";
 
-    // A request must say something: an interactive request needs at least one prompt.
-    if (kinds.empty()) {
+    // A request must say something: an interactive request needs at least one prompt. A grounded
+    // caption is the one task asked without any prompt.
+    if (kinds.empty() && request.task != Task::GroundedCaption) {
         return "the request for the task '" + std::string(task_name(request.task)) + "' carries no prompt";
     }
     return "";

@@ -118,7 +118,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
 
 std::vector<Candidate> semantic_segments(const DecoderOutput& out, const CanvasGeometry& g) {
     check_output(out);
-    torch::Tensor cls = class_probs(out.class_logits);  // [Q, C]
+    torch::Tensor cls = class_probs(out.class_logits).to(out.mask_logits.device());  // [Q, C]
     const int64_t Q = cls.size(0), C = cls.size(1);
     torch::Tensor acc;  // [C, h', w']
     const int64_t chunk = 16;
@@ -149,20 +149,21 @@ std::vector<Candidate> semantic_segments(const DecoderOutput& out, const CanvasG
 std::vector<Candidate> panoptic_segments(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
                                          float mask_threshold, float overlap_threshold) {
     check_output(out);
-    torch::Tensor scores = class_probs(out.class_logits);
+    torch::Tensor scores = class_probs(out.class_logits).to(out.mask_logits.device());
     auto [pred_score, pred_label] = scores.max(-1);
-    torch::Tensor keep = (pred_score > threshold).nonzero().flatten().to(torch::kCPU);
+    torch::Tensor keep = (pred_score > threshold).nonzero().flatten();
     const int64_t K = keep.size(0);
     if (K == 0) return {};
     // Streaming over the kept queries: the score-weighted argmax map and each query's own area.
     torch::Tensor best_val, best_idx;
     std::vector<int64_t> own_area(static_cast<size_t>(K), 0);
     std::vector<int64_t> queries(static_cast<size_t>(K));
-    for (int64_t k = 0; k < K; ++k) queries[size_t(k)] = keep[k].item<int64_t>();
+    torch::Tensor keep_cpu = keep.to(torch::kCPU);
+    for (int64_t k = 0; k < K; ++k) queries[size_t(k)] = keep_cpu[k].item<int64_t>();
     const int64_t chunk = 8;
     for (int64_t k0 = 0; k0 < K; k0 += chunk) {
         const int64_t n = std::min(chunk, K - k0);
-        torch::Tensor qi = keep.narrow(0, k0, n).to(out.mask_logits.device());
+        torch::Tensor qi = keep.narrow(0, k0, n);
         torch::Tensor probs = masks_to_image(out.mask_logits.index_select(0, qi), g).sigmoid();  // [n, H, W]
         probs = probs * pred_score.index_select(0, qi).to(torch::kFloat32).view({n, 1, 1});
         for (int64_t j = 0; j < n; ++j) own_area[size_t(k0 + j)] = (probs[j] >= mask_threshold).sum().item<int64_t>();
