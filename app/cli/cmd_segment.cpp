@@ -178,8 +178,9 @@ static int run_segment(Args& args) {
     if (!res.text.empty()) j["text"] = res.text;
     j["prepare_ms"] = std::round(prepare_ms * 1000.0) / 1000.0;
     j["segment_ms"] = std::round(segment_ms * 1000.0) / 1000.0;
-    j["stages_ms"] = timings_json(prepared->timings);
-    for (auto& [k, v] : timings_json(res.timings).items()) j["stages_ms"][k] = v;
+    std::vector<StageTiming> stages = prepared->timings;
+    stages.insert(stages.end(), res.timings.begin(), res.timings.end());
+    j["stages_ms"] = timings_json(stages);
 
     if (out_mask) {
         const Mask empty(image.width, image.height);

@@ -44,12 +44,13 @@ struct Params {
     float colour_weight = 1.0f;  // colour log-likelihood ratio, clipped to +-colour_clip
     float colour_clip = 4.0f;
     float geo_weight = 3.0f;     // geodesic balance in [-1, 1]
-    float prior_weight = 2.0f;   // previous mask
+    float prior_weight = 0.5f;   // previous mask
     float smooth_weight = 30.0f; // contrast-sensitive smoothness
     float cut_iterations = 2;
-    float roi_margin_frac = 0.4f;  // ROI margin around the expected object: fraction of its size
+    float roi_margin_frac = 0.25f;  // ROI margin around the expected object: fraction of its size
     float roi_margin_px = 16;      // plus this many pixels
     float neg_removes_prior = 1;   // previous-mask pixels closer to a negative seed lose their prior
+    float max_cut_pixels = 150000; // the graph cut runs on a coarser level when the ROI is larger
 };
 
 Params load_params() {
@@ -77,6 +78,7 @@ Params load_params() {
             else if (k == "roi_margin_frac") p.roi_margin_frac = v;
             else if (k == "roi_margin_px") p.roi_margin_px = v;
             else if (k == "neg_removes_prior") p.neg_removes_prior = v;
+            else if (k == "max_cut_pixels") p.max_cut_pixels = v;
         }
         pos = end + 1;
     }
@@ -116,13 +118,14 @@ public:
     }
 };
 
-Level make_level(const cv::Mat& rgb8, double scale) {
+Level make_level(const cv::Mat& rgb8, double scale, const CancelToken& cancel) {
     Level L;
     L.scale = scale;
     cv::Mat f;
     rgb8.convertTo(f, CV_32FC3, 1.0 / 255.0);
     cv::GaussianBlur(f, f, cv::Size(3, 3), 0.6);
     cv::cvtColor(f, L.lab, cv::COLOR_RGB2Lab);
+    cancel.throw_if_cancelled();
     const int w = L.lab.cols, h = L.lab.rows;
 
     L.bin.create(h, w, CV_16U);
@@ -140,6 +143,7 @@ Level make_level(const cv::Mat& rgb8, double scale) {
     double sum_sq = 0;
     int64_t count = 0;
     for (int k = 0; k < 4; ++k) {
+        cancel.throw_if_cancelled();
         L.cdist[k] = cv::Mat::zeros(h, w, CV_32F);
         for (int y = 0; y < h; ++y) {
             const int y2 = y + kDy[k];
@@ -161,6 +165,7 @@ Level make_level(const cv::Mat& rgb8, double scale) {
     // GrabCut's contrast normalisation: beta = 1 / (2 <|dI|^2>).
     const double beta = count > 0 && sum_sq > 0 ? 1.0 / (2.0 * sum_sq / double(count)) : 0.0;
     for (int k = 0; k < 4; ++k) {
+        cancel.throw_if_cancelled();
         L.wt[k].create(h, w, CV_32F);
         const float len = (k >= 2) ? std::sqrt(2.f) : 1.f;
         for (int y = 0; y < h; ++y) {
@@ -408,10 +413,11 @@ public:
                        0, 0, cv::INTER_AREA);
         }
         P->timings.push_back({"prepare.resize", sw.lap_ms()});
+        cancel.throw_if_cancelled();
         while (true) {
             cancel.throw_if_cancelled();
             const double sx = double(work.cols) / image.width;
-            P->levels.push_back(make_level(work, sx));
+            P->levels.push_back(make_level(work, sx, cancel));
             if (work.total() <= size_t(kMaxCutPixels) || std::min(work.cols, work.rows) < 32) break;
             cv::Mat half;
             cv::resize(work, half, cv::Size((work.cols + 1) / 2, (work.rows + 1) / 2), 0, 0, cv::INTER_AREA);
@@ -464,7 +470,7 @@ public:
         for (; li < P->levels.size(); ++li) {
             const Level& L = P->levels[li];
             roi = scale_rect(roi_c, L.scale / C.scale, cv::Size(L.lab.cols, L.lab.rows));
-            if (roi.area() <= kMaxCutPixels) break;
+            if (roi.area() <= int(params().max_cut_pixels)) break;
         }
         if (li == P->levels.size()) li = P->levels.size() - 1;
         const Level& L = P->levels[li];
