@@ -452,6 +452,34 @@ XS_TEST(tiny_vision_path_shapes) {
     XS_CHECK((rf.sizes() == torch::IntArrayRef{2, llm}));
 }
 
+// Weights kept in bf16 (as the engine may on the CPU) are upcast per operation: the result equals the
+// fp32 model holding the same bf16-rounded values, i.e. no computation silently runs in bf16.
+XS_TEST(bf16_weights_compute_in_fp32) {
+    torch::NoGradGuard ng;
+    auto c = tiny();
+    XsamModel a(c, default_build_options(), false);
+    randomize(*a, 4);
+    XsamModel b(c, torch::TensorOptions().dtype(torch::kBFloat16), false);
+    auto pb = b->named_parameters(true);
+    for (auto& p : a->named_parameters(true)) {
+        pb[p.key()].copy_(p.value());
+        p.value().copy_(pb[p.key()].to(torch::kFloat));  // a holds the bf16-rounded values in fp32
+    }
+    XS_CHECK(b->segmentor->encoder->pos_embed.scalar_type() == torch::kBFloat16);
+    auto sig = torch::randn({1, 3, c.visual_encoder.image_size, c.visual_encoder.image_size});
+    auto sam = torch::randn({1, 3, c.seg_encoder.image_size, c.seg_encoder.image_size});
+    auto fa = a->encode_images(sig, sam), fb = b->encode_images(sig, sam);
+    XS_CHECK(fb.visual_tokens.scalar_type() == torch::kFloat && fb.mask_features.scalar_type() == torch::kFloat);
+    XS_CHECK_MSG(nmse(fb.visual_tokens, fa.visual_tokens) < 1e-12, fmt(nmse(fb.visual_tokens, fa.visual_tokens)));
+    XS_CHECK_MSG(nmse(fb.seg_tokens, fa.seg_tokens) < 1e-12, fmt(nmse(fb.seg_tokens, fa.seg_tokens)));
+    XS_CHECK_MSG(nmse(fb.mask_features, fa.mask_features) < 1e-12, fmt(nmse(fb.mask_features, fa.mask_features)));
+    auto s = torch::randn({1, c.mask_decoder.hidden_dim});
+    auto da = a->decode(fa, s), db = b->decode(fb, s);
+    XS_CHECK(nmse(db.mask_logits.back(), da.mask_logits.back()) < 1e-10);
+    auto ph = torch::randn({1, 2, c.mask_decoder.hidden_dim});
+    XS_CHECK(nmse(b->class_logits(db.query_states.back(), ph), a->class_logits(da.query_states.back(), ph)) < 1e-10);
+}
+
 // ---- the official manifest ------------------------------------------------------------------------
 
 XS_TEST(full_model_matches_official_manifest) {
