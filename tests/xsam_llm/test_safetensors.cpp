@@ -43,6 +43,12 @@ struct Tiny : torch::nn::Module {
     torch::nn::Linear inner{nullptr};
 };
 
+LoadOptions with_prefix(const std::string& prefix) {
+    LoadOptions o;
+    o.prefix = prefix;
+    return o;
+}
+
 }  // namespace
 
 XS_TEST(round_trip_all_dtypes_and_shapes) {
@@ -176,7 +182,7 @@ XS_TEST(loader_checks_everything_and_reports_once) {
     for (auto& b : src.named_buffers()) ts.emplace_back("m." + b.key(), b.value());
     write_safetensors(dir + "/ok.safetensors", ts);
     Tiny dst;
-    auto rep = load_weights(dst, SafeTensorsSet::open(dir + "/ok.safetensors"), LoadOptions{"m."});
+    auto rep = load_weights(dst, SafeTensorsSet::open(dir + "/ok.safetensors"), with_prefix("m."));
     XS_CHECK(rep.tensors == 5);
     XS_CHECK(torch::equal(dst.a, src.a) && torch::equal(dst.inner->weight, src.inner->weight) &&
              torch::equal(dst.buf, src.buf));
@@ -194,7 +200,7 @@ XS_TEST(loader_checks_everything_and_reports_once) {
     Tiny d2;
     const auto before = d2.inner->weight.clone();
     try {
-        load_weights(d2, SafeTensorsSet::open(dir + "/bad.safetensors"), LoadOptions{"m."});
+        load_weights(d2, SafeTensorsSet::open(dir + "/bad.safetensors"), with_prefix("m."));
         XS_CHECK_MSG(false, "no error");
     } catch (const xs::Error& e) {
         const std::string m = e.what();
@@ -211,13 +217,13 @@ XS_TEST(loader_checks_everything_and_reports_once) {
     for (auto& [n, t] : ts) conv.emplace_back(n, t.is_floating_point() ? t.to(torch::kBFloat16) : t);
     write_safetensors(dir + "/bf16.safetensors", conv);
     Tiny d3;
-    XS_CHECK_THROWS(load_weights(d3, SafeTensorsSet::open(dir + "/bf16.safetensors"), LoadOptions{"m."}), xs::Error,
+    XS_CHECK_THROWS(load_weights(d3, SafeTensorsSet::open(dir + "/bf16.safetensors"), with_prefix("m.")), xs::Error,
                     "model Float");
-    LoadOptions lo{"m."};
+    LoadOptions lo = with_prefix("m.");
     lo.convert_dtype = true;
     load_weights(d3, SafeTensorsSet::open(dir + "/bf16.safetensors"), lo);
     XS_CHECK(torch::equal(d3.a, src.a.to(torch::kBFloat16).to(torch::kFloat)));
-    LoadOptions lm{"m."};
+    LoadOptions lm = with_prefix("m.");
     lm.allow_missing = {"a", "b"};
     std::vector<std::pair<std::string, torch::Tensor>> part;
     for (auto& [n, t] : ts)
