@@ -558,7 +558,14 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     // xtuner's phi3_chat stop word <|end|>, plus the generation config's eos (<|endoftext|>) and </s>.
     std::vector<int64_t> stops = {end_id_, endoftext_id_};
     if (eos_id_ >= 0) stops.push_back(eos_id_);
-    GreedyResult g = m.llm->generate_greedy(prompt, cache, options_.max_new_tokens, stops,
+    // Stay inside the LLM's context: prefix + question + generated tokens <= max_position_embeddings.
+    const int64_t used = cache.length() + prompt.size(1);
+    const int64_t room = config_.llm.max_position_embeddings - used;
+    if (room <= 0)
+        throw Error("X-SAM: the caption prompt (" + std::to_string(used) + " positions) fills the LLM's context of " +
+                    std::to_string(config_.llm.max_position_embeddings));
+    const int64_t max_new = std::min<int64_t>(options_.max_new_tokens, room);
+    GreedyResult g = m.llm->generate_greedy(prompt, cache, max_new, stops,
                                             [&] { cancel.throw_if_cancelled(); });
     stage("segment.generate");
     const int64_t L = prompt.size(1);

@@ -330,6 +330,14 @@ XS_TEST(cli_init_random_weights_and_segment) {
     read_image_size(img, w, h);
     read_image_size(out, mw, mh);
     XS_CHECK(w == mw && h == mh);
+    // The other task forms of the command line; the caption runs with the default token limit,
+    // which the engine caps to the tiny LLM's 512-position context.
+    for (const std::string task : {"--task interactive --point 100,80", "--task vgd --point 100,80 --box 10,10,90,70",
+                                   "--task generic --categories \"cup,table\"", "--task caption"}) {
+        const std::string cmd = std::string(cli) + " segment --engine xsam --model " + dir + " --image " + img + " " +
+                                task + " --out-mask " + out + " > " + tmp_dir() + "/cli.json";
+        XS_CHECK_MSG(std::system(cmd.c_str()) == 0, cmd);
+    }
     const std::string bad = std::string(cli) + " init-random-weights --config /no/such.json --out " + dir + "2 2>/dev/null";
     XS_CHECK(std::system(bad.c_str()) != 0);
 }
