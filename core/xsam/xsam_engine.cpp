@@ -538,7 +538,16 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
     return res;
 }
 
-SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel) {
+SegmentResult XsamEngine::caption_teacher_forced(const PreparedImage& prepared, const std::string& answer,
+                                                 const CancelToken& cancel) {
+    const XsamPrepared& p = check_prepared(prepared);
+    SegmentRequest request;
+    request.task = Task::GroundedCaption;
+    return caption(p, request, cancel, &answer);
+}
+
+SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                                  const std::string* forced) {
     c10::InferenceMode guard;
     SegmentResult res;
     auto t0 = std::chrono::steady_clock::now();
@@ -565,8 +574,16 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
         throw Error("X-SAM: the caption prompt (" + std::to_string(used) + " positions) fills the LLM's context of " +
                     std::to_string(config_.llm.max_position_embeddings));
     const int64_t max_new = std::min<int64_t>(options_.max_new_tokens, room);
-    GreedyResult g = m.llm->generate_greedy(prompt, cache, max_new, stops,
-                                            [&] { cancel.throw_if_cancelled(); });
+    GreedyResult g;
+    if (forced) {
+        // Teacher forcing: the given answer (plus the template suffix) stands for the generated tokens.
+        g.tokens = tokenizer_->encode(*forced + kEndToken);
+        torch::Tensor all = torch::cat({prompt, embed_ids(g.tokens, {})}, 1);
+        g.hidden = m.llm->forward(all, &cache, false).hidden;
+        g.stopped = true;
+    } else {
+        g = m.llm->generate_greedy(prompt, cache, max_new, stops, [&] { cancel.throw_if_cancelled(); });
+    }
     stage("segment.generate");
     const int64_t L = prompt.size(1);
     std::vector<int64_t> gen = g.tokens;

@@ -83,6 +83,11 @@ public:
     ScoringOutput score(const XsamPrepared& prepared, const SegmentRequest& request, const CancelToken& cancel,
                         std::vector<StageTiming>* timings = nullptr);
 
+    // The grounded caption with a given answer instead of a generated one (teacher forcing), e.g.
+    // "<p>A cup</p> on <p>a table</p> <SEG>.": phrases and masks exactly as after generation.
+    SegmentResult caption_teacher_forced(const PreparedImage& prepared, const std::string& answer,
+                                         const CancelToken& cancel);
+
     const XsamConfig& config() const { return config_; }
     XsamModel& model() { return model_; }
     // Token ids of a piece list (tests): regions -300, image -200, BOS the tokenizer's.
@@ -92,7 +97,8 @@ public:
 private:
     const XsamPrepared& check_prepared(const PreparedImage& prepared) const;
     torch::Tensor embed_ids(const std::vector<int64_t>& ids, const std::vector<torch::Tensor>& region_feats);
-    SegmentResult caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel);
+    SegmentResult caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                          const std::string* forced = nullptr);
     void sync() const;
 
     XsamEngineOptions options_;

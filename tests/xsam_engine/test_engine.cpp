@@ -206,6 +206,38 @@ XS_TEST(every_task_runs_end_to_end_on_the_tiny_model) {
     std::printf("  caption text: '%s' (%zu grounded phrases)\n", r.text.c_str(), r.instances.size());
 }
 
+XS_TEST(grounded_caption_links_phrases_to_masks) {
+    // Random weights rarely generate <p>...</p> and <SEG>; the teacher-forced caption runs the same
+    // grounding (phrase spans and <SEG> among the answer's positions, one mask per phrase).
+    auto engine = make_engine();
+    auto* xe = dynamic_cast<XsamEngine*>(engine.get());
+    const Image im = test_image();
+    CancelToken cancel;
+    auto p = engine->prepare(im, cancel);
+    SegmentResult r = xe->caption_teacher_forced(*p, "<p>A red square</p> next to <p>a green disc</p> <SEG>.", cancel);
+    XS_CHECK_MSG(r.instances.size() == 2, std::to_string(r.instances.size()));
+    XS_CHECK_MSG(r.instances[0].label == "A red square" && r.instances[1].label == "a green disc",
+                 r.instances[0].label + " | " + r.instances[1].label);
+    XS_CHECK(r.instances[0].prompt_index == 0 && r.instances[1].prompt_index == 1);
+    check_result(r, im, "forced caption");
+    XS_CHECK_MSG(r.text.find("<p>A red square</p>") != std::string::npos, r.text);
+    // Without a <SEG> there is nothing to segment: the text alone.
+    SegmentResult t = xe->caption_teacher_forced(*p, "<p>A red square</p> only.", cancel);
+    XS_CHECK(t.instances.empty() && !t.text.empty());
+    // The cached and the from-scratch prefix agree here as well.
+    auto scratch = make_engine({{"reuse_prefix", "0"}});
+    auto ps = scratch->prepare(im, cancel);
+    SegmentResult r2 = dynamic_cast<XsamEngine*>(scratch.get())
+                           ->caption_teacher_forced(*ps, "<p>A red square</p> next to <p>a green disc</p> <SEG>.", cancel);
+    XS_CHECK(r2.instances.size() == 2);
+    for (size_t i = 0; i < 2 && i < r2.instances.size(); ++i) {
+        XS_CHECK(std::fabs(r.instances[i].score - r2.instances[i].score) <= 1e-4f);
+        XS_CHECK_MSG(mask_iou(r.instances[i].mask, r2.instances[i].mask) >= 0.99 ||
+                         (!r.instances[i].mask.any() && !r2.instances[i].mask.any()),
+                     "IoU " + std::to_string(mask_iou(r.instances[i].mask, r2.instances[i].mask)));
+    }
+}
+
 XS_TEST(prefix_reuse_equals_recomputation_from_scratch) {
     // Tolerance: fp32 on the CPU; the cached and the one-pass computations differ only by the shapes of
     // the attention matmuls, so mask logits agree to NMSE <= 1e-10 and class logits to 1e-4 absolute.
