@@ -500,6 +500,12 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
     std::set<int> img_ids;
     std::set<std::string> names;
     std::set<int64_t> ann_ids;
+    const int total = int(project.images.size());
+    int done = 0;
+    auto report_progress = [&] {
+        if (options.progress && !options.progress(done, total)) throw Cancelled();
+    };
+    report_progress();
     for (const ImageRecord& img : project.images) {
         const std::string name = normalise_name(img.file_name);
         if (img.id < 1) throw Error("image \"" + img.file_name + "\" has an invalid id " + std::to_string(img.id));
@@ -561,6 +567,8 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
             annotations.push_back(std::move(a));
             ++rep.annotations;
         }
+        ++done;
+        report_progress();
     }
     root["images"] = std::move(images);
     root["annotations"] = std::move(annotations);
@@ -577,7 +585,8 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
 
 void write_coco(const Project& project, const std::string& path, const CocoExportOptions& options,
                 CocoExportReport* report) {
-    const std::string text = coco_to_json(project, options, report);  // throws before anything is written
+    // Throws (xs::Error, or xs::Cancelled from options.progress) before anything is written.
+    const std::string text = coco_to_json(project, options, report);
     atomic_write_file(path, text);
 }
 

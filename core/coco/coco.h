@@ -10,6 +10,9 @@
 //
 //   xs::CocoExportOptions eo;  eo.polygons = true;      // RLE by default
 //   xs::write_coco(p, "out.json", eo, &erep);           // atomic; nothing written on error
+//
+//   eo.progress = [&](int done, int total) { return !stop; };  // false aborts: xs::Cancelled, no file
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,6 +55,11 @@ struct CocoExportOptions {
     // Write polygons where they reproduce the mask pixel for pixel; instances with holes (or any
     // other shape polygons cannot express exactly) are written as RLE all the same.
     bool polygons = false;
+    // Optional: called on the calling thread with (0, images) before the first image and
+    // (i, images) after image i, so it reaches (images, images) on a complete export. Returning false
+    // aborts: coco_to_json / write_coco throw xs::Cancelled and write_coco leaves the output file
+    // untouched (nothing is written, no temporary file is left).
+    std::function<bool(int done, int total)> progress;
 };
 
 struct CocoExportReport {
@@ -67,7 +75,8 @@ struct CocoExportReport {
 // for a project that cannot be exported (e.g. absolute or duplicate file names).
 std::string coco_to_json(const Project& project, const CocoExportOptions& options,
                          CocoExportReport* report = nullptr);
-// Atomic write of coco_to_json; nothing is written on error.
+// Atomic write of coco_to_json; nothing is written on error or when options.progress returns false
+// (then xs::Cancelled, a subclass of xs::Error, is thrown).
 void write_coco(const Project& project, const std::string& path, const CocoExportOptions& options,
                 CocoExportReport* report = nullptr);
 

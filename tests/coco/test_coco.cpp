@@ -398,6 +398,79 @@ private Q_SLOTS:
         QVERIFY(!fs::exists(dir + "/out.json"));
         QVERIFY(fs::is_empty(dir));
     }
+    // The progress hook: it reaches (total, total) on a complete export; returning false after a few
+    // images aborts with xs::Cancelled and leaves an existing output file byte-for-byte untouched,
+    // with no temporary file beside it (and creates no file where there was none).
+    void exportProgressAndCancel() {
+        Project p;
+        p.add_category("cat");
+        for (int i = 0; i < 20; ++i) {
+            ImageRecord& img = p.add_image("img" + std::to_string(i) + ".png", 16, 12);
+            Mask m(16, 12);
+            for (int k = 0; k <= i % 10; ++k) m.set(k, k, true);
+            p.add_instance(img, 1, rle_encode(m));
+        }
+        const std::string dir = tmp_dir("export-cancel");
+        const std::string out = dir + "/out.json";
+
+        // Not cancelled: every step is seen once, in order, ending at (20, 20).
+        std::vector<std::pair<int, int>> seen;
+        CocoExportOptions opt;
+        opt.progress = [&](int done, int total) {
+            seen.emplace_back(done, total);
+            return true;
+        };
+        CocoExportReport rep;
+        write_coco(p, out, opt, &rep);
+        QCOMPARE(rep.images, 20);
+        QCOMPARE(int(seen.size()), 21);
+        for (int i = 0; i <= 20; ++i) QCOMPARE(seen[size_t(i)], std::make_pair(i, 20));
+        std::string before;
+        {
+            std::ifstream in(out, std::ios::binary);
+            before.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        QVERIFY(!before.empty());
+        QCOMPARE(coco_to_json(p, CocoExportOptions{}), before);  // the hook changes nothing
+
+        // Cancelled after 3 images, writing over the existing file: it is untouched.
+        Project q = p;
+        q.categories[0].name = "renamed";  // a different document, so a write would show
+        int calls = 0;
+        opt.progress = [&](int done, int) {
+            ++calls;
+            return done < 3;
+        };
+        bool cancelled = false;
+        try {
+            write_coco(q, out, opt);
+        } catch (const Cancelled&) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        QCOMPARE(calls, 4);  // (0), (1), (2), (3) -> stop: no image after the third is processed
+        std::string after;
+        {
+            std::ifstream in(out, std::ios::binary);
+            after.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        QCOMPARE(after, before);
+        int entries = 0;
+        for (const auto& e : fs::directory_iterator(dir)) {
+            QCOMPARE(e.path().filename().string(), std::string("out.json"));  // no temp file left
+            ++entries;
+        }
+        QCOMPARE(entries, 1);
+
+        // Cancelled where no file exists: none is created. Cancelling before the first image works too.
+        const std::string fresh = dir + "/fresh.json";
+        opt.progress = [](int, int) { return false; };
+        QVERIFY_THROWS_EXCEPTION(Cancelled, write_coco(p, fresh, opt));
+        QVERIFY(!fs::exists(fresh));
+        entries = 0;
+        for (const auto& e : fs::directory_iterator(dir)) { (void)e; ++entries; }
+        QCOMPARE(entries, 1);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestCoco)
