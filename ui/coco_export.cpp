@@ -4,16 +4,27 @@
 #include <QStringList>
 
 #include "core/coco/coco.h"
+#include "core/util/error.h"
 
 namespace xs {
 
 CocoExportResult export_coco_file(const Project& project, const QString& path, bool polygons) {
+    return export_coco_file(project, path, polygons, nullptr);
+}
+
+CocoExportResult export_coco_file(const Project& project, const QString& path, bool polygons,
+                                  std::function<bool(int done, int total)> progress) {
     CocoExportResult result;
     CocoExportOptions options;
     options.polygons = polygons;
+    options.progress = std::move(progress);
     CocoExportReport report;
     try {
         write_coco(project, path.toStdString(), options, &report);
+    } catch (const Cancelled&) {
+        result.cancelled = true;
+        result.summary = QObject::tr("Export cancelled; nothing was written.");
+        return result;
     } catch (const std::exception& e) {
         result.summary = QString::fromStdString(e.what());
         return result;

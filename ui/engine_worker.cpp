@@ -14,6 +14,9 @@ constexpr size_t kCacheMaxEntries = 4;
 EngineWorker::EngineWorker(QObject* parent) : QThread(parent) {
     qRegisterMetaType<xs::EngineInfo>();
     qRegisterMetaType<xs::SegmentAnswer>();
+    // Cancelled loads keep running to their end (factories cannot be interrupted), so a few may
+    // overlap with the one the user is waiting for.
+    loaders_.setMaxThreadCount(4);
 }
 
 EngineWorker::~EngineWorker() {
@@ -21,17 +24,44 @@ EngineWorker::~EngineWorker() {
         QMutexLocker lock(&mutex_);
         abort_ = true;
         if (running_cancel_) running_cancel_->cancel();
+        current_load_ = 0;
+        finished_load_.reset();
         wake_.wakeOne();
     }
     wait();
+    loaders_.waitForDone();  // a load in progress is discarded when it ends
 }
 
-void EngineWorker::load_engine(const QString& name, const EngineOptions& options) {
+int EngineWorker::load_engine(const QString& name, const EngineOptions& options) {
+    int id = 0;
+    {
+        QMutexLocker lock(&mutex_);
+        id = next_load_id_++;
+        current_load_ = id;
+        finished_load_.reset();  // a finished but not yet swapped-in older load is superseded
+        if (running_cancel_) running_cancel_->cancel();
+        if (!isRunning()) start();
+    }
+    loaders_.start([this, id, name, options] { run_load(id, name, options); });
+    return id;
+}
+
+bool EngineWorker::cancel_load() {
     QMutexLocker lock(&mutex_);
-    pending_load_ = std::make_pair(name, options);
-    if (running_cancel_) running_cancel_->cancel();
-    if (!isRunning()) start();
-    wake_.wakeOne();
+    if (current_load_ == 0) return false;
+    current_load_ = 0;
+    finished_load_.reset();
+    return true;
+}
+
+int EngineWorker::loading_id() const {
+    QMutexLocker lock(&mutex_);
+    return current_load_;
+}
+
+void EngineWorker::set_registry(const EngineRegistry* registry) {
+    QMutexLocker lock(&mutex_);
+    registry_ = registry;
 }
 
 int EngineWorker::segment(const QString& image_key, std::shared_ptr<const Image> image,
@@ -72,13 +102,13 @@ bool EngineWorker::busy() const {
 
 void EngineWorker::run() {
     for (;;) {
-        std::optional<std::pair<QString, EngineOptions>> load;
+        std::optional<LoadedEngine> load;
         std::optional<Job> job;
         bool is_prefetch = false;
         auto cancel = std::make_shared<CancelToken>();
         {
             QMutexLocker lock(&mutex_);
-            while (!abort_ && !pending_load_ && !pending_job_ && !pending_prefetch_) {
+            while (!abort_ && !finished_load_ && !pending_job_ && !pending_prefetch_) {
                 if (busy_) {
                     busy_ = false;
                     Q_EMIT busy_changed(false);
@@ -86,8 +116,12 @@ void EngineWorker::run() {
                 wake_.wait(&mutex_);
             }
             if (abort_) return;
-            if (pending_load_) {
-                load.swap(pending_load_);
+            if (finished_load_) {
+                // Taken under the lock together with clearing current_load_: from here on the load
+                // can no longer be cancelled, and cancel_load() says so.
+                load.swap(finished_load_);
+                current_load_ = 0;
+                is_prefetch = true;  // not a request: does not make the worker busy
             } else if (pending_job_) {
                 job.swap(pending_job_);
             } else {
@@ -101,7 +135,9 @@ void EngineWorker::run() {
             }
         }
         if (load) {
-            serve_load(load->first, load->second);
+            cache_.clear();
+            engine_ = std::move(load->engine);  // the previous engine is destroyed here
+            Q_EMIT engine_loaded(load->info);
         } else if (is_prefetch) {
             if (engine_) {
                 try {
@@ -119,22 +155,41 @@ void EngineWorker::run() {
     }
 }
 
-void EngineWorker::serve_load(const QString& name, const EngineOptions& options) {
-    cache_.clear();
-    engine_.reset();
-    StopWatch watch;
-    try {
-        engine_ = builtin_engines().create(name.toStdString(), options);
-        EngineInfo info;
-        info.name = QString::fromStdString(engine_->name());
-        info.device = QString::fromStdString(engine_->device());
-        info.capabilities = engine_->capabilities();
-        info.load_ms = watch.elapsed_ms();
-        Q_EMIT engine_loaded(info);
-    } catch (const std::exception& e) {
-        engine_.reset();
-        Q_EMIT engine_failed(name, QString::fromStdString(e.what()));
+void EngineWorker::run_load(int id, const QString& name, const EngineOptions& options) {
+    const EngineRegistry* registry = nullptr;
+    {
+        QMutexLocker lock(&mutex_);
+        if (id != current_load_ || abort_) return;  // cancelled before it started
+        registry = registry_ ? registry_ : &builtin_engines();
     }
+    StopWatch watch;
+    LoadedEngine loaded;
+    loaded.id = id;
+    QString error;
+    try {
+        loaded.engine = registry->create(name.toStdString(), options);
+        loaded.info.name = QString::fromStdString(loaded.engine->name());
+        loaded.info.device = QString::fromStdString(loaded.engine->device());
+        loaded.info.capabilities = loaded.engine->capabilities();
+        loaded.info.load_ms = watch.elapsed_ms();
+        loaded.info.load_id = id;
+    } catch (const std::exception& e) {
+        loaded.engine.reset();
+        error = QString::fromStdString(e.what());
+        if (error.isEmpty()) error = tr("unknown error");
+    }
+    QMutexLocker lock(&mutex_);
+    if (id != current_load_ || abort_) {
+        lock.unlock();
+        return;  // cancelled or superseded meanwhile: discard (the engine is destroyed here)
+    }
+    if (!loaded.engine) {
+        current_load_ = 0;
+        Q_EMIT engine_failed(name, error);  // the current engine stays
+        return;
+    }
+    finished_load_ = std::move(loaded);
+    wake_.wakeOne();
 }
 
 std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& key, const Image& image,

@@ -6,9 +6,15 @@
 // one in flight (through its CancelToken) and replaces any that is waiting. Prepared images are kept
 // in a small cache so going back to an image costs nothing, and the next image can be prepared ahead.
 // Results come back as queued signals; every request carries an id so stale answers can be dropped.
+//
+// Loading an engine runs on a separate loader thread, so the current engine keeps answering until the
+// new one is ready; then the worker swaps it in between requests. A load can be cancelled (or
+// superseded by a newer load_engine): the GUI gets control back at once, the previous engine stays,
+// and a load that completes after that is discarded (its engine destroyed, no signal).
 #include <QMutex>
 #include <QString>
 #include <QThread>
+#include <QThreadPool>
 #include <QWaitCondition>
 #include <list>
 #include <memory>
@@ -23,6 +29,7 @@ struct EngineInfo {
     QString device;
     Capabilities capabilities;
     double load_ms = 0;
+    int load_id = 0;  // the id load_engine() returned for this load
 };
 
 struct SegmentAnswer {
@@ -38,8 +45,17 @@ public:
     explicit EngineWorker(QObject* parent = nullptr);
     ~EngineWorker() override;  // cancels what runs and waits for the thread
 
-    // Creates the engine on the worker thread (drops the current one and the cache).
-    void load_engine(const QString& name, const EngineOptions& options = {});
+    // Starts creating the engine on a loader thread; returns the load id (carried by engine_loaded).
+    // The current engine keeps serving until the new one replaces it (then the cache is dropped).
+    int load_engine(const QString& name, const EngineOptions& options = {});
+    // Cancels the load in progress: returns true when there was one and it will never be swapped in
+    // (engine_loaded / engine_failed will not be emitted for it); false when none was in progress
+    // (e.g. it already finished: its engine_loaded is on its way).
+    bool cancel_load();
+    int loading_id() const;  // the load in progress, 0 if none
+    // The registry engines are created from (builtin_engines() when never set or nullptr). It must
+    // outlive the worker. For tests and embedding.
+    void set_registry(const EngineRegistry* registry);
     // Asks for an answer; returns the request id. Cancels the request in flight.
     int segment(const QString& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
     // Prepares an image ahead of time (lowest priority; replaced by later calls).
@@ -70,13 +86,22 @@ private:
     };
     std::shared_ptr<const PreparedImage> prepared_for(const QString& key, const Image& image,
                                                       const CancelToken& cancel, bool* from_cache);
-    void serve_load(const QString& name, const EngineOptions& options);
+    struct LoadedEngine {
+        int id = 0;
+        std::unique_ptr<Engine> engine;
+        EngineInfo info;
+    };
+    void run_load(int id, const QString& name, const EngineOptions& options);
     void serve_segment(Job job, std::shared_ptr<CancelToken> cancel);
 
     mutable QMutex mutex_;
     QWaitCondition wake_;
     bool abort_ = false;
-    std::optional<std::pair<QString, EngineOptions>> pending_load_;
+    const EngineRegistry* registry_ = nullptr;
+    int current_load_ = 0;  // the load whose engine may still be swapped in; 0: none
+    int next_load_id_ = 1;
+    std::optional<LoadedEngine> finished_load_;  // created, waiting for the worker to swap it in
+    QThreadPool loaders_;
     std::optional<Job> pending_job_;
     std::optional<Job> pending_prefetch_;
     std::shared_ptr<CancelToken> running_cancel_;

@@ -23,6 +23,7 @@
 #include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
@@ -234,7 +235,8 @@ void MainWindow::build_ui() {
     progress_cancel_->setText(tr("Cancel"));
     progress_cancel_->hide();
     connect(progress_cancel_, &QToolButton::clicked, this, [this] {
-        if (progress_cancel_fn_) progress_cancel_fn_();
+        // A copy: the handler may hide the progress bar, which drops progress_cancel_fn_.
+        if (auto fn = progress_cancel_fn_) fn();
     });
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(progress_cancel_);
@@ -775,18 +777,47 @@ void MainWindow::prev_image() {
 
 void MainWindow::set_engine(const QString& name) {
     if (name == engine_name_ && (engine_ready_ || name.isEmpty())) return;
+    if (loading_id_ && !previous_engine_.isEmpty() && name == previous_engine_ && cancel_engine_load()) return;
+    // The worker keeps the engine that is active now until the new one is ready; a cancel (or a
+    // failure) goes back to it. A load replacing a load keeps the engine that was active before both.
+    if (engine_ready_) previous_engine_ = engine_name_;
     engine_name_ = name;
     engine_ready_ = false;
     clear_prompts();
     engine_panel_->set_loading(name);
     status_engine_->setText(tr("%1: loading…").arg(name));
-    show_progress(tr("Loading engine %1…").arg(name), 0, 0, nullptr);
+    show_progress(tr("Loading engine %1…").arg(name), 0, 0, [this] { cancel_engine_load(); });
     update_capabilities();
-    worker_->load_engine(name);
+    loading_id_ = worker_->load_engine(name);
+}
+
+bool MainWindow::cancel_engine_load() {
+    if (loading_id_ == 0 || !worker_->cancel_load()) return false;  // not loading, or already loaded
+    const QString cancelled = engine_name_;
+    loading_id_ = 0;
+    hide_progress();
+    if (!previous_engine_.isEmpty()) {
+        engine_name_ = previous_engine_;
+        engine_ready_ = true;
+        engine_panel_->set_info(engine_info_);
+        update_status_engine();
+        notify(1, tr("Loading the %1 engine was cancelled; %2 stays active.").arg(cancelled, engine_name_));
+    } else {
+        engine_name_.clear();
+        engine_ready_ = false;
+        engine_panel_->set_failed(cancelled, tr("loading was cancelled"));
+        status_engine_->setText(tr("no engine"));
+        notify(1, tr("Loading the %1 engine was cancelled; no engine is active.").arg(cancelled));
+    }
+    update_capabilities();
+    if (engine_ready_ && image_) worker_->prefetch(engine_key(), image_);
+    return true;
 }
 
 void MainWindow::on_engine_loaded(const EngineInfo& info) {
-    if (info.name != engine_name_) return;
+    if (info.load_id != loading_id_ || loading_id_ == 0) return;  // a cancelled or superseded load
+    loading_id_ = 0;
+    previous_engine_.clear();
     engine_info_ = info;
     engine_ready_ = true;
     hide_progress();
@@ -800,12 +831,20 @@ void MainWindow::on_engine_loaded(const EngineInfo& info) {
 }
 
 void MainWindow::on_engine_failed(const QString& name, const QString& message) {
-    if (name != engine_name_) return;
+    if (name != engine_name_ || loading_id_ == 0) return;
+    loading_id_ = 0;
     hide_progress();
-    engine_ready_ = false;
     engine_panel_->set_failed(name, message);
-    status_engine_->setText(tr("%1: failed").arg(name));
     notify(2, tr("The %1 engine could not be loaded: %2").arg(name, message));
+    if (!previous_engine_.isEmpty()) {
+        // The worker still holds the previous engine: it stays active.
+        engine_name_ = previous_engine_;
+        engine_ready_ = true;
+        status_engine_->setText(tr("%1 · %2 (%3 failed)").arg(engine_info_.name, engine_info_.device, name));
+    } else {
+        engine_ready_ = false;
+        status_engine_->setText(tr("%1: failed").arg(name));
+    }
     update_capabilities();
 }
 
@@ -1490,20 +1529,76 @@ void MainWindow::export_dialog() {
         if (!f.isEmpty()) path_edit->setText(f);
     });
     if (dlg.exec() != QDialog::Accepted) return;
-    const QString path = path_edit->text();
-    const bool polygons = poly->isChecked();
+    start_export(path_edit->text(), poly->isChecked());
+}
+
+bool MainWindow::start_export(const QString& path, bool polygons) {
+    if (!doc_->is_open() || export_progress_) return false;
     // The writer runs on a worker thread with a snapshot of the project; the GUI stays responsive.
+    // Progress and the cancel flag are shared through atomics; Cancel makes the writer stop at the
+    // next image and write nothing.
     auto snapshot = std::make_shared<Project>(doc_->project());
-    auto* watcher = new QFutureWatcher<CocoExportResult>(this);
-    show_progress(tr("Exporting COCO…"), 0, 0, nullptr);
-    connect(watcher, &QFutureWatcher<CocoExportResult>::finished, this, [this, watcher, path] {
-        watcher->deleteLater();
-        hide_progress();
-        CocoExportResult r = watcher->result();
-        if (r.ok) QMessageBox::information(this, tr("COCO export"), tr("Wrote %1\n\n%2").arg(path, r.summary));
-        else notify(2, tr("Export failed: %1").arg(r.summary));
+    const int total = int(snapshot->images.size());
+    auto done = std::make_shared<std::atomic<int>>(0);
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+
+    auto* dlg = new QProgressDialog(tr("Exporting %1 images to %2…").arg(total).arg(QFileInfo(path).fileName()),
+                                    tr("Cancel"), 0, std::max(total, 1), this);
+    dlg->setObjectName("exportProgress");
+    auto* bar = new QProgressBar(dlg);
+    bar->setFormat(tr("%v of %m images (%p%)"));
+    bar->setTextVisible(true);
+    bar->setAlignment(Qt::AlignCenter);
+    dlg->setBar(bar);
+    dlg->setRange(0, std::max(total, 1));  // after setBar: the new bar has its own range
+    dlg->setWindowTitle(tr("COCO export"));
+    dlg->setWindowModality(Qt::WindowModal);
+    dlg->setMinimumDuration(0);
+    dlg->setAutoClose(false);
+    dlg->setAutoReset(false);
+    dlg->setMinimumWidth(420);
+    dlg->setValue(0);
+    export_progress_ = dlg;
+    connect(dlg, &QProgressDialog::canceled, this, [dlg, cancel] {
+        cancel->store(true);
+        dlg->setLabelText(tr("Cancelling…"));
     });
-    watcher->setFuture(QtConcurrent::run([snapshot, path, polygons] { return export_coco_file(*snapshot, path, polygons); }));
+    auto* ticker = new QTimer(dlg);
+    connect(ticker, &QTimer::timeout, dlg, [dlg, done] {
+        if (!dlg->wasCanceled()) dlg->setValue(done->load());
+    });
+    ticker->start(50);
+    dlg->show();
+
+    auto* watcher = new QFutureWatcher<CocoExportResult>(this);
+    connect(watcher, &QFutureWatcher<CocoExportResult>::finished, this, [this, watcher, dlg, path] {
+        watcher->deleteLater();
+        export_progress_ = nullptr;
+        dlg->hide();
+        dlg->deleteLater();
+        const CocoExportResult r = watcher->result();
+        QString message;
+        if (r.cancelled) {
+            message = tr("Export cancelled; nothing was written.");
+            notify(1, message);
+        } else if (r.ok) {
+            message = tr("Wrote %1\n\n%2").arg(path, r.summary);
+            auto* box = new QMessageBox(QMessageBox::Information, tr("COCO export"), message, QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();  // not exec(): nothing waits on it
+        } else {
+            message = tr("Export failed: %1").arg(r.summary);
+            notify(2, message);
+        }
+        Q_EMIT export_finished(r.ok, r.cancelled, message);
+    });
+    watcher->setFuture(QtConcurrent::run([snapshot, path, polygons, done, cancel] {
+        return export_coco_file(*snapshot, path, polygons, [done, cancel](int d, int) {
+            done->store(d);
+            return !cancel->load();
+        });
+    }));
+    return true;
 }
 
 void MainWindow::show_help() { help_->toggle(); }

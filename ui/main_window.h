@@ -22,6 +22,7 @@ class QLabel;
 class QLineEdit;
 class QListWidget;
 class QProgressBar;
+class QProgressDialog;
 class QPushButton;
 class QSlider;
 class QSpinBox;
@@ -49,7 +50,21 @@ public:
     void show_image(int index);
 
     // Writes the project as COCO JSON (RLE or polygon segmentations); returns false with a message.
+    // Runs on the calling thread (for scripts and tests); the GUI uses start_export.
     bool export_coco(const QString& path, bool polygons, QString* summary);
+    // Exports on a worker thread with a progress dialog whose Cancel aborts it (then nothing is
+    // written). Returns false when no project is open or an export is already running. Emits
+    // export_finished when done.
+    bool start_export(const QString& path, bool polygons);
+    bool exporting() const { return export_progress_ != nullptr; }
+    QProgressDialog* export_progress_dialog() const { return export_progress_; }
+    // Cancels the engine load in progress: the previous engine (if any) stays active at once, and the
+    // load's engine is discarded when it ends. Returns false when no load was in progress.
+    bool cancel_engine_load();
+    bool engine_loading() const { return loading_id_ != 0; }
+    const QString& engine_name() const { return engine_name_; }
+    EngineWorker* engine_worker() { return worker_; }
+    QToolButton* progress_cancel_button() { return progress_cancel_; }
 
     // State for tests and scripting.
     Document* document() { return doc_; }
@@ -71,6 +86,7 @@ public:
 
 Q_SIGNALS:
     void image_shown(int index);
+    void export_finished(bool ok, bool cancelled, const QString& message);
     void preview_changed();
 
 protected:
@@ -216,6 +232,9 @@ private:
     EngineInfo engine_info_;
     bool engine_ready_ = false;
     QString engine_name_;
+    QString previous_engine_;  // active (in the worker) while engine_name_ loads; empty if none
+    int loading_id_ = 0;       // the worker's id of the load in progress
+    QProgressDialog* export_progress_ = nullptr;
 
     // Selection and hover
     std::vector<int64_t> selected_;
