@@ -31,7 +31,7 @@
 
 namespace {
 
-constexpr int kGenerations = 12;
+constexpr int kGenerations = 10;
 
 struct Events {
     int done[2] = {0, 0};      // last completed generation: [0] project, [1] COCO
@@ -107,6 +107,7 @@ private:
 private Q_SLOTS:
     void generationsAreDeterministicAndDistinct();
     void killDuringSaves();
+    void checkerSeesPartialFilesOfANaiveWriter();
 };
 
 void TestCrashSafe::generationsAreDeterministicAndDistinct() {
@@ -271,6 +272,55 @@ void TestCrashSafe::killDuringSaves() {
     QVERIFY2(mid_save >= kills / 4, "too few kills landed during a save");
     QVERIFY(mid_project > 0);
     QVERIFY(mid_coco > 0);
+}
+
+
+void TestCrashSafe::checkerSeesPartialFilesOfANaiveWriter() {
+    // Negative control: the same kills against a driver that truncates and rewrites the project file
+    // in place must leave files that are neither generation, or the checks above could not fail.
+    const QString scratch = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath()) + "/crashsafe-naive";
+    QDir(scratch).removeRecursively();
+    QVERIFY(QDir().mkpath(scratch));
+    QProcess driver;
+    driver.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    driver.start(QStringLiteral(XS_CRASH_DRIVER), {QStringLiteral("--serve")});
+    QVERIFY2(driver.waitForStarted(10000), qPrintable(driver.errorString()));
+    QRandomGenerator rng(7);
+    int partial = 0, killed = 0;
+    const int runs = 30;
+    for (int i = 0; i < runs; ++i) {
+        const QString dir = scratch + "/run-" + QString::number(i);
+        QVERIFY(QDir().mkpath(dir));
+        driver.write((dir + " " + QString::number(kGenerations) + " unsafe\n").toUtf8());
+        const QString line = read_line(driver);
+        QVERIFY(line.startsWith("pid "));
+        QThread::usleep(ulong(20000 + rng.bounded(200000)));
+        ::kill(pid_t(line.mid(4).toLongLong()), SIGKILL);
+        if (read_line(driver) == QStringLiteral("signal 9")) ++killed;
+        const Events ev = parse_events(dir + "/" + xs::crashsafe::kEventsName);
+        const QString project_path = dir + "/" + xs::crashsafe::kProjectName;
+        if (QFile::exists(project_path)) {
+            const std::string bytes = read_bytes(project_path);
+            bool ok = false;
+            for (int k : {ev.done[0], ev.in_flight[0]})
+                if (k > 0 && bytes == project_text(k)) ok = true;
+            if (!ok) {
+                ++partial;
+                bool load_failed = false;
+                try {
+                    xs::load_project(project_path.toStdString());
+                } catch (const xs::Error&) {
+                    load_failed = true;
+                }
+                QVERIFY2(load_failed || bytes.empty(), "a partial project file loaded without error");
+            }
+        }
+        QDir(dir).removeRecursively();
+    }
+    driver.closeWriteChannel();
+    QVERIFY(driver.waitForFinished(10000));
+    qInfo("naive writer: %d runs, %d killed, %d left a partial project file", runs, killed, partial);
+    QVERIFY2(partial > 0, "the checker never saw a partial file from the naive writer");
 }
 
 QTEST_APPLESS_MAIN(TestCrashSafe)
