@@ -104,13 +104,21 @@ private Q_SLOTS:
         auto* cancel = dlg->findChild<QPushButton*>();
         QVERIFY(cancel);
         QCOMPARE(cancel->text(), QStringLiteral("Cancel"));
+        const int at_click = dlg->value();  // dlg is deleted once the export ends
+        QElapsedTimer latency;
+        latency.start();
         QTest::mouseClick(cancel, Qt::LeftButton);
 
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, kTimeoutMs);
+        // The writer stops at the next image: the answer comes within a few event-loop turns.
+        qInfo("export cancelled at about %d of 4000 images; click to finished: %lld ms", at_click,
+              static_cast<long long>(latency.elapsed()));
+        QVERIFY(latency.elapsed() < 2000);
         QCOMPARE(finished[0][0].toBool(), false);  // ok
         QCOMPARE(finished[0][1].toBool(), true);   // cancelled
         QCOMPARE(finished[0][2].toString(), QStringLiteral("Export cancelled; nothing was written."));
         QVERIFY(!w.exporting());
+        QVERIFY(!w.export_progress_dialog());
         QVERIFY(!QFile::exists(out));
         // Nothing else appeared beside the project file either (no temporary file left behind).
         const QStringList left = QDir(dir).entryList(QDir::Files | QDir::NoDotAndDotDot);
