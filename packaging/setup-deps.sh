@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev
   python3-torch python3-numpy
   xvfb xauth fonts-dejavu-core
+  dpkg-dev desktop-file-utils appstream
 )
 
 missing=()
