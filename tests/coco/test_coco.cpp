@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/harness/error_message.h"
 #include "core/coco/coco.h"
 #include "core/io/project_file.h"
 #include "core/mask/polygon.h"
@@ -16,6 +17,8 @@
 using namespace xs;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
+
+using xs::test::expect_error;
 
 namespace {
 
@@ -45,16 +48,6 @@ CocoImportOptions bench_options(bool check_images = true) {
     o.images_dir = bench_images();
     o.check_images = check_images;
     return o;
-}
-
-template <typename F>
-std::string expect_error(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "tests/harness/error_message.h"
 #include "core/annotation/project.h"
 #include "core/io/image.h"
 #include "core/io/project_file.h"
@@ -18,6 +19,8 @@
 
 using namespace xs;
 namespace fs = std::filesystem;
+
+using xs::test::expect_error;
 
 namespace {
 
@@ -74,16 +77,6 @@ Project sample_project() {
     Instance& second = p.add_instance(*p.find_image("b.png"), 2, rle_encode(Mask(3, 3)));
     second.visible = false;
     return p;
-}
-
-template <typename F>
-std::string expect_error(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
 }
 
 }  // namespace
