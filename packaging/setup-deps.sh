@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev
   libtorch-dev libopenblas0-pthread
-  libopencv-dev
+  libopencv-dev libjpeg-dev libpng-dev
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev
   python3-torch python3-numpy
