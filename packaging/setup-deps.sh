@@ -13,6 +13,7 @@ packages=(
   python3-torch python3-numpy
   xvfb xauth fonts-dejavu-core
   dpkg-dev desktop-file-utils appstream
+  clang libclang-rt-14-dev
 )
 
 missing=()
