@@ -2,6 +2,7 @@
 #include "core/xsam/safetensors.h"
 
 #include "core/util/error.h"
+#include "core/xsam/safetensors_header.h"
 
 #include <nlohmann/json.hpp>
 
@@ -24,8 +25,6 @@ namespace fs = std::filesystem;
 namespace xs::xsam {
 
 namespace {
-
-constexpr uint64_t kMaxHeader = 100ull << 20;  // the Python implementation's limit
 
 std::string join_limited(const std::vector<std::string>& items, size_t limit = 20) {
     std::string s;
@@ -99,83 +98,19 @@ SafeTensorsFile::SafeTensorsFile(const std::string& path) : path_(path), map_(st
     if (addr == MAP_FAILED) fail(std::string("cannot map: ") + std::strerror(errno));
     map_->addr = addr;
     map_->size = size;
-    const auto* bytes = static_cast<const unsigned char*>(addr);
-
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
-    if (n > kMaxHeader) fail("header length " + std::to_string(n) + " is implausible (file truncated or not safetensors)");
-    if (8 + n > size)
-        fail("truncated: header of " + std::to_string(n) + " bytes but the file has " + std::to_string(size) + " bytes");
-    data_start_ = 8 + n;
-    const uint64_t data_size = size - data_start_;
-
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes + 8), reinterpret_cast<const char*>(bytes + 8 + n));
-    } catch (const std::exception& e) {
-        fail(std::string("header is not valid JSON: ") + e.what());
-    }
-    if (!header.is_object()) fail("header is not a JSON object");
-
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        const std::string& key = it.key();
-        const auto& v = it.value();
-        if (key == "__metadata__") {
-            if (!v.is_object()) fail("__metadata__ is not an object");
-            for (auto m = v.begin(); m != v.end(); ++m) {
-                if (!m.value().is_string()) fail("__metadata__." + m.key() + " is not a string");
-                metadata_[m.key()] = m.value().get<std::string>();
-            }
-            continue;
-        }
-        const std::string where = "tensor \"" + key + "\"";
-        if (!v.is_object()) fail(where + ": entry is not an object");
-        if (!v.contains("dtype") || !v["dtype"].is_string()) fail(where + ": missing string field dtype");
-        if (!v.contains("shape") || !v["shape"].is_array()) fail(where + ": missing array field shape");
-        if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
-            fail(where + ": data_offsets must be [begin, end]");
+    // The header is validated without LibTorch (safetensors_header.cpp, also the fuzz target's code).
+    SafeTensorsHeader header = parse_safetensors_header(static_cast<const unsigned char*>(addr), size, path);
+    data_start_ = header.data_start;
+    metadata_ = std::move(header.metadata);
+    for (auto& e : header.tensors) {
         SafeTensorInfo info;
-        info.name = key;
-        try {
-            info.dtype = safetensors_dtype(v["dtype"].get<std::string>());
-        } catch (const Error& e) {
-            fail(where + ": " + e.what());
-        }
-        uint64_t numel = 1;
-        for (const auto& d : v["shape"]) {
-            if (!d.is_number_unsigned()) fail(where + ": shape entries must be non-negative integers");
-            const uint64_t x = d.get<uint64_t>();
-            if (x != 0 && numel > (uint64_t(1) << 62) / x) fail(where + ": shape overflows");
-            numel *= x;
-            info.shape.push_back(static_cast<int64_t>(x));
-        }
-        for (const auto& o : v["data_offsets"])
-            if (!o.is_number_unsigned()) fail(where + ": data_offsets must be non-negative integers");
-        info.begin = v["data_offsets"][0].get<uint64_t>();
-        info.end = v["data_offsets"][1].get<uint64_t>();
-        if (info.end < info.begin) fail(where + ": data_offsets end < begin");
-        const uint64_t want = numel * static_cast<uint64_t>(element_size(info.dtype));
-        if (info.end - info.begin != want)
-            fail(where + ": " + v["dtype"].get<std::string>() + " " + shape_str(info.shape) + " needs " +
-                 std::to_string(want) + " bytes but data_offsets span " + std::to_string(info.end - info.begin));
-        if (info.end > data_size)
-            fail("truncated: " + where + " ends at byte " + std::to_string(info.end) + " of the data section, which has " +
-                 std::to_string(data_size) + " bytes");
+        info.name = std::move(e.name);
+        info.dtype = safetensors_dtype(e.dtype);
+        info.shape = std::move(e.shape);
+        info.begin = e.begin;
+        info.end = e.end;
         infos_.push_back(std::move(info));
     }
-    // The ranges must tile the data section: sorted by begin, each starting where the previous ended.
-    std::vector<const SafeTensorInfo*> order;
-    for (const auto& i : infos_) order.push_back(&i);
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->begin < b->begin || (a->begin == b->begin && a->end < b->end); });
-    uint64_t at = 0;
-    for (const auto* i : order) {
-        if (i->begin != at)
-            fail("tensor \"" + i->name + "\" starts at byte " + std::to_string(i->begin) + ", expected " + std::to_string(at) +
-                 " (overlapping or gapped data_offsets)");
-        at = i->end;
-    }
-    if (at != data_size)
-        fail("data section has " + std::to_string(data_size) + " bytes but the tensors cover " + std::to_string(at));
     for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
 }
 
