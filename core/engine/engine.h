@@ -28,6 +28,8 @@
 
 namespace xs {
 
+struct Inspection;  // core/engine/inspection.h: what the model saw and produced (for researchers)
+
 enum class Task {
     Interactive,     // points / boxes / scribbles / mask -> one mask
     VisualGrounded,  // visual prompts -> every instance like them
@@ -75,6 +77,8 @@ struct SegmentRequest {
     // Post-processing knobs (engines may ignore them where they do not apply).
     float score_threshold = 0.5f;
     float mask_threshold = 0.5f;
+    // Ask the engine to fill SegmentResult::inspection (engines that cannot leave it empty).
+    bool inspect = false;
 
     std::vector<PromptKind> prompt_kinds() const;  // which kinds of prompt this request carries
 };
@@ -90,6 +94,7 @@ struct SegmentResult {
     std::vector<InstanceResult> instances;  // best first
     std::string text;                       // generated text (GroundedCaption), else empty
     std::vector<StageTiming> timings;       // per-stage milliseconds
+    std::shared_ptr<const Inspection> inspection;  // when the request asked for it and the engine can
 };
 
 // What an engine can do: for each task, the prompt kinds it accepts.

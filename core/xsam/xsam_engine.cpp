@@ -6,7 +6,9 @@
 #include <set>
 #include <thread>
 
+#include "core/engine/load_progress.h"
 #include "core/util/error.h"
+#include "core/xsam/inspection.h"
 #include "core/xsam/safetensors.h"
 #include "core/xsam/tokenizer.h"
 #include "core/xsam/xsam_engine_factory.h"
@@ -150,6 +152,7 @@ size_t XsamPrepared::memory_bytes() const {
 
 XsamEngine::XsamEngine(const XsamEngineOptions& options)
     : options_(options), device_(parse_device(options.device)), compute_dtype_(torch::kFloat32) {
+    report_load_progress(0.0, "reading config.json");
     const std::string cfg_path = find_config(options.model_dir);
     config_ = load_config(cfg_path);
     const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
@@ -177,12 +180,14 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     if (options.threads > 0) at::set_num_threads(options.threads);
     else if (!device_.is_cuda()) at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
 
+    report_load_progress(0.05, "reading tokenizer.model");
     tokenizer_ = std::make_unique<XsamTokenizerAdapter>(dir);
     if (tokenizer_->vocab_size() != config_.llm.vocab_size)
         throw Error("X-SAM model folder '" + dir + "': the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
                     " tokens (SentencePiece + added), the LLM " + std::to_string(config_.llm.vocab_size) + " rows");
 
     torch::NoGradGuard no_grad;
+    report_load_progress(0.1, "building the model");
     model_ = XsamModel(config_, torch::TensorOptions().dtype(weight_dtype).device(torch::kCPU));
     LoadOptions lo;
     lo.convert_dtype = true;
@@ -202,7 +207,9 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
                     " unexpected tensor(s): " + list);
     }
     lo.allow_unexpected = true;
+    report_load_progress(0.3, "reading the weights");
     load_weights(*model_, weights, lo);
+    report_load_progress(0.9, "moving the model to " + device_.str());
     model_->to(device_);
     model_->eval();
 
@@ -535,6 +542,8 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
         res.instances.push_back(std::move(r));
     }
     res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    // The inspector's view of this pass (core/xsam/inspection.cpp).
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
     return res;
 }
 
