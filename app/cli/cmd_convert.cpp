@@ -4,9 +4,11 @@
 
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/checkpoint.h"
+#include "core/xsam/model_folder.h"
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -23,8 +25,14 @@ int run_convert(xs::cli::Args& args) {
         if (shard_mb <= 0) throw xs::Error("--shard-size-mb must be positive");
     }
     const bool quiet = args.take_flag("quiet");
+    const auto config = args.take("config");
+    const auto tokenizer = args.take("tokenizer");
     const auto pos = args.positionals();
     if (pos.size() != 1) throw xs::Error("convert-checkpoint takes exactly one checkpoint file");
+    namespace fs = std::filesystem;
+    // Check the extra files before the long conversion.
+    if (config && !fs::is_regular_file(*config)) throw xs::Error("--config: no such file: " + *config);
+    if (tokenizer && !fs::is_regular_file(*tokenizer)) throw xs::Error("--tokenizer: no such file: " + *tokenizer);
     const auto start = std::chrono::steady_clock::now();
     size_t last_percent = 101;
     auto report = xs::xsam::convert_checkpoint(pos[0], out, shard_mb * 1024 * 1024,
@@ -41,12 +49,27 @@ int run_convert(xs::cli::Args& args) {
     std::cout << "converted " << report.tensors << " tensors (" << report.bytes << " bytes) in " << secs << " s into "
               << out << ": " << (report.files.size() - 1) << " shard(s) + model.safetensors.index.json\n";
     for (const auto& s : report.skipped) std::cout << "skipped non-tensor entry: " << s << "\n";
+    // A complete model folder: config.json and tokenizer.model next to the weights, then checked.
+    if (config) fs::copy_file(*config, fs::path(out) / "config.json", fs::copy_options::overwrite_existing);
+    if (tokenizer)
+        fs::copy_file(*tokenizer, fs::path(out) / "tokenizer.model", fs::copy_options::overwrite_existing);
+    if (config || tokenizer) {
+        const auto check = xs::xsam::check_model_folder(out);
+        if (!check.ok()) {
+            std::string msg = out + " was written but does not load:";
+            for (const auto& p : check.problems) msg += "\n  - " + p;
+            throw xs::Error(msg);
+        }
+        std::cout << "checked: " << check.config_name << ", " << check.tensors << " tensors match config.json, tokenizer "
+                  << check.tokenizer_vocab << " tokens\n";
+    }
     return 0;
 }
 
 XS_CLI_COMMAND("convert-checkpoint",
-               "convert-checkpoint pytorch_model.bin --out DIR [--shard-size-mb N] [--quiet]   torch.save checkpoint -> "
-               "safetensors shards + model.safetensors.index.json",
+               "convert-checkpoint pytorch_model.bin --out DIR [--config FILE] [--tokenizer FILE] [--shard-size-mb N] "
+               "[--quiet]   torch.save checkpoint -> safetensors shards + model.safetensors.index.json (+ config.json, "
+               "tokenizer.model, then check-model)",
                run_convert);
 
 }  // namespace

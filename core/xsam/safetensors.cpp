@@ -369,6 +369,16 @@ LoadReport load_weights(torch::nn::Module& module, const SafeTensorsSet& weights
         throw Error(m.str());
     }
     LoadReport report;
+    if (options.check_only) {
+        for (const auto& [name, t] : targets) {
+            const std::string key = options.prefix + name;
+            if (!weights.contains(key)) continue;
+            const SafeTensorInfo& info = weights.info(key);
+            report.tensors += 1;
+            report.bytes += static_cast<int64_t>(info.end - info.begin);
+        }
+        return report;
+    }
     torch::NoGradGuard no_grad;
     for (auto& [name, t] : targets) {
         const std::string key = options.prefix + name;

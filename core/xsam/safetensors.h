@@ -109,6 +109,7 @@ struct LoadOptions {
     bool allow_unexpected = false; // true: names in the file the module does not have are ignored
     bool include_buffers = true;   // buffers are checked and loaded like parameters
     std::vector<std::string> allow_missing;  // module names starting with one of these may be absent
+    bool check_only = false;       // true: only the checks (the module may live on the meta device)
 };
 
 struct LoadReport {
