@@ -6,6 +6,7 @@
 
 #include "app/cli/command.h"
 #include "core/coco/coco.h"
+#include "core/io/file_stamp.h"
 #include "core/io/project_file.h"
 #include "core/util/error.h"
 
@@ -117,6 +118,15 @@ int run_info(xs::cli::Args& args) {
     for (const xs::Category& c : p.categories) {
         std::printf("  %4d  %-24s #%02x%02x%02x  %lld instance(s)\n", c.id, c.name.c_str(), c.color.r, c.color.g,
                     c.color.b, static_cast<long long>(per_cat[c.id]));
+    }
+    // Image files that changed on disk since they were annotated (fingerprints: core/io/file_stamp.h).
+    int stamped = 0;
+    for (const xs::ImageRecord& img : p.images) stamped += img.file_size >= 0 && !img.file_hash.empty();
+    const auto changed = xs::find_changed_image_files(p, resolved_image_root(p, project_path).string());
+    std::printf("image files: %d fingerprinted, %zu changed or missing since annotated\n", stamped, changed.size());
+    for (const xs::ImageFileProblem& c : changed) {
+        std::printf("  %s  %s: %s\n", c.state == xs::FileState::Missing ? "missing" : "changed", c.file_name.c_str(),
+                    c.detail.c_str());
     }
     return 0;
 }

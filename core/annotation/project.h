@@ -44,6 +44,10 @@ struct ImageRecord {
     int width = 0;          // as displayed (after EXIF orientation)
     int height = 0;
     std::vector<Instance> instances;  // in drawing order (later ones on top)
+    // What the image file was when it was first seen (core/io/file_stamp.h), to notice a file that
+    // changed on disk since it was annotated. -1 / empty when not recorded (older project files).
+    int64_t file_size = -1;
+    std::string file_hash;
 };
 
 class Project {

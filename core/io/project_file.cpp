@@ -1,6 +1,8 @@
 #include "core/io/project_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,9 +11,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 
 #include "core/io/json_read.h"
@@ -92,6 +96,9 @@ std::string project_to_json(const Project& project) {
         j["file_name"] = img.file_name;
         j["width"] = img.width;
         j["height"] = img.height;
+        if (img.file_size >= 0 && !img.file_hash.empty()) {
+            j["file"] = {{"size", img.file_size}, {"hash", img.file_hash}};  // added in 0.1 (optional)
+        }
         j["instances"] = std::move(insts);
         imgs.push_back(std::move(j));
     }
@@ -155,6 +162,14 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
         img.height = get_int32(field(jimg, "height", src, path), src, join(path, "height"));
         if (img.width <= 0) fail(src, join(path, "width"), "must be > 0");
         if (img.height <= 0) fail(src, join(path, "height"), "must be > 0");
+        if (jimg.contains("file")) {  // optional: older files have no fingerprint
+            const std::string fp = join(path, "file");
+            const json& jf = get_object(jimg.at("file"), src, fp);
+            img.file_size = get_int(field(jf, "size", src, fp), src, join(fp, "size"));
+            if (img.file_size < 0) fail(src, join(fp, "size"), "must be >= 0");
+            img.file_hash = get_string(field(jf, "hash", src, fp), src, join(fp, "hash"));
+            if (img.file_hash.empty()) fail(src, join(fp, "hash"), "empty hash");
+        }
         const json& insts = get_array(field(jimg, "instances", src, path), src, join(path, "instances"));
         for (size_t k = 0; k < insts.size(); ++k) {
             const std::string ip = index(join(path, "instances"), k);
@@ -169,6 +184,9 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
                 fail(src, join(ip, "category_id"), "unknown category id " + std::to_string(inst.category_id));
             }
             inst.score = float(get_number(field(ji, "score", src, ip), src, join(ip, "score")));
+            // A finite double beyond float's range became inf, which is saved as null and made the
+            // project unreadable (found by tests/fuzz/fuzz_project).
+            if (!std::isfinite(inst.score)) fail(src, join(ip, "score"), "number out of range");
             inst.source = get_string(field(ji, "source", src, ip), src, join(ip, "source"));
             inst.created_ms = get_int(field(ji, "created_ms", src, ip), src, join(ip, "created_ms"));
             inst.modified_ms = get_int(field(ji, "modified_ms", src, ip), src, join(ip, "modified_ms"));
@@ -196,13 +214,28 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
     }
 
     const json& next = get_object(field(root, "next_ids", src, ""), src, "next_ids");
-    p.next_category_id = std::max(max_cat + 1, get_int32(field(next, "category", src, "next_ids"), src, "next_ids.category"));
-    p.next_image_id = std::max(max_img + 1, get_int32(field(next, "image", src, "next_ids"), src, "next_ids.image"));
-    p.next_instance_id = std::max(max_inst + 1, get_int(field(next, "instance", src, "next_ids"), src, "next_ids.instance"));
+    const int next_cat = get_int32(field(next, "category", src, "next_ids"), src, "next_ids.category");
+    const int next_img = get_int32(field(next, "image", src, "next_ids"), src, "next_ids.image");
+    const int64_t next_inst = get_int(field(next, "instance", src, "next_ids"), src, "next_ids.instance");
+    // An id (or next id) at the largest value of its type leaves no id for a new object, and max + 1
+    // would overflow (found by tests/fuzz/fuzz_project; see tests/fuzz/test_fuzz_regressions.cpp).
+    const auto no_id_left = [&](const char* field_name, const char* what) {
+        fail(src, field_name, std::string("ids reach the largest possible value, no id is left for a new ") + what);
+    };
+    if (max_cat == std::numeric_limits<int>::max() || next_cat == std::numeric_limits<int>::max())
+        no_id_left("next_ids.category", "category");
+    if (max_img == std::numeric_limits<int>::max() || next_img == std::numeric_limits<int>::max())
+        no_id_left("next_ids.image", "image");
+    if (max_inst == std::numeric_limits<int64_t>::max() || next_inst == std::numeric_limits<int64_t>::max())
+        no_id_left("next_ids.instance", "instance");
+    p.next_category_id = std::max(max_cat + 1, next_cat);
+    p.next_image_id = std::max(max_img + 1, next_img);
+    p.next_instance_id = std::max(max_inst + 1, next_inst);
     return p;
 }
 
 Project load_project(const std::string& path) {
+    sweep_stale_temp_files(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path + ": cannot open project file (" + errno_text() + ")");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -211,8 +244,41 @@ Project load_project(const std::string& path) {
     return project_from_json(text, path);
 }
 
+int sweep_stale_temp_files(const std::string& path) {
+    const std::string dir = dir_of(path);
+    const size_t slash = path.find_last_of('/');
+    const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    const std::string prefix = base + ".tmp-";
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return 0;
+    int removed = 0;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        // "<pid>-<n>", both decimal
+        const std::string rest = name.substr(prefix.size());
+        const size_t dash = rest.find('-');
+        if (dash == 0 || dash == std::string::npos || dash + 1 >= rest.size() || dash > 9) continue;
+        bool digits = true;
+        for (size_t i = 0; i < rest.size(); ++i) {
+            if (i != dash && !std::isdigit(static_cast<unsigned char>(rest[i]))) digits = false;
+        }
+        if (!digits) continue;
+        const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+        if (pid <= 0 || pid == long(getpid())) continue;
+        if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+        const std::string full = (dir == "/" ? std::string("/") : dir + "/") + name;
+        struct stat st;
+        if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (::unlink(full.c_str()) == 0) ++removed;
+    }
+    ::closedir(d);
+    return removed;
+}
+
 void atomic_write_file(const std::string& path, const std::string& bytes) {
     static std::atomic<unsigned> counter{0};
+    sweep_stale_temp_files(path);
     const std::string dir = dir_of(path);
     char suffix[64];
     std::snprintf(suffix, sizeof(suffix), ".tmp-%d-%u", int(getpid()), counter.fetch_add(1));

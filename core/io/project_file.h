@@ -31,7 +31,14 @@ Project project_from_json(const std::string& json_text, const std::string& sourc
 void save_project(const Project& project, const std::string& path);
 
 // Writes bytes to path atomically (same scheme). Throws xs::Error (e.g. read-only folder).
+// Sweeps stale temporaries of path first (sweep_stale_temp_files).
 void atomic_write_file(const std::string& path, const std::string& bytes);
+
+// Removes "<path>.tmp-<pid>-<n>" files in path's folder left by a process that no longer runs
+// (killed mid-write); temporaries of live processes (this one included) are left alone. Called by
+// load_project and atomic_write_file (so by every project save and COCO export). Returns how many
+// files it removed; never throws.
+int sweep_stale_temp_files(const std::string& path);
 
 // Serialises the latest submitted snapshot on a background thread; older pending snapshots are
 // dropped (latest wins). Errors are reported through the callback (from the background thread).
