@@ -1,0 +1,533 @@
+// xsam-cli batch: label a whole image folder headlessly with one engine and one prompt that is the same for
+// every image (category list, caption, fixed expression); deterministic shards, a crash-safe journal
+// for --resume, a progress bar on stderr, COCO out. The list, shard, journal and document rules live in
+// core/coco/batch.h.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "app/cli/command.h"
+#include "core/builtin/builtin_engines.h"
+#include "core/coco/batch.h"
+#include "core/engine/engine.h"
+#include "core/io/image.h"
+#include "core/io/project_file.h"
+#include "core/mask/mask.h"
+#include "core/util/error.h"
+#include "core/util/timer.h"
+
+namespace xs::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitFailedImages = 3;  // finished, output written, some images could not be labelled
+constexpr int kExitStopped = 4;       // stopped early (--max-images); the journal is kept for --resume
+constexpr int64_t kMaxImagePixels = 250'000'000;  // the GUI's limit (ui/image_source.h)
+
+// SIGINT / SIGTERM (Ctrl-C, Slurm preemption, Kubernetes pod deletion): stop after cancelling the
+// image in flight; the journal already holds every finished image. A second signal exits at once.
+std::atomic<int> g_signal{0};
+CancelToken* g_cancel = nullptr;
+
+extern "C" void on_stop_signal(int sig) {
+    if (g_signal.exchange(sig) != 0) _exit(128 + sig);
+    if (g_cancel) g_cancel->cancel();
+}
+
+std::string trim(const std::string& s) {
+    const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+int64_t parse_count(const std::string& s, const std::string& what, int64_t min_value) {
+    try {
+        size_t used = 0;
+        const long long v = std::stoll(s, &used);
+        if (used != s.size() || v < min_value) throw std::invalid_argument(s);
+        return v;
+    } catch (const std::exception&) {
+        throw Error(what + " '" + s + "': expected a whole number >= " + std::to_string(min_value));
+    }
+}
+
+float parse_unit(const std::string& s, const std::string& what) {
+    try {
+        size_t used = 0;
+        const float v = std::stof(s, &used);
+        if (used != s.size() || !(v >= 0.f && v <= 1.f)) throw std::invalid_argument(s);
+        return v;
+    } catch (const std::exception&) {
+        throw Error(what + " '" + s + "': expected a number between 0 and 1");
+    }
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    if (from.empty()) return s;
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+    return s;
+}
+
+std::string format_duration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+    const long long s = (long long)(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+    return buf;
+}
+
+// Progress on stderr: a bar redrawn in place on a terminal, plain lines (each 10 % or 30 s) otherwise.
+class Progress {
+public:
+    enum Mode { Bar, Lines, None };
+    Progress(Mode mode, int64_t total, int64_t already) : mode_(mode), total_(total), done_(already), start_done_(already) {}
+
+    void update(int64_t done, int64_t failed, bool final = false) {
+        done_ = done;
+        failed_ = failed;
+        if (mode_ == None) return;
+        const double t = clock_.elapsed_ms() / 1000.0;
+        if (mode_ == Bar) {
+            if (!final && t - last_draw_ < 0.2) return;
+            last_draw_ = t;
+            std::fprintf(stderr, "\r%s\033[K%s", line(t, true).c_str(), final ? "\n" : "");
+        } else {
+            const int64_t decile = total_ > 0 ? done * 10 / total_ : 10;
+            if (final ? done == last_printed_ : (decile == last_decile_ && t - last_draw_ < 30.0)) return;
+            last_printed_ = done;
+            last_decile_ = decile;
+            last_draw_ = t;
+            std::fprintf(stderr, "batch: %s\n", line(t, false).c_str());
+        }
+        std::fflush(stderr);
+    }
+
+private:
+    std::string line(double t, bool bar) const {
+        const int64_t ran = done_ - start_done_;
+        const double rate = t > 0 ? ran / t : 0;
+        const double eta = rate > 0 ? (total_ - done_) / rate : -1;
+        const double pct = total_ > 0 ? 100.0 * double(done_) / double(total_) : 100.0;
+        std::string s;
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "%lld/%lld", (long long)done_, (long long)total_);
+        s += buf;
+        if (bar) {
+            constexpr int width = 28;
+            const int fill = total_ > 0 ? int(width * done_ / total_) : width;
+            s += " [" + std::string(size_t(fill), '=') + (fill < width ? ">" : "") +
+                 std::string(size_t(std::max(0, width - fill - 1)), ' ') + "]";
+        }
+        std::snprintf(buf, sizeof buf, " %5.1f%%  %.2f img/s  elapsed %s  ETA %s", pct, rate, format_duration(t).c_str(),
+                      done_ >= total_ ? "0:00" : format_duration(eta).c_str());
+        s += buf;
+        if (failed_ > 0) s += "  failed " + std::to_string(failed_);
+        return s;
+    }
+
+    Mode mode_;
+    int64_t total_, done_, start_done_, failed_ = 0;
+    StopWatch clock_;
+    double last_draw_ = -1e9;
+    int64_t last_decile_ = -1;
+    int64_t last_printed_ = -1;
+};
+
+struct Plan {
+    Task task = Task::Generic;
+    std::vector<std::string> categories;  // output categories, in the given order
+    SegmentRequest request;               // the prompt every image gets
+};
+
+// Which tasks batch can run: those whose prompt is the same for every image.
+constexpr Task kBatchTasks[] = {Task::Generic, Task::OpenVocabulary, Task::GroundedCaption, Task::Referring,
+                                Task::Reasoning};
+
+// The prompt, from the command line alone (checked before a model is loaded).
+Plan make_plan(const std::string& task_text, const std::optional<std::string>& categories_text,
+               const std::optional<std::string>& text) {
+    Plan plan;
+    auto task = task_from_name(task_text);
+    if (!task) {
+        std::string names;
+        for (Task k : all_tasks()) names += std::string(names.empty() ? "" : ", ") + task_name(k);
+        throw Error("unknown task '" + task_text + "' (known: " + names + ")");
+    }
+    plan.task = *task;
+    if (std::find(std::begin(kBatchTasks), std::end(kBatchTasks), plan.task) == std::end(kBatchTasks)) {
+        std::string names;
+        for (Task k : kBatchTasks) names += std::string(names.empty() ? "" : ", ") + task_name(k);
+        throw Error(std::string("the task '") + task_name(plan.task) +
+                    "' needs prompts drawn on each image (points, boxes, scribbles, masks); batch runs tasks whose "
+                    "prompt is the same for every image: " + names);
+    }
+    std::vector<std::string> cats;
+    if (categories_text) {
+        std::stringstream ss(*categories_text);
+        std::string item;
+        int k = 0;
+        while (std::getline(ss, item, ',')) {
+            ++k;
+            const std::string name = trim(item);
+            if (name.empty()) throw Error("--categories: category " + std::to_string(k) + " is empty");
+            if (std::find(cats.begin(), cats.end(), name) != cats.end())
+                throw Error("--categories: \"" + name + "\" is given twice");
+            cats.push_back(name);
+        }
+        if (!categories_text->empty() && categories_text->back() == ',')
+            throw Error("--categories: category " + std::to_string(k + 1) + " is empty");
+        if (cats.empty()) throw Error("--categories is empty");
+    }
+    SegmentRequest& req = plan.request;
+    req.task = plan.task;
+    switch (plan.task) {
+        case Task::Generic:
+        case Task::OpenVocabulary:
+            if (cats.empty())
+                throw Error(std::string("the task '") + task_name(plan.task) + "' needs --categories \"a,b,...\"");
+            if (text) throw Error(std::string("the task '") + task_name(plan.task) + "' takes --categories, not --text");
+            req.categories = cats;
+            plan.categories = cats;
+            break;
+        case Task::GroundedCaption:
+            if (text) throw Error("the task 'gcg' generates its own text; --text is not used");
+            if (cats.size() > 1)
+                throw Error("the task 'gcg' labels every phrase's mask with one category: give at most one name in "
+                            "--categories (default \"object\"); the phrase is kept in each annotation");
+            plan.categories = cats.empty() ? std::vector<std::string>{"object"} : cats;
+            break;
+        case Task::Referring:
+        case Task::Reasoning:
+            if (!text || trim(*text).empty())
+                throw Error(std::string("the task '") + task_name(plan.task) + "' needs --text (the same for every image)");
+            if (cats.size() > 1)
+                throw Error(std::string("the task '") + task_name(plan.task) +
+                            "' gives one mask per image: give at most one name in --categories (default: the text)");
+            req.text = *text;
+            plan.categories = cats.empty() ? std::vector<std::string>{trim(*text)} : cats;
+            break;
+        default:
+            break;
+    }
+    return plan;
+}
+
+// Whether this engine can run the plan.
+void check_plan(const Engine& engine, const Plan& plan) {
+    const Capabilities caps = engine.capabilities();
+    if (!caps.supports(plan.task)) {
+        std::string batchable;
+        for (Task k : kBatchTasks)
+            if (caps.supports(k)) batchable += std::string(batchable.empty() ? "" : ", ") + task_name(k);
+        throw Error("engine '" + engine.name() + "' does not support the task '" + task_name(plan.task) +
+                    "' (tasks it can run in batch: " + (batchable.empty() ? "none" : batchable) + ")");
+    }
+    if (plan.task != Task::GroundedCaption || !plan.request.prompt_kinds().empty()) {
+        const std::string why = engine.check(plan.request, 1, 1);
+        if (!why.empty()) throw Error(why);
+    }
+}
+
+batch::ImageRecord label_image(Engine& engine, const Plan& plan, const std::string& root, const std::string& rel,
+                               int64_t index, const CancelToken& cancel, double& prepare_ms, double& segment_ms,
+                               int64_t& dropped) {
+    batch::ImageRecord rec;
+    rec.index = index;
+    rec.file_name = rel;
+    const std::string path = (fs::path(root) / rel).string();
+    auto fail = [&](const std::string& why) {
+        rec.ok = false;
+        rec.error = replace_all(why, path, rel);
+        return rec;
+    };
+    Image image;
+    try {
+        int w = 0, h = 0;
+        read_image_size(path, w, h);
+        if (int64_t(w) * h > kMaxImagePixels)
+            return fail(rel + ": " + std::to_string(w) + " x " + std::to_string(h) +
+                        " pixels, above the 250 megapixel limit");
+        image = load_image(path);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        return fail(rel + ": not enough memory to decode the image");
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    SegmentResult res;
+    try {
+        StopWatch sw;
+        auto prepared = engine.prepare(image, cancel);
+        prepare_ms += sw.lap_ms();
+        res = engine.segment(*prepared, plan.request, cancel);
+        segment_ms += sw.lap_ms();
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const std::exception& e) {
+        return fail(rel + ": engine '" + engine.name() + "' failed: " + e.what());
+    }
+    rec.ok = true;
+    rec.width = image.width;
+    rec.height = image.height;
+    if (plan.task == Task::GroundedCaption) rec.caption = res.text;
+    for (const InstanceResult& inst : res.instances) {
+        int cat = 0;
+        if (plan.task == Task::Generic || plan.task == Task::OpenVocabulary) {
+            cat = inst.prompt_index;
+            if (cat < 0 || size_t(cat) >= plan.categories.size()) {
+                ++dropped;  // an instance the engine did not tie to one of the categories
+                continue;
+            }
+        }
+        if (inst.mask.width() != image.width || inst.mask.height() != image.height)
+            return fail(rel + ": engine '" + engine.name() + "' returned a " + std::to_string(inst.mask.width()) + "x" +
+                        std::to_string(inst.mask.height()) + " mask for a " + std::to_string(image.width) + "x" +
+                        std::to_string(image.height) + " image");
+        const Rle rle = rle_encode(inst.mask);
+        const int64_t area = rle_area(rle);
+        if (area == 0) {
+            ++dropped;
+            continue;
+        }
+        batch::AnnotationRecord a;
+        a.category = cat;
+        a.width = image.width;
+        a.height = image.height;
+        a.counts = rle_to_string(rle);
+        a.area = area;
+        const BBox bb = rle_bbox(rle);
+        a.bbox[0] = bb.x;
+        a.bbox[1] = bb.y;
+        a.bbox[2] = bb.w;
+        a.bbox[3] = bb.h;
+        a.score = std::round(double(inst.score) * 1e4) / 1e4;
+        if (plan.task == Task::GroundedCaption) a.phrase = inst.label;
+        rec.annotations.push_back(std::move(a));
+    }
+    return rec;
+}
+
+int run_batch(Args& args) {
+    const std::string images_dir = args.require("images");
+    const std::string out = args.require("out");
+    const std::string engine_name = args.take("engine").value_or("xsam");
+    const std::string task_text = args.take("task").value_or("generic");
+    const std::optional<std::string> categories_text = args.take("categories");
+    const std::optional<std::string> text = args.take("text");
+    const std::optional<std::string> shard_text = args.take("shard");
+    const bool resume = args.take_flag("resume");
+    EngineOptions options;
+    for (const char* key : {"model", "device", "dtype", "threads", "generic-mode"}) {
+        if (auto v = args.take(key)) options[key == std::string("generic-mode") ? "generic_mode" : key] = *v;
+    }
+    if (options.count("threads")) parse_count(options["threads"], "--threads", 0);
+    const std::optional<std::string> score_text = args.take("score-threshold");
+    const std::optional<std::string> mask_text = args.take("mask-threshold");
+    const int sync_every = int(parse_count(args.take("checkpoint-every").value_or("1"), "--checkpoint-every", 1));
+    int64_t max_images = -1;  // no limit
+    if (auto m = args.take("max-images")) max_images = parse_count(*m, "--max-images", 0);
+    const std::string progress_text = args.take("progress").value_or("auto");
+    if (!args.positionals().empty()) throw Error("batch takes no positional arguments");
+
+    Progress::Mode mode;
+    if (progress_text == "auto") mode = isatty(2) ? Progress::Bar : Progress::Lines;
+    else if (progress_text == "bar") mode = Progress::Bar;
+    else if (progress_text == "lines") mode = Progress::Lines;
+    else if (progress_text == "none") mode = Progress::None;
+    else throw Error("--progress '" + progress_text + "': expected auto, bar, lines or none");
+
+    // Everything that can be wrong with the command line is checked before any file is written.
+    const batch::ShardSpec shard = shard_text ? batch::parse_shard(*shard_text) : batch::ShardSpec{};
+    Plan plan = make_plan(task_text, categories_text, text);
+    if (score_text) plan.request.score_threshold = parse_unit(*score_text, "--score-threshold");
+    if (mask_text) plan.request.mask_threshold = parse_unit(*mask_text, "--mask-threshold");
+    const std::vector<std::string> files = batch::list_images(images_dir);
+    if (files.empty())
+        throw Error(images_dir + ": no images found (looked in every sub-folder for .jpg .jpeg .png .bmp .tif .tiff "
+                                 ".webp .jp2 .pgm .ppm .pbm)");
+    {
+        const fs::path parent = fs::absolute(fs::path(out)).parent_path();
+        std::error_code ec;
+        if (!fs::is_directory(parent, ec)) throw Error(out + ": the folder " + parent.string() + " does not exist");
+        if (fs::is_directory(fs::path(out), ec)) throw Error(out + ": is a folder");
+    }
+    const std::string journal_path = out + ".partial";
+    std::error_code ec;
+    const bool have_journal = fs::exists(journal_path, ec);
+    if (have_journal && !resume)
+        throw Error(journal_path + " exists: an interrupted run left it. Pass --resume to continue that run, or "
+                                   "delete the file to start over");
+
+    std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, options);
+    check_plan(*engine, plan);
+
+    batch::RunInfo run;
+    run.params["engine"] = engine->name();
+    run.params["task"] = task_name(plan.task);
+    if (!plan.request.text.empty()) run.params["text"] = plan.request.text;
+    if (options.count("model")) {
+        // The folder's name, not its path: shards on machines that mount the model elsewhere still agree.
+        fs::path m = fs::path(options["model"]).lexically_normal();
+        if (m.filename().empty()) m = m.parent_path();
+        run.params["model"] = m.filename().string();
+    }
+    if (options.count("dtype")) run.params["dtype"] = options["dtype"];
+    if (options.count("generic_mode")) run.params["generic_mode"] = options["generic_mode"];
+    run.params["score_threshold"] = std::round(double(plan.request.score_threshold) * 1e6) / 1e6;
+    run.params["mask_threshold"] = std::round(double(plan.request.mask_threshold) * 1e6) / 1e6;
+    run.categories = plan.categories;
+    run.images_listed = int64_t(files.size());
+    run.list_fingerprint = batch::list_fingerprint(files);
+    run.shard = shard;
+
+    std::vector<int64_t> mine;
+    for (size_t i = 0; i < files.size(); ++i)
+        if (batch::in_shard(files[i], shard)) mine.push_back(int64_t(i));
+
+    std::map<int64_t, batch::ImageRecord> records;
+    int torn = 0;
+    batch::Journal journal = have_journal ? batch::Journal::resume(journal_path, run, sync_every, records, &torn)
+                                          : batch::Journal::create(journal_path, run, sync_every);
+    for (auto it = records.begin(); it != records.end();) {  // failed images are tried again
+        if (!it->second.ok) it = records.erase(it);
+        else ++it;
+    }
+    const int64_t resumed = int64_t(records.size());
+    std::fprintf(stderr, "batch: %lld images in %s; shard %s has %lld%s\n", (long long)files.size(), images_dir.c_str(),
+                 shard.text().c_str(), (long long)mine.size(),
+                 have_journal ? (", " + std::to_string(resumed) + " already done" +
+                                 (torn ? " (dropped a torn last record)" : ""))
+                                    .c_str()
+                              : "");
+
+    CancelToken cancel;
+    g_cancel = &cancel;
+    g_signal = 0;
+    struct sigaction sa{}, old_int{}, old_term{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    struct Restore {
+        struct sigaction a, b;
+        ~Restore() {
+            sigaction(SIGINT, &a, nullptr);
+            sigaction(SIGTERM, &b, nullptr);
+            g_cancel = nullptr;
+        }
+    } restore{old_int, old_term};
+
+    Progress progress(mode, int64_t(mine.size()), resumed);
+    StopWatch clock;
+    double prepare_ms = 0, segment_ms = 0;
+    int64_t processed = 0, failed = 0, dropped = 0;
+    bool stopped = false;
+    progress.update(resumed, 0);
+    for (int64_t idx : mine) {
+        if (records.count(idx)) continue;
+        if (g_signal.load() || (max_images >= 0 && processed >= max_images)) {
+            stopped = true;
+            break;
+        }
+        batch::ImageRecord rec;
+        try {
+            rec = label_image(*engine, plan, images_dir, files[size_t(idx)], idx, cancel, prepare_ms, segment_ms, dropped);
+        } catch (const Cancelled&) {
+            stopped = true;
+            break;
+        }
+        journal.append(rec);
+        ++processed;
+        if (!rec.ok) {
+            ++failed;
+            if (mode == Progress::Bar) std::fprintf(stderr, "\r\033[K");
+            std::fprintf(stderr, "batch: cannot label %s\n", rec.error.c_str());
+        }
+        records[idx] = std::move(rec);
+        progress.update(int64_t(records.size()), failed);
+    }
+    journal.sync();
+    const double seconds = clock.elapsed_ms() / 1000.0;
+    progress.update(int64_t(records.size()), failed, true);
+
+    nlohmann::ordered_json summary;
+    summary["out"] = out;
+    summary["shard"] = shard.text();
+    summary["images_listed"] = files.size();
+    summary["images_in_shard"] = mine.size();
+    summary["resumed"] = resumed;
+    summary["processed"] = processed;
+    summary["failed"] = failed;
+    summary["seconds"] = std::round(seconds * 1000.0) / 1000.0;
+    summary["images_per_s"] = seconds > 0 ? std::round(processed / seconds * 1000.0) / 1000.0 : 0.0;
+    summary["prepare_ms_per_image"] = processed ? std::round(prepare_ms / processed * 10.0) / 10.0 : 0.0;
+    summary["segment_ms_per_image"] = processed ? std::round(segment_ms / processed * 10.0) / 10.0 : 0.0;
+    summary["journal_ms"] = std::round(journal.io_ms() * 1000.0) / 1000.0;
+    summary["journal_ms_per_image"] = processed ? std::round(journal.io_ms() / processed * 1000.0) / 1000.0 : 0.0;
+    summary["dropped_instances"] = dropped;
+
+    if (stopped) {
+        const int sig = g_signal.load();
+        std::fprintf(stderr, "batch: stopped after %lld images (%s); run again with --resume to continue from %s\n",
+                     (long long)processed, sig ? (sig == SIGINT ? "interrupted" : "terminated") : "--max-images",
+                     journal_path.c_str());
+        summary["stopped"] = true;
+        std::printf("%s\n", summary.dump().c_str());
+        return sig ? 128 + sig : kExitStopped;
+    }
+
+    std::vector<batch::ImageRecord> shard_records;
+    int64_t annotations = 0;
+    std::vector<std::string> failed_list;
+    for (int64_t idx : mine) {
+        const batch::ImageRecord& r = records.at(idx);
+        if (r.ok) annotations += int64_t(r.annotations.size());
+        else failed_list.push_back(r.error);
+        shard_records.push_back(r);
+    }
+    // Written from the journal's records alone, so a resumed run writes the same bytes as an
+    // uninterrupted one.
+    atomic_write_file(out, batch::batch_coco_json(run, shard_records));
+    {
+        batch::Journal closing = std::move(journal);  // closed before the file goes
+    }
+    ::unlink(journal_path.c_str());
+
+    summary["annotations"] = annotations;
+    summary["failed_images"] = failed_list;
+    std::printf("%s\n", summary.dump().c_str());
+    if (!failed_list.empty()) {
+        std::fprintf(stderr, "batch: wrote %s; %zu image(s) could not be labelled (listed in info.xsam_batch.failed_images):\n",
+                     out.c_str(), failed_list.size());
+        for (const std::string& f : failed_list) std::fprintf(stderr, "  %s\n", f.c_str());
+        return kExitFailedImages;
+    }
+    std::fprintf(stderr, "batch: wrote %s (%zu images, %lld annotations)\n", out.c_str(), shard_records.size(),
+                 (long long)annotations);
+    return 0;
+}
+
+}  // namespace
+
+XS_CLI_COMMAND("batch",
+               "batch --images DIR --out COCO.json [--engine xsam] [--model DIR] [--task generic|ovseg|gcg|referring|"
+               "reasoning] [--categories \"a,b,...\"] [--text T] [--shard I/N] [--resume] [--device cpu|cuda] "
+               "[--dtype T] [--threads N] [--score-threshold S] [--mask-threshold M] [--generic-mode instance|panoptic|"
+               "semantic] [--checkpoint-every K] [--max-images N] [--progress auto|bar|lines|none]   Label a whole folder "
+               "headlessly into COCO (exit 3: some images unreadable, 4: stopped early, resumable)",
+               run_batch);
+
+}  // namespace xs::cli

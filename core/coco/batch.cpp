@@ -1,0 +1,461 @@
+// Batch labelling support: image list, shards, journal, COCO document (see batch.h).
+#include "core/coco/batch.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "core/io/json_read.h"
+#include "core/io/project_file.h"
+#include "core/util/error.h"
+
+namespace xs::batch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The same extensions as the GUI's folder scan (ui/image_source.cpp).
+const char* const kExtensions[] = {"jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm", "ppm", "pbm"};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+std::string errno_text() { return std::strerror(errno); }
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+bool is_image_file_name(const std::string& name) {
+    const size_t slash = name.find_last_of('/');
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    const size_t dot = base.find_last_of('.');
+    if (dot == std::string::npos) return false;
+    std::string ext = base.substr(dot + 1);
+    for (char& c : ext) c = ascii_lower(c);
+    for (const char* e : kExtensions)
+        if (ext == e) return true;
+    return false;
+}
+
+int natural_compare(const std::string& a, const std::string& b) {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (is_digit(a[i]) && is_digit(b[j])) {
+            size_t si = i, sj = j;
+            while (si < a.size() && a[si] == '0') ++si;
+            while (sj < b.size() && b[sj] == '0') ++sj;
+            size_t ei = si, ej = sj;
+            while (ei < a.size() && is_digit(a[ei])) ++ei;
+            while (ej < b.size() && is_digit(b[ej])) ++ej;
+            if (ei - si != ej - sj) return (ei - si) < (ej - sj) ? -1 : 1;
+            const int c = a.compare(si, ei - si, b, sj, ej - sj);
+            if (c != 0) return c < 0 ? -1 : 1;
+            i = ei;
+            j = ej;
+            continue;
+        }
+        const unsigned char ca = static_cast<unsigned char>(ascii_lower(a[i]));
+        const unsigned char cb = static_cast<unsigned char>(ascii_lower(b[j]));
+        if (ca != cb) return ca < cb ? -1 : 1;
+        ++i;
+        ++j;
+    }
+    if (i < a.size()) return 1;
+    if (j < b.size()) return -1;
+    return 0;
+}
+
+void natural_sort(std::vector<std::string>& names) {
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+        const int c = natural_compare(a, b);
+        return c != 0 ? c < 0 : a < b;
+    });
+}
+
+std::vector<std::string> list_images(const std::string& root_text) {
+    std::error_code ec;
+    fs::path root = fs::absolute(fs::path(root_text), ec).lexically_normal();
+    if (root.has_relative_path() && root.filename().empty()) root = root.parent_path();  // "dir/" -> "dir"
+    const fs::file_status st = fs::status(root, ec);
+    if (ec || !fs::exists(st)) throw Error(root_text + ": no such folder");
+    if (!fs::is_directory(st)) throw Error(root_text + ": not a folder");
+    std::vector<std::string> found;
+    auto it = fs::recursive_directory_iterator(
+        root, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied, ec);
+    if (ec) throw Error(root_text + ": cannot read the folder (" + ec.message() + ")");
+    for (const auto end = fs::recursive_directory_iterator(); it != end; it.increment(ec)) {
+        if (ec) throw Error(root_text + ": cannot list the folder (" + ec.message() + ")");
+        const fs::directory_entry& e = *it;
+        const std::string name = e.path().filename().string();
+        const bool hidden = !name.empty() && name[0] == '.';
+        std::error_code ec2;
+        if (e.is_directory(ec2)) {
+            // A linked folder that leads to (a folder above) one of the folders on the way down to it
+            // would be walked forever. The test depends only on the tree, not on the order folders are read.
+            bool loop = false;
+            if (!hidden && e.is_symlink(ec2)) {
+                const fs::path target = fs::canonical(e.path(), ec2);
+                loop = bool(ec2);
+                for (fs::path p = e.path().parent_path(); !loop; p = p.parent_path()) {
+                    const fs::path here = fs::canonical(p, ec2);
+                    if (ec2 || std::mismatch(target.begin(), target.end(), here.begin(), here.end()).first == target.end())
+                        loop = true;
+                    if (p == root || p.empty() || p.parent_path() == p) break;
+                }
+            }
+            if (hidden || loop) it.disable_recursion_pending();
+            continue;
+        }
+        if (hidden || !e.is_regular_file(ec2) || !is_image_file_name(name)) continue;
+        found.push_back(e.path().lexically_relative(root).generic_string());
+    }
+    natural_sort(found);
+    return found;
+}
+
+ShardSpec parse_shard(const std::string& text) {
+    const std::string hint = " (expected I/N with 0 <= I < N: shards are numbered from 0, like SLURM_ARRAY_TASK_ID "
+                             "with --array=0-(N-1) and a Kubernetes JOB_COMPLETION_INDEX)";
+    const size_t slash = text.find('/');
+    auto number = [&](const std::string& s, const char* what) -> long long {
+        if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), is_digit))
+            throw Error("--shard '" + text + "': the " + what + " '" + s + "' is not a whole number" + hint);
+        return std::stoll(s);
+    };
+    if (slash == std::string::npos) throw Error("--shard '" + text + "': no '/'" + hint);
+    const long long i = number(text.substr(0, slash), "shard index");
+    const long long n = number(text.substr(slash + 1), "shard count");
+    if (n < 1) throw Error("--shard '" + text + "': the shard count must be at least 1" + hint);
+    if (n > 100000) throw Error("--shard '" + text + "': more than 100000 shards");
+    if (i >= n)
+        throw Error("--shard '" + text + "': the shard index must be between 0 and " + std::to_string(n - 1) + hint);
+    return ShardSpec{int(i), int(n)};
+}
+
+uint64_t fnv1a64(const std::string& bytes) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+bool in_shard(const std::string& relative_path, const ShardSpec& shard) {
+    return shard.count <= 1 || fnv1a64(relative_path) % uint64_t(shard.count) == uint64_t(shard.index);
+}
+
+std::string list_fingerprint(const std::vector<std::string>& names) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const std::string& n : names) {
+        for (unsigned char c : n + "\n") {
+            h ^= c;
+            h *= 0x100000001b3ull;
+        }
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+ojson record_to_json(const ImageRecord& r) {
+    ojson j;
+    j["i"] = r.index;
+    j["file_name"] = r.file_name;
+    if (!r.ok) {
+        j["error"] = r.error;
+        return j;
+    }
+    j["width"] = r.width;
+    j["height"] = r.height;
+    if (!r.caption.empty()) j["caption"] = r.caption;
+    ojson anns = ojson::array();
+    for (const AnnotationRecord& a : r.annotations) {
+        ojson ja;
+        ja["c"] = a.category;
+        ja["counts"] = a.counts;
+        ja["area"] = a.area;
+        ja["bbox"] = {a.bbox[0], a.bbox[1], a.bbox[2], a.bbox[3]};
+        ja["score"] = a.score;
+        if (!a.phrase.empty()) ja["phrase"] = a.phrase;
+        anns.push_back(std::move(ja));
+    }
+    j["annotations"] = std::move(anns);
+    return j;
+}
+
+ImageRecord record_from_json(const nlohmann::json& j, const std::string& where) {
+    using namespace jsonr;
+    ImageRecord r;
+    get_object(j, where, "");
+    r.index = get_int(field(j, "i", where, ""), where, "i");
+    if (r.index < 0) fail(where, "i", "negative image index");
+    r.file_name = get_string(field(j, "file_name", where, ""), where, "file_name");
+    if (j.contains("error")) {
+        r.error = get_string(j["error"], where, "error");
+        return r;
+    }
+    r.ok = true;
+    r.width = get_int32(field(j, "width", where, ""), where, "width");
+    r.height = get_int32(field(j, "height", where, ""), where, "height");
+    if (r.width <= 0 || r.height <= 0) fail(where, "width", "the image size must be positive");
+    if (j.contains("caption")) r.caption = get_string(j["caption"], where, "caption");
+    const json& anns = get_array(field(j, "annotations", where, ""), where, "annotations");
+    for (size_t k = 0; k < anns.size(); ++k) {
+        const std::string p = index("annotations", k);
+        const json& ja = get_object(anns[k], where, p);
+        AnnotationRecord a;
+        a.width = r.width;
+        a.height = r.height;
+        a.category = get_int32(field(ja, "c", where, p), where, join(p, "c"));
+        a.counts = get_string(field(ja, "counts", where, p), where, join(p, "counts"));
+        a.area = get_int(field(ja, "area", where, p), where, join(p, "area"));
+        const json& bb = get_array(field(ja, "bbox", where, p), where, join(p, "bbox"));
+        if (bb.size() != 4) fail(where, join(p, "bbox"), "expected 4 numbers");
+        for (int q = 0; q < 4; ++q) a.bbox[q] = get_int32(bb[size_t(q)], where, index(join(p, "bbox"), size_t(q)));
+        a.score = get_number(field(ja, "score", where, p), where, join(p, "score"));
+        if (ja.contains("phrase")) a.phrase = get_string(ja["phrase"], where, join(p, "phrase"));
+        r.annotations.push_back(std::move(a));
+    }
+    return r;
+}
+
+std::string json_first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& la,
+                                  const std::string& lb, const std::string& path) {
+    if (a.is_object() && b.is_object()) {
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            const std::string p = path.empty() ? it.key() : path + "." + it.key();
+            if (!b.contains(it.key())) return p + ": " + it.value().dump() + " in " + la + ", absent in " + lb;
+            const std::string d = json_first_difference(it.value(), b[it.key()], la, lb, p);
+            if (!d.empty()) return d;
+        }
+        for (auto it = b.begin(); it != b.end(); ++it)
+            if (!a.contains(it.key()))
+                return (path.empty() ? it.key() : path + "." + it.key()) + ": absent in " + la + ", " +
+                       it.value().dump() + " in " + lb;
+        return "";
+    }
+    if (a == b) return "";
+    std::string av = a.dump(), bv = b.dump();
+    if (av.size() > 80) av = av.substr(0, 77) + "...";
+    if (bv.size() > 80) bv = bv.substr(0, 77) + "...";
+    return (path.empty() ? std::string("value") : path) + ": " + av + " in " + la + ", " + bv + " in " + lb;
+}
+
+ojson run_header_json(const RunInfo& run) {
+    ojson j;
+    j["params"] = run.params;
+    j["categories"] = run.categories;
+    j["images_listed"] = run.images_listed;
+    j["list_fingerprint"] = run.list_fingerprint;
+    j["shard"] = run.shard.text();
+    return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal
+
+namespace {
+
+void write_all(int fd, const std::string& bytes, const std::string& path) {
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error(path + ": cannot append to the progress journal (" + errno_text() + ")");
+        }
+        p += n;
+        left -= size_t(n);
+    }
+}
+
+int open_append(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) throw Error(path + ": cannot open the progress journal (" + errno_text() + ")");
+    return fd;
+}
+
+}  // namespace
+
+Journal Journal::create(const std::string& path, const RunInfo& run, int sync_every) {
+    ojson header;
+    header["xsam_batch_journal"] = 1;
+    header["run"] = run_header_json(run);
+    atomic_write_file(path, header.dump() + "\n");
+    return Journal(path, open_append(path), std::max(1, sync_every));
+}
+
+Journal Journal::resume(const std::string& path, const RunInfo& run, int sync_every,
+                        std::map<int64_t, ImageRecord>& records, int* dropped_torn_lines) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot read the progress journal (" + errno_text() + ")");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    in.close();
+
+    size_t pos = 0, good_end = 0;
+    int line_no = 0, dropped = 0;
+    while (pos < text.size()) {
+        const size_t nl = text.find('\n', pos);
+        ++line_no;
+        const std::string where = path + " line " + std::to_string(line_no);
+        if (nl == std::string::npos) {  // a torn last line (the process died while appending)
+            if (line_no == 1) throw Error(path + ": not a complete progress journal (the header line is cut short)");
+            ++dropped;
+            break;
+        }
+        const std::string line = text.substr(pos, nl - pos);
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::parse_error&) {
+            if (line_no == 1) throw Error(path + ": not a progress journal of xsam-cli batch (line 1 is not JSON)");
+            // Only the last line can be torn; anything after a bad line is not trusted either.
+            ++dropped;
+            break;
+        }
+        if (line_no == 1) {
+            if (!j.is_object() || !j.contains("xsam_batch_journal") || !j.contains("run"))
+                throw Error(path + ": not a progress journal of xsam-cli batch (no header)");
+            if (j["xsam_batch_journal"] != 1)
+                throw Error(path + ": progress journal version " + j["xsam_batch_journal"].dump() + " is not supported");
+            const nlohmann::json now = nlohmann::json::parse(run_header_json(run).dump());
+            const std::string diff = json_first_difference(j["run"], now, "the journal", "this run");
+            if (!diff.empty())
+                throw Error(path + ": the interrupted run used other settings or another image list (" + diff +
+                            "); delete the file to start over, or resume with the same options");
+        } else {
+            ImageRecord r = record_from_json(j, where);
+            if (r.index >= run.images_listed)
+                jsonr::fail(where, "i", "image index " + std::to_string(r.index) + " beyond the list");
+            records[r.index] = std::move(r);
+        }
+        pos = nl + 1;
+        good_end = pos;
+    }
+    if (good_end < text.size()) {
+        if (::truncate(path.c_str(), off_t(good_end)) != 0)
+            throw Error(path + ": cannot drop the torn last record (" + errno_text() + ")");
+    }
+    if (dropped_torn_lines) *dropped_torn_lines = dropped;
+    return Journal(path, open_append(path), std::max(1, sync_every));
+}
+
+Journal::Journal(Journal&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), sync_every_(o.sync_every_), unsynced_(o.unsynced_), io_ms_(o.io_ms_) {
+    o.fd_ = -1;
+}
+
+Journal::~Journal() {
+    if (fd_ >= 0) {
+        if (unsynced_ > 0) ::fdatasync(fd_);
+        ::close(fd_);
+    }
+}
+
+void Journal::append(const ImageRecord& record) {
+    const auto t0 = std::chrono::steady_clock::now();
+    write_all(fd_, record_to_json(record).dump() + "\n", path_);
+    if (++unsynced_ >= sync_every_) sync();
+    io_ms_ += ms_since(t0);
+}
+
+void Journal::sync() {
+    if (fd_ < 0 || unsynced_ == 0) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (::fdatasync(fd_) != 0) throw Error(path_ + ": cannot flush the progress journal (" + errno_text() + ")");
+    unsynced_ = 0;
+    io_ms_ += ms_since(t0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// COCO document
+
+std::string batch_coco_json(const RunInfo& run, const std::vector<ImageRecord>& records) {
+    std::vector<const ImageRecord*> sorted;
+    for (const ImageRecord& r : records) sorted.push_back(&r);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const ImageRecord* a, const ImageRecord* b) { return a->index < b->index; });
+
+    ojson batch;
+    // Keys sorted (through nlohmann::json), so a part read back and merged writes them in the same order.
+    batch["params"] = ojson::parse(nlohmann::json::parse(run.params.dump()).dump());
+    batch["categories"] = run.categories;
+    batch["images_listed"] = run.images_listed;
+    batch["list_fingerprint"] = run.list_fingerprint;
+    if (run.shard.count > 1) batch["shard"] = run.shard.text();
+    ojson failed = ojson::array();
+    ojson images = ojson::array();
+    ojson annotations = ojson::array();
+    int64_t ann_id = 0;
+    int64_t last_index = -1;
+    for (const ImageRecord* r : sorted) {
+        if (r->index == last_index) throw Error("image index " + std::to_string(r->index) + " recorded twice");
+        last_index = r->index;
+        const int64_t image_id = r->index + 1;
+        if (!r->ok) {
+            failed.push_back({{"id", image_id}, {"file_name", r->file_name}, {"error", r->error}});
+            continue;
+        }
+        ojson img;
+        img["id"] = image_id;
+        img["file_name"] = r->file_name;
+        img["width"] = r->width;
+        img["height"] = r->height;
+        if (!r->caption.empty()) img["caption"] = r->caption;
+        images.push_back(std::move(img));
+        for (const AnnotationRecord& a : r->annotations) {
+            if (a.category < 0 || size_t(a.category) >= run.categories.size())
+                throw Error(r->file_name + ": annotation with category index " + std::to_string(a.category) +
+                            " outside the " + std::to_string(run.categories.size()) + " categories");
+            ojson ja;
+            ja["id"] = ++ann_id;
+            ja["image_id"] = image_id;
+            ja["category_id"] = a.category + 1;
+            ja["segmentation"] = {{"size", {r->height, r->width}}, {"counts", a.counts}};
+            ja["area"] = a.area;
+            ja["bbox"] = {a.bbox[0], a.bbox[1], a.bbox[2], a.bbox[3]};
+            ja["iscrowd"] = 0;
+            ja["score"] = a.score;
+            if (!a.phrase.empty()) ja["phrase"] = a.phrase;
+            annotations.push_back(std::move(ja));
+        }
+    }
+    batch["failed_images"] = std::move(failed);
+
+    ojson root;
+    root["info"] = {{"description", "Labelled by xsam-cli batch"},
+                    {"version", "1.0"},
+                    {"url", ""},
+                    {"contributor", ""},
+                    {"xsam_batch", std::move(batch)}};
+    root["licenses"] = ojson::array();
+    root["images"] = std::move(images);
+    root["annotations"] = std::move(annotations);
+    ojson cats = ojson::array();
+    for (size_t k = 0; k < run.categories.size(); ++k) cats.push_back({{"id", int(k) + 1}, {"name", run.categories[k]}});
+    root["categories"] = std::move(cats);
+    return root.dump() + "\n";
+}
+
+}  // namespace xs::batch
