@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QUndoCommand>
 
+#include "core/mask/mask_scale.h"
 #include "ui/qt_convert.h"
 
 namespace xs {
@@ -55,6 +56,8 @@ void Document::close() {
     open_ = false;
     save_error_.clear();
     disk_conflict_ = false;
+    working_.clear();
+    changed_files_.clear();
 }
 
 void Document::start_saver() {
@@ -110,6 +113,92 @@ ImageRecord& Document::ensure_image(const QString& file_name, int width, int hei
     return rec;
 }
 
+ImageRecord& Document::ensure_image(const QString& file_name, const LoadedImage& loaded) {
+    const std::string name = file_name.toStdString();
+    const int W = loaded.full_width > 0 ? loaded.full_width : loaded.image->width;
+    const int H = loaded.full_height > 0 ? loaded.full_height : loaded.image->height;
+    ImageRecord* rec = project_.find_image(name);
+    bool dirty = false;
+    if (!rec) {
+        rec = &project_.add_image(name, W, H);
+        dirty = true;
+    }
+    // Fingerprint: recorded when first seen; a different file is reported once per session.
+    if (loaded.file_size >= 0 && !loaded.file_hash.empty()) {
+        if (rec->file_size < 0 || rec->file_hash.empty()) {
+            rec->file_size = loaded.file_size;
+            rec->file_hash = loaded.file_hash;
+            dirty = true;
+        } else if ((rec->file_size != loaded.file_size || rec->file_hash != loaded.file_hash) && !changed_files_.count(name)) {
+            changed_files_[name] = {loaded.file_size, loaded.file_hash};
+            QString what = rec->file_size != loaded.file_size
+                               ? tr("%1 bytes, was %2").arg(loaded.file_size).arg(rec->file_size)
+                               : tr("same size, different content");
+            Q_EMIT image_file_changed(file_name, tr("%1 changed on disk since it was annotated (%2); check that its %3 instance(s) still match.")
+                                                     .arg(file_name, what).arg(rec->instances.size()));
+        }
+    }
+    // A reduced image: hold its record at the working resolution while the project is open.
+    const int w = loaded.image->width, h = loaded.image->height;
+    if ((w != W || h != H) && !working_.count(rec->id) && rec->width == W && rec->height == H) {
+        Working& wk = working_[rec->id];
+        wk.full_w = W;
+        wk.full_h = H;
+        wk.work_w = w;
+        wk.work_h = h;
+        for (Instance& inst : rec->instances) {
+            if (inst.mask.width != W || inst.mask.height != H) continue;
+            Rle down = rle_downsample(inst.mask, w, h);
+            wk.full_of[inst.id] = {down, inst.mask};
+            inst.mask = std::move(down);
+        }
+        rec->width = w;
+        rec->height = h;
+    }
+    if (dirty) autosave();
+    return *rec;
+}
+
+bool Document::working_resolution(int image_id, int* full_w, int* full_h, int* work_w, int* work_h) const {
+    auto it = working_.find(image_id);
+    if (it == working_.end()) return false;
+    if (full_w) *full_w = it->second.full_w;
+    if (full_h) *full_h = it->second.full_h;
+    if (work_w) *work_w = it->second.work_w;
+    if (work_h) *work_h = it->second.work_h;
+    return true;
+}
+
+ImageRecord Document::full_record(const ImageRecord& rec) const {
+    auto it = working_.find(rec.id);
+    if (it == working_.end()) return rec;
+    const Working& wk = it->second;
+    ImageRecord out = rec;
+    out.width = wk.full_w;
+    out.height = wk.full_h;
+    std::map<int64_t, std::pair<Rle, Rle>> still;
+    for (Instance& inst : out.instances) {
+        auto f = wk.full_of.find(inst.id);
+        if (f != wk.full_of.end() && f->second.first == inst.mask) {
+            inst.mask = f->second.second;  // unchanged: exactly the full-resolution RLE it had
+        } else {
+            Rle full = rle_upsample(inst.mask, wk.full_w, wk.full_h);
+            wk.full_of[inst.id] = {inst.mask, full};
+            inst.mask = std::move(full);
+        }
+    }
+    return out;
+}
+
+Project Document::full_project() const {
+    if (working_.empty()) return project_;
+    Project p = project_;
+    for (ImageRecord& rec : p.images) {
+        if (working_.count(rec.id)) rec = full_record(rec);
+    }
+    return p;
+}
+
 Instance Document::make_instance(int category_id, Rle mask, float score, const std::string& source) {
     Instance inst;
     inst.id = project_.next_instance_id++;
@@ -146,7 +235,28 @@ void Document::edit(EditState after, const QString& text) {
 void Document::apply(const EditState& state) {
     if (state.categories) project_.categories = *state.categories;
     for (const auto& kv : state.instances) {
-        if (ImageRecord* rec = project_.find_image(kv.first)) rec->instances = kv.second;
+        if (ImageRecord* rec = project_.find_image(kv.first)) {
+            rec->instances = kv.second;
+            // Full-resolution masks arriving in a working-resolution record (an undo step from
+            // before the image was opened, an import) are mapped down, remembering the original.
+            auto wk = working_.find(rec->id);
+            if (wk != working_.end()) {
+                for (Instance& inst : rec->instances) {
+                    if (inst.mask.width == wk->second.full_w && inst.mask.height == wk->second.full_h) {
+                        Rle down = rle_downsample(inst.mask, wk->second.work_w, wk->second.work_h);
+                        wk->second.full_of[inst.id] = {down, inst.mask};
+                        inst.mask = std::move(down);
+                    }
+                }
+            }
+            // Annotating an image whose file changed: the annotations now go with the new file.
+            auto changed = changed_files_.find(rec->file_name);
+            if (changed != changed_files_.end()) {
+                rec->file_size = changed->second.first;
+                rec->file_hash = changed->second.second;
+                changed_files_.erase(changed);
+            }
+        }
     }
     if (state.categories) Q_EMIT categories_changed();
     for (const auto& kv : state.instances) Q_EMIT instances_changed(kv.first);
@@ -154,7 +264,12 @@ void Document::apply(const EditState& state) {
 }
 
 void Document::autosave() {
-    if (saver_) saver_->submit(project_);
+    if (!saver_) return;
+    if (working_.empty()) {
+        saver_->submit(project_);
+    } else {
+        saver_->submit(full_project());
+    }
 }
 
 void Document::keep_mine() {

@@ -15,6 +15,7 @@
 
 #include "core/annotation/project.h"
 #include "core/io/project_file.h"
+#include "ui/image_source.h"
 
 namespace xs {
 
@@ -45,6 +46,18 @@ public:
 
     // The record for an image (relative path), added with its size when new. Not an undoable edit.
     ImageRecord& ensure_image(const QString& file_name, int width, int height);
+    // The same for a decoded image: the record is kept at the image's full resolution in the file,
+    // but while the project is open a reduced (preview) image's record and instances are held at the
+    // working resolution, so display, engines and editing all work there (see full_project()).
+    // Records the file's fingerprint when first seen; when the file changed since, emits
+    // image_file_changed once.
+    ImageRecord& ensure_image(const QString& file_name, const LoadedImage& loaded);
+    // The project as it is saved and exported: every record at full resolution. Instances of
+    // working-resolution images map back exactly (core/mask/mask_scale.h); an instance whose
+    // working mask is unchanged keeps its original full-resolution RLE untouched.
+    Project full_project() const;
+    // Full and working size of an image shown at reduced resolution; false for the others.
+    bool working_resolution(int image_id, int* full_w, int* full_h, int* work_w, int* work_h) const;
     // A new instance with a fresh id (not yet in the project: put it in an edit).
     Instance make_instance(int category_id, Rle mask, float score, const std::string& source);
 
@@ -64,6 +77,8 @@ Q_SIGNALS:
     void save_failed(const QString& message);
     void save_recovered();
     void changed_on_disk();
+    // An image file changed on disk since it was annotated (message names the file and what changed).
+    void image_file_changed(const QString& file_name, const QString& message);
 
 private:
     void autosave();
@@ -81,6 +96,18 @@ private:
     int64_t seen_saves_ = 0;
     QString known_stamp_;
     bool disk_conflict_ = false;
+
+    // Images held at working resolution while open: image id -> sizes and, per instance id, the
+    // working RLE last seen and its full-resolution RLE (original or upsampled), so unchanged
+    // instances map back to exactly what they were and changed ones are upsampled once.
+    struct Working {
+        int full_w = 0, full_h = 0, work_w = 0, work_h = 0;
+        mutable std::map<int64_t, std::pair<Rle, Rle>> full_of;
+    };
+    std::map<int, Working> working_;
+    ImageRecord full_record(const ImageRecord& rec) const;
+    // Image files found changed this session: file name -> current stamp (recorded on the next edit).
+    std::map<std::string, std::pair<int64_t, std::string>> changed_files_;
 };
 
 }  // namespace xs

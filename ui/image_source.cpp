@@ -5,6 +5,8 @@
 #include <QFileInfo>
 #include <algorithm>
 
+#include "core/io/file_stamp.h"
+#include "core/io/image_decode.h"
 #include "core/util/error.h"
 #include "core/util/timer.h"
 #include "ui/qt_convert.h"
@@ -83,19 +85,35 @@ QStringList scan_images(const QString& root, const std::atomic<bool>* cancel,
     return found;
 }
 
+QString LoadedImage::size_text() const {
+    if (!image) return QString();
+    if (!reduced()) return QStringLiteral("%1 x %2").arg(image->width).arg(image->height);
+    return QObject::tr("preview %1 x %2 of %3 x %4").arg(image->width).arg(image->height).arg(full_width).arg(full_height);
+}
+
 LoadedImage load_for_display(const QString& path) {
     LoadedImage out;
     out.path = path;
     StopWatch watch;
     try {
-        int w = 0, h = 0;
-        read_image_size(path.toStdString(), w, h);
+        const ImageHeader header = read_image_header(path.toStdString());
+        const int w = header.width, h = header.height;
         if (int64_t(w) * h > kMaxImagePixels) {
             out.error = QObject::tr("%1 is %2 x %3 pixels (%4 megapixels); images above %5 megapixels are not opened.")
                             .arg(path).arg(w).arg(h).arg(double(w) * h / 1e6, 0, 'f', 0).arg(kMaxImagePixels / 1'000'000);
             return out;
         }
-        auto image = std::make_shared<Image>(load_image(path.toStdString()));
+        WorkingImage wi = load_working_image(path.toStdString());
+        out.full_width = wi.full_width;
+        out.full_height = wi.full_height;
+        out.method = QString::fromStdString(wi.method);
+        try {
+            const FileStamp stamp = file_stamp(path.toStdString());
+            out.file_size = stamp.size;
+            out.file_hash = stamp.hash;
+        } catch (const Error&) {
+        }
+        auto image = std::make_shared<Image>(std::move(wi.image));
         out.levels.push_back(to_qimage(*image));
         while (std::max(out.levels.back().width(), out.levels.back().height()) > kSmallestLevel) {
             const QImage& prev = out.levels.back();

@@ -13,8 +13,9 @@
 
 namespace xs {
 
-// Images larger than this are refused with a message instead of exhausting memory.
-constexpr int64_t kMaxImagePixels = 250'000'000;
+// Images larger than this are refused with a message. Anything below opens: images over the working
+// bounds (core/io/image_decode.h: kWorkingMaxSide, kWorkingMaxPixels) open as a bounded preview.
+constexpr int64_t kMaxImagePixels = 4'000'000'000;
 
 bool is_image_file_name(const QString& name);
 QString image_name_filters_text();  // "*.jpg *.png ..." for messages
@@ -29,11 +30,19 @@ QStringList scan_images(const QString& root, const std::atomic<bool>* cancel,
 
 struct LoadedImage {
     QString path;
-    std::shared_ptr<const Image> image;  // what the engine sees
-    std::vector<QImage> levels;          // display pyramid: full size, then halved copies
+    std::shared_ptr<const Image> image;  // what the engine sees: the working image (maybe a preview)
+    std::vector<QImage> levels;          // display pyramid: working size, then halved copies
     QString error;                       // non-empty when it could not be loaded
     double ms = 0;
+    int full_width = 0;                  // the image's full (displayed) resolution; the project
+    int full_height = 0;                 // stores masks at this size
+    int64_t file_size = -1;              // fingerprint of the file (core/io/file_stamp.h)
+    std::string file_hash;
+    QString method;                      // how it was decoded (image_decode.h WorkingImage::method)
     bool ok() const { return error.isEmpty(); }
+    bool reduced() const { return image && (image->width != full_width || image->height != full_height); }
+    // "640 x 480", or "preview 6324 x 6324 of 20000 x 20000" for a bounded preview.
+    QString size_text() const;
 };
 
 LoadedImage load_for_display(const QString& path);

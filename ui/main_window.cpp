@@ -85,6 +85,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     worker_ = new EngineWorker(this);
     build_ui();
     build_actions();
+    build_xsam_ui();
     restore_settings();
 
     connect(worker_, &EngineWorker::engine_loaded, this, &MainWindow::on_engine_loaded);
@@ -109,6 +110,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         statusBar()->showMessage(tr("Project saved to %1").arg(doc_->path()), 4000);
     });
     connect(doc_, &Document::changed_on_disk, this, &MainWindow::on_changed_on_disk);
+    connect(doc_, &Document::image_file_changed, this, [this](const QString&, const QString& message) { notify(1, message); });
     connect(doc_->undo_stack(), &QUndoStack::indexChanged, this, [this] { update_window_title(); });
     // Undo, redo and accept are enabled only when they would do something; their tooltips say what.
     auto* stack = doc_->undo_stack();
@@ -419,6 +421,7 @@ void MainWindow::restore_settings() {
     QSettings s;
     if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
     else resize(1480, 920);
+    fit_to_screen();
     if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
     opacity_slider_->setValue(s.value("view/opacity", 45).toInt());
     bool outlines = s.value("view/outlines", true).toBool();
@@ -728,7 +731,7 @@ void MainWindow::display_loaded(const LoadedImage& loaded) {
     }
     image_ = loaded.image;
     canvas_->set_image(loaded.levels);
-    ImageRecord& rec = doc_->ensure_image(key, image_->width, image_->height);
+    ImageRecord& rec = doc_->ensure_image(key, loaded);  // a reduced preview's record is held at its size
     if (rec.width != image_->width || rec.height != image_->height) {
         notify(1, tr("%1 is now %2 x %3 pixels but was annotated at %4 x %5; its %6 instances are kept in the project but not shown.")
                       .arg(key).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
@@ -737,13 +740,14 @@ void MainWindow::display_loaded(const LoadedImage& loaded) {
     }
     refresh_instances();
     refresh_file_item(current_);
-    statusBar()->showMessage(tr("%1  ·  %2 x %3  ·  decoded in %4 ms").arg(key).arg(image_->width).arg(image_->height)
+    statusBar()->showMessage(tr("%1  ·  %2  ·  decoded in %3 ms").arg(key, loaded.size_text())
                                  .arg(loaded.ms, 0, 'f', 0), 4000);
     // Get the engine going on this image now, so the first click answers quickly; decode the
     // neighbours so A/D switch instantly.
-    if (engine_ready_) worker_->prefetch(engine_key(), image_);
+    if (engine_ready_) worker_->prefetch(engine_key(), image_, true);
     request_load(current_ + 1, false);
     request_load(current_ - 1, false);
+    prefetch_next();
 }
 
 void MainWindow::refresh_instances() {
@@ -776,7 +780,10 @@ void MainWindow::prev_image() {
 // Engine ---------------------------------------------------------------------------------------
 
 void MainWindow::set_engine(const QString& name) {
-    if (name == engine_name_ && (engine_ready_ || name.isEmpty())) return;
+    if (name == engine_name_ && (engine_ready_ || name.isEmpty()) && !force_reload_) return;
+    force_reload_ = false;
+    EngineOptions options;
+    if (!engine_options_for(name, &options)) return;  // e.g. X-SAM without a model folder: settings shown
     if (loading_id_ && !previous_engine_.isEmpty() && name == previous_engine_ && cancel_engine_load()) return;
     // The worker keeps the engine that is active now until the new one is ready; a cancel (or a
     // failure) goes back to it. A load replacing a load keeps the engine that was active before both.
@@ -788,7 +795,7 @@ void MainWindow::set_engine(const QString& name) {
     status_engine_->setText(tr("%1: loading…").arg(name));
     show_progress(tr("Loading engine %1…").arg(name), 0, 0, [this] { cancel_engine_load(); });
     update_capabilities();
-    loading_id_ = worker_->load_engine(name);
+    loading_id_ = worker_->load_engine(name, options);
 }
 
 bool MainWindow::cancel_engine_load() {
@@ -825,6 +832,7 @@ void MainWindow::on_engine_loaded(const EngineInfo& info) {
     update_status_engine();
     update_capabilities();
     if (image_) worker_->prefetch(engine_key(), image_);
+    prefetch_next();
     // Prompts placed while the engine was loading are answered now.
     if (image_ && (!prompts_.points.empty() || !prompts_.boxes.empty() || !prompts_.scribbles.empty()))
         send_prompts(Task::Interactive);
@@ -885,6 +893,7 @@ void MainWindow::update_capabilities() {
         item->setToolTip(ok ? QString() : why(tr("the %1 task").arg(QString::fromLatin1(task_name(t)))));
     }
     update_task_bar();
+    update_xsam_actions();
 }
 
 void MainWindow::update_task_bar() {
@@ -923,6 +932,7 @@ QString MainWindow::prompt_source(const SegmentRequest& r) const {
 
 void MainWindow::add_point(QPointF pos, bool positive) {
     if (!image_) return;
+    if (positive && candidate_click(pos)) return;  // a click on a "find all like this" candidate picks it
     prompts_.points.push_back(PointPrompt{float(pos.x()), float(pos.y()), positive});
     send_prompts(Task::Interactive);
 }
@@ -963,6 +973,9 @@ void MainWindow::send_prompts(Task task) {
         return;
     }
     prompt_task_ = task;
+    prompts_.score_threshold = score_threshold_;
+    prompts_.mask_threshold = mask_threshold_;
+    prompts_.inspect = inspector_dock_ && inspector_dock_->isVisible();
     preview_source_ = prompt_source(prompts_);
     request_timer_.restart();
     awaiting_ = worker_->segment(engine_key(), image_, prompts_);
@@ -1010,6 +1023,7 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     awaiting_ = 0;
     double round_trip = request_timer_.elapsed();
     if (answer.image_key != engine_key()) return;
+    if (handle_grounded_answer(answer, round_trip)) return;  // "find all like this" candidates
     preview_.clear();
     std::vector<Mask> masks;
     for (const InstanceResult& r : answer.result.instances) {
@@ -1041,7 +1055,7 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     text += tr(" · segment: ") + segment_parts.join(", ") + tr(" ms");
     status_engine_->setText(text);
     status_engine_->setToolTip(stages.join('\n') + tr("\nround trip %1 ms").arg(round_trip, 0, 'f', 0));
-    if (!answer.result.text.empty()) notify(0, tr("Caption: %1").arg(qstr(answer.result.text)));
+    // Generated text (the grounded caption) is shown by the Caption panel, phrases linked to masks.
     if (preview_.empty()) {
         statusBar()->showMessage(tr("The engine found nothing for these prompts. Add or move prompts, or press Esc."), 8000);
     } else {
@@ -1052,6 +1066,7 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
                                               : tr("object")),
                                  8000);
     }
+    after_answer(answer);
     Q_EMIT preview_changed();
 }
 
@@ -1073,6 +1088,10 @@ int MainWindow::ensure_category() {
 void MainWindow::accept_preview() {
     if (text_edit_->hasFocus()) {  // Enter in the text box runs the text prompt
         run_text_prompt();
+        return;
+    }
+    if (preview_.empty() && !candidates_list_.empty()) {  // Enter accepts the current candidate
+        accept_candidate(-1);
         return;
     }
     const ImageRecord* rec = current_record();
@@ -1120,6 +1139,7 @@ void MainWindow::accept_preview() {
 void MainWindow::clear_prompts() {
     prompts_ = SegmentRequest();
     preview_.clear();
+    clear_candidates();
     if (awaiting_) worker_->cancel_segment();
     awaiting_ = 0;
     canvas_->set_prompts(prompts_);
@@ -1132,7 +1152,8 @@ void MainWindow::discard_prompts() {
         help_->hide();
         return;
     }
-    bool had = !prompts_.points.empty() || !prompts_.boxes.empty() || !prompts_.scribbles.empty() || !preview_.empty();
+    bool had = !prompts_.points.empty() || !prompts_.boxes.empty() || !prompts_.scribbles.empty() || !preview_.empty() ||
+               !candidates_list_.empty();
     clear_prompts();
     if (!had) set_selection({});
 }
@@ -1498,7 +1519,7 @@ bool MainWindow::export_coco(const QString& path, bool polygons, QString* summar
         *summary = tr("No project is open.");
         return false;
     }
-    CocoExportResult result = export_coco_file(doc_->project(), path, polygons);
+    CocoExportResult result = export_coco_file(doc_->full_project(), path, polygons);
     *summary = result.summary;
     return result.ok;
 }
@@ -1537,7 +1558,7 @@ bool MainWindow::start_export(const QString& path, bool polygons) {
     // The writer runs on a worker thread with a snapshot of the project; the GUI stays responsive.
     // Progress and the cancel flag are shared through atomics; Cancel makes the writer stop at the
     // next image and write nothing.
-    auto snapshot = std::make_shared<Project>(doc_->project());
+    auto snapshot = std::make_shared<Project>(doc_->full_project());  // full resolution
     const int total = int(snapshot->images.size());
     auto done = std::make_shared<std::atomic<int>>(0);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
@@ -1677,7 +1698,7 @@ void MainWindow::on_changed_on_disk() {
               // Keep our version beside it, then load theirs.
               QString backup = doc_->path() + ".mine-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".json";
               try {
-                  atomic_write_file(backup.toStdString(), project_to_json(doc_->project()));
+                  atomic_write_file(backup.toStdString(), project_to_json(doc_->full_project()));
               } catch (const std::exception& e) {
                   notify(2, tr("Could not keep a copy of your version: %1; nothing was reloaded.").arg(QString::fromStdString(e.what())));
                   return;
