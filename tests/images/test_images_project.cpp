@@ -143,6 +143,32 @@ private Q_SLOTS:
         }
     }
 
+    void cli_info_lists_changed_images() {
+        const std::string dir = tmp_dir("info");
+        write_bytes(dir + "/same.jpg", "same bytes");
+        write_bytes(dir + "/edited.jpg", "original");
+        write_bytes(dir + "/gone.jpg", "soon gone");
+        Project p;
+        p.image_root = ".";
+        for (const char* name : {"same.jpg", "edited.jpg", "gone.jpg"}) {
+            ImageRecord& r = p.add_image(name, 8, 8);
+            record_image_file(r, dir + "/" + name);
+        }
+        p.add_image("never-seen.jpg", 8, 8);
+        save_project(p, dir + "/p.json");
+        write_bytes(dir + "/edited.jpg", "modified");  // same size, other bytes
+        QFile::remove(QString::fromStdString(dir + "/gone.jpg"));
+        QProcess cli;
+        cli.start(qEnvironmentVariable("XS_CLI"), {"info", QString::fromStdString(dir + "/p.json")});
+        QVERIFY(cli.waitForFinished(60000));
+        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+        QCOMPARE(cli.exitCode(), 0);
+        QVERIFY2(out.contains("image files: 3 fingerprinted, 2 changed or missing"), qPrintable(out));
+        QVERIFY2(out.contains("changed  edited.jpg: same size but different content"), qPrintable(out));
+        QVERIFY2(out.contains("missing  gone.jpg"), qPrintable(out));
+        QVERIFY2(!out.contains("same.jpg:") && !out.contains("never-seen.jpg"), qPrintable(out));
+    }
+
     void stale_temporaries_are_swept() {
         const std::string dir = tmp_dir("sweep");
         const pid_t dead = dead_pid();
