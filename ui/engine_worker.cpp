@@ -3,12 +3,12 @@
 #include <QMutexLocker>
 
 #include "core/builtin/builtin_engines.h"
+#include "core/engine/load_progress.h"
 
 namespace xs {
 
 namespace {
-constexpr size_t kCacheBudgetBytes = size_t(2) << 30;  // prepared images kept, all together
-constexpr size_t kCacheMaxEntries = 4;
+constexpr size_t kMaxQueuedPrefetches = 3;  // the shown image and its neighbours
 }  // namespace
 
 EngineWorker::EngineWorker(QObject* parent) : QThread(parent) {
@@ -72,19 +72,28 @@ int EngineWorker::segment(const QString& image_key, std::shared_ptr<const Image>
     job.key = image_key;
     job.image = std::move(image);
     job.request = request;
+    // Latest wins; a prefetch preparing this very image goes on (the answer needs it anyway).
+    if (running_cancel_ && running_prefetch_key_ != job.key) running_cancel_->cancel();
     pending_job_ = std::move(job);
-    if (running_cancel_) running_cancel_->cancel();  // latest wins
     if (!isRunning()) start();
     wake_.wakeOne();
     return pending_job_->id;
 }
 
-void EngineWorker::prefetch(const QString& image_key, std::shared_ptr<const Image> image) {
+void EngineWorker::prefetch(const QString& image_key, std::shared_ptr<const Image> image, bool first) {
     QMutexLocker lock(&mutex_);
     Job job;
     job.key = image_key;
     job.image = std::move(image);
-    pending_prefetch_ = std::move(job);
+    for (auto it = pending_prefetch_.begin(); it != pending_prefetch_.end();)
+        it = it->key == image_key ? pending_prefetch_.erase(it) : std::next(it);
+    if (first) {
+        pending_prefetch_.push_front(std::move(job));
+        while (pending_prefetch_.size() > kMaxQueuedPrefetches) pending_prefetch_.pop_back();
+    } else {
+        pending_prefetch_.push_back(std::move(job));
+        while (pending_prefetch_.size() > kMaxQueuedPrefetches) pending_prefetch_.pop_front();
+    }
     if (!isRunning()) start();
     wake_.wakeOne();
 }
@@ -100,6 +109,19 @@ bool EngineWorker::busy() const {
     return busy_;
 }
 
+void EngineWorker::set_cache_budget(size_t bytes) {
+    QMutexLocker lock(&mutex_);
+    cache_budget_ = bytes;
+    stats_.budget = bytes;  // applied at the next insertion
+}
+
+EngineWorker::CacheStats EngineWorker::cache_stats() const {
+    QMutexLocker lock(&mutex_);
+    CacheStats s = stats_;
+    s.budget = cache_budget_;
+    return s;
+}
+
 void EngineWorker::run() {
     for (;;) {
         std::optional<LoadedEngine> load;
@@ -108,7 +130,7 @@ void EngineWorker::run() {
         auto cancel = std::make_shared<CancelToken>();
         {
             QMutexLocker lock(&mutex_);
-            while (!abort_ && !finished_load_ && !pending_job_ && !pending_prefetch_) {
+            while (!abort_ && !finished_load_ && !pending_job_ && pending_prefetch_.empty()) {
                 if (busy_) {
                     busy_ = false;
                     Q_EMIT busy_changed(false);
@@ -125,7 +147,9 @@ void EngineWorker::run() {
             } else if (pending_job_) {
                 job.swap(pending_job_);
             } else {
-                job.swap(pending_prefetch_);
+                job = std::move(pending_prefetch_.front());
+                pending_prefetch_.pop_front();
+                running_prefetch_key_ = job->key;
                 is_prefetch = true;
             }
             running_cancel_ = cancel;
@@ -137,12 +161,24 @@ void EngineWorker::run() {
         if (load) {
             cache_.clear();
             engine_ = std::move(load->engine);  // the previous engine is destroyed here
+            {
+                QMutexLocker lock(&mutex_);
+                stats_ = CacheStats();
+            }
             Q_EMIT engine_loaded(load->info);
+            Q_EMIT cache_changed();
         } else if (is_prefetch) {
             if (engine_) {
                 try {
                     bool cached = false;
                     prepared_for(job->key, *job->image, *cancel, &cached);
+                } catch (const Cancelled&) {
+                    // Interrupted by a prompt on another image: try again afterwards, unless a newer
+                    // request for it is queued already.
+                    QMutexLocker lock(&mutex_);
+                    bool queued = false;
+                    for (const Job& j : pending_prefetch_) queued = queued || j.key == job->key;
+                    if (!abort_ && !queued) pending_prefetch_.push_front(std::move(*job));
                 } catch (const std::exception&) {
                     // A failed prefetch is reported when the image is actually asked about.
                 }
@@ -152,6 +188,7 @@ void EngineWorker::run() {
         }
         QMutexLocker lock(&mutex_);
         running_cancel_.reset();
+        running_prefetch_key_.clear();
     }
 }
 
@@ -163,6 +200,10 @@ void EngineWorker::run_load(int id, const QString& name, const EngineOptions& op
         registry = registry_ ? registry_ : &builtin_engines();
     }
     StopWatch watch;
+    // The engine reports its stages on this thread; they reach the GUI as queued signals.
+    LoadProgressScope progress([this, id](double fraction, const std::string& stage) {
+        Q_EMIT load_progress(id, fraction, QString::fromStdString(stage));
+    });
     LoadedEngine loaded;
     loaded.id = id;
     QString error;
@@ -198,19 +239,36 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& k
         if (it->key == key) {
             cache_.splice(cache_.begin(), cache_, it);  // most recent first
             *from_cache = true;
+            QMutexLocker lock(&mutex_);
+            stats_.keys.clear();
+            for (const CacheEntry& e : cache_) stats_.keys << e.key;
             return cache_.front().prepared;
         }
     }
     *from_cache = false;
     std::shared_ptr<const PreparedImage> prepared = engine_->prepare(image, cancel);
     cache_.push_front(CacheEntry{key, prepared});
-    size_t total = 0;
-    auto it = cache_.begin();
-    for (size_t n = 0; it != cache_.end(); ++it, ++n) {
-        total += it->prepared->memory_bytes();
-        if (n > 0 && (n >= kCacheMaxEntries || total > kCacheBudgetBytes)) break;
+    size_t budget = 0;
+    {
+        QMutexLocker lock(&mutex_);
+        budget = cache_budget_;
     }
-    cache_.erase(it, cache_.end());
+    // Least recently used first out, until the rest fits the budget (the newest always stays).
+    size_t total = 0;
+    for (const CacheEntry& e : cache_) total += e.prepared->memory_bytes();
+    while (cache_.size() > 1 && total > budget) {
+        total -= cache_.back().prepared->memory_bytes();
+        cache_.pop_back();
+    }
+    {
+        QMutexLocker lock(&mutex_);
+        stats_.entries = int(cache_.size());
+        stats_.bytes = total;
+        stats_.keys.clear();
+        for (const CacheEntry& e : cache_) stats_.keys << e.key;
+        stats_.prepares += 1;
+    }
+    Q_EMIT cache_changed();
     return prepared;
 }
 

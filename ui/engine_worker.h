@@ -7,12 +7,17 @@
 // in a small cache so going back to an image costs nothing, and the next image can be prepared ahead.
 // Results come back as queued signals; every request carries an id so stale answers can be dropped.
 //
+// The prepared-image cache is an LRU bounded by memory (PreparedImage::memory_bytes, budget set with
+// set_cache_budget; the most recent entry is always kept). Prefetches wait in a short queue; a prompt
+// cancels a running prefetch of another image, which is queued again after the prompt's answer.
+//
 // Loading an engine runs on a separate loader thread, so the current engine keeps answering until the
 // new one is ready; then the worker swaps it in between requests. A load can be cancelled (or
 // superseded by a newer load_engine): the GUI gets control back at once, the previous engine stays,
 // and a load that completes after that is discarded (its engine destroyed, no signal).
 #include <QMutex>
 #include <QString>
+#include <QStringList>
 #include <QThread>
 #include <QThreadPool>
 #include <QWaitCondition>
@@ -58,10 +63,21 @@ public:
     void set_registry(const EngineRegistry* registry);
     // Asks for an answer; returns the request id. Cancels the request in flight.
     int segment(const QString& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
-    // Prepares an image ahead of time (lowest priority; replaced by later calls).
-    void prefetch(const QString& image_key, std::shared_ptr<const Image> image);
+    // Prepares an image ahead of time (after any prompt). Queued last, or first when `first` (the shown
+    // image); the queue keeps the newest few.
+    void prefetch(const QString& image_key, std::shared_ptr<const Image> image, bool first = false);
     void cancel_segment();
     bool busy() const;
+
+    struct CacheStats {
+        int entries = 0;
+        size_t bytes = 0;
+        size_t budget = 0;
+        QStringList keys;  // most recent first
+        int prepares = 0;  // prepare() calls since the engine was loaded
+    };
+    void set_cache_budget(size_t bytes);
+    CacheStats cache_stats() const;
 
 Q_SIGNALS:
     void engine_loaded(const xs::EngineInfo& info);
@@ -69,6 +85,8 @@ Q_SIGNALS:
     void segment_finished(const xs::SegmentAnswer& answer);
     void segment_failed(int request_id, const QString& message);
     void busy_changed(bool busy);
+    void load_progress(int load_id, double fraction, const QString& stage);
+    void cache_changed();  // an image was prepared or dropped
 
 protected:
     void run() override;
@@ -103,7 +121,10 @@ private:
     std::optional<LoadedEngine> finished_load_;  // created, waiting for the worker to swap it in
     QThreadPool loaders_;
     std::optional<Job> pending_job_;
-    std::optional<Job> pending_prefetch_;
+    std::list<Job> pending_prefetch_;  // oldest first
+    QString running_prefetch_key_;     // the prefetch being prepared, empty if none
+    size_t cache_budget_ = size_t(2) << 30;
+    CacheStats stats_;
     std::shared_ptr<CancelToken> running_cancel_;
     bool busy_ = false;
     int next_id_ = 1;

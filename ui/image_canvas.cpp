@@ -1,5 +1,8 @@
 #include "ui/image_canvas.h"
 
+#include "core/mask/polygon.h"
+
+#include <QFontMetrics>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -91,6 +94,85 @@ void ImageCanvas::set_hover(std::vector<Mask> masks) {
     hover_.masks = std::move(masks);
     hover_.level = -1;
     update();
+}
+
+void ImageCanvas::set_highlight(std::vector<Mask> masks, QColor color) {
+    highlight_.masks = std::move(masks);
+    highlight_.fill = QColor(color.red(), color.green(), color.blue(), 150);
+    highlight_.outline = color.lighter(160);
+    highlight_.level = -1;
+    update();
+}
+
+void ImageCanvas::set_candidates(const std::vector<Mask>& masks, int current) {
+    candidate_masks_ = masks;
+    candidates_.clear();
+    for (const Mask& m : candidate_masks_) {
+        CandidateShape c;
+        c.mask = &m;
+        for (const Polygon& poly : mask_to_polygons(m)) {
+            QPolygonF q;
+            for (size_t i = 0; i + 1 < poly.size(); i += 2) q << QPointF(poly[i] + 0.5, poly[i + 1] + 0.5);
+            if (!q.isEmpty()) q << q.first();
+            c.outline.addPolygon(q);
+        }
+        c.box = c.outline.boundingRect();
+        candidates_.push_back(std::move(c));
+    }
+    current_candidate_ = current;
+    candidate_fill_.masks.clear();
+    if (current >= 0 && current < int(candidate_masks_.size())) candidate_fill_.masks.push_back(candidate_masks_[size_t(current)]);
+    candidate_fill_.fill = QColor(255, 200, 0, 70);
+    candidate_fill_.outline = QColor(255, 200, 0, 0);
+    candidate_fill_.level = -1;
+    update();
+}
+
+int ImageCanvas::candidate_at(QPointF pos) const {
+    const int x = int(std::floor(pos.x())), y = int(std::floor(pos.y()));
+    int best = -1;
+    int64_t best_area = 0;
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+        const Mask& m = *candidates_[i].mask;
+        if (x < 0 || y < 0 || x >= m.width() || y >= m.height() || !m.at(x, y)) continue;
+        const int64_t a = m.area();
+        if (best < 0 || a < best_area) {
+            best = int(i);
+            best_area = a;
+        }
+    }
+    return best;
+}
+
+void ImageCanvas::draw_candidates(QPainter& p) {
+    if (candidates_.empty()) return;
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QTransform t = QTransform::fromScale(scale_, scale_) * QTransform::fromTranslate(offset_.x(), offset_.y());
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+        const bool cur = int(i) == current_candidate_;
+        const QPainterPath path = t.map(candidates_[i].outline);
+        p.setBrush(Qt::NoBrush);
+        p.setPen(QPen(QColor(0, 0, 0, 170), cur ? 4.0 : 3.0));
+        p.drawPath(path);
+        QPen dash(cur ? QColor(255, 210, 0) : QColor(0, 230, 255), cur ? 2.5 : 1.8, Qt::CustomDashLine);
+        dash.setDashPattern({4, 3});
+        p.setPen(dash);
+        p.drawPath(path);
+        // Number tag at the top-left of the candidate.
+        const QRectF b = t.mapRect(candidates_[i].box);
+        const QString tag = QString::number(i + 1);
+        QFont f = font();
+        f.setBold(true);
+        p.setFont(f);
+        const QRectF tr(b.topLeft() + QPointF(2, 2), QSizeF(QFontMetrics(f).horizontalAdvance(tag) + 8, QFontMetrics(f).height() + 2));
+        p.setPen(Qt::NoPen);
+        p.setBrush(cur ? QColor(255, 210, 0, 230) : QColor(0, 0, 0, 170));
+        p.drawRoundedRect(tr, 3, 3);
+        p.setPen(cur ? Qt::black : QColor(0, 230, 255));
+        p.drawText(tr, Qt::AlignCenter, tag);
+    }
+    p.restore();
 }
 
 void ImageCanvas::set_prompts(const SegmentRequest& prompts) {
@@ -204,6 +286,9 @@ void ImageCanvas::paintEvent(QPaintEvent*) {
     draw_mask_layer(p, hover_, level);
     draw_mask_layer(p, selection_, level);
     draw_mask_layer(p, preview_, level);
+    draw_mask_layer(p, candidate_fill_, level);
+    draw_mask_layer(p, highlight_, level);
+    draw_candidates(p);
     p.setRenderHint(QPainter::Antialiasing, true);
     draw_prompts(p);
 }

@@ -6,6 +6,7 @@
 // space + left drag. Large images stay smooth: the image is kept as a pyramid of halved copies and
 // only the visible part of the level nearest the screen resolution is drawn.
 #include <QImage>
+#include <QPainterPath>
 #include <QPointF>
 #include <QRectF>
 #include <QWidget>
@@ -39,7 +40,12 @@ public:
     void set_preview(std::vector<Mask> masks);
     void set_selection(std::vector<Mask> masks);
     void set_hover(std::vector<Mask> masks);  // the instance under the cursor, highlighted
+    void set_highlight(std::vector<Mask> masks, QColor color);  // e.g. a caption phrase's mask, in its colour
     void set_prompts(const SegmentRequest& prompts);  // points, boxes and scribbles to draw
+    // "Find all like this" candidates: dashed outlines (the current one brighter and lightly filled),
+    // each numbered; they are not instances until accepted.
+    void set_candidates(const std::vector<Mask>& masks, int current);
+    int candidate_at(QPointF image_pos) const;  // index of the smallest candidate there, -1 if none
 
     void set_tool(Tool tool);
     Tool tool() const { return tool_; }
@@ -94,8 +100,18 @@ private:
     QString message_;
     LabelOverlay overlay_;
     OverlayStyle style_;
-    MaskLayer preview_, selection_, hover_;
+    MaskLayer preview_, selection_, hover_, highlight_;
     SegmentRequest prompts_;
+    struct CandidateShape {
+        QPainterPath outline;  // image coordinates (pixel edges)
+        QRectF box;
+        const Mask* mask = nullptr;
+    };
+    std::vector<Mask> candidate_masks_;
+    std::vector<CandidateShape> candidates_;
+    int current_candidate_ = -1;
+    MaskLayer candidate_fill_;
+    void draw_candidates(QPainter& p);
 
     double scale_ = 1.0;
     QPointF offset_;

@@ -18,6 +18,7 @@
 
 class QActionGroup;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -30,7 +31,11 @@ class QToolButton;
 
 namespace xs {
 
+class CandidatesPanel;
+class CaptionView;
 class CategoryPanel;
+class InspectorPanel;
+class ModelSettingsDialog;
 class EnginePanel;
 class HelpOverlay;
 class InstancePanel;
@@ -84,6 +89,20 @@ public:
     std::vector<int64_t> selected_instances() const { return selected_; }
     QAction* action(const QString& object_name) const;
 
+    // X-SAM features (main_window_xsam.cpp): model settings, "Find all like this" candidates, the
+    // grounded caption view and the inspector.
+    void open_model_settings();
+    void find_similar();
+    CandidatesPanel* candidates_panel() { return candidates_; }
+    CaptionView* caption_view() { return caption_; }
+    InspectorPanel* inspector() { return inspector_; }
+    QDockWidget* inspector_dock() { return inspector_dock_; }
+    ModelSettingsDialog* model_settings_dialog() { return settings_dialog_; }
+    const std::vector<InstanceResult>& candidates() const { return candidates_list_; }
+    const std::vector<InstanceResult>& preview() const { return preview_; }
+    QProgressBar* progress_bar() { return progress_; }
+    Task last_task() const { return prompt_task_; }
+
 Q_SIGNALS:
     void image_shown(int index);
     void export_finished(bool ok, bool cancelled, const QString& message);
@@ -129,6 +148,28 @@ private:
     void discard_prompts();
     void clear_prompts();
     QString prompt_source(const SegmentRequest& request) const;
+
+    // X-SAM features (main_window_xsam.cpp)
+    void build_xsam_ui();
+    bool engine_options_for(const QString& name, EngineOptions* options);  // false: cannot load yet
+    void on_load_progress(int load_id, double fraction, const QString& stage);
+    bool handle_grounded_answer(const SegmentAnswer& answer, double round_trip_ms);  // true: consumed
+    void after_answer(const SegmentAnswer& answer);
+    void show_candidates(const std::vector<InstanceResult>& results);
+    void clear_candidates();
+    void set_current_candidate(int index);
+    bool candidate_click(QPointF pos);  // true when the click picked a candidate
+    void accept_candidate(int index);
+    void reject_candidate(int index);
+    void accept_all_candidates();
+    void reject_all_candidates();
+    void add_instances(const std::vector<InstanceResult>& results, const QString& undo_text);
+    void link_caption_from_canvas(QPointF pos);
+    void highlight_caption_phrase(int phrase);
+    void on_refiltered(const std::vector<InstanceResult>& instances);
+    void update_xsam_actions();
+    void fit_to_screen();
+    void prefetch_next();  // the engine prepares the next image (when decoded) while the user works
 
     // Editing
     void on_brush_stroke(const std::vector<QPointF>& points, bool erase);
@@ -235,6 +276,21 @@ private:
     QString previous_engine_;  // active (in the worker) while engine_name_ loads; empty if none
     int loading_id_ = 0;       // the worker's id of the load in progress
     QProgressDialog* export_progress_ = nullptr;
+
+    // X-SAM features
+    CandidatesPanel* candidates_ = nullptr;
+    CaptionView* caption_ = nullptr;
+    InspectorPanel* inspector_ = nullptr;
+    QDockWidget* candidates_dock_ = nullptr;
+    QDockWidget* caption_dock_ = nullptr;
+    QDockWidget* inspector_dock_ = nullptr;
+    ModelSettingsDialog* settings_dialog_ = nullptr;
+    std::vector<InstanceResult> candidates_list_;
+    QString candidates_origin_;
+    int caption_request_ = 0;  // the request whose answer the caption view shows
+    float score_threshold_ = 0.5f;
+    float mask_threshold_ = 0.5f;
+    bool force_reload_ = false;  // set_engine() loads again even when the engine is already active
 
     // Selection and hover
     std::vector<int64_t> selected_;

@@ -192,6 +192,12 @@ EnginePanel::EnginePanel(QWidget* parent) : QWidget(parent) {
     combo_ = new QComboBox(this);
     combo_->setObjectName("engineCombo");
     row->addWidget(combo_, 1);
+    auto* settings = new QToolButton(this);
+    settings->setObjectName("engineSettings");
+    settings->setText(tr("Settings…"));
+    settings->setToolTip(tr("X-SAM model folder, device, precision and prepared-image cache (Ctrl+,)"));
+    connect(settings, &QToolButton::clicked, this, &EnginePanel::settings_requested);
+    row->addWidget(settings);
     lay->addLayout(row);
     state_ = new QLabel(this);
     tasks_ = new QLabel(this);

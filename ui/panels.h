@@ -72,6 +72,7 @@ public:
 
 Q_SIGNALS:
     void engine_chosen(const QString& name);
+    void settings_requested();  // the model settings (X-SAM folder, device, precision, cache)
 
 private:
     QComboBox* combo_;
