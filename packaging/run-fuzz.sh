@@ -35,7 +35,9 @@ if [ ${#targets[@]} -eq 0 ]; then
   done
 fi
 mkdir -p "$findings"
-export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+asan_base="detect_leaks=1:allocator_may_return_null=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# Third-party leaks only, each documented in the file.
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export OMP_NUM_THREADS=1
 status=0
@@ -47,6 +49,9 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
   log="$findings/$t.log"
+  export ASAN_OPTIONS="$asan_base"
+  # LibTorch has no frame pointers: the slow unwinder lets the suppression see its frames.
+  [ "$t" = checkpoint ] && export ASAN_OPTIONS="$asan_base:fast_unwind_on_malloc=0"
   set +e
   # Findings are written to the findings folder; -rss_limit_mb bounds memory like a real machine would.
   nice -n "$nicelevel" "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 -malloc_limit_mb=2048 \

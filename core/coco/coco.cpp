@@ -97,7 +97,19 @@ Rle parse_segmentation(const json& seg, const ParsedImage& img, const std::strin
             }
             Polygon p;
             p.reserve(poly.size());
-            for (size_t c = 0; c < poly.size(); ++c) p.push_back(get_number(poly[c], src, index(pp, c)));
+            for (size_t c = 0; c < poly.size(); ++c) {
+                const double v = get_number(poly[c], src, index(pp, c));
+                // Vertices farther than one image size outside the image are corrupt data: the
+                // rasteriser converts 5 v to int (undefined beyond int's range) and walks every
+                // edge point by point (memory grows with the coordinates). Found by tests/fuzz/fuzz_coco.
+                const double extent = (c % 2 == 0) ? double(w) : double(h);
+                if (!(v >= -extent && v <= 2.0 * extent)) {
+                    fail(src, index(pp, c),
+                         std::string(c % 2 == 0 ? "x" : "y") + " = " + poly[c].dump() + " lies far outside the " +
+                             std::to_string(w) + "x" + std::to_string(h) + " image");
+                }
+                p.push_back(v);
+            }
             polys.push_back(std::move(p));
         }
         ++rep.polygon_segmentations;
@@ -180,6 +192,11 @@ ParsedCoco parse_coco(const std::string& text, const std::string& src, const Coc
         img.height = get_int32(field(j, "height", src, path), src, join(path, "height"));
         if (img.width <= 0) fail(src, join(path, "width"), "must be > 0, got " + std::to_string(img.width));
         if (img.height <= 0) fail(src, join(path, "height"), "must be > 0, got " + std::to_string(img.height));
+        if (uint64_t(img.width) * uint64_t(img.height) > uint64_t(UINT32_MAX)) {
+            // COCO run lengths are 32-bit (pycocotools' uint): larger masks cannot be represented.
+            fail(src, path, std::to_string(img.width) + "x" + std::to_string(img.height) +
+                                " pixels is more than COCO masks can hold (2^32 - 1)");
+        }
         out.images.push_back(std::move(img));
     }
 

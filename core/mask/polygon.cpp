@@ -113,7 +113,9 @@ Rle rle_from_polygon(const Polygon& xy, int height, int width) {
             yd = double(h);
         }
         yd = std::ceil(yd);
-        toggles.push_back(uint32_t(int(xd) * int(h) + int(yd)));
+        // 0 <= xd <= w - 1 and 0 <= yd <= h: unsigned arithmetic cannot overflow while h * w fits
+        // 32 bits (int arithmetic overflowed beyond 2^31 pixels).
+        toggles.push_back(uint32_t(xd) * h + uint32_t(yd));
     }
     toggles.push_back(h * w);
     std::sort(toggles.begin(), toggles.end());
