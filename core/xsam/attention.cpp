@@ -69,4 +69,37 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 #endif
 }
 
+torch::Tensor attention_two_blocks(const torch::Tensor& q, const torch::Tensor& k1, const torch::Tensor& v1,
+                                   const torch::Tensor& k2, const torch::Tensor& v2,
+                                   const c10::optional<torch::Tensor>& attn_mask, bool is_causal,
+                                   c10::optional<double> scale) {
+    TORCH_CHECK(k1.dim() == 4 && k2.dim() == 4 && v1.dim() == 4 && v2.dim() == 4,
+                "attention_two_blocks: k and v blocks must be [B, H, L, D]");
+    if (!q.device().is_cpu()) {
+        // On an accelerator the concatenation is cheap next to the kernels; sdpa's fused kernels win.
+        return attention(q, torch::cat({k1, k2}, 2), torch::cat({v1, v2}, 2), attn_mask, is_causal, scale);
+    }
+    const int64_t lq = q.size(2), l1 = k1.size(2), lk = l1 + k2.size(2);
+    const double s = scale.has_value() ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+    c10::optional<torch::Tensor> mask = attn_mask;
+    if (is_causal) {
+        auto c = causal_mask(lq, lk, q.device());
+        if (!mask.has_value()) mask = c;
+        else if (mask->scalar_type() == torch::kBool) mask = mask->logical_and(c);
+        else mask = to_additive(c, mask->scalar_type()) + *mask;
+    }
+    // Scores of both blocks side by side (small: Lq x Lk per head), one softmax, two products.
+    auto scores = torch::cat({torch::matmul(q, k1.transpose(-2, -1)), torch::matmul(q, k2.transpose(-2, -1))}, -1);
+    scores.mul_(s);
+    if (mask.has_value()) {
+        if (mask->scalar_type() == torch::kBool)
+            scores.masked_fill_(mask->logical_not(), -std::numeric_limits<double>::infinity());
+        else
+            scores.add_(mask->to(scores.scalar_type()));
+    }
+    auto probs = scores.scalar_type() == torch::kDouble ? torch::softmax(scores, -1)
+                                                        : torch::softmax(scores, -1, torch::kFloat).to(q.scalar_type());
+    return torch::matmul(probs.narrow(-1, 0, l1), v1) + torch::matmul(probs.narrow(-1, l1, lk - l1), v2);
+}
+
 }  // namespace xs::xsam

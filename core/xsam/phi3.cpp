@@ -3,6 +3,7 @@
 
 #include "core/util/error.h"
 #include "core/xsam/attention.h"
+#include "core/xsam/vision_layers.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +15,7 @@ namespace {
 
 // The weight in the dtype of the activation (a no-op when they agree).
 torch::Tensor as_dtype_of(const torch::Tensor& w, const torch::Tensor& x) {
-    return w.scalar_type() == x.scalar_type() ? w : w.to(x.scalar_type());
+    return w.scalar_type() == x.scalar_type() ? w : like(w, x);  // large CPU conversions use pooled buffers
 }
 
 void check_config(const Phi3Config& c) {
@@ -74,7 +75,14 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
 
 void KVCache::truncate(int64_t len) {
     TORCH_CHECK(len >= 0, "KVCache::truncate: negative length");
-    for (auto& l : layers_) l.len = std::min(l.len, len);
+    for (auto& l : layers_) {
+        l.len = std::min(l.len, len);
+        if (l.base_len > l.len) {  // keep a shorter view of the base; the own part is now empty
+            l.base_len = l.len;
+            l.base_k = l.base_k.narrow(2, 0, l.len);
+            l.base_v = l.base_v.narrow(2, 0, l.len);
+        }
+    }
 }
 
 int64_t KVCache::bytes() const {
@@ -91,9 +99,13 @@ KVCache KVCache::deep_copy() const {
     for (const auto& l : layers_) {
         Layer c;
         c.len = l.len;
-        if (l.k.defined()) {
-            c.k = l.k.narrow(2, 0, l.len).clone();
-            c.v = l.v.narrow(2, 0, l.len).clone();
+        const int64_t own = l.len - l.base_len;
+        std::vector<torch::Tensor> ks, vs;
+        if (l.base_len > 0) ks.push_back(l.base_k), vs.push_back(l.base_v);
+        if (own > 0) ks.push_back(l.k.narrow(2, 0, own)), vs.push_back(l.v.narrow(2, 0, own));
+        if (!ks.empty()) {
+            c.k = torch::cat(ks, 2).contiguous();
+            c.v = torch::cat(vs, 2).contiguous();
         }
         c.written = std::make_shared<int64_t>(l.len);
         out.layers_.push_back(std::move(c));
@@ -101,7 +113,29 @@ KVCache KVCache::deep_copy() const {
     return out;
 }
 
-std::pair<torch::Tensor, torch::Tensor> KVCache::append(size_t layer, const torch::Tensor& k, const torch::Tensor& v) {
+KVCache KVCache::on_top_of(const KVCache& base) {
+    KVCache out;
+    for (const auto& l : base.layers_) {
+        Layer c;
+        c.len = l.len;
+        c.base_len = l.len;
+        const int64_t own = l.len - l.base_len;
+        if (l.base_len > 0 && own > 0) {  // a base that itself has a base: one block, made once
+            c.base_k = torch::cat({l.base_k, l.k.narrow(2, 0, own)}, 2);
+            c.base_v = torch::cat({l.base_v, l.v.narrow(2, 0, own)}, 2);
+        } else if (l.base_len > 0) {
+            c.base_k = l.base_k;
+            c.base_v = l.base_v;
+        } else if (l.len > 0) {
+            c.base_k = l.k.narrow(2, 0, l.len);
+            c.base_v = l.v.narrow(2, 0, l.len);
+        }
+        out.layers_.push_back(std::move(c));
+    }
+    return out;
+}
+
+KVCache::Parts KVCache::append_parts(size_t layer, const torch::Tensor& k, const torch::Tensor& v) {
     TORCH_CHECK(k.dim() == 4 && v.sizes() == k.sizes(), "KVCache::append: k and v must be [B, H, n, D] alike");
     if (layer >= layers_.size()) {
         TORCH_CHECK(layer == layers_.size(), "KVCache::append: layers must be filled in order");
@@ -109,36 +143,54 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(size_t layer, const torc
     }
     Layer& l = layers_[layer];
     const int64_t n = k.size(2);
-    const int64_t need = l.len + n;
-    const bool compatible = l.k.defined() && l.k.size(0) == k.size(0) && l.k.size(1) == k.size(1) &&
-                            l.k.size(3) == k.size(3) && l.k.scalar_type() == k.scalar_type() &&
-                            l.k.device() == k.device();
-    TORCH_CHECK(l.len == 0 || compatible, "KVCache::append: new keys do not match the cached ones (batch, heads, "
-                                          "head dim, dtype or device)");
+    const int64_t own = l.len - l.base_len;
+    const int64_t need = own + n;
+    auto matches = [&](const torch::Tensor& t) {
+        return t.defined() && t.size(0) == k.size(0) && t.size(1) == k.size(1) && t.size(3) == k.size(3) &&
+               t.scalar_type() == k.scalar_type() && t.device() == k.device();
+    };
+    const bool compatible = matches(l.k);
+    TORCH_CHECK(own == 0 || compatible, "KVCache::append: new keys do not match the cached ones (batch, heads, "
+                                        "head dim, dtype or device)");
+    TORCH_CHECK(l.base_len == 0 || matches(l.base_k), "KVCache::append: new keys do not match the base cache's "
+                                                      "(batch, heads, head dim, dtype or device)");
     // Write in place only behind our own valid part, when nobody sharing the buffer wrote there already.
-    const bool in_place = compatible && l.written && *l.written == l.len && l.k.size(2) >= need;
+    const bool in_place = compatible && l.written && *l.written == own && l.k.size(2) >= need;
     if (!in_place) {
         // Room to grow: what reserve() asked for; when extending existing positions at least 64 more, so
         // token-by-token decoding does not copy the whole cache at every step.
-        const int64_t slack = l.len > 0 ? std::max<int64_t>(reserve_, 64) : std::max<int64_t>(reserve_, 0);
+        const int64_t slack = own > 0 ? std::max<int64_t>(reserve_, 64) : std::max<int64_t>(reserve_, 0);
         const int64_t capacity = need + slack;
         auto shape = k.sizes().vec();
         shape[2] = capacity;
         auto nk = torch::empty(shape, k.options());
         auto nv = torch::empty(shape, v.options());
-        if (l.len > 0) {
-            nk.narrow(2, 0, l.len).copy_(l.k.narrow(2, 0, l.len));
-            nv.narrow(2, 0, l.len).copy_(l.v.narrow(2, 0, l.len));
+        if (own > 0) {
+            nk.narrow(2, 0, own).copy_(l.k.narrow(2, 0, own));
+            nv.narrow(2, 0, own).copy_(l.v.narrow(2, 0, own));
         }
         l.k = nk;
         l.v = nv;
-        l.written = std::make_shared<int64_t>(l.len);
+        l.written = std::make_shared<int64_t>(own);
     }
-    l.k.narrow(2, l.len, n).copy_(k);
-    l.v.narrow(2, l.len, n).copy_(v);
-    l.len = need;
+    l.k.narrow(2, own, n).copy_(k);
+    l.v.narrow(2, own, n).copy_(v);
+    l.len = l.base_len + need;
     *l.written = need;
-    return {l.k.narrow(2, 0, l.len), l.v.narrow(2, 0, l.len)};
+    Parts p;
+    if (l.base_len > 0) {
+        p.base_k = l.base_k;
+        p.base_v = l.base_v;
+    }
+    p.k = l.k.narrow(2, 0, need);
+    p.v = l.v.narrow(2, 0, need);
+    return p;
+}
+
+std::pair<torch::Tensor, torch::Tensor> KVCache::append(size_t layer, const torch::Tensor& k, const torch::Tensor& v) {
+    Parts p = append_parts(layer, k, v);
+    if (!p.base_k.defined()) return {p.k, p.v};
+    return {torch::cat({p.base_k, p.k}, 2), torch::cat({p.base_v, p.v}, 2)};
 }
 
 // ---- decoder ----
@@ -162,17 +214,24 @@ torch::Tensor Phi3AttentionImpl::forward(const torch::Tensor& x, const torch::Te
     v = v.reshape({B, L, kv_heads, head_dim}).transpose(1, 2);
     q = apply_rope(q, cos, sin);
     k = apply_rope(k, cos, sin);
-    if (cache != nullptr) std::tie(k, v) = cache->append(layer_index, k, v);
+    torch::Tensor bk, bv;  // a shared base block of keys/values (a prompt on a cached image prefix)
+    if (cache != nullptr) {
+        KVCache::Parts parts = cache->append_parts(layer_index, k, v);
+        k = parts.k, v = parts.v, bk = parts.base_k, bv = parts.base_v;
+    }
     if (kv_heads != heads) {
         k = k.repeat_interleave(heads / kv_heads, 1);
         v = v.repeat_interleave(heads / kv_heads, 1);
+        if (bk.defined()) {
+            bk = bk.repeat_interleave(heads / kv_heads, 1);
+            bv = bv.repeat_interleave(heads / kv_heads, 1);
+        }
     }
-    torch::Tensor out;
-    if (mask.defined()) {
-        out = attention(q, k, v, mask, false);
-    } else {
-        out = attention(q, k, v, c10::nullopt, /*is_causal=*/L > 1);
-    }
+    c10::optional<torch::Tensor> m;
+    if (mask.defined()) m = mask;
+    const bool causal = !mask.defined() && L > 1;
+    torch::Tensor out = bk.defined() ? attention_two_blocks(q, bk, bv, k, v, m, causal)
+                                     : attention(q, k, v, m, causal);
     out = out.transpose(1, 2).reshape({B, L, heads * head_dim});
     return o_proj->forward(out);
 }

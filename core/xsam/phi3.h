@@ -94,6 +94,21 @@ public:
     int64_t bytes() const;
     // A fully independent deep copy (own buffers, exact capacity).
     KVCache deep_copy() const;
+    // A cache that continues `base` without copying it: base's positions are read in place (the buffers
+    // are shared and never written: positions below a cache's length are immutable), and what is appended
+    // goes to this cache's own small buffers. The prompt-on-a-prepared-image path: no per-prompt copy of
+    // the image prefix, and the prefix stays safe to share between threads that only read it.
+    static KVCache on_top_of(const KVCache& base);
+    // Length of the shared base part (0 for a cache not made by on_top_of or truncated below it).
+    int64_t base_length() const { return layers_.empty() ? 0 : layers_.front().base_len; }
+
+    // Keys and values of one layer in two blocks: the shared base (undefined when none) and this cache's
+    // own positions; attention over them equals attention over their concatenation.
+    struct Parts {
+        torch::Tensor base_k, base_v, k, v;
+    };
+    // Appends like append() but returns the two blocks without concatenating them.
+    Parts append_parts(size_t layer, const torch::Tensor& k, const torch::Tensor& v);
 
     // Appends k and v ([B, kv_heads, n, D]) to layer `layer` (layers grow in order 0..N-1; all layers
     // must end with the same length) and returns views of all keys and values of that layer.
@@ -101,9 +116,11 @@ public:
 
 private:
     struct Layer {
-        torch::Tensor k, v;                 // buffers with capacity >= len
-        std::shared_ptr<int64_t> written;   // how far the shared buffer has been written
-        int64_t len = 0;
+        torch::Tensor k, v;                 // own buffers with capacity >= len - base_len
+        std::shared_ptr<int64_t> written;   // how far the shared own buffer has been written
+        int64_t len = 0;                    // total positions: base_len + own
+        torch::Tensor base_k, base_v;       // [B, H, base_len, D] views of a base cache (read only)
+        int64_t base_len = 0;
     };
     std::vector<Layer> layers_;
     int64_t reserve_ = 0;

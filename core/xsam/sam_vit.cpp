@@ -69,16 +69,38 @@ torch::Tensor SamVisionAttentionImpl::forward(const torch::Tensor& x) {
     auto t = qkv(x).reshape({b, n, 3, num_heads, d}).permute({2, 0, 3, 1, 4});
     auto q = t[0], k = t[1], v = t[2];
     c10::optional<torch::Tensor> bias;
+    torch::Tensor out;
     if (use_rel_pos) {
         auto rh = sam_get_rel_pos(h, h, like(rel_pos_h, x));  // [h, h, D]
         auto rw = sam_get_rel_pos(w, w, like(rel_pos_w, x));  // [w, w, D]
         auto q4 = q.reshape({b, num_heads, h, w, d});
         // bias[b, n, qy, qx, ky, kx] = <q(qy,qx), Rh[qy,ky]> + <q(qy,qx), Rw[qx,kx]>
-        auto bh = torch::einsum("bnyxc,ykc->bnyxk", {q4, rh});
-        auto bw = torch::einsum("bnyxc,xkc->bnyxk", {q4, rw});
-        bias = (bh.unsqueeze(-1) + bw.unsqueeze(-2)).reshape({b, num_heads, n, n});
+        auto bh = torch::einsum("bnyxc,ykc->bnyxk", {q4, rh});  // [B, heads, h, w, h]
+        auto bw = torch::einsum("bnyxc,xkc->bnyxk", {q4, rw});  // [B, heads, h, w, w]
+        if (x.device().is_cpu() && n >= 1024) {
+            // Global attention on the CPU (64 x 64 tokens): the full [B, heads, N, N] bias would be 1 GB
+            // in fp32 on top of the scores. A few heads at a time, the two small bias terms broadcast
+            // onto the scores in place: the same sums, a fraction of the memory.
+            const double scale = 1.0 / std::sqrt(double(d));
+            const int64_t chunk = 4;
+            std::vector<torch::Tensor> outs;
+            for (int64_t h0 = 0; h0 < num_heads; h0 += chunk) {
+                const int64_t hc = std::min(chunk, num_heads - h0);
+                auto qc = q.narrow(1, h0, hc), kc = k.narrow(1, h0, hc), vc = v.narrow(1, h0, hc);
+                auto scores = torch::matmul(qc, kc.transpose(-2, -1)).mul_(scale);  // [B, hc, N, N]
+                auto s6 = scores.view({b, hc, h, w, h, w});
+                s6.add_(bh.narrow(1, h0, hc).unsqueeze(-1));
+                s6.add_(bw.narrow(1, h0, hc).unsqueeze(-2));
+                auto probs = torch::softmax(scores, -1);
+                scores = torch::Tensor();
+                outs.push_back(torch::matmul(probs, vc));
+            }
+            out = torch::cat(outs, 1);
+        } else {
+            bias = (bh.unsqueeze(-1) + bw.unsqueeze(-2)).reshape({b, num_heads, n, n});
+        }
     }
-    auto out = attention(q, k, v, bias);  // [B, heads, N, D], scale D^-0.5
+    if (!out.defined()) out = attention(q, k, v, bias);  // [B, heads, N, D], scale D^-0.5
     out = out.permute({0, 2, 1, 3}).reshape({b, h, w, c});
     return proj(out);
 }

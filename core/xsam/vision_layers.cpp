@@ -3,13 +3,80 @@
 
 #include "core/xsam/attention.h"
 
+#include <mutex>
+#include <vector>
+
 namespace xs::xsam {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+// Reusable CPU buffers for converted weights. A fresh multi-megabyte tensor costs page faults on every
+// use (converting a 50 M-parameter bf16 matrix into a new fp32 tensor took ~7x longer here than copying
+// it into an existing buffer), so large CPU conversions go into pooled buffers. A buffer is handed out
+// as a view and is free again once no tensor references its storage any more (the op that used the
+// converted weight has finished), so results never alias a weight still in use.
+class CastPool {
+public:
+    static constexpr int64_t kMinElements = int64_t(1) << 16;  // smaller weights: a plain conversion
+    static constexpr size_t kMaxBuffers = 6;
+    static constexpr int64_t kMaxBytes = int64_t(1) << 30;      // all buffers together
+
+    torch::Tensor cast(const torch::Tensor& w, torch::ScalarType dtype) {
+        std::lock_guard<std::mutex> lock(mu_);
+        const int64_t n = w.numel();
+        torch::Tensor* best = nullptr;   // the smallest free buffer of this dtype that fits
+        torch::Tensor* spare = nullptr;  // a free buffer of this dtype that is too small
+        for (torch::Tensor& b : buffers_) {
+            if (b.scalar_type() != dtype || b.storage().use_count() != 1) continue;
+            if (b.numel() >= n) {
+                if (!best || b.numel() < best->numel()) best = &b;
+            } else if (!spare || b.numel() < spare->numel()) {
+                spare = &b;
+            }
+        }
+        if (!best) {
+            const int64_t bytes = n * int64_t(c10::elementSize(dtype));
+            // Normal (not inference) tensors, so the buffers serve inside and outside InferenceMode.
+            c10::InferenceMode normal(false);
+            if (spare) {
+                if (total_bytes() - spare->nbytes() + bytes > kMaxBytes) return w.to(dtype);
+                *spare = torch::empty({n}, torch::TensorOptions().dtype(dtype));
+                best = spare;
+            } else {
+                if (buffers_.size() >= kMaxBuffers || total_bytes() + bytes > kMaxBytes) return w.to(dtype);
+                buffers_.push_back(torch::empty({n}, torch::TensorOptions().dtype(dtype)));
+                best = &buffers_.back();
+            }
+        }
+        torch::Tensor out = best->narrow(0, 0, n).view(w.sizes());
+        out.copy_(w);
+        return out;
+    }
+
+private:
+    int64_t total_bytes() const {
+        int64_t t = 0;
+        for (const auto& b : buffers_) t += int64_t(b.nbytes());
+        return t;
+    }
+    std::mutex mu_;
+    std::vector<torch::Tensor> buffers_;
+};
+
+CastPool& cast_pool() {
+    static CastPool* pool = new CastPool();  // never destroyed: usable from static destructors
+    return *pool;
+}
+
+}  // namespace
+
 torch::Tensor like(const torch::Tensor& w, const torch::Tensor& x) {
     if (!w.defined()) return w;
     if (w.scalar_type() == x.scalar_type() && w.device() == x.device()) return w;
+    if (w.device().is_cpu() && x.device().is_cpu() && w.numel() >= CastPool::kMinElements && w.is_contiguous())
+        return cast_pool().cast(w, x.scalar_type());
     return w.to(x.device(), x.scalar_type());
 }
 

@@ -84,6 +84,19 @@ std::string find_config(const std::string& dir) {
     throw Error("X-SAM model folder '" + dir + "' has no config.json");
 }
 
+// The SentencePiece file for a bare config (random weights): `given`, else the config's "tokenizer"
+// field (relative to the config), else <config stem>.tokenizer.model next to it.
+std::string config_tokenizer_path(const std::string& config_path, const XsamConfig& cfg, const std::string& given) {
+    if (!given.empty()) return given;
+    const fs::path cp(config_path);
+    const std::string named = cfg.raw.value("tokenizer", std::string());
+    const std::string tok = named.empty() ? (cp.parent_path() / (cp.stem().string() + ".tokenizer.model")).string()
+                                          : (cp.parent_path() / named).string();
+    if (!fs::is_regular_file(tok))
+        throw Error(config_path + ": no SentencePiece model found for it (looked for '" + tok + "'); give one");
+    return tok;
+}
+
 torch::ScalarType parse_dtype(const std::string& s, const torch::Device& dev) {
     if (s.empty()) return dev.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
     if (s == "fp32" || s == "float32") return torch::kFloat32;
@@ -155,15 +168,16 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     report_load_progress(0.0, "reading config.json");
     const std::string cfg_path = find_config(options.model_dir);
     config_ = load_config(cfg_path);
+    if (options.random_weights && options.llm_layers > 0) config_.llm.num_hidden_layers = options.llm_layers;
     const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
                                                                  : fs::path(options.model_dir).parent_path().string();
     preprocess_ = PreprocessConfig::from_json(config_.raw.value("preprocess", nlohmann::json()), cfg_path + ": preprocess");
     preprocess_.sam_size = int(config_.seg_encoder.image_size);
     preprocess_.siglip_size = int(config_.visual_encoder.image_size);
 
-    SafeTensorsSet weights = SafeTensorsSet::open(dir);
+    SafeTensorsSet weights = options.random_weights ? SafeTensorsSet() : SafeTensorsSet::open(dir);
     torch::ScalarType weight_dtype;
-    if (options.dtype.empty() && !device_.is_cuda()) {
+    if (options.dtype.empty() && !device_.is_cuda() && !options.random_weights) {
         // CPU default: keep the file's dtype in memory (bf16 keeps the full model within 24 GB);
         // fp16 weights are widened to fp32.
         const std::vector<std::string> names = weights.names();
@@ -181,8 +195,10 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     else if (!device_.is_cuda()) at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
 
     report_load_progress(0.05, "reading tokenizer.model");
-    tokenizer_ = std::make_unique<XsamTokenizerAdapter>(dir);
-    if (tokenizer_->vocab_size() != config_.llm.vocab_size)
+    tokenizer_ = std::make_unique<XsamTokenizerAdapter>(
+        options.random_weights ? config_tokenizer_path(cfg_path, config_, options.tokenizer) : dir);
+    if (options.random_weights ? tokenizer_->vocab_size() > config_.llm.vocab_size
+                               : tokenizer_->vocab_size() != config_.llm.vocab_size)
         throw Error("X-SAM model folder '" + dir + "': the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
                     " tokens (SentencePiece + added), the LLM " + std::to_string(config_.llm.vocab_size) + " rows");
 
@@ -208,7 +224,8 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     }
     lo.allow_unexpected = true;
     report_load_progress(0.3, "reading the weights");
-    load_weights(*model_, weights, lo);
+    if (options.random_weights) init_random_parameters(*model_, options.seed);
+    else load_weights(*model_, weights, lo);
     report_load_progress(0.9, "moving the model to " + device_.str());
     model_->to(device_);
     model_->eval();
@@ -443,7 +460,7 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
     torch::Tensor embeds = embed_ids(out.ids, region_feats);
     torch::Tensor hidden;
     if (options_.reuse_prefix) {
-        KVCache cache = p.prefix_cache;  // shares the prefix buffers copy-on-write
+        KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
         hidden = m.llm->forward(embeds, &cache, false).hidden;
     } else {
         // From scratch: prefix and question in one pass, no cache (the reference's computation).
@@ -570,7 +587,7 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     Question q = caption_question();
     std::vector<int64_t> ids = encode_pieces(question_pieces(q, false));
     torch::Tensor embeds = embed_ids(ids, {});
-    KVCache cache = p.prefix_cache;
+    KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
     torch::Tensor prompt = embeds;
     if (!options_.reuse_prefix) prompt = torch::cat({p.prefix_embeds, embeds}, 1);
     // xtuner's phi3_chat stop word <|end|>, plus the generation config's eos (<|endoftext|>) and </s>.

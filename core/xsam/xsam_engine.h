@@ -63,6 +63,14 @@ struct XsamEngineOptions {
     std::string generic_mode = "instance";
     int64_t max_new_tokens = 512;
     bool reuse_prefix = true;          // false: recompute the prefix in every segment() (checks)
+    // Random weights instead of a checkpoint (benchmarks, tests): model_dir names a config *.json (or a
+    // folder with config.json), the model is built in memory and filled by init_random_parameters(seed).
+    // The tokenizer is `tokenizer` (a .model file; "" = the config's "tokenizer" field, else
+    // <config stem>.tokenizer.model next to it); its vocabulary may be smaller than the LLM's rows.
+    bool random_weights = false;
+    uint64_t seed = 0;
+    std::string tokenizer;
+    int64_t llm_layers = 0;            // > 0 with random_weights: override the LLM depth (timing)
 
     static XsamEngineOptions from(const EngineOptions& options);
 };

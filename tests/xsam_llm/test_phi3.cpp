@@ -383,6 +383,95 @@ XS_TEST(cache_growth_is_in_place_when_not_shared) {
     XS_CHECK(c.length() == 15 && shared.length() == 15);
 }
 
+XS_TEST(attention_over_two_blocks_equals_attention_over_their_concatenation) {
+    // The prompt-on-a-cached-prefix path: keys/values in two blocks, never concatenated. fp64, causal
+    // (aligned to the end), a bool window mask and an additive mask; tolerance NMSE <= 1e-24.
+    torch::manual_seed(21);
+    auto q = torch::randn({1, 3, 5, 8}, torch::kDouble);
+    auto k1 = torch::randn({1, 3, 9, 8}, torch::kDouble), v1 = torch::randn({1, 3, 9, 8}, torch::kDouble);
+    auto k2 = torch::randn({1, 3, 5, 8}, torch::kDouble), v2 = torch::randn({1, 3, 5, 8}, torch::kDouble);
+    auto k = torch::cat({k1, k2}, 2), v = torch::cat({v1, v2}, 2);
+    auto ref = naive_attention(q, k, v, [](int64_t, int64_t, int64_t i, int64_t j) { return j <= 9 + i ? 0.0 : kNegInf; },
+                               1.0 / std::sqrt(8.0));
+    auto a = attention_two_blocks(q, k1, v1, k2, v2, c10::nullopt, true);
+    XS_CHECK_MSG(nmse(a, ref) <= 1e-24, "causal " + num(nmse(a, ref)));
+    XS_CHECK_MSG(nmse(a, attention(q, k, v, c10::nullopt, true)) <= 1e-24, "vs attention()");
+    auto window = torch::ones({5, 14}, torch::kBool);
+    window.narrow(1, 0, 3).fill_(false);  // nobody sees the first three keys
+    auto b = attention_two_blocks(q, k1, v1, k2, v2, window, true);
+    auto refb = attention(q, k, v, window, true);
+    XS_CHECK_MSG(nmse(b, refb) <= 1e-24, "bool mask " + num(nmse(b, refb)));
+    auto additive = torch::randn({5, 14}, torch::kDouble);
+    auto c = attention_two_blocks(q, k1, v1, k2, v2, additive, false, 0.5);
+    auto refc = naive_attention(q, k, v, [&](int64_t, int64_t, int64_t i, int64_t j) {
+        return additive[i][j].item<double>(); }, 0.5);
+    XS_CHECK_MSG(nmse(c, refc) <= 1e-24, "additive " + num(nmse(c, refc)));
+}
+
+XS_TEST(prompts_on_top_of_a_shared_prefix_equal_a_fresh_full_forward) {
+    // KVCache::on_top_of: the prefix is read in place (no copy), each prompt has its own tail. fp64,
+    // tolerance NMSE <= 1e-20 against one forward pass over prefix + prompt without a cache; grouped
+    // query attention (2 kv heads for 4 heads) and a sliding window that cuts into the prefix.
+    for (int64_t window : {int64_t(0), int64_t(10)}) {
+        auto cfg = tiny_config(2, window, 2);
+        Phi3ForCausalLM m(cfg, torch::TensorOptions().dtype(torch::kDouble));
+        randomize(*m, 31);
+        torch::manual_seed(32);
+        auto prefix = torch::randn({1, 9, cfg.hidden_size}, torch::kDouble);
+        auto p1 = m->embed(torch::tensor({{3, 5, 7}}, torch::kLong));
+        auto p2 = m->embed(torch::tensor({{11, 13, 17, 19}}, torch::kLong));
+        KVCache base;
+        m->forward(prefix, &base);
+        const int64_t bytes = base.bytes();
+        KVCache probe = base.deep_copy();
+        KVCache c1 = KVCache::on_top_of(base);
+        XS_CHECK(c1.length() == 9 && c1.base_length() == 9 && c1.bytes() == 0);
+        auto h1 = m->forward(p1, &c1).hidden;
+        KVCache c2 = KVCache::on_top_of(base);
+        auto h2 = m->forward(p2, &c2).hidden;
+        auto r1 = m->forward(torch::cat({prefix, p1}, 1)).hidden.narrow(1, 9, 3);
+        auto r2 = m->forward(torch::cat({prefix, p2}, 1)).hidden.narrow(1, 9, 4);
+        const std::string w = " (window " + std::to_string(window) + ")";
+        XS_CHECK_MSG(nmse(h1, r1) <= 1e-20, "p1 " + num(nmse(h1, r1)) + w);
+        XS_CHECK_MSG(nmse(h2, r2) <= 1e-20, "p2 " + num(nmse(h2, r2)) + w);
+        XS_CHECK(c1.length() == 12 && c2.length() == 13);
+        // The base is untouched: same length, same buffers, and a prompt on it again gives the same.
+        XS_CHECK(base.length() == 9 && base.bytes() == bytes);
+        KVCache c1b = KVCache::on_top_of(base);
+        XS_CHECK(torch::equal(m->forward(p1, &c1b).hidden, h1));
+        const double e_probe = nmse(m->forward(p2, &probe).hidden, h2);  // the deep copy made before
+        XS_CHECK_MSG(e_probe <= 1e-20, "deep copy made before " + num(e_probe) + w);
+        // Growing a tail token by token (greedy decoding) and copying a tail cache keep agreeing.
+        auto next = m->embed(torch::tensor({{23}}, torch::kLong));
+        KVCache copy = c1;  // shares c1's tail copy-on-write
+        auto n1 = m->forward(next, &c1).hidden;
+        auto n2 = m->forward(next, &copy).hidden;
+        auto ref = m->forward(torch::cat({prefix, p1, next}, 1)).hidden.narrow(1, 12, 1);
+        XS_CHECK_MSG(nmse(n1, ref) <= 1e-20 && torch::equal(n1, n2), "grown tail" + w);
+        // append() (the concatenating form) and deep_copy() of a cache with a base see every position.
+        KVCache d = c1.deep_copy();
+        XS_CHECK(d.length() == 13 && d.base_length() == 0);
+        auto after = m->embed(torch::tensor({{29}}, torch::kLong));
+        auto da = m->forward(after, &d).hidden;
+        auto db = m->forward(after, &c1).hidden;
+        XS_CHECK_MSG(nmse(da, db) <= 1e-24, "deep copy of a based cache" + w);
+        // Truncating back to the prefix and below it.
+        c2.truncate(9);
+        XS_CHECK(torch::equal(m->forward(p1, &c2).hidden, h1));
+        c2.truncate(5);
+        XS_CHECK(c2.length() == 5 && c2.base_length() == 5);
+        auto t5 = m->forward(p1, &c2).hidden;
+        auto r5 = m->forward(torch::cat({prefix.narrow(1, 0, 5), p1}, 1)).hidden.narrow(1, 5, 3);
+        XS_CHECK_MSG(nmse(t5, r5) <= 1e-20, "truncated below the base " + num(nmse(t5, r5)) + w);
+        // Greedy generation on top of a shared prefix equals generation on a private copy.
+        KVCache g1 = KVCache::on_top_of(base), g2 = base.deep_copy();
+        auto ga = m->generate_greedy(p1, g1, 4, {});
+        auto gb = m->generate_greedy(p1, g2, 4, {});
+        XS_CHECK(ga.tokens == gb.tokens);
+        XS_CHECK_MSG(nmse(ga.hidden, gb.hidden) <= 1e-20, "greedy" + w);
+    }
+}
+
 XS_TEST(bad_config_and_overlong_input_are_rejected) {
     auto cfg = tiny_config();
     cfg.num_attention_heads = 5;

@@ -174,6 +174,26 @@ XS_TEST(sam_windowed_attention_matches_naive_loop) {
     }
 }
 
+XS_TEST(sam_global_attention_chunked_path_matches_naive_loop) {
+    // From 1024 tokens on, CPU global attention runs a few heads at a time with the two decomposed
+    // rel-pos terms broadcast onto the scores (no full [heads, N, N] bias). 32x32 grid, 6 heads (chunks
+    // of 4 and 2), fp64, tolerance NMSE < 1e-20 against the naive loop.
+    torch::NoGradGuard ng;
+    SamVitConfig c;
+    c.hidden_size = 12;
+    c.num_attention_heads = 6;
+    c.mlp_dim = 16;
+    c.image_size = 32 * 16;
+    c.patch_size = 16;
+    SamVisionLayer layer(c, 0, kD);
+    randomize(*layer, 17);
+    auto x = torch::randn({1, 32, 32, 12}, kD);
+    auto got = layer->forward(x);
+    auto want = naive_sam_layer(*layer, x, 6, c.layer_norm_eps);
+    const double e = nmse(got, want);
+    XS_CHECK_MSG(e < 1e-20, "nmse " + fmt(e));
+}
+
 XS_TEST(sam_rel_pos_lookup_and_window_roundtrip) {
     auto table = torch::arange(5 * 2, kD).view({5, 2});  // 2*3-1 rows
     auto r = sam_get_rel_pos(3, 3, table);
@@ -478,6 +498,40 @@ XS_TEST(bf16_weights_compute_in_fp32) {
     XS_CHECK(nmse(db.mask_logits.back(), da.mask_logits.back()) < 1e-10);
     auto ph = torch::randn({1, 2, c.mask_decoder.hidden_dim});
     XS_CHECK(nmse(b->class_logits(db.query_states.back(), ph), a->class_logits(da.query_states.back(), ph)) < 1e-10);
+}
+
+// like() converts large CPU weights into pooled buffers (no fresh allocation per use). The converted
+// values must be exact, a converted weight still held must never be overwritten by a later conversion,
+// and it must work inside and outside InferenceMode.
+XS_TEST(pooled_weight_conversion_is_exact_and_never_aliases_a_live_result) {
+    torch::NoGradGuard ng;
+    torch::manual_seed(5);
+    auto x = torch::zeros({1}, torch::kFloat);
+    auto w1 = torch::randn({300, 300}).to(torch::kBFloat16);  // 90000 elements: above the pool threshold
+    auto w2 = torch::randn({200, 400}).to(torch::kBFloat16);
+    auto a = like(w1, x);
+    XS_CHECK(a.scalar_type() == torch::kFloat && a.sizes() == w1.sizes());
+    XS_CHECK(torch::equal(a, w1.to(torch::kFloat)));
+    auto b = like(w2, x);  // `a` is alive: `b` must live in another buffer
+    XS_CHECK(torch::equal(a, w1.to(torch::kFloat)) && torch::equal(b, w2.to(torch::kFloat)));
+    XS_CHECK(a.data_ptr() != b.data_ptr());
+    const void* pa = a.data_ptr();
+    a = torch::Tensor();  // released: the next conversion of that size may reuse the buffer
+    auto c = like(w1, x);
+    XS_CHECK(torch::equal(c, w1.to(torch::kFloat)) && torch::equal(b, w2.to(torch::kFloat)));
+    XS_CHECK_MSG(c.data_ptr() == pa, "the released buffer was not reused");
+    {
+        c10::InferenceMode im;
+        auto lin = Linear(300, 300, true, torch::TensorOptions().dtype(torch::kBFloat16));
+        lin->weight.copy_(w1);
+        lin->bias.zero_();
+        auto in = torch::randn({4, 300});
+        auto y = lin(in);
+        auto ref = torch::matmul(in, w1.to(torch::kFloat).t());
+        XS_CHECK_MSG(nmse(y, ref) < 1e-12, fmt(nmse(y, ref)));
+    }
+    auto d = like(w2, torch::zeros({1}, torch::kDouble));  // another dtype: exact as well
+    XS_CHECK(d.scalar_type() == torch::kDouble && torch::equal(d, w2.to(torch::kDouble)));
 }
 
 // ---- the official manifest ------------------------------------------------------------------------
