@@ -336,7 +336,21 @@ int run_batch(Args& args) {
     if (options.count("threads")) parse_count(options["threads"], "--threads", 0);
     const std::optional<std::string> score_text = args.take("score-threshold");
     const std::optional<std::string> mask_text = args.take("mask-threshold");
-    const int sync_every = int(parse_count(args.take("checkpoint-every").value_or("1"), "--checkpoint-every", 1));
+    batch::SyncPolicy sync;
+    if (auto k = args.take("checkpoint-every")) {  // records; alone, it replaces the time rule
+        sync.every_records = int(parse_count(*k, "--checkpoint-every", 1));
+        sync.every_seconds = -1;
+    }
+    if (auto t = args.take("checkpoint-seconds")) {
+        try {
+            size_t used = 0;
+            sync.every_seconds = std::stod(*t, &used);
+            if (used != t->size() || !(sync.every_seconds >= 0) || !std::isfinite(sync.every_seconds))
+                throw std::invalid_argument(*t);
+        } catch (const std::exception&) {
+            throw Error("--checkpoint-seconds '" + *t + "': expected a number of seconds >= 0");
+        }
+    }
     int64_t max_images = -1;  // no limit
     if (auto m = args.take("max-images")) max_images = parse_count(*m, "--max-images", 0);
     const std::string progress_text = args.take("progress").value_or("auto");
@@ -399,8 +413,8 @@ int run_batch(Args& args) {
 
     std::map<int64_t, batch::ImageRecord> records;
     int torn = 0;
-    batch::Journal journal = have_journal ? batch::Journal::resume(journal_path, run, sync_every, records, &torn)
-                                          : batch::Journal::create(journal_path, run, sync_every);
+    batch::Journal journal = have_journal ? batch::Journal::resume(journal_path, run, sync, records, &torn)
+                                          : batch::Journal::create(journal_path, run, sync);
     for (auto it = records.begin(); it != records.end();) {  // failed images are tried again
         if (!it->second.ok) it = records.erase(it);
         else ++it;
@@ -477,6 +491,7 @@ int run_batch(Args& args) {
     summary["segment_ms_per_image"] = processed ? std::round(segment_ms / processed * 10.0) / 10.0 : 0.0;
     summary["journal_ms"] = std::round(journal.io_ms() * 1000.0) / 1000.0;
     summary["journal_ms_per_image"] = processed ? std::round(journal.io_ms() / processed * 1000.0) / 1000.0 : 0.0;
+    summary["journal_syncs"] = journal.syncs();
     summary["dropped_instances"] = dropped;
 
     if (stopped) {
@@ -526,7 +541,7 @@ XS_CLI_COMMAND("batch",
                "batch --images DIR --out COCO.json [--engine xsam] [--model DIR] [--task generic|ovseg|gcg|referring|"
                "reasoning] [--categories \"a,b,...\"] [--text T] [--shard I/N] [--resume] [--device cpu|cuda] "
                "[--dtype T] [--threads N] [--score-threshold S] [--mask-threshold M] [--generic-mode instance|panoptic|"
-               "semantic] [--checkpoint-every K] [--max-images N] [--progress auto|bar|lines|none]   Label a whole folder "
+               "semantic] [--checkpoint-every K] [--checkpoint-seconds S] [--max-images N] [--progress auto|bar|lines|none]   Label a whole folder "
                "headlessly into COCO (exit 3: some images unreadable, 4: stopped early, resumable)",
                run_batch);
 

@@ -296,15 +296,15 @@ int open_append(const std::string& path) {
 
 }  // namespace
 
-Journal Journal::create(const std::string& path, const RunInfo& run, int sync_every) {
+Journal Journal::create(const std::string& path, const RunInfo& run, SyncPolicy policy) {
     ojson header;
     header["xsam_batch_journal"] = 1;
     header["run"] = run_header_json(run);
     atomic_write_file(path, header.dump() + "\n");
-    return Journal(path, open_append(path), std::max(1, sync_every));
+    return Journal(path, open_append(path), policy);
 }
 
-Journal Journal::resume(const std::string& path, const RunInfo& run, int sync_every,
+Journal Journal::resume(const std::string& path, const RunInfo& run, SyncPolicy policy,
                         std::map<int64_t, ImageRecord>& records, int* dropped_torn_lines) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path + ": cannot read the progress journal (" + errno_text() + ")");
@@ -358,11 +358,15 @@ Journal Journal::resume(const std::string& path, const RunInfo& run, int sync_ev
             throw Error(path + ": cannot drop the torn last record (" + errno_text() + ")");
     }
     if (dropped_torn_lines) *dropped_torn_lines = dropped;
-    return Journal(path, open_append(path), std::max(1, sync_every));
+    return Journal(path, open_append(path), policy);
 }
 
+Journal::Journal(std::string path, int fd, SyncPolicy policy)
+    : path_(std::move(path)), fd_(fd), policy_(policy), last_sync_(std::chrono::steady_clock::now()) {}
+
 Journal::Journal(Journal&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), sync_every_(o.sync_every_), unsynced_(o.unsynced_), io_ms_(o.io_ms_) {
+    : path_(std::move(o.path_)), fd_(o.fd_), policy_(o.policy_), unsynced_(o.unsynced_), syncs_(o.syncs_),
+      io_ms_(o.io_ms_), last_sync_(o.last_sync_) {
     o.fd_ = -1;
 }
 
@@ -376,8 +380,11 @@ Journal::~Journal() {
 void Journal::append(const ImageRecord& record) {
     const auto t0 = std::chrono::steady_clock::now();
     write_all(fd_, record_to_json(record).dump() + "\n", path_);
-    if (++unsynced_ >= sync_every_) sync();
     io_ms_ += ms_since(t0);
+    ++unsynced_;
+    if ((policy_.every_records > 0 && unsynced_ >= policy_.every_records) ||
+        (policy_.every_seconds >= 0 && ms_since(last_sync_) >= policy_.every_seconds * 1000.0))
+        sync();
 }
 
 void Journal::sync() {
@@ -385,6 +392,8 @@ void Journal::sync() {
     const auto t0 = std::chrono::steady_clock::now();
     if (::fdatasync(fd_) != 0) throw Error(path_ + ": cannot flush the progress journal (" + errno_text() + ")");
     unsynced_ = 0;
+    ++syncs_;
+    last_sync_ = std::chrono::steady_clock::now();
     io_ms_ += ms_since(t0);
 }
 

@@ -13,6 +13,7 @@
 // system order, locale or thread count, and adding or removing other files never moves an image to
 // another shard. Image ids are the 1-based position in the naturally sorted full list, so ids from
 // different shards never collide and a merged run numbers images exactly like one full run.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -84,17 +85,24 @@ struct RunInfo {
     ShardSpec shard;  // count 1 = the whole list
 };
 
+// When the journal is forced to disk (fdatasync). Every record is written to the file at once (one
+// write() call), so a crash of the process loses nothing; syncing guards against a crash of the machine
+// (power, kernel), which can lose what was not synced yet.
+struct SyncPolicy {
+    int every_records = 0;        // sync after this many records (0: no count limit)
+    double every_seconds = 2.0;   // and when this long has passed since the last sync (< 0: no time limit)
+};
+
 // The journal: "<out>.partial", one JSON object per line. Line 1 is the header (the RunInfo); every
-// further line is one finished image. Appends are single write() calls followed by fdatasync every
-// `sync_every` records, so after a crash the file holds a prefix of complete lines plus at most one
-// torn line, which open() drops.
+// further line is one finished image. After any crash the file holds a prefix of complete lines plus at
+// most one torn (or, after a machine crash, garbage) tail, which resume() drops.
 class Journal {
 public:
     // Starts a new journal (any old file at `path` is replaced atomically with the header alone).
-    static Journal create(const std::string& path, const RunInfo& run, int sync_every);
+    static Journal create(const std::string& path, const RunInfo& run, SyncPolicy policy = {});
     // Reopens an existing journal; throws xs::Error if its header differs from `run` (naming the
     // first difference) or the file is not a journal. Records of the same image: the last one wins.
-    static Journal resume(const std::string& path, const RunInfo& run, int sync_every,
+    static Journal resume(const std::string& path, const RunInfo& run, SyncPolicy policy,
                           std::map<int64_t, ImageRecord>& records, int* dropped_torn_lines = nullptr);
     Journal(Journal&& other) noexcept;
     Journal& operator=(Journal&&) = delete;
@@ -104,15 +112,18 @@ public:
     void append(const ImageRecord& record);  // throws xs::Error on a write failure (disk full, ...)
     void sync();                             // fdatasync now
     double io_ms() const { return io_ms_; }  // time spent writing and syncing so far
+    int syncs() const { return syncs_; }
     const std::string& path() const { return path_; }
 
 private:
-    Journal(std::string path, int fd, int sync_every) : path_(std::move(path)), fd_(fd), sync_every_(sync_every) {}
+    Journal(std::string path, int fd, SyncPolicy policy);
     std::string path_;
     int fd_ = -1;
-    int sync_every_ = 1;
+    SyncPolicy policy_;
     int unsynced_ = 0;
+    int syncs_ = 0;
     double io_ms_ = 0;
+    std::chrono::steady_clock::time_point last_sync_;
 };
 
 ojson run_header_json(const RunInfo& run);

@@ -189,8 +189,14 @@ private Q_SLOTS:
         const batch::RunInfo run = synthetic_run(names, {0, 1});
         const std::string path = dir_ + "/j.partial";
         {
-            batch::Journal j = batch::Journal::create(path, run, 2);
+            batch::Journal j = batch::Journal::create(path, run, {2, -1});
             for (size_t i = 0; i < 5; ++i) j.append(synthetic_record(names, i));
+            QCOMPARE(j.syncs(), 2);  // after records 2 and 4
+        }
+        {
+            batch::Journal j = batch::Journal::create(path, run, {0, 0.0});  // every record
+            for (size_t i = 0; i < 5; ++i) j.append(synthetic_record(names, i));
+            QCOMPARE(j.syncs(), 5);
         }
         const std::string good = read_file(path);
         // a torn last record (the process died in the middle of a write) is dropped and cut off
@@ -198,14 +204,14 @@ private Q_SLOTS:
         std::map<int64_t, batch::ImageRecord> recs;
         int torn = 0;
         {
-            batch::Journal j = batch::Journal::resume(path, run, 1, recs, &torn);
+            batch::Journal j = batch::Journal::resume(path, run, {}, recs, &torn);
             QCOMPARE(torn, 1);
             QCOMPARE(int(recs.size()), 5);
             QCOMPARE(read_file(path), good);
             j.append(synthetic_record(names, 5));
         }
         recs.clear();
-        batch::Journal::resume(path, run, 1, recs, &torn);
+        batch::Journal::resume(path, run, {}, recs, &torn);
         QCOMPARE(torn, 0);
         QCOMPARE(int(recs.size()), 6);
         QVERIFY(!recs.at(4).ok);
@@ -215,10 +221,10 @@ private Q_SLOTS:
         // another run's journal is refused, naming the difference
         batch::RunInfo other = run;
         other.categories[1] = "wolf";
-        const std::string msg = test::expect_error([&] { batch::Journal::resume(path, other, 1, recs); });
+        const std::string msg = test::expect_error([&] { batch::Journal::resume(path, other, {}, recs); });
         QVERIFY2(contains(msg, "categories") && contains(msg, "wolf") && contains(msg, "delete the file"), msg.c_str());
         write_file(dir_ + "/not-journal.partial", "{\"images\":[]}\n");
-        QVERIFY(contains(test::expect_error([&] { batch::Journal::resume(dir_ + "/not-journal.partial", run, 1, recs); }),
+        QVERIFY(contains(test::expect_error([&] { batch::Journal::resume(dir_ + "/not-journal.partial", run, {}, recs); }),
                          "not a progress journal"));
     }
 
