@@ -711,9 +711,9 @@ void MainWindow::request_load(int index, bool for_display) {
         }
         if (key == current_key()) {
             display_loaded(loaded);
-        } else if (engine_ready_ && key == file_names_.value(current_ + 1) && !awaiting_) {
+        } else if (engine_ready_ && key == file_names_.value(current_ + 1)) {
             // Run ahead: the engine prepares the next image while the user works on this one (a
-            // prompt on the shown image cancels this and goes first).
+            // prompt on the shown image goes first; the worker queues this behind it).
             worker_->prefetch(doc_->image_path(key.toStdString()), loaded.image);
         }
     });

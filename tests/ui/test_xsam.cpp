@@ -1,0 +1,531 @@
+// X-SAM in the GUI, driven through real widgets with QTest events (offscreen) on the tiny
+// random-weight model (models/xsam-tiny.json): the model settings page (bad folders give messages, a
+// good one loads with a progress bar), a referring prompt, "Find all like this" candidates accepted
+// and rejected one by one and all at once with undo, the grounded caption's phrase <-> mask links,
+// the inspector re-filtering without a model call, and the prepared-image LRU bounded by memory.
+// Screenshots go to /tmp/gui-shots/xsam-*.png.
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPainter>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScreen>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QSlider>
+#include <QTabWidget>
+#include <QTextBrowser>
+#include <QTreeWidget>
+#include <QtTest>
+#include <memory>
+
+#include "core/xsam/xsam_engine_factory.h"
+#include "tests/ui/xsam_test_engines.h"
+#include "ui/candidates.h"
+#include "ui/caption_view.h"
+#include "ui/image_canvas.h"
+#include "ui/inspector.h"
+#include "ui/main_window.h"
+#include "ui/model_settings.h"
+#include "ui/widgets.h"
+
+using namespace xs;
+
+namespace {
+
+constexpr int kTimeoutMs = 120000;
+
+void shot(QWidget* w, const QString& name) {
+    QTest::qWait(50);
+    QDir().mkpath("/tmp/gui-shots");
+    QVERIFY(w->grab().save("/tmp/gui-shots/xsam-" + name + ".png"));
+}
+
+// Three blocks of one colour on a plain background, so "like this" has answers to find.
+void make_image(const QString& path, int w, int h, QColor bg) {
+    QImage img(w, h, QImage::Format_RGB32);
+    img.fill(bg);
+    QPainter p(&img);
+    p.setPen(Qt::NoPen);
+    p.setBrush(QColor(220, 50, 40));
+    p.drawRect(30, 40, 60, 50);
+    p.drawRect(150, 60, 60, 50);
+    p.drawRect(240, 150, 60, 50);
+    p.setBrush(QColor(40, 200, 60));
+    p.drawEllipse(QPoint(90, 180), 35, 35);
+    p.end();
+    QVERIFY(img.save(path));
+}
+
+QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
+
+int instance_count(MainWindow* w) {
+    const ImageRecord* rec = w->current_record();
+    return rec ? int(rec->instances.size()) : -1;
+}
+
+}  // namespace
+
+class TestXsamGui : public QObject {
+    Q_OBJECT
+private:
+    QString root_, model_, folder_;
+    std::unique_ptr<MainWindow> w_;
+
+    bool wait_answer(MainWindow* w) {
+        return QTest::qWaitFor([w] { return !w->request_pending(); }, kTimeoutMs);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("xsam-studio-test");
+        QCoreApplication::setApplicationName("test_ui_xsam");
+        QSettings().clear();
+        root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-xsam");
+        QDir(root_).removeRecursively();
+        folder_ = root_ + "/images";
+        QVERIFY(QDir().mkpath(folder_));
+        make_image(folder_ + "/a.png", 320, 240, QColor(40, 90, 160));
+        make_image(folder_ + "/b.png", 320, 240, QColor(30, 30, 30));
+        make_image(folder_ + "/c.png", 320, 240, QColor(200, 200, 200));
+        model_ = root_ + "/tiny-model";
+        QElapsedTimer t;
+        t.start();
+        write_random_xsam_model(qEnvironmentVariable("XS_SOURCE_DIR").toStdString() + "/models/xsam-tiny.json",
+                                model_.toStdString(), 7);
+        qInfo("tiny model written in %lld ms", t.elapsed());
+    }
+
+    void cleanupTestCase() { w_.reset(); }
+
+    // The first window fits the available screen (offscreen: 800 x 600), docks and all.
+    void first_window_fits_the_screen() {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QRect avail = w.screen()->availableGeometry();
+        QVERIFY2(w.frameGeometry().width() <= avail.width() && w.frameGeometry().height() <= avail.height(),
+                 qPrintable(QStringLiteral("window %1x%2 on a %3x%4 screen").arg(w.frameGeometry().width())
+                                .arg(w.frameGeometry().height()).arg(avail.width()).arg(avail.height())));
+    }
+
+    void settings_page_refuses_bad_folders_and_loads_a_good_one_with_progress() {
+        w_ = std::make_unique<MainWindow>();
+        MainWindow* w = w_.get();
+        w->engine_worker()->set_registry(&test::test_registry());
+        w->resize(1400, 860);
+        w->show();
+        QApplication::setActiveWindow(w);
+        w->set_engine("classic");
+        QVERIFY(w->open_folder(folder_));
+        QVERIFY(QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kTimeoutMs));
+        // Find all like this needs an engine with the visual grounded task: disabled, saying why.
+        QVERIFY(!w->action("findSimilar")->isEnabled());
+        QVERIFY(w->action("findSimilar")->toolTip().contains("does not support"));
+
+        // Choosing X-SAM without a model folder opens the settings with a message; classic stays.
+        w->set_engine("xsam");
+        QVERIFY(w->model_settings_dialog());
+        QCOMPARE(w->engine_name(), QString("classic"));
+        QVERIFY(w->notice_bar()->text().contains("model folder"));
+        ModelSettingsDialog* d = w->model_settings_dialog();
+        QVERIFY(QTest::qWaitForWindowExposed(d));
+
+        auto check = [&](const QString& folder) {
+            d->folder_edit()->selectAll();
+            QTest::keyClick(d->folder_edit(), Qt::Key_Delete);
+            QTest::keyClicks(d->folder_edit(), folder);
+            return QTest::qWaitFor([d] { return !d->checking() && d->status_label()->text().contains(QRegularExpression("✓|✗")); }, 30000);
+        };
+        QVERIFY(check(root_ + "/no-such-folder"));
+        QVERIFY(!d->folder_ok());
+        QVERIFY(!d->use_button()->isEnabled());
+        QVERIFY2(d->status_label()->text().contains("is not a folder"), qPrintable(d->status_label()->text()));
+        // A folder with the config alone: the missing tokenizer and weights are named.
+        const QString partial = root_ + "/partial-model";
+        QDir().mkpath(partial);
+        QVERIFY(QFile::copy(model_ + "/config.json", partial + "/config.json"));
+        QVERIFY(check(partial));
+        QVERIFY(!d->folder_ok());
+        QVERIFY2(d->status_label()->text().contains("tokenizer.model"), qPrintable(d->status_label()->text()));
+        QVERIFY2(d->status_label()->text().contains("safetensors"), qPrintable(d->status_label()->text()));
+        shot(d, "settings-bad");
+        // A tokenizer that does not match the config (another vocabulary size) is refused too.
+        QVERIFY(QFile::copy(model_ + "/model.safetensors", partial + "/model.safetensors"));
+        QFile junk(partial + "/tokenizer.model");
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("not a sentencepiece model");
+        junk.close();
+        QVERIFY(check(partial + "/"));
+        QVERIFY(!d->folder_ok());
+        QVERIFY2(d->status_label()->text().contains("tokenizer.model"), qPrintable(d->status_label()->text()));
+
+        QVERIFY(check(model_));
+        QVERIFY2(d->folder_ok(), qPrintable(d->status_label()->text()));
+        QVERIFY(d->use_button()->isEnabled());
+        QVERIFY(d->status_label()->text().contains("matches"));
+        shot(d, "settings-ok");
+
+        QList<double> progress;  // queued to this thread
+        connect(w->engine_worker(), &EngineWorker::load_progress, this,
+                [&progress](int, double fraction, const QString&) { progress << fraction; });
+        QElapsedTimer t;
+        t.start();
+        QTest::mouseClick(d->use_button(), Qt::LeftButton);
+        QVERIFY(w->engine_loading());
+        QVERIFY(w->progress_bar()->isVisible());
+        QVERIFY(QTest::qWaitFor([w] { return w->engine_ready() && w->engine_name() == "xsam"; }, kTimeoutMs));
+        qInfo("X-SAM tiny: load %lld ms (click to ready)", t.elapsed());
+        QVERIFY(!w->progress_bar()->isVisible());
+        QVERIFY2(progress.count() >= 4, qPrintable(QString::number(progress.count())));
+        double last = -1;
+        for (double f : progress) {
+            QVERIFY(f >= last);  // never goes back
+            last = f;
+        }
+        QVERIFY(last >= 0.9);
+        QCOMPARE(QSettings().value("xsam/model_dir").toString(), QDir::cleanPath(model_));
+        QVERIFY(w->action("findSimilar")->isEnabled());
+        QVERIFY(!w->model_settings_dialog());  // closed
+    }
+
+    void referring_text_gives_an_instance() {
+        MainWindow* w = w_.get();
+        QVERIFY(w);
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        w->canvas()->setFocus();
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        combo->setCurrentIndex(combo->findText("Referring"));
+        auto* text = w->findChild<QLineEdit*>("textPrompt");
+        QVERIFY(text->isEnabled());
+        text->clear();
+        QTest::keyClicks(text, "the red block");
+        const int before = instance_count(w);
+        const int calls = test::engine_calls().segments;
+        QElapsedTimer t;
+        t.start();
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([w] { return w->preview_count() > 0; }, kTimeoutMs));
+        qInfo("X-SAM tiny: referring prompt %lld ms in the GUI (first one includes prepare)", t.elapsed());
+        QCOMPARE(test::engine_calls().segments, calls + 1);
+        QCOMPARE(QString::fromStdString(w->preview().front().label), QString("the red block"));
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        QApplication::setActiveWindow(w);
+        w->canvas()->setFocus();
+        QTest::keyClick(w, Qt::Key_Return);
+        QCOMPARE(instance_count(w), before + 1);
+        QVERIFY(QString::fromStdString(w->current_record()->instances.back().source).contains("referring"));
+        // A second prompt on the same image reuses the prepared image.
+        const int prepares = test::engine_calls().prepares;
+        text->clear();
+        QTest::keyClicks(text, "the green disc");
+        t.restart();
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([w] { return !w->request_pending() && w->preview_count() > 0; }, kTimeoutMs));
+        qInfo("X-SAM tiny: referring prompt %lld ms in the GUI (prepared image cached)", t.elapsed());
+        // (the next image may be prepared meanwhile; this answer itself needed no prepare)
+        QVERIFY(test::engine_calls().prepares - prepares <= 1);
+        QVERIFY2(!w->findChild<QLabel*>("engineStatus")->text().contains("prepare"),
+                 qPrintable(w->findChild<QLabel*>("engineStatus")->text()));
+        QTest::keyClick(w, Qt::Key_Escape);
+    }
+
+    void find_all_like_this_candidates_accept_reject_and_undo() {
+        MainWindow* w = w_.get();
+        QVERIFY(w);
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        w->canvas()->setFocus();
+        // Low thresholds so the random-weight model offers several candidates.
+        w->inspector()->set_thresholds(0.02f, 0.5f);
+        Q_EMIT w->inspector()->thresholds_changed(0.02f, 0.5f);
+        // Mark the example with a box around the first red block, then G.
+        w->action("toolPrompt")->trigger();
+        ImageCanvas* c = w->canvas();
+        QTest::mousePress(c, Qt::LeftButton, {}, to_widget(c, 28, 38));
+        QTest::mouseMove(c, to_widget(c, 60, 60));
+        QTest::mouseMove(c, to_widget(c, 92, 92));
+        QTest::mouseRelease(c, Qt::LeftButton, {}, to_widget(c, 92, 92));
+        QVERIFY(wait_answer(w));
+        QTest::keyClick(w, Qt::Key_G);
+        QCOMPARE(w->last_task(), Task::VisualGrounded);
+        QVERIFY(wait_answer(w));
+        const int n = int(w->candidates().size());
+        QVERIFY2(n >= 3, qPrintable(QStringLiteral("%1 candidates").arg(n)));
+        QCOMPARE(w->candidates_panel()->count(), n);
+        QCOMPARE(w->candidates_panel()->current(), 0);
+        QCOMPARE(w->preview_count(), 0);  // candidates are not a preview
+        shot(w, "candidates");
+        const int before = instance_count(w);
+
+        // A click on the canvas inside the last candidate (at a pixel only it covers, if any) makes it current.
+        const int last = n - 1;
+        const Mask& m = w->candidates()[size_t(last)].mask;
+        QPoint inside(-1, -1);
+        for (int y = 0; y < m.height() && inside.x() < 0; ++y)
+            for (int x = 0; x < m.width(); ++x)
+                if (m.at(x, y) && w->canvas()->candidate_at(QPointF(x + 0.5, y + 0.5)) == last) {
+                    inside = QPoint(x, y);
+                    break;
+                }
+        if (inside.x() >= 0) {
+            QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, inside.x() + 0.5, inside.y() + 0.5));
+            QCOMPARE(w->candidates_panel()->current(), last);
+            QVERIFY(!w->request_pending());  // not a prompt
+        } else {
+            w->candidates_panel()->set_current(last);
+        }
+        const Mask accepted = w->candidates()[size_t(last)].mask;
+        QTest::keyClick(w, Qt::Key_Y);  // accept one
+        QCOMPARE(instance_count(w), before + 1);
+        QCOMPARE(int(w->candidates().size()), n - 1);
+        QVERIFY(rle_decode(w->current_record()->instances.back().mask) == accepted);
+        QTest::keyClick(w, Qt::Key_N);  // reject one
+        QCOMPARE(instance_count(w), before + 1);
+        QCOMPARE(int(w->candidates().size()), n - 2);
+        QTest::keyClick(w, Qt::Key_Y, Qt::ShiftModifier);  // accept all the rest
+        QCOMPARE(instance_count(w), before + 1 + (n - 2));
+        QCOMPARE(int(w->candidates().size()), 0);
+        QCOMPARE(w->candidates_panel()->count(), 0);
+        // Undo: all the rest in one step, then the single one.
+        QTest::keyClick(w, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(instance_count(w), before + 1);
+        QTest::keyClick(w, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(instance_count(w), before);
+        QTest::keyClick(w, Qt::Key_Z, Qt::ShiftModifier | Qt::ControlModifier);
+        QCOMPARE(instance_count(w), before + 1);
+
+        // From a selected instance: select it (Ctrl+click), G, candidates again; Esc rejects them all.
+        const ImageRecord* rec = w->current_record();
+        const Mask sel = rle_decode(rec->instances.back().mask);
+        QPoint p(-1, -1);
+        for (int y = 0; y < sel.height() && p.x() < 0; ++y)
+            for (int x = 0; x < sel.width(); ++x)
+                if (sel.at(x, y) && w->canvas()->instance_at(QPointF(x + 0.5, y + 0.5)) == rec->instances.back().id) {
+                    p = QPoint(x, y);
+                    break;
+                }
+        QVERIFY(p.x() >= 0);
+        for (int i = 0; i < 3 && !w->selected_instances().empty(); ++i) QTest::keyClick(w, Qt::Key_Escape);
+        QVERIFY(w->selected_instances().empty());
+        QTest::mouseClick(c, Qt::LeftButton, Qt::ControlModifier, to_widget(c, p.x() + 0.5, p.y() + 0.5));
+        QCOMPARE(int(w->selected_instances().size()), 1);
+        QTest::keyClick(w, Qt::Key_G);
+        QVERIFY(wait_answer(w));
+        QVERIFY(w->candidates_panel()->count() == int(w->candidates().size()));
+        QTest::keyClick(w, Qt::Key_Escape);
+        QCOMPARE(int(w->candidates().size()), 0);
+        QCOMPARE(instance_count(w), before + 1);
+    }
+
+    void caption_phrases_link_to_masks() {
+        MainWindow* w = w_.get();
+        QVERIFY(w);
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        w->canvas()->setFocus();
+        test::set_forced_caption("<p>A red block</p> beside <p>a green disc</p> <SEG>.");
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        combo->setCurrentIndex(combo->findText("Grounded caption"));
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(wait_answer(w));
+        test::set_forced_caption("");
+        CaptionView* cv = w->caption_view();
+        QCOMPARE(cv->phrases(), QStringList({"A red block", "a green disc"}));
+        QVERIFY(cv->plain_text().contains("beside"));
+        QVERIFY(!cv->plain_text().contains("<SEG>"));
+        QVERIFY(w->preview_count() >= 1);
+        shot(w, "caption");
+        // Phrase -> mask: hovering phrase k highlights its mask (the caption marks it too).
+        const InstanceResult first = w->preview().front();
+        const int k = first.prompt_index;
+        QVERIFY(k == 0 || k == 1);
+        Q_EMIT cv->label()->linkHovered(QStringLiteral("phrase:%1").arg(k));
+        QCOMPARE(cv->highlighted(), k);
+        QVERIFY(cv->label()->text().contains("background-color"));
+        Q_EMIT cv->label()->linkHovered(QString());
+        QCOMPARE(cv->highlighted(), -1);
+        // Mask -> phrase: the pointer over a pixel of that mask (and no smaller one) highlights phrase k.
+        QPoint p(-1, -1);
+        for (int y = 0; y < first.mask.height() && p.x() < 0; ++y)
+            for (int x = 0; x < first.mask.width(); ++x) {
+                if (!first.mask.at(x, y)) continue;
+                bool smaller_other = false;
+                for (const InstanceResult& r : w->preview())
+                    if (r.prompt_index != k && r.mask.at(x, y) && r.mask.area() < first.mask.area()) smaller_other = true;
+                if (!smaller_other) {
+                    p = QPoint(x, y);
+                    break;
+                }
+            }
+        QVERIFY(p.x() >= 0);
+        QTest::mouseMove(w->canvas(), to_widget(w->canvas(), p.x() + 0.5, p.y() + 0.5));
+        QTRY_COMPARE(cv->highlighted(), k);
+        shot(w, "caption-hover");
+        QTest::keyClick(w, Qt::Key_Escape);
+    }
+
+    void inspector_thresholds_refilter_without_a_model_call() {
+        MainWindow* w = w_.get();
+        QVERIFY(w);
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        w->canvas()->setFocus();
+        w->action("toggleInspector")->trigger();
+        QVERIFY(w->inspector_dock()->isVisible());
+        w->inspector()->set_thresholds(0.02f, 0.5f);
+        Q_EMIT w->inspector()->thresholds_changed(0.02f, 0.5f);
+        // A visual grounded request with a box: the inspection arrives with the candidates.
+        w->action("toolPrompt")->trigger();
+        ImageCanvas* c = w->canvas();
+        QTest::mousePress(c, Qt::LeftButton, {}, to_widget(c, 148, 58));
+        QTest::mouseMove(c, to_widget(c, 180, 80));
+        QTest::mouseRelease(c, Qt::LeftButton, {}, to_widget(c, 212, 112));
+        QVERIFY(wait_answer(w));
+        QTest::keyClick(w, Qt::Key_G);
+        QVERIFY(wait_answer(w));
+        InspectorPanel* in = w->inspector();
+        QVERIFY(in->inspection());
+        QCOMPARE(in->inspection()->task, Task::VisualGrounded);
+        const QString tokens = in->tokens_view()->toPlainText();
+        QVERIFY2(tokens.contains("<image>") && tokens.contains("<region>"), qPrintable(tokens));
+        QCOMPARE(in->queries_tree()->topLevelItemCount(), in->inspection()->num_queries);
+        const int n_low = int(w->candidates().size());
+        shot(w, "inspector");
+        in->tabs()->setCurrentIndex(1);
+        shot(in, "inspector-queries");
+        in->tabs()->setCurrentIndex(0);
+
+        // Raise the score threshold with the keyboard on the slider: fewer candidates, no model call.
+        const int calls = test::engine_calls().segments;
+        const int refilters = in->refilter_count();
+        in->score_slider()->setFocus();
+        for (int i = 0; i < 10; ++i) QTest::keyClick(in->score_slider(), Qt::Key_Right);  // +0.05 each
+        QCOMPARE(in->refilter_count(), refilters + 10);
+        QCOMPARE(test::engine_calls().segments, calls);
+        const int n_high = int(w->candidates().size());
+        QVERIFY2(n_high < n_low, qPrintable(QStringLiteral("%1 -> %2").arg(n_low).arg(n_high)));
+        for (const InstanceResult& r : w->candidates()) QVERIFY(r.score >= in->score_threshold());
+        // Back down: the same candidates as the model gave.
+        for (int i = 0; i < 10; ++i) QTest::keyClick(in->score_slider(), Qt::Key_Left);
+        QCOMPARE(int(w->candidates().size()), n_low);
+        // The mask threshold changes the masks, not the model either.
+        const int64_t area = w->candidates().empty() ? 0 : w->candidates().front().mask.area();
+        in->mask_slider()->setFocus();
+        for (int i = 0; i < 6; ++i) QTest::keyClick(in->mask_slider(), Qt::Key_Right);
+        QCOMPARE(test::engine_calls().segments, calls);
+        if (!w->candidates().empty()) QVERIFY(w->candidates().front().mask.area() <= area);
+        // The thresholds apply to the next request and are remembered.
+        QCOMPARE(QSettings().value("xsam/score_threshold").toFloat(), in->score_threshold());
+
+        // Export as JSON.
+        const QString path = root_ + "/inspection.json";
+        QString error;
+        QVERIFY2(in->export_json(path, &error), qPrintable(error));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject j = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(j["task"].toString(), QString("vgd"));
+        QVERIFY(j["tokens"].toArray().size() > 5);
+        QCOMPARE(j["regions"].toArray().size(), 1);
+        QVERIFY(j["regions"].toArray()[0].toObject()["sampled_points_xy"].toArray().size() > 0);
+        QCOMPARE(j["queries"].toArray().size(), in->inspection()->num_queries);
+        QVERIFY(j["timings"].toArray().size() >= 4);
+        QTest::keyClick(w, Qt::Key_Escape);
+        w->action("toggleInspector")->trigger();
+    }
+
+    void next_image_is_prepared_in_the_background() {
+        MainWindow* w = w_.get();
+        QVERIFY(w);
+        QApplication::setActiveWindow(w);
+        QVERIFY(QTest::qWaitForWindowActive(w));
+        w->canvas()->setFocus();
+        // The image after the shown one is prepared without being asked about.
+        const QString next = QDir(folder_).filePath("b.png");
+        QVERIFY(QTest::qWaitFor([w, next] { return w->engine_worker()->cache_stats().keys.contains(next); }, kTimeoutMs));
+        const EngineWorker::CacheStats s = w->engine_worker()->cache_stats();
+        qInfo("X-SAM tiny: %d prepared images cached, %zu bytes (%.1f KB each), budget %zu MB", s.entries, s.bytes,
+              s.entries ? double(s.bytes) / s.entries / 1024.0 : 0.0, s.budget >> 20);
+        QVERIFY(s.bytes > 0 && s.bytes <= s.budget);
+        // Switching to it needs no new prepare.
+        const int prepares = test::engine_calls().prepares;
+        QTest::keyClick(w, Qt::Key_D);
+        QVERIFY(QTest::qWaitFor([w] { return w->image_ready(); }, kTimeoutMs));
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        combo->setCurrentIndex(combo->findText("Referring"));
+        auto* text = w->findChild<QLineEdit*>("textPrompt");
+        text->clear();
+        QTest::keyClicks(text, "a block");
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(wait_answer(w));
+        // The only prepare since then is the next image's (c.png), ahead of time.
+        const QString after = QDir(folder_).filePath("c.png");
+        QVERIFY(QTest::qWaitFor([w, after] { return w->engine_worker()->cache_stats().keys.contains(after); }, kTimeoutMs));
+        QCOMPARE(test::engine_calls().prepares - prepares, 1);
+        shot(w, "second-image");
+    }
+
+    // The LRU holds what fits the byte budget, least recently used out first.
+    void lru_evicts_by_memory_budget() {
+        EngineWorker worker;
+        worker.set_registry(&test::test_registry());
+        test::set_sized_bytes(1000);
+        worker.set_cache_budget(2500);
+        int loaded = 0, answers = 0;  // counted on this thread (queued)
+        connect(&worker, &EngineWorker::engine_loaded, this, [&loaded] { ++loaded; });
+        connect(&worker, &EngineWorker::segment_finished, this, [&answers] { ++answers; });
+        worker.load_engine("sized");
+        QVERIFY(QTest::qWaitFor([&] { return loaded == 1; }, 10000));
+        auto image = std::make_shared<Image>();
+        image->width = 8;
+        image->height = 8;
+        image->rgb.assign(8 * 8 * 3, 0);
+        const int p0 = test::engine_calls().prepares;
+        for (const char* k : {"k1", "k2", "k3"}) worker.prefetch(k, image);
+        QVERIFY(QTest::qWaitFor([&] { return worker.cache_stats().prepares == 3; }, 10000));
+        EngineWorker::CacheStats s = worker.cache_stats();
+        QCOMPARE(s.entries, 2);
+        QCOMPARE(s.bytes, size_t(2000));
+        QCOMPARE(s.keys, QStringList({"k3", "k2"}));
+        // A hit moves k2 to the front; the next insertion then drops k3.
+        SegmentRequest r;
+        r.points.push_back({1, 1, true});
+        worker.segment("k2", image, r);
+        QVERIFY(QTest::qWaitFor([&] { return answers == 1; }, 10000));
+        QCOMPARE(worker.cache_stats().keys, QStringList({"k2", "k3"}));
+        QCOMPARE(test::engine_calls().prepares - p0, 3);
+        worker.segment("k1", image, r);  // evicted earlier: prepared again
+        QVERIFY(QTest::qWaitFor([&] { return answers == 2; }, 10000));
+        QCOMPARE(test::engine_calls().prepares - p0, 4);
+        QCOMPARE(worker.cache_stats().keys, QStringList({"k1", "k2"}));
+        // A bigger budget keeps more; an entry larger than the budget alone is still kept (the newest).
+        worker.set_cache_budget(10000);
+        for (const char* k : {"k3", "k4", "k5"}) worker.prefetch(k, image);
+        QVERIFY(QTest::qWaitFor([&] { return worker.cache_stats().prepares == 7; }, 10000));
+        QCOMPARE(worker.cache_stats().entries, 5);
+        test::set_sized_bytes(50000);
+        worker.prefetch("huge", image);
+        QVERIFY(QTest::qWaitFor([&] { return worker.cache_stats().prepares == 8; }, 10000));
+        QCOMPARE(worker.cache_stats().keys, QStringList({"huge"}));
+        QCOMPARE(worker.cache_stats().bytes, size_t(50000));
+    }
+};
+
+QTEST_MAIN(TestXsamGui)
+#include "test_xsam.moc"
