@@ -17,8 +17,10 @@
 //   BestPerClass  referring / reasoning / caption: per class the query with the highest class
 //                 probability; mask = probability > mask_threshold.
 //   Instances     generic / open-vocabulary / VGD: the top Q (query, class) pairs by class
-//                 probability; mask = probability > mask_threshold (0.5 is the reference's logit > 0);
-//                 score = class probability x mean mask probability inside; kept when >= threshold.
+//                 probability; mask = probability > mask_threshold; score = class probability x mean
+//                 mask probability inside; kept when >= threshold. At mask_threshold 0.5 this is the
+//                 reference's logit > 0, which the engine itself always uses for these tasks; other
+//                 mask thresholds are the inspector's extension.
 //   Interactive   Instances with the best one always kept, then the candidate whose box overlaps the
 //                 positive prompt's box best (candidates covering negative prompts last).
 // Computed in float like the engine's own pass, so masks may differ from segment()'s in the odd pixel

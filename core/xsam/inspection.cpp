@@ -37,6 +37,9 @@ void add_tokens(const XsamEngine& engine, const std::vector<int64_t>& ids, bool 
             t.text = now.size() >= decoded.size() && now.compare(0, decoded.size(), decoded) == 0
                          ? now.substr(decoded.size())
                          : engine.decode({id});
+            // A piece that adds nothing on its own (a lone word-start mark) is shown as a space.
+            if (t.text.empty()) t.text = engine.decode({id});
+            if (t.text.empty()) t.text = " ";
             decoded = now;
         }
         out.push_back(std::move(t));
