@@ -149,7 +149,7 @@ ImageRecord& Document::ensure_image(const QString& file_name, const LoadedImage&
         for (Instance& inst : rec->instances) {
             if (inst.mask.width != W || inst.mask.height != H) continue;
             Rle down = rle_downsample(inst.mask, w, h);
-            wk.full_of[inst.id] = {down, inst.mask};
+            wk.original[inst.id] = {down, inst.mask};
             inst.mask = std::move(down);
         }
         rec->width = w;
@@ -176,14 +176,16 @@ ImageRecord Document::full_record(const ImageRecord& rec) const {
     ImageRecord out = rec;
     out.width = wk.full_w;
     out.height = wk.full_h;
-    std::map<int64_t, std::pair<Rle, Rle>> still;
     for (Instance& inst : out.instances) {
-        auto f = wk.full_of.find(inst.id);
-        if (f != wk.full_of.end() && f->second.first == inst.mask) {
-            inst.mask = f->second.second;  // unchanged: exactly the full-resolution RLE it had
+        auto o = wk.original.find(inst.id);
+        auto u = wk.upsampled.find(inst.id);
+        if (o != wk.original.end() && o->second.first == inst.mask) {
+            inst.mask = o->second.second;  // unchanged: exactly the full-resolution RLE it had
+        } else if (u != wk.upsampled.end() && u->second.first == inst.mask) {
+            inst.mask = u->second.second;
         } else {
             Rle full = rle_upsample(inst.mask, wk.full_w, wk.full_h);
-            wk.full_of[inst.id] = {inst.mask, full};
+            wk.upsampled[inst.id] = {inst.mask, full};
             inst.mask = std::move(full);
         }
     }
@@ -244,7 +246,7 @@ void Document::apply(const EditState& state) {
                 for (Instance& inst : rec->instances) {
                     if (inst.mask.width == wk->second.full_w && inst.mask.height == wk->second.full_h) {
                         Rle down = rle_downsample(inst.mask, wk->second.work_w, wk->second.work_h);
-                        wk->second.full_of[inst.id] = {down, inst.mask};
+                        wk->second.original[inst.id] = {down, inst.mask};
                         inst.mask = std::move(down);
                     }
                 }

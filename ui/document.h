@@ -97,12 +97,14 @@ private:
     QString known_stamp_;
     bool disk_conflict_ = false;
 
-    // Images held at working resolution while open: image id -> sizes and, per instance id, the
-    // working RLE last seen and its full-resolution RLE (original or upsampled), so unchanged
-    // instances map back to exactly what they were and changed ones are upsampled once.
+    // Images held at working resolution while open: image id -> sizes and, per instance id, pairs
+    // (working RLE, full-resolution RLE): `original` for the masks the instance had at full
+    // resolution (kept for the session, so an edit undone maps back to exactly the original), and
+    // `upsampled` for the last edited mask (so it is upsampled once, not on every save).
     struct Working {
         int full_w = 0, full_h = 0, work_w = 0, work_h = 0;
-        mutable std::map<int64_t, std::pair<Rle, Rle>> full_of;
+        std::map<int64_t, std::pair<Rle, Rle>> original;
+        mutable std::map<int64_t, std::pair<Rle, Rle>> upsampled;
     };
     std::map<int, Working> working_;
     ImageRecord full_record(const ImageRecord& rec) const;

@@ -216,6 +216,30 @@ private Q_SLOTS:
         QVERIFY(srec->instances[0].mask == imported_);
         QVERIFY(srec->instances[1].mask == expected_full);
         QVERIFY(srec->file_size > 0);  // fingerprinted when first seen
+
+        // Editing the imported instance maps the edit up; undoing it gives back the original exactly.
+        Document* doc = w->document();
+        std::vector<Instance> list = rec->instances;
+        Mask m = rle_decode(list[0].mask);
+        for (int y = 0; y < 50; ++y)
+            for (int x = 0; x < 50; ++x) m.set(x, y, true);
+        list[0].mask = rle_encode(m);
+        doc->edit_instances(rec->id, list, "test brush");
+        const Rle edited_full = rle_upsample(list[0].mask, kSide, kSide);
+        auto huge_of = [](const Project& p) {
+            for (const ImageRecord& r : p.images)
+                if (r.file_name == "a-huge.jpg") return r;
+            return ImageRecord();
+        };
+        QVERIFY(huge_of(doc->full_project()).instances[0].mask == edited_full);
+        doc->undo_stack()->undo();
+        QVERIFY(huge_of(doc->full_project()).instances[0].mask == imported_);
+        doc->undo_stack()->redo();
+        QVERIFY(huge_of(doc->full_project()).instances[0].mask == edited_full);
+        doc->undo_stack()->undo();
+        doc->flush();
+        const Project again = load_project((dir_ + "/xsam-project.json").toStdString());
+        QVERIFY(huge_of(again).instances[0].mask == imported_);
     }
 
     void changed_image_file_is_reported() {
