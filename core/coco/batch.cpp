@@ -2,6 +2,7 @@
 #include "core/coco/batch.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -288,9 +289,18 @@ void write_all(int fd, const std::string& bytes, const std::string& path) {
     }
 }
 
+// Opens for appending and takes an exclusive lock, so two runs never write one journal (e.g. the same
+// shard started twice): the second is told so instead of interleaving records.
 int open_append(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
     if (fd < 0) throw Error(path + ": cannot open the progress journal (" + errno_text() + ")");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const bool busy = errno == EWOULDBLOCK;
+        const std::string why = errno_text();
+        ::close(fd);
+        if (busy) throw Error(path + ": another batch run is writing this journal (the same --out twice?)");
+        throw Error(path + ": cannot lock the progress journal (" + why + ")");
+    }
     return fd;
 }
 
@@ -306,6 +316,14 @@ Journal Journal::create(const std::string& path, const RunInfo& run, SyncPolicy 
 
 Journal Journal::resume(const std::string& path, const RunInfo& run, SyncPolicy policy,
                         std::map<int64_t, ImageRecord>& records, int* dropped_torn_lines) {
+    const int fd = open_append(path);  // locked before reading, so no other run appends meanwhile
+    struct CloseOnError {
+        int fd;
+        bool armed = true;
+        ~CloseOnError() {
+            if (armed) ::close(fd);
+        }
+    } guard{fd};
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path + ": cannot read the progress journal (" + errno_text() + ")");
     std::stringstream ss;
@@ -354,11 +372,12 @@ Journal Journal::resume(const std::string& path, const RunInfo& run, SyncPolicy 
         good_end = pos;
     }
     if (good_end < text.size()) {
-        if (::truncate(path.c_str(), off_t(good_end)) != 0)
+        if (::ftruncate(fd, off_t(good_end)) != 0)
             throw Error(path + ": cannot drop the torn last record (" + errno_text() + ")");
     }
     if (dropped_torn_lines) *dropped_torn_lines = dropped;
-    return Journal(path, open_append(path), policy);
+    guard.armed = false;
+    return Journal(path, fd, policy);
 }
 
 Journal::Journal(std::string path, int fd, SyncPolicy policy)

@@ -211,6 +211,13 @@ private Q_SLOTS:
             j.append(synthetic_record(names, 5));
         }
         recs.clear();
+        {
+            batch::Journal held = batch::Journal::resume(path, run, {}, recs, &torn);
+            std::map<int64_t, batch::ImageRecord> other;
+            const std::string busy = test::expect_error([&] { batch::Journal::resume(path, run, {}, other); });
+            QVERIFY2(contains(busy, "another batch run is writing this journal"), busy.c_str());
+        }
+        recs.clear();
         batch::Journal::resume(path, run, {}, recs, &torn);
         QCOMPARE(torn, 0);
         QCOMPARE(int(recs.size()), 6);
