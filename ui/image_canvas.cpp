@@ -110,13 +110,20 @@ void ImageCanvas::set_candidates(const std::vector<Mask>& masks, int current) {
     for (const Mask& m : candidate_masks_) {
         CandidateShape c;
         c.mask = &m;
+        double biggest = -1;
         for (const Polygon& poly : mask_to_polygons(m)) {
             QPolygonF q;
             for (size_t i = 0; i + 1 < poly.size(); i += 2) q << QPointF(poly[i] + 0.5, poly[i + 1] + 0.5);
-            if (!q.isEmpty()) q << q.first();
+            if (q.isEmpty()) continue;
+            q << q.first();
             c.outline.addPolygon(q);
+            // The number tag goes on the largest part.
+            const QRectF r = q.boundingRect();
+            if (r.width() * r.height() > biggest) {
+                biggest = r.width() * r.height();
+                c.box = r;
+            }
         }
-        c.box = c.outline.boundingRect();
         candidates_.push_back(std::move(c));
     }
     current_candidate_ = current;

@@ -12,6 +12,7 @@
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSignalBlocker>
+#include <QSplitter>
 #include <QSlider>
 #include <QTabWidget>
 #include <QTextBrowser>
@@ -29,14 +30,26 @@ constexpr int kRegionView = 168;  // region canvases, pixels
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-// A probability map as an image: dark blue (0) -> yellow (1), over the scaled image's part of the canvas.
-QImage probability_image(const std::vector<float>& probs, int h, int w, int used_h, int used_w) {
+// A probability map as an image over the scaled image's part of the canvas: dark blue (lowest) ->
+// yellow (highest), stretched to the map's own range so flat maps still show their shape; pixels above
+// the mask threshold are outlined by a brighter tone.
+QImage probability_image(const std::vector<float>& probs, int h, int w, int used_h, int used_w, float threshold) {
     QImage img(std::max(1, used_w), std::max(1, used_h), QImage::Format_RGB32);
+    float lo = 1.f, hi = 0.f;
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x) {
+            const float p = probs[size_t(std::min(y, h - 1)) * size_t(w) + size_t(std::min(x, w - 1))];
+            lo = std::min(lo, p);
+            hi = std::max(hi, p);
+        }
+    const float span = std::max(hi - lo, 1e-6f);
     for (int y = 0; y < img.height(); ++y) {
         QRgb* row = reinterpret_cast<QRgb*>(img.scanLine(y));
         for (int x = 0; x < img.width(); ++x) {
-            const float p = probs[size_t(std::min(y, h - 1)) * size_t(w) + size_t(std::min(x, w - 1))];
-            row[x] = qRgb(int(20 + 235 * p), int(30 + 200 * p), int(90 * (1 - p) + 20 * p));
+            const float raw = probs[size_t(std::min(y, h - 1)) * size_t(w) + size_t(std::min(x, w - 1))];
+            const float p = (raw - lo) / span;
+            const bool in = raw > threshold;
+            row[x] = qRgb(int(20 + 235 * p), int(30 + 200 * p), in ? 40 : int(120 * (1 - p) + 20 * p));
         }
     }
     return img;
@@ -85,21 +98,22 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
 
     tabs_ = new QTabWidget(this);
     // Prompt: tokens and regions.
-    auto* prompt = new QWidget(tabs_);
-    auto* pl = new QVBoxLayout(prompt);
-    pl->setContentsMargins(4, 4, 4, 4);
+    // Tokens on the left, the visual prompts on the right.
+    auto* prompt = new QSplitter(Qt::Horizontal, tabs_);
     tokens_ = new QTextBrowser(prompt);
     tokens_->setObjectName("inspectorTokens");
     tokens_->setOpenLinks(false);
-    pl->addWidget(tokens_, 3);
     auto* scroll = new QScrollArea(prompt);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumHeight(kRegionView + 40);
+    scroll->setMinimumWidth(kRegionView + 30);
     regions_box_ = new QWidget(scroll);
     regions_ = new QHBoxLayout(regions_box_);
     regions_->setContentsMargins(2, 2, 2, 2);
     scroll->setWidget(regions_box_);
-    pl->addWidget(scroll, 2);
+    prompt->addWidget(tokens_);
+    prompt->addWidget(scroll);
+    prompt->setStretchFactor(0, 3);
+    prompt->setStretchFactor(1, 2);
     tabs_->addTab(prompt, tr("Prompt"));
     // Queries.
     queries_ = new QTreeWidget(tabs_);
@@ -290,8 +304,10 @@ void InspectorPanel::fill_queries() {
         item->setText(2, iq.class_probs.empty() ? QString() : QString::number(iq.class_probs[size_t(best)], 'f', 4));
         item->setText(3, QString::number(iq.background_prob, 'f', 4));
         item->setText(4, all.join(QStringLiteral(" · ")));
-        QImage thumb = probability_image(in.query_probs(q), in.mask_h, in.mask_w, used_h, used_w);
+        QImage thumb = probability_image(in.query_probs(q), in.mask_h, in.mask_w, used_h, used_w, mask_threshold());
         item->setIcon(0, QIcon(QPixmap::fromImage(thumb.scaled(kThumb, kThumb, Qt::KeepAspectRatio, Qt::FastTransformation))));
+        item->setToolTip(0, tr("Query %1's mask probabilities on its %2×%3 grid (colours stretched to its own range; "
+                               "yellow without blue: above the mask threshold)").arg(q).arg(in.mask_w).arg(in.mask_h));
     }
     for (int c = 0; c < queries_->columnCount(); ++c) queries_->resizeColumnToContents(c);
 }

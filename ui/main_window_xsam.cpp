@@ -98,6 +98,10 @@ void MainWindow::build_xsam_ui() {
 
     // Wiring.
     connect(worker_, &EngineWorker::load_progress, this, &MainWindow::on_load_progress);
+    connect(worker_, &EngineWorker::engine_loaded, this, [this](const EngineInfo& info) {
+        if (info.name == QLatin1String("xsam") && notice_->isVisible() && notice_->text().startsWith(tr("X-SAM needs")))
+            notice_->hide();
+    });
     connect(worker_, &EngineWorker::engine_failed, this, [this](const QString& name, const QString& message) {
         if (name != QLatin1String("xsam")) return;
         open_model_settings();
