@@ -129,6 +129,7 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     timings_->setRootIsDecorated(false);
     timings_->setHeaderLabels({tr("stage"), tr("ms")});
     tabs_->addTab(timings_, tr("Timings"));
+    tabs_->setMinimumHeight(230);
     lay->addWidget(tabs_, 1);
 
     connect(score_, &QSlider::valueChanged, this, &InspectorPanel::thresholds_moved);

@@ -71,6 +71,9 @@ void MainWindow::build_xsam_ui() {
     inspector_toggle->setShortcut(K(Qt::CTRL | Qt::Key_I));
     inspector_toggle->setToolTip(tr("Show what the model saw and produced (Ctrl+I)"));
     addAction(inspector_toggle);
+    connect(inspector_dock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && !inspector_dock_->isFloating()) resizeDocks({inspector_dock_}, {360}, Qt::Vertical);
+    });
     actions_.insert("toggleInspector", inspector_toggle);
     xs_actions << inspector_toggle;
     connect(actions_["acceptCandidate"], &QAction::triggered, this, [this] { accept_candidate(-1); });
