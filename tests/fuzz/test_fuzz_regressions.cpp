@@ -10,6 +10,7 @@
 #include "core/io/project_file.h"
 #include "core/mask/mask.h"
 #include "core/mask/polygon.h"
+#include "core/util/error.h"
 #include "core/xsam/safetensors_header.h"
 #include "tests/harness/plain_test.h"
 
