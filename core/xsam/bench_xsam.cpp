@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -234,6 +235,8 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
     nlohmann::ordered_json pj = prep.summary();
     pj["warmup_runs"] = pw;
     pj["cpu_ms"] = round1(median(prep_cpu));
+    // Progress on stderr (a full-size CPU run takes minutes): the figures survive an interrupted run.
+    std::fprintf(stderr, "bench-xsam: load %.0f ms; prepare %s\n", load_ms, pj.dump().c_str());
     j["prepare"] = pj;
 
     // The three prompt kinds of the goals, on the cached prefix.
@@ -262,6 +265,7 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
         }
         nlohmann::ordered_json pj2 = runs.summary();
         pj2["cpu_ms"] = round1(median(cpu));
+        std::fprintf(stderr, "bench-xsam: %s %s\n", name.c_str(), pj2.dump().c_str());
         pj2["instances"] = instances;
         pj2["question_tokens"] = [&] {
             xsam::Question q = name == "referring" ? xsam::referring_question(req.text) : xsam::regions_question(1);

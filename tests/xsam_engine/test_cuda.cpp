@@ -114,11 +114,11 @@ XS_TEST(cuda_peak_memory_is_reported) {
     auto p = gpu->prepare(bench_synthetic_image(), cancel);
     const int64_t peak = cuda_peak_allocated_bytes(0);
     std::printf("  peak allocated after a tiny prepare: %lld bytes\n", static_cast<long long>(peak));
-#ifdef XS_CUDA_STATS
-    XS_CHECK_MSG(peak > 0, "the CUDA allocator statistics report nothing");
-#else
-    XS_CHECK_MSG(peak == -1, "without XS_CUDA_STATS the peak must read -1 (unknown)");
-#endif
+    // -1: the library was built without the allocator statistics (bench_xsam.cpp without
+    // XS_CUDA_STATS); otherwise the peak covers at least the model's weights on the device.
+    int64_t weights = 0;
+    for (const auto& t : gpu->model()->parameters()) weights += t.numel() * int64_t(t.element_size());
+    XS_CHECK_MSG(peak == -1 || peak >= weights, "peak " + std::to_string(peak) + " < weights " + std::to_string(weights));
 }
 
 XS_TEST_MAIN()
