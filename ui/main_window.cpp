@@ -1085,6 +1085,18 @@ int MainWindow::ensure_category() {
     return 0;
 }
 
+int MainWindow::category_for_new_instances(std::vector<Category>& cats, EditState& after) {
+    const int current = ensure_category();
+    if (current != 0) return current;
+    // First instance of a fresh project: make a category for it, applied with the edit (undoable).
+    const std::vector<Category> before = doc_->project().categories;
+    Category c = doc_->project().add_category("object");
+    doc_->project().categories = before;
+    cats.push_back(c);
+    after.categories = cats;
+    return c.id;
+}
+
 void MainWindow::accept_preview() {
     if (text_edit_->hasFocus()) {  // Enter in the text box runs the text prompt
         run_text_prompt();
@@ -1101,16 +1113,8 @@ void MainWindow::accept_preview() {
         return;
     }
     EditState after;
-    int current = ensure_category();
     std::vector<Category> cats = doc_->project().categories;
-    if (current == 0) {  // first accepted mask of a fresh project: make a category for it
-        std::vector<Category> before = doc_->project().categories;
-        Category c = doc_->project().add_category("object");
-        doc_->project().categories = before;
-        cats.push_back(c);
-        current = c.id;
-        after.categories = cats;
-    }
+    int current = category_for_new_instances(cats, after);
     std::vector<Instance> list = rec->instances;
     std::vector<int64_t> new_ids;
     for (const InstanceResult& r : preview_) {

@@ -323,16 +323,8 @@ void MainWindow::add_instances(const std::vector<InstanceResult>& results, const
     const ImageRecord* rec = current_record();
     if (!rec || results.empty()) return;
     EditState after;
-    int current = ensure_category();
     std::vector<Category> cats = doc_->project().categories;
-    if (current == 0) {  // first instance of a fresh project: make a category for it
-        std::vector<Category> before = doc_->project().categories;
-        Category c = doc_->project().add_category("object");
-        doc_->project().categories = before;
-        cats.push_back(c);
-        current = c.id;
-        after.categories = cats;
-    }
+    int current = category_for_new_instances(cats, after);
     std::vector<Instance> list = rec->instances;
     std::vector<int64_t> ids;
     const std::string source = (engine_info_.name + QStringLiteral(":vgd:") + candidates_origin_).toStdString();

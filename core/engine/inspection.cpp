@@ -55,16 +55,6 @@ std::array<float, 4> box_of(const Mask& m) {
     return {float(b.x), float(b.y), float(b.x + b.w), float(b.y + b.h)};
 }
 
-float iou_of(const std::array<float, 4>& a, const std::array<float, 4>& b) {
-    const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
-    const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
-    const float iw = std::max(0.f, std::min(a[2], b[2]) - std::max(a[0], b[0]));
-    const float ih = std::max(0.f, std::min(a[3], b[3]) - std::max(a[1], b[1]));
-    const float inter = iw * ih;
-    const float uni = area_a + area_b - inter;
-    return uni > 0 ? inter / uni : 0.f;
-}
-
 Mask threshold_mask(const std::vector<float>& logits, int w, int h, float logit_threshold) {
     Mask m(w, h);
     uint8_t* d = m.data();
@@ -155,7 +145,7 @@ std::vector<Cand> interactive_rule(const Inspection& in, float threshold, float 
     float best = -1.f;
     for (size_t i = 0; i < cands.size(); ++i) {
         if (hits[i] != fewest) continue;
-        const float iou = iou_of(box_of(cands[i].mask), pbox);
+        const float iou = box_iou(box_of(cands[i].mask), pbox);
         if (iou > best) {
             best = iou;
             chosen = int(i);
@@ -285,6 +275,16 @@ std::string inspection_to_json(const Inspection& in, bool with_mask_grids) {
     for (const StageTiming& t : in.timings) timings.push_back({{"stage", t.stage}, {"ms", t.ms}});
     j["timings"] = timings;
     return j.dump(1);
+}
+
+float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b) {
+    const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
+    const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
+    const float iw = std::max(0.f, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+    const float ih = std::max(0.f, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+    const float inter = iw * ih;
+    const float uni = area_a + area_b - inter;
+    return uni > 0 ? inter / uni : 0.f;  // detectron2's pairwise_iou: 0 where the union is empty
 }
 
 }  // namespace xs

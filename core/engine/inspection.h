@@ -25,6 +25,7 @@
 //                 positive prompt's box best (candidates covering negative prompts last).
 // Computed in float like the engine's own pass, so masks may differ from segment()'s in the odd pixel
 // whose probability lies within float rounding of the threshold.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -105,5 +106,9 @@ std::string inspection_to_json(const Inspection& inspection, bool with_mask_grid
 
 // Bilinear resize with align_corners = false (torch.nn.functional.interpolate's rule), float.
 std::vector<float> resize_bilinear(const std::vector<float>& src, int src_h, int src_w, int dst_h, int dst_w);
+
+// IoU of two boxes (x0, y0, x1, y1); 0 where the union is empty (detectron2's pairwise_iou). Shared by
+// this post-processing and the X-SAM engine's (core/xsam/postprocess).
+float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b);
 
 }  // namespace xs

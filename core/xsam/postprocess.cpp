@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/engine/inspection.h"
 #include "core/util/error.h"
 
 namespace xs::xsam {
@@ -204,15 +205,7 @@ std::array<float, 4> mask_box(const torch::Tensor& mask) {
             float(cols.max().item<int64_t>() + 1), float(rows.max().item<int64_t>() + 1)};
 }
 
-float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b) {
-    const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
-    const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
-    const float iw = std::max(0.f, std::min(a[2], b[2]) - std::max(a[0], b[0]));
-    const float ih = std::max(0.f, std::min(a[3], b[3]) - std::max(a[1], b[1]));
-    const float inter = iw * ih;
-    const float uni = area_a + area_b - inter;
-    return uni > 0 ? inter / uni : 0.f;  // detectron2's pairwise_iou: 0 where the union is empty
-}
+float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b) { return xs::box_iou(a, b); }
 
 int choose_interactive(std::vector<Candidate>& candidates, const torch::Tensor& prompt_mask,
                        const std::vector<torch::Tensor>& negatives) {
