@@ -22,7 +22,7 @@ fi
 # images are left to XS_SANITIZE_ALL=1 (they run unsanitized in the normal suite).
 suites=(test_mask test_io test_coco test_coco_cli test_engine test_classic test_images test_images_project
         test_batch_units test_fuzz_regressions fuzz_replay_rle fuzz_replay_coco fuzz_replay_project
-        fuzz_replay_safetensors)
+        fuzz_replay_safetensors fuzz_replay_pickle)
 if [ "${XS_SANITIZE_ALL:-0}" = 1 ]; then
   cmake --build "$build" --parallel "${XS_JOBS:-$(nproc)}"
   select=()

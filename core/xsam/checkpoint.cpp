@@ -2,6 +2,7 @@
 #include "core/xsam/checkpoint.h"
 
 #include "core/util/error.h"
+#include "core/xsam/pickle_check.h"
 #include "core/xsam/safetensors.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -62,6 +63,9 @@ TorchCheckpointReader::TorchCheckpointReader(const std::string& path) : path_(pa
         throw Error(path + ": cannot read data.pkl: " + first_line(e.what_without_backtrace()));
     }
     const char* pickle = static_cast<const char*>(pickle_ptr.get());
+    // LibTorch's unpickler allocates whatever lengths and memo indices the stream names: check the
+    // stream's structure first (pickle_check.h).
+    check_pickle(reinterpret_cast<const unsigned char*>(pickle), pickle_size, path + ": data.pkl");
     size_t pos = 0;
     auto read_bytes = [&](char* buf, size_t n) -> size_t {
         const size_t take = std::min(n, pickle_size - pos);

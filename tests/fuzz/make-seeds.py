@@ -70,7 +70,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=os.path.join(root, "..", "shared"))
     args = ap.parse_args()
-    for t in ("rle", "coco", "project", "safetensors", "checkpoint"):
+    for t in ("rle", "coco", "project", "safetensors", "checkpoint", "pickle"):
         shutil.rmtree(os.path.join(here, "corpus", t), ignore_errors=True)
 
     bench = os.path.join(args.shared, "data", "stamps-bench", "instances.json")
@@ -195,6 +195,18 @@ def main():
          "d": {"dtype": "I64", "shape": [0, 3], "data_offsets": [13, 13]},
          "e": {"dtype": "U8", "shape": [3], "data_offsets": [13, 16]}}, {"format": "pt"}, bytes(16)))
 
+    # --- pickle: plain Python values in every protocol (the structural check before LibTorch's
+    # unpickler), and below the data.pkl of each checkpoint seed.
+    import pickle
+    shared = [1, 2]
+    values = {"dict": {"a": 1, "b": [1.5, None, True], "c": ("x", b"yz")},
+              "nested": [[[[(1,)]]]], "shared": [shared, shared, {"k": shared}],
+              "big-int": 2 ** 100, "set": {1, 2, 3}, "frozen": frozenset({4}),
+              "bytes": bytearray(b"abc"), "long-text": "t" * 300}
+    for name, v in sorted(values.items()):
+        for proto in range(0, 6):
+            out("pickle", "%s-p%d.pkl" % (name, proto), pickle.dumps(v, protocol=proto))
+
     # --- checkpoint: torch.save files (zip + pickle), when python3-torch is there.
     try:
         import torch
@@ -207,6 +219,10 @@ def main():
         buf = io.BytesIO()
         torch.save(obj, buf)
         out("checkpoint", name, buf.getvalue())
+        import zipfile
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+            pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+            out("pickle", "torch-" + name.replace(".pt", ".pkl"), z.read(pkl))
 
     save("plain.pt", {"w": torch.randn(2, 3), "b": torch.zeros(3, dtype=torch.bfloat16),
                       "i": torch.arange(4, dtype=torch.int64)})

@@ -4,6 +4,10 @@
 // that libFuzzer produced are also replayed as files by the fuzz_replay_* tests
 // (tests/fuzz/regressions/<target>/).
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "core/coco/coco.h"
@@ -11,6 +15,7 @@
 #include "core/mask/mask.h"
 #include "core/mask/polygon.h"
 #include "core/util/error.h"
+#include "core/xsam/pickle_check.h"
 #include "core/xsam/safetensors_header.h"
 #include "tests/harness/plain_test.h"
 
@@ -140,6 +145,85 @@ XS_TEST(safetensors_header_parser_messages) {
     XS_CHECK_THROWS(parse(file(R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [1, 3]}})", 3)), xs::Error,
                     "starts at byte 1, expected 0");
     XS_CHECK_THROWS(parse(file(R"({"a": 1e999})", 0)), xs::Error, "header is not valid JSON");
+}
+
+namespace {
+
+xs::xsam::PickleSummary check_pickle_text(const std::string& bytes) {
+    return xs::xsam::check_pickle(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), "t.pkl");
+}
+
+std::string read_file_bytes(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+// The pickle seeds Python and torch.save wrote (tests/fuzz/make-seeds.py), in protocols 0-5, pass the
+// structural check; the depths are those of the values: [[[[(1,)]]]] is 6 levels with the int.
+XS_TEST(pickle_check_accepts_what_python_writes) {
+    const std::filesystem::path dir = std::filesystem::path(std::getenv("XS_SOURCE_DIR")) / "tests/fuzz/corpus/pickle";
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const std::string bytes = read_file_bytes(e.path());
+        xs::xsam::PickleSummary s;
+        try {
+            s = check_pickle_text(bytes);
+        } catch (const xs::Error& err) {
+            XS_CHECK_MSG(false, e.path().filename().string() + " rejected: " + err.what());
+            continue;
+        }
+        ++n;
+        const std::string name = e.path().filename().string();
+        if (name.rfind("nested-p", 0) == 0) XS_CHECK_MSG(s.depth == 6, name + " depth " + std::to_string(s.depth));
+        if (name.rfind("big-int", 0) == 0) XS_CHECK_MSG(s.depth == 1, name + " depth " + std::to_string(s.depth));
+        if (name == "dict-p5.pkl") XS_CHECK(s.protocol == 5);
+    }
+    XS_CHECK_MSG(n >= 48, "only " + std::to_string(n) + " pickle seeds");
+    // Hand-written: {"a": [1, (2, 3)]} in protocol 2 with memo entries.
+    const auto s = check_pickle_text(std::string("\x80\x02}q\x00X\x01\x00\x00\x00" "aq\x01]q\x02(K\x01K\x02K\x03\x86q\x03" "es.", 29));
+    XS_CHECK(s.depth == 4 && s.memo_size == 4 && s.protocol == 2);
+}
+
+// fuzz_checkpoint (CI smoke run, session 2): LONG_BINPUT with index 0x71741471 made LibTorch 1.13's
+// unpickler resize its memo table to 30.4 GB (Unpickler::setInput). The same opcode alone, and the
+// whole archive (regressions/checkpoint/checkpoint-oom-a4da6757, replayed by fuzz_replay_checkpoint).
+XS_TEST(pickle_check_rejects_what_libtorch_would_allocate) {
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x02)r\x71\x14\x74\x71.", 9)), xs::Error,
+                    "t.pkl: corrupt pickle at byte 3: memo index 1903432817 skips ahead of the 0 entries so far");
+    // BINUNICODE / BINBYTES8 lengths past the end (LibTorch sizes a string from them before reading).
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x02X\xf0\xff\xff\xff" "abc.", 11)), xs::Error,
+                    "at byte 2: a length of 4294967280 bytes runs past the end (4 left)");
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.", 12)), xs::Error,
+                    "a length of 9223372036854775807 bytes runs past the end");
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x04\x95\x00\x00\x00\x00\x01\x00\x00\x00N.", 13)), xs::Error,
+                    "FRAME of 4294967296 bytes runs past the end");
+}
+
+// A 100000-deep nest of 1-tuples is 100 KB of pickle; destroying it recurses once per level.
+XS_TEST(pickle_check_rejects_deep_nests_and_cycles) {
+    XS_CHECK_THROWS(check_pickle_text("\x80\x02)" + std::string(100000, '\x85') + "."), xs::Error,
+                    "nest more than 64 levels deep");
+    XS_CHECK(check_pickle_text("\x80\x02)" + std::string(62, '\x85') + ".").depth == 63);
+    // A nest dropped from the stack is still destroyed: also refused.
+    XS_CHECK_THROWS(check_pickle_text(")" + std::string(1000, '\x85') + "0N."), xs::Error, "nest more than 64");
+    // l = []; l.append(l)
+    XS_CHECK_THROWS(check_pickle_text(std::string("]q\x00h\x00" "a.", 7)), xs::Error, "reference cycle");
+}
+
+XS_TEST(pickle_check_structural_errors) {
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x02\xff.", 4)), xs::Error, "at byte 2: unknown opcode 0xff");
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x02K\x01", 4)), xs::Error, "ends without a STOP opcode");
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x02K", 3)), xs::Error, "truncated opcode argument");
+    XS_CHECK_THROWS(check_pickle_text(std::string("h\x05.", 3)), xs::Error, "reads memo entry 5 of 0");
+    XS_CHECK_THROWS(check_pickle_text("K\x01(a."), xs::Error, "the stack is empty above the MARK");
+    XS_CHECK_THROWS(check_pickle_text("."), xs::Error, "at byte 0: the stack is empty");
+    XS_CHECK_THROWS(check_pickle_text("e."), xs::Error, "no MARK to pop to");
+    XS_CHECK_THROWS(check_pickle_text(std::string("\x80\x06N.", 4)), xs::Error, "pickle protocol 6");
+    XS_CHECK_THROWS(check_pickle_text("cos\nsystem"), xs::Error, "a text argument without an end of line");
+    XS_CHECK_THROWS(check_pickle_text("N(K\x01u."), xs::Error, "SETITEMS with an odd number of items");
+    XS_CHECK_THROWS(check_pickle_text("Np12x\n."), xs::Error, "memo index \"12x\" that is not a number");
 }
 
 XS_TEST_MAIN()
