@@ -40,7 +40,14 @@ MaskedAttentionDecoderLayerImpl::MaskedAttentionDecoderLayerImpl(const MaskDecod
 torch::Tensor MaskedAttentionDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& query_pos,
                                                        const torch::Tensor& memory, const torch::Tensor& memory_pos,
                                                        const c10::optional<torch::Tensor>& allowed) {
-    auto h = cross_attn_layer_norm(x + cross_attn(x + query_pos, memory + memory_pos, memory, allowed));
+    auto kv = cross_attn->project_kv(memory + memory_pos, memory);
+    return forward_kv(x, query_pos, kv.first, kv.second, allowed);
+}
+
+torch::Tensor MaskedAttentionDecoderLayerImpl::forward_kv(const torch::Tensor& x, const torch::Tensor& query_pos,
+                                                          const torch::Tensor& keys, const torch::Tensor& values,
+                                                          const c10::optional<torch::Tensor>& allowed) {
+    auto h = cross_attn_layer_norm(x + cross_attn->attend(x + query_pos, keys, values, allowed));
     h = self_attn_layer_norm(h + self_attn(h, query_pos));
     return final_layer_norm(h + fc2(torch::relu(fc1(h))));
 }
@@ -81,70 +88,113 @@ MaskDecoderImpl::MaskDecoderImpl(const MaskDecoderConfig& c, const torch::Tensor
     level_embed = register_module("level_embed", Embedding(c.num_feature_levels, c.hidden_dim, o));
 }
 
+size_t DecoderMemory::bytes() const {
+    size_t b = 0;
+    auto add = [&](const torch::Tensor& t) {
+        if (t.defined()) b += size_t(t.numel()) * t.element_size();
+    };
+    for (const auto& t : keys) add(t);
+    for (const auto& t : values) add(t);
+    for (const auto& t : level_mask_features) add(t);
+    return b;
+}
+
+DecoderMemory MaskDecoderImpl::prepare_memory(const std::vector<torch::Tensor>& ms, const torch::Tensor& mask_features) {
+    const int64_t L = config.num_feature_levels, D = config.hidden_dim;
+    if (int64_t(ms.size()) != L) throw Error("mask decoder: expected " + std::to_string(L) + " feature levels");
+    DecoderMemory mem;
+    std::vector<torch::Tensor> memory, keyed;
+    for (int64_t i = 0; i < L; ++i) {
+        const auto& f = ms[size_t(i)];
+        mem.sizes.emplace_back(f.size(2), f.size(3));
+        auto pos = sine_position_embedding(f, D / 2).flatten(2).transpose(1, 2);
+        memory.push_back(f.flatten(2).transpose(1, 2) + like(level_embed->weight, f)[i].view({1, 1, -1}));
+        keyed.push_back(memory.back() + pos);
+        mem.level_mask_features.push_back(F::interpolate(mask_features, F::InterpolateFuncOptions()
+                                                                           .size(std::vector<int64_t>{f.size(2), f.size(3)})
+                                                                           .mode(torch::kBilinear)
+                                                                           .align_corners(false)));
+    }
+    auto& dec = *decoder;
+    for (size_t i = 0; i < dec.layers->size(); ++i) {
+        const size_t level = i % size_t(L);
+        auto kv = dec.layers[i]->as<MaskedAttentionDecoderLayerImpl>()->cross_attn->project_kv(keyed[level], memory[level]);
+        mem.keys.push_back(kv.first.contiguous());
+        mem.values.push_back(kv.second.contiguous());
+    }
+    return mem;
+}
+
 namespace {
 
-// Mask logits and the "may attend" mask for the next layer at the given level size.
-std::pair<torch::Tensor, torch::Tensor> predict_masks(MaskEmbedderImpl& embedder, const torch::Tensor& states,
-                                                      const torch::Tensor& mask_features, int64_t h, int64_t w,
-                                                      int64_t heads) {
-    auto emb = embedder.forward(states);                                       // [B, Q, C]
-    auto masks = torch::einsum("bqc,bchw->bqhw", {emb, mask_features});        // [B, Q, H0, W0]
-    auto small = F::interpolate(masks, F::InterpolateFuncOptions()
-                                           .size(std::vector<int64_t>{h, w})
-                                           .mode(torch::kBilinear)
-                                           .align_corners(false));
-    auto blocked = small.sigmoid().flatten(2) < 0.5;                           // [B, Q, h*w]
-    // Rows blocked everywhere attend everywhere instead.
+torch::Tensor expand_batch(const torch::Tensor& t, int64_t b) {
+    if (t.size(0) == b) return t;
+    if (t.size(0) != 1) throw Error("mask decoder: the image features' batch does not match the prompts' batch");
+    std::vector<int64_t> shape(size_t(t.dim()), -1);
+    shape[0] = b;
+    return t.expand(shape);
+}
+
+// "May attend" mask [B, heads, Q, h*w] of the next layer from mask embeddings [B, Q, C] and the mask
+// features resized to that layer's level [B, C, h, w]. Rows blocked everywhere attend everywhere.
+torch::Tensor attention_allowed(const torch::Tensor& emb, const torch::Tensor& level_features, int64_t heads) {
+    auto small = torch::einsum("bqc,bchw->bqhw", {emb, level_features});
+    auto blocked = small.sigmoid().flatten(2) < 0.5;  // [B, Q, h*w]
     auto full = blocked.all(-1, true);
     auto allowed = blocked.logical_not().logical_or(full);
-    return {masks, allowed.unsqueeze(1).expand({-1, heads, -1, -1})};
+    return allowed.unsqueeze(1).expand({-1, heads, -1, -1});
 }
 
 }  // namespace
 
 MaskDecoderOutput MaskDecoderImpl::forward(const std::vector<torch::Tensor>& ms, const torch::Tensor& mask_features,
                                            const c10::optional<torch::Tensor>& seg_embedding, bool keep_all) {
+    return forward_memory(prepare_memory(ms, mask_features), mask_features, seg_embedding, keep_all);
+}
+
+MaskDecoderOutput MaskDecoderImpl::forward_memory(const DecoderMemory& mem, const torch::Tensor& mask_features,
+                                           const c10::optional<torch::Tensor>& seg_embedding, bool keep_all) {
     const int64_t L = config.num_feature_levels, D = config.hidden_dim, heads = config.num_attention_heads;
-    if (int64_t(ms.size()) != L) throw Error("mask decoder: expected " + std::to_string(L) + " feature levels");
-    const auto& ref = ms[0];
-    const int64_t b = ref.size(0);
-    std::vector<torch::Tensor> memory, memory_pos;
-    std::vector<std::pair<int64_t, int64_t>> sizes;
-    for (int64_t i = 0; i < L; ++i) {
-        const auto& f = ms[size_t(i)];
-        sizes.emplace_back(f.size(2), f.size(3));
-        memory_pos.push_back(sine_position_embedding(f, D / 2).flatten(2).transpose(1, 2));
-        memory.push_back(f.flatten(2).transpose(1, 2) + like(level_embed->weight, f)[i].view({1, 1, -1}));
-    }
-    auto query_pos = like(queries_embedder->weight, ref).unsqueeze(0).expand({b, -1, -1});
-    auto x = like(queries_features->weight, ref).unsqueeze(0).expand({b, -1, -1});
+    auto& dec = *decoder;
+    const int64_t n = int64_t(dec.layers->size());
+    if (int64_t(mem.sizes.size()) != L || int64_t(mem.keys.size()) != n)
+        throw Error("mask decoder: the prepared memory does not fit this decoder");
+    int64_t b = mask_features.size(0);
     if (seg_embedding.has_value()) {
         const auto& s = *seg_embedding;
-        if (s.dim() != 2 || s.size(0) != b || s.size(1) != D)
+        if (s.dim() != 2 || s.size(1) != D)
             throw Error("mask decoder: seg_embedding must be [B, " + std::to_string(D) + "]");
-        x = x + s.to(x.scalar_type()).unsqueeze(1);
+        if (s.size(0) != b && b != 1) throw Error("mask decoder: seg_embedding batch does not match the image batch");
+        b = s.size(0);
     }
-    auto& dec = *decoder;
+    const auto& ref = mask_features;
+    auto query_pos = like(queries_embedder->weight, ref).unsqueeze(0).expand({b, -1, -1});
+    auto x = like(queries_features->weight, ref).unsqueeze(0).expand({b, -1, -1});
+    if (seg_embedding.has_value()) x = x + seg_embedding->to(x.scalar_type()).unsqueeze(1);
+    const torch::Tensor mf = expand_batch(mask_features, b);
     auto& embedder = *dec.mask_predictor->mask_embedder;
     MaskDecoderOutput out;
+    auto full_masks = [&](const torch::Tensor& emb) { return torch::einsum("bqc,bchw->bqhw", {emb, mf}); };
+
     auto states = dec.layernorm(x);
-    auto pm = predict_masks(embedder, states, mask_features, sizes[0].first, sizes[0].second, heads);
-    out.query_states.push_back(states);
-    out.mask_logits.push_back(pm.first);
-    const int64_t n = int64_t(dec.layers->size());
-    for (int64_t i = 0; i < n; ++i) {
-        const size_t level = size_t(i % L);
-        x = dec.layers[i]->as<MaskedAttentionDecoderLayerImpl>()->forward(x, query_pos, memory[level],
-                                                                          memory_pos[level], pm.second);
-        states = dec.layernorm(x);
-        const auto& nxt = sizes[size_t((i + 1) % L)];
-        pm = predict_masks(embedder, states, mask_features, nxt.first, nxt.second, heads);
-        if (!keep_all) {
-            out.query_states.clear();
-            out.mask_logits.clear();
-        }
+    auto emb = embedder.forward(states);
+    auto allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[0], b), heads);
+    if (keep_all) {
         out.query_states.push_back(states);
-        out.mask_logits.push_back(pm.first);
+        out.mask_logits.push_back(full_masks(emb));
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        x = dec.layers[i]->as<MaskedAttentionDecoderLayerImpl>()->forward_kv(
+            x, query_pos, expand_batch(mem.keys[size_t(i)], b), expand_batch(mem.values[size_t(i)], b), allowed);
+
+        states = dec.layernorm(x);
+        emb = embedder.forward(states);
+        const bool last = i + 1 == n;
+        if (!last) allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[size_t((i + 1) % L)], b), heads);
+        if (keep_all || last) {
+            out.query_states.push_back(states);
+            out.mask_logits.push_back(full_masks(emb));
+        }
     }
     return out;
 }

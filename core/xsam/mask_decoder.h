@@ -27,6 +27,9 @@ struct MaskedAttentionDecoderLayerImpl : torch::nn::Module {
     // x, query_pos [B, Q, D]; memory, memory_pos [B, S, D]; allowed [B, heads, Q, S] (true = attend).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& query_pos, const torch::Tensor& memory,
                           const torch::Tensor& memory_pos, const c10::optional<torch::Tensor>& allowed);
+    // The same with the cross-attention keys and values already projected (cross_attn->project_kv).
+    torch::Tensor forward_kv(const torch::Tensor& x, const torch::Tensor& query_pos, const torch::Tensor& keys,
+                             const torch::Tensor& values, const c10::optional<torch::Tensor>& allowed);
     DecoderSelfAttention self_attn{nullptr};
     LayerNorm self_attn_layer_norm{nullptr}, cross_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
     MultiheadAttention cross_attn{nullptr};
@@ -62,6 +65,21 @@ struct MaskDecoderOutput {
     std::vector<torch::Tensor> mask_logits;   // [B, Q, H0, W0] at the mask-feature resolution
 };
 
+// What the decoder reads of an image, independent of the prompt, computed once per image:
+//  - per layer, the cross-attention keys (in_proj_k of level features + level embedding + sine
+//    positions) and values (in_proj_v of features + level embedding) of that layer's level;
+//  - per level, the mask features resized (bilinear) to the level's size. The attention mask of the
+//    next layer is sigmoid(resize(emb . F)) < 0.5, and resizing is linear per channel, so
+//    resize(emb . F) == emb . resize(F): an einsum over h*w instead of over H0*W0 and a resize of
+//    Q maps (the intermediate full-resolution masks are computed only when asked for).
+struct DecoderMemory {
+    std::vector<torch::Tensor> keys, values;         // per layer [Bm, heads, S_level, D / heads]
+    std::vector<torch::Tensor> level_mask_features;  // per level [Bm, C, h, w]
+    std::vector<std::pair<int64_t, int64_t>> sizes;  // per level (h, w)
+    bool defined() const { return !keys.empty(); }
+    size_t bytes() const;
+};
+
 struct MaskDecoderImpl : torch::nn::Module {
     MaskDecoderImpl(const MaskDecoderConfig& c, const torch::TensorOptions& o = default_build_options());
     // multi_scale_features: pixel decoder levels (lowest resolution first) [B, D, h, w];
@@ -69,6 +87,13 @@ struct MaskDecoderImpl : torch::nn::Module {
     // keep_all: keep every intermediate prediction (else only the last one is returned).
     MaskDecoderOutput forward(const std::vector<torch::Tensor>& multi_scale_features, const torch::Tensor& mask_features,
                               const c10::optional<torch::Tensor>& seg_embedding = c10::nullopt, bool keep_all = false);
+    // The prompt-independent part (see DecoderMemory) of the same features.
+    DecoderMemory prepare_memory(const std::vector<torch::Tensor>& multi_scale_features, const torch::Tensor& mask_features);
+    // forward() on a prepared memory; mask_features and memory may have batch 1 while seg_embedding
+    // has batch B (broadcast).
+    MaskDecoderOutput forward_memory(const DecoderMemory& memory, const torch::Tensor& mask_features,
+                                     const c10::optional<torch::Tensor>& seg_embedding = c10::nullopt,
+                                     bool keep_all = false);
 
     MaskDecoderConfig config;
     Embedding queries_embedder{nullptr}, queries_features{nullptr}, level_embed{nullptr};

@@ -85,15 +85,30 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
     float best_score = -1.f;
     std::vector<float> ms_cache(static_cast<size_t>(Q), -1.f);
     std::vector<torch::Tensor> logit_cache(static_cast<size_t>(Q));
+    // Upsampling one query at a time runs on one thread (interpolate parallelises over maps), so the
+    // queries are upsampled in groups: the next few not yet done, in the order the loop visits them.
+    // Groups start at 2 (a real model's loop usually stops after one or two queries) and double.
+    int64_t group = 2;
+    auto upsample_from = [&](int64_t i) {
+        std::vector<int64_t> qs;
+        for (int64_t j = i; j < vals.size(0) && int64_t(qs.size()) < group; ++j) {
+            const int64_t q = idx_a[j] / C;
+            if (!logit_cache[size_t(q)].defined() && std::find(qs.begin(), qs.end(), q) == qs.end()) qs.push_back(q);
+        }
+        torch::Tensor idx_t = torch::tensor(qs, torch::kLong).to(out.mask_logits.device());
+        torch::Tensor up = masks_to_image(out.mask_logits.index_select(0, idx_t), g);  // [n, H, W]
+        for (size_t k = 0; k < qs.size(); ++k) {
+            logit_cache[size_t(qs[k])] = up[int64_t(k)];
+            ms_cache[size_t(qs[k])] = mask_score(up[int64_t(k)]);
+        }
+        group = std::min<int64_t>(group * 2, 16);
+    };
     for (int64_t i = 0; i < vals.size(0); ++i) {
         const float s = vals_a[i];
         // Every later pair has class probability <= s, hence score <= s.
         if (s < threshold && (!keep_best || s <= best_score)) break;
         const int64_t q = idx_a[i] / C, c = idx_a[i] % C;
-        if (!logit_cache[size_t(q)].defined()) {
-            logit_cache[size_t(q)] = masks_to_image(out.mask_logits.narrow(0, q, 1), g)[0];
-            ms_cache[size_t(q)] = mask_score(logit_cache[size_t(q)]);
-        }
+        if (!logit_cache[size_t(q)].defined()) upsample_from(i);
         const float score = s * ms_cache[size_t(q)];
         const torch::Tensor& logits = logit_cache[size_t(q)];
         if (score >= threshold) {

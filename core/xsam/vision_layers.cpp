@@ -148,13 +148,22 @@ MultiheadAttentionImpl::MultiheadAttentionImpl(int64_t e, int64_t h, const torch
 
 torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                               const c10::optional<torch::Tensor>& allowed) {
-    auto w = like(in_proj_weight, q).chunk(3, 0);
-    auto b = like(in_proj_bias, q).chunk(3, 0);
-    auto qh = split_heads(torch::linear(q, w[0], b[0]), num_heads);
-    auto kh = split_heads(torch::linear(k, w[1], b[1]), num_heads);
-    auto vh = split_heads(torch::linear(v, w[2], b[2]), num_heads);
-    auto out = attention(qh, kh, vh, allowed);
-    return out_proj(merge_heads(out));
+    auto kv = project_kv(k, v);
+    return attend(q, kv.first, kv.second, allowed);
+}
+
+std::pair<torch::Tensor, torch::Tensor> MultiheadAttentionImpl::project_kv(const torch::Tensor& k, const torch::Tensor& v) {
+    auto w = like(in_proj_weight, k).chunk(3, 0);
+    auto b = like(in_proj_bias, k).chunk(3, 0);
+    return {split_heads(torch::linear(k, w[1], b[1]), num_heads), split_heads(torch::linear(v, w[2], b[2]), num_heads)};
+}
+
+torch::Tensor MultiheadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& kh, const torch::Tensor& vh,
+                                             const c10::optional<torch::Tensor>& allowed) {
+    const int64_t e = in_proj_weight.size(0) / 3;
+    auto qh = split_heads(torch::linear(q, like(in_proj_weight, q).narrow(0, 0, e), like(in_proj_bias, q).narrow(0, 0, e)),
+                          num_heads);
+    return out_proj(merge_heads(attention(qh, kh, vh, allowed)));
 }
 
 torch::Tensor gelu_erf(const torch::Tensor& x) { return torch::gelu(x); }

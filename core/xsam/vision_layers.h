@@ -80,6 +80,11 @@ struct MultiheadAttentionImpl : torch::nn::Module {
     MultiheadAttentionImpl(int64_t embed_dim, int64_t num_heads, const torch::TensorOptions& o);
     torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                           const c10::optional<torch::Tensor>& allowed = c10::nullopt);
+    // The two halves of forward(): keys and values projected and split into heads [B, heads, S, d],
+    // and the attention of q over them (keys and values may be computed once and reused).
+    std::pair<torch::Tensor, torch::Tensor> project_kv(const torch::Tensor& k, const torch::Tensor& v);
+    torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& kh, const torch::Tensor& vh,
+                         const c10::optional<torch::Tensor>& allowed = c10::nullopt);
     int64_t embed_dim, num_heads;
     torch::Tensor in_proj_weight, in_proj_bias;
     Linear out_proj{nullptr};

@@ -157,6 +157,7 @@ size_t XsamPrepared::memory_bytes() const {
     add(features.seg_tokens);
     add(features.mask_features);
     for (const auto& t : features.multi_scale_features) add(t);
+    b += features.decoder_memory.bytes();
     add(prefix_embeds);
     return b;
 }
@@ -362,6 +363,7 @@ void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::De
     PixelDecoderOutput pd = m.segmentor->pixel_decoder(levels);
     f.multi_scale_features = std::move(pd.multi_scale_features);
     f.mask_features = pd.mask_features;
+    f.decoder_memory = m.segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features);
     stage("prepare.pixel_decoder");
 
     // LLM prefix: [BOS] "<|user|>\n" <image>.
@@ -457,7 +459,17 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
 
     // 2. the LLM over the question on top of the image prefix
     out.ids = encode_pieces(question_pieces(out.question, true));
+    Marks marks = find_marks(out.ids, pstart_id_, pend_id_, seg_id_, out.ids.size());
+    if (marks.segs.empty()) throw Error("X-SAM: the answer has no <SEG> token (tokenizer problem?)");
+    if (int(marks.phrases.size()) != out.question.num_phrases)
+        throw Error("X-SAM: found " + std::to_string(marks.phrases.size()) + " <p>...</p> spans, expected " +
+                    std::to_string(out.question.num_phrases));
     torch::Tensor embeds = embed_ids(out.ids, region_feats);
+    // Causal attention: the tokens after the last one read (the first <SEG>, the last </p>) change
+    // nothing before them, so the LLM stops there.
+    int64_t needed = marks.segs.front() + 1;
+    for (auto [a, b] : marks.phrases) needed = std::max(needed, b + 1);
+    embeds = embeds.narrow(1, 0, needed);
     torch::Tensor hidden;
     if (options_.reuse_prefix) {
         KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
@@ -471,11 +483,6 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
     stage("segment.llm");
 
     // 3. phrase and <SEG> embeddings (llm_projector of the last hidden states)
-    Marks marks = find_marks(out.ids, pstart_id_, pend_id_, seg_id_, out.ids.size());
-    if (marks.segs.empty()) throw Error("X-SAM: the answer has no <SEG> token (tokenizer problem?)");
-    if (int(marks.phrases.size()) != out.question.num_phrases)
-        throw Error("X-SAM: found " + std::to_string(marks.phrases.size()) + " <p>...</p> spans, expected " +
-                    std::to_string(out.question.num_phrases));
     torch::Tensor proj = m.llm_projector(hidden[0]);  // [L, D]
     std::vector<torch::Tensor> phr;
     for (auto [a, b] : marks.phrases) phr.push_back(proj.narrow(0, a, b - a + 1).mean(0));

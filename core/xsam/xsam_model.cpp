@@ -42,6 +42,7 @@ VisionFeatures XsamModelImpl::encode_images(const torch::Tensor& siglip_pixels, 
     auto pd = segmentor->pixel_decoder(levels);
     f.multi_scale_features = std::move(pd.multi_scale_features);
     f.mask_features = pd.mask_features;
+    f.decoder_memory = segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features);
     return f;
 }
 
@@ -51,15 +52,12 @@ torch::Tensor XsamModelImpl::image_embeddings(const VisionFeatures& f) {
 
 MaskDecoderOutput XsamModelImpl::decode(const VisionFeatures& f, const c10::optional<torch::Tensor>& seg_embedding,
                                         bool keep_all) {
-    std::vector<torch::Tensor> ms = f.multi_scale_features;
-    torch::Tensor mf = f.mask_features;
-    if (seg_embedding.has_value() && seg_embedding->size(0) != mf.size(0)) {
-        if (mf.size(0) != 1) throw Error("decode: seg_embedding batch does not match the image batch");
-        const int64_t b = seg_embedding->size(0);
-        for (auto& t : ms) t = t.expand({b, -1, -1, -1});
-        mf = mf.expand({b, -1, -1, -1});
-    }
-    return segmentor->decoder(ms, mf, seg_embedding, keep_all);
+    if (seg_embedding.has_value() && seg_embedding->size(0) != f.mask_features.size(0) && f.mask_features.size(0) != 1)
+        throw Error("decode: seg_embedding batch does not match the image batch");
+    if (f.decoder_memory.defined())
+        return segmentor->decoder->forward_memory(f.decoder_memory, f.mask_features, seg_embedding, keep_all);
+    return segmentor->decoder->forward_memory(segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features),
+                                       f.mask_features, seg_embedding, keep_all);
 }
 
 torch::Tensor XsamModelImpl::class_logits(const torch::Tensor& q, const torch::Tensor& phrases) {

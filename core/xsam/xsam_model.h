@@ -41,6 +41,7 @@ struct VisionFeatures {
     torch::Tensor seg_tokens;                         // [B, N_sam/4, llm width] (seg_projector output)
     std::vector<torch::Tensor> multi_scale_features;  // pixel decoder levels, lowest resolution first
     torch::Tensor mask_features;                      // [B, D, H0, W0]
+    DecoderMemory decoder_memory;                     // the mask decoder's prompt-independent part
 };
 
 struct XsamModelImpl : torch::nn::Module {
@@ -51,7 +52,7 @@ struct XsamModelImpl : torch::nn::Module {
     VisionFeatures encode_images(const torch::Tensor& siglip_pixels, const torch::Tensor& sam_pixels);
     // The image's LLM embeddings: SigLIP tokens then SAM tokens, [B, N_siglip + N_sam/4, llm width].
     static torch::Tensor image_embeddings(const VisionFeatures& f);
-    // The transformer decoder on the cached pixel-decoder output. seg_embedding: [B, D] (llm_projector
+    // The transformer decoder on the cached pixel-decoder output (and f.decoder_memory when defined). seg_embedding: [B, D] (llm_projector
     // of the <SEG> hidden state) or nullopt. Features are broadcast when B differs from their batch 1.
     MaskDecoderOutput decode(const VisionFeatures& f, const c10::optional<torch::Tensor>& seg_embedding,
                              bool keep_all = false);

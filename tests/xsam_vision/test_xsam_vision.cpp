@@ -410,6 +410,86 @@ XS_TEST(mask_decoder_conditioning_shifts_content_queries) {
     XS_CHECK(last.mask_logits.size() == 1 && torch::equal(last.mask_logits[0], a.mask_logits.back()));
 }
 
+namespace {
+
+// The decoder as Mask2Former writes it, without the prepared memory: every layer projects its
+// level's keys and values, and the attention mask of the next layer is the full-resolution mask
+// logits resized to that level. The reference for mask_decoder_memory_matches_the_direct_loop.
+MaskDecoderOutput direct_decoder(MaskDecoderImpl& d, const std::vector<torch::Tensor>& ms, const torch::Tensor& mf,
+                                 const torch::Tensor& seg) {
+    namespace F = torch::nn::functional;
+    const int64_t L = d.config.num_feature_levels, D = d.config.hidden_dim, heads = d.config.num_attention_heads;
+    const int64_t b = seg.size(0);
+    std::vector<torch::Tensor> memory, pos;
+    for (int64_t i = 0; i < L; ++i) {
+        auto f = ms[size_t(i)].expand({b, -1, -1, -1});
+        pos.push_back(sine_position_embedding(f, D / 2).flatten(2).transpose(1, 2));
+        memory.push_back(f.flatten(2).transpose(1, 2) + d.level_embed->weight[i].view({1, 1, -1}));
+    }
+    auto mfb = mf.expand({b, -1, -1, -1});
+    auto& dec = *d.decoder;
+    auto predict = [&](const torch::Tensor& states, int64_t level) {
+        auto masks = torch::einsum("bqc,bchw->bqhw", {dec.mask_predictor->mask_embedder->forward(states), mfb});
+        auto small = F::interpolate(masks, F::InterpolateFuncOptions()
+                                               .size(std::vector<int64_t>{ms[size_t(level)].size(2), ms[size_t(level)].size(3)})
+                                               .mode(torch::kBilinear)
+                                               .align_corners(false));
+        auto blocked = small.sigmoid().flatten(2) < 0.5;
+        auto allowed = blocked.logical_not().logical_or(blocked.all(-1, true));
+        return std::make_pair(masks, allowed.unsqueeze(1).expand({-1, heads, -1, -1}));
+    };
+    auto query_pos = d.queries_embedder->weight.unsqueeze(0).expand({b, -1, -1});
+    auto x = d.queries_features->weight.unsqueeze(0) + seg.unsqueeze(1);
+    MaskDecoderOutput out;
+    auto states = dec.layernorm(x);
+    auto pm = predict(states, 0);
+    out.query_states.push_back(states);
+    out.mask_logits.push_back(pm.first);
+    for (size_t i = 0; i < dec.layers->size(); ++i) {
+        const size_t level = i % size_t(L);
+        x = dec.layers[i]->as<MaskedAttentionDecoderLayerImpl>()->forward(x, query_pos, memory[level], pos[level], pm.second);
+        states = dec.layernorm(x);
+        pm = predict(states, int64_t((i + 1) % size_t(L)));
+        out.query_states.push_back(states);
+        out.mask_logits.push_back(pm.first);
+    }
+    return out;
+}
+
+}  // namespace
+
+// The per-image memory (keys, values, resized mask features) gives the direct loop's results: fp64,
+// level sizes that do not divide the mask-feature size, three prompts on one image's features
+// (broadcast); NMSE < 1e-20 for every prediction, intermediate ones included.
+XS_TEST(mask_decoder_memory_matches_the_direct_loop) {
+    torch::NoGradGuard ng;
+    auto c = tiny();
+    MaskDecoder dec(c.mask_decoder);
+    randomize(*dec, 7);
+    dec->to(torch::kDouble);
+    const int64_t D = c.mask_decoder.hidden_dim;
+    auto o = torch::TensorOptions().dtype(torch::kDouble);
+    std::vector<torch::Tensor> ms{torch::randn({1, D, 3, 2}, o), torch::randn({1, D, 5, 4}, o), torch::randn({1, D, 7, 6}, o)};
+    auto mf = torch::randn({1, D, 13, 11}, o);
+    auto seg = torch::randn({3, D}, o);
+    auto want = direct_decoder(*dec, ms, mf, seg);
+    auto mem = dec->prepare_memory(ms, mf);
+    XS_CHECK(mem.defined() && int64_t(mem.keys.size()) == c.mask_decoder.num_layers());
+    XS_CHECK((mem.level_mask_features[2].sizes() == torch::IntArrayRef{1, D, 7, 6}));
+    XS_CHECK(mem.bytes() > 0);
+    auto got = dec->forward_memory(mem, mf, seg, true);
+    XS_CHECK(got.mask_logits.size() == want.mask_logits.size() && got.query_states.size() == want.query_states.size());
+    for (size_t i = 0; i < want.mask_logits.size() && i < got.mask_logits.size(); ++i) {
+        XS_CHECK((got.mask_logits[i].sizes() == torch::IntArrayRef{3, c.mask_decoder.num_queries, 13, 11}));
+        const double em = nmse(got.mask_logits[i], want.mask_logits[i]), es = nmse(got.query_states[i], want.query_states[i]);
+        XS_CHECK_MSG(em < 1e-20 && es < 1e-20, "prediction " + std::to_string(i) + " nmse masks " + fmt(em) + " states " + fmt(es));
+    }
+    // Only the last prediction without keep_all, the same numbers.
+    auto last = dec->forward_memory(mem, mf, seg, false);
+    XS_CHECK(last.mask_logits.size() == 1 && torch::equal(last.mask_logits[0], got.mask_logits.back()));
+    XS_CHECK_THROWS(dec->forward_memory(mem, mf, torch::randn({2, D + 1}, o), false), xs::Error, "seg_embedding must be");
+}
+
 // ---- connector and the whole tiny vision path -------------------------------------------------------
 
 XS_TEST(connector_shapes) {
