@@ -201,7 +201,13 @@ void EngineWorker::run_load(int id, const QString& name, const EngineOptions& op
     }
     StopWatch watch;
     // The engine reports its stages on this thread; they reach the GUI as queued signals.
+    // A cancelled or superseded load stops at its next report (per tensor while reading weights)
+    // instead of running to the end only to be discarded.
     LoadProgressScope progress([this, id](double fraction, const std::string& stage) {
+        {
+            QMutexLocker lock(&mutex_);
+            if (id != current_load_ || abort_) throw Cancelled();
+        }
         Q_EMIT load_progress(id, fraction, QString::fromStdString(stage));
     });
     LoadedEngine loaded;

@@ -19,6 +19,7 @@
 #include "core/io/json_read.h"
 #include "core/io/project_file.h"
 #include "core/util/error.h"
+#include "core/util/posix_io.h"
 
 namespace xs::batch {
 
@@ -31,8 +32,6 @@ const char* const kExtensions[] = {"jpg", "jpeg", "png", "bmp", "tif", "tiff", "
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-
-std::string errno_text() { return std::strerror(errno); }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -275,18 +274,9 @@ ojson run_header_json(const RunInfo& run) {
 
 namespace {
 
-void write_all(int fd, const std::string& bytes, const std::string& path) {
-    const char* p = bytes.data();
-    size_t left = bytes.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw Error(path + ": cannot append to the progress journal (" + errno_text() + ")");
-        }
-        p += n;
-        left -= size_t(n);
-    }
+void append_journal(int fd, const std::string& bytes, const std::string& path) {
+    if (!write_all(fd, bytes.data(), bytes.size()))
+        throw Error(path + ": cannot append to the progress journal (" + errno_text() + ")");
 }
 
 // Opens for appending and takes an exclusive lock, so two runs never write one journal (e.g. the same
@@ -398,7 +388,7 @@ Journal::~Journal() {
 
 void Journal::append(const ImageRecord& record) {
     const auto t0 = std::chrono::steady_clock::now();
-    write_all(fd_, record_to_json(record).dump() + "\n", path_);
+    append_journal(fd_, record_to_json(record).dump() + "\n", path_);
     io_ms_ += ms_since(t0);
     ++unsynced_;
     if ((policy_.every_records > 0 && unsynced_ >= policy_.every_records) ||

@@ -20,6 +20,7 @@
 
 #include "core/io/json_read.h"
 #include "core/util/error.h"
+#include "core/util/posix_io.h"
 
 namespace xs {
 
@@ -51,8 +52,6 @@ bool hex_to_color(const std::string& s, Rgb& c) {
     c = Rgb{uint8_t(v[0]), uint8_t(v[1]), uint8_t(v[2])};
     return true;
 }
-
-std::string errno_text() { return std::strerror(errno); }
 
 std::string dir_of(const std::string& path) {
     const size_t slash = path.find_last_of('/');
@@ -298,17 +297,7 @@ void atomic_write_file(const std::string& path, const std::string& bytes) {
         ::unlink(tmp.c_str());
         throw Error(msg);
     };
-    const char* p = bytes.data();
-    size_t left = bytes.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail_io("writing failed");
-        }
-        p += n;
-        left -= size_t(n);
-    }
+    if (!write_all(fd, bytes.data(), bytes.size())) fail_io("writing failed");
     if (::fsync(fd) != 0) fail_io("flushing to disk failed");
     if (::close(fd) != 0) {
         const std::string msg = path + ": closing failed (" + errno_text() + ")";

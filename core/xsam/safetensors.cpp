@@ -380,6 +380,15 @@ LoadReport load_weights(torch::nn::Module& module, const SafeTensorsSet& weights
         return report;
     }
     torch::NoGradGuard no_grad;
+    int64_t total = 0;
+    if (options.on_progress)
+        for (const auto& [name, t] : targets) {
+            const std::string key = options.prefix + name;
+            if (weights.contains(key)) {
+                const SafeTensorInfo& i = weights.info(key);
+                total += static_cast<int64_t>(i.end - i.begin);
+            }
+        }
     for (auto& [name, t] : targets) {
         const std::string key = options.prefix + name;
         if (!weights.contains(key)) continue;
@@ -387,6 +396,7 @@ LoadReport load_weights(torch::nn::Module& module, const SafeTensorsSet& weights
         t.copy_(src);
         report.tensors += 1;
         report.bytes += src.numel() * static_cast<int64_t>(src.element_size());
+        if (options.on_progress) options.on_progress(report.bytes, total);
     }
     return report;
 }

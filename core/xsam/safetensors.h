@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -110,6 +111,9 @@ struct LoadOptions {
     bool include_buffers = true;   // buffers are checked and loaded like parameters
     std::vector<std::string> allow_missing;  // module names starting with one of these may be absent
     bool check_only = false;       // true: only the checks (the module may live on the meta device)
+    // Called after each tensor is copied with the bytes read so far and the total (it may throw to
+    // abandon the load, e.g. xs::Cancelled).
+    std::function<void(int64_t done_bytes, int64_t total_bytes)> on_progress;
 };
 
 struct LoadReport {

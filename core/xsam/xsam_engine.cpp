@@ -225,6 +225,16 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     }
     lo.allow_unexpected = true;
     report_load_progress(0.3, "reading the weights");
+    // Per tensor, shown in steps of 1% (the GUI's bar and its Cancel button follow).
+    int last_percent = -1;
+    lo.on_progress = [&last_percent](int64_t done, int64_t total) {
+        const int percent = total > 0 ? int(100.0 * double(done) / double(total)) : 100;
+        if (percent == last_percent) return;
+        last_percent = percent;
+        char text[96];
+        std::snprintf(text, sizeof text, "reading the weights (%.1f of %.1f GB)", double(done) / 1e9, double(total) / 1e9);
+        report_load_progress(0.3 + 0.6 * double(percent) / 100.0, text);
+    };
     if (options.random_weights) init_random_parameters(*model_, options.seed);
     else load_weights(*model_, weights, lo);
     report_load_progress(0.9, "moving the model to " + device_.str());

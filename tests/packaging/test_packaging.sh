@@ -47,6 +47,14 @@ expect=(usr/bin/xsam-cli usr/share/man/man1/xsam-cli.1.gz
 for f in "${expect[@]}"; do
   [ -f "$root/$f" ] && ok "installed $f" || fail "missing in the package: $f"
 done
+# The cluster job files (packaging/cluster), the scripts executable and still valid shell.
+for f in README.md xsam-batch-k8s.yaml xsam-batch.sbatch submit-slurm.sh simulate-local.sh; do
+  [ -f "$root/usr/share/xsam-studio/cluster/$f" ] && ok "installed cluster/$f" || fail "missing in the package: cluster/$f"
+done
+for f in xsam-batch.sbatch submit-slurm.sh simulate-local.sh; do
+  p=$root/usr/share/xsam-studio/cluster/$f
+  [ -x "$p" ] && bash -n "$p" && ok "cluster/$f is executable and parses" || fail "cluster/$f not executable or not valid bash"
+done
 
 # 4. The installed xsam-cli runs from the scratch root.
 cli=$root/usr/bin/xsam-cli

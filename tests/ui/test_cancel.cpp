@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "core/builtin/builtin_engines.h"
+#include "core/engine/load_progress.h"
 #include "core/util/error.h"
 #include "ui/main_window.h"
 #include "ui/widgets.h"
@@ -218,6 +219,51 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.engine_ready() && !w.engine_loading(), kTimeoutMs);
         QCOMPARE(w.engine_name(), QStringLiteral("slow"));
         QCOMPARE(loaded.size(), 1);
+    }
+
+    // An engine that reports progress as it loads (X-SAM reports per weight tensor) stops at its next
+    // report once cancelled, instead of running to the end to be discarded.
+    void cancelled_load_stops_at_its_next_progress_report() {
+        auto reports = std::make_shared<std::atomic<int>>(0);
+        auto stopped = std::make_shared<std::atomic<bool>>(false);
+        auto finished = std::make_shared<std::atomic<bool>>(false);
+        EngineRegistry registry = builtin_engines();
+        registry.add("steps", "test only: 5000 progress reports 2 ms apart, then a classic engine",
+                     [reports, stopped, finished](const EngineOptions& options) {
+                         for (int i = 0; i < 5000; ++i) {
+                             try {
+                                 report_load_progress(i / 5000.0, "step " + std::to_string(i));
+                             } catch (const Cancelled&) {
+                                 *stopped = true;
+                                 throw;
+                             }
+                             ++*reports;
+                             QThread::msleep(2);
+                         }
+                         *finished = true;
+                         return builtin_engines().create("classic", options);
+                     });
+        MainWindow w;
+        w.show();
+        w.engine_worker()->set_registry(&registry);
+        w.set_engine("classic");
+        QTRY_VERIFY_WITH_TIMEOUT(w.engine_ready(), kTimeoutMs);
+        QSignalSpy loaded(w.engine_worker(), &EngineWorker::engine_loaded);
+        QSignalSpy failed(w.engine_worker(), &EngineWorker::engine_failed);
+        w.set_engine("steps");
+        QTRY_VERIFY_WITH_TIMEOUT(reports->load() > 10, kTimeoutMs);
+        QTest::mouseClick(w.progress_cancel_button(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(stopped->load(), 2000);
+        const int at_stop = reports->load();
+        QVERIFY2(at_stop < 4000, qPrintable(QString::number(at_stop)));
+        QVERIFY(!finished->load());
+        QTest::qWait(200);
+        QCOMPARE(reports->load(), at_stop);  // nothing ran after the throw
+        QCOMPARE(loaded.size(), 0);
+        QCOMPARE(failed.size(), 0);  // a cancelled load is not an error
+        QVERIFY(w.engine_ready());
+        QCOMPARE(w.engine_name(), QStringLiteral("classic"));
+        QCOMPARE(w.engine_worker()->loading_id(), 0);
     }
 
     void cancelled_first_load_leaves_no_engine() {

@@ -186,6 +186,33 @@ XS_TEST(loader_checks_everything_and_reports_once) {
     XS_CHECK(rep.tensors == 5);
     XS_CHECK(torch::equal(dst.a, src.a) && torch::equal(dst.inner->weight, src.inner->weight) &&
              torch::equal(dst.buf, src.buf));
+    // Progress: once per tensor, rising to the total, which is the bytes read.
+    {
+        std::vector<std::pair<int64_t, int64_t>> steps;
+        LoadOptions lo = with_prefix("m.");
+        lo.on_progress = [&](int64_t done, int64_t total) { steps.emplace_back(done, total); };
+        Tiny d;
+        auto r = load_weights(d, SafeTensorsSet::open(dir + "/ok.safetensors"), lo);
+        XS_CHECK(steps.size() == 5);
+        for (size_t i = 0; i < steps.size(); ++i) {
+            XS_CHECK(steps[i].second == r.bytes);
+            if (i) XS_CHECK(steps[i].first > steps[i - 1].first);
+        }
+        XS_CHECK(!steps.empty() && steps.back().first == r.bytes);
+        // A callback that throws abandons the load there (how a cancelled GUI load stops).
+        int calls = 0;
+        lo.on_progress = [&](int64_t, int64_t) {
+            if (++calls == 2) throw xs::Cancelled();
+        };
+        Tiny d2;
+        bool cancelled = false;
+        try {
+            load_weights(d2, SafeTensorsSet::open(dir + "/ok.safetensors"), lo);
+        } catch (const xs::Cancelled&) {
+            cancelled = true;
+        }
+        XS_CHECK(cancelled && calls == 2);
+    }
 
     // Broken: "a" missing, "b" with a wrong shape, "inner.bias" with a wrong dtype, one extra name.
     std::vector<std::pair<std::string, torch::Tensor>> bad = {
