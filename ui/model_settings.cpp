@@ -12,12 +12,14 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
 #ifdef XS_HAVE_XSAM
+#include "core/builtin/builtin_engines.h"
 #include "core/xsam/model_folder.h"
 #endif
 
@@ -104,6 +106,22 @@ ModelSettingsDialog::ModelSettingsDialog(const XsamSettings& settings, QWidget* 
     device_->addItem(tr("CUDA GPU"), "cuda");
     device_->setCurrentIndex(std::max(0, device_->findData(settings.device)));
     device_->setToolTip(tr("CPU computes in fp32 whatever the weights are; a CUDA GPU computes in the precision below."));
+    // Offer the GPU only where LibTorch finds one; a saved GPU choice falls back to the CPU, saying so.
+    const int gpus = cuda_device_count();
+    if (gpus > 0) {
+        device_->setItemText(1, tr("CUDA GPU (%n found)", "", gpus));
+    } else {
+        device_->setItemText(1, tr("CUDA GPU (none found)"));
+        if (auto* items = qobject_cast<QStandardItemModel*>(device_->model()))
+            if (QStandardItem* gpu = items->item(1)) {
+                gpu->setEnabled(false);
+                gpu->setToolTip(tr("LibTorch finds no CUDA GPU on this machine (or was built without CUDA)."));
+            }
+        if (settings.device.startsWith("cuda")) {
+            device_->setCurrentIndex(0);
+            device_note_ = tr("The saved device was a CUDA GPU, but LibTorch finds none here: the CPU is selected.");
+        }
+    }
     form->addRow(tr("Device"), device_);
     dtype_ = new QComboBox(this);
     dtype_->setObjectName("modelDtype");
@@ -201,6 +219,8 @@ void ModelSettingsDialog::start_check() {
         checked_dir_ = dir;
         use_button()->setEnabled(r.ok);
         QString html;
+        if (!device_note_.isEmpty())
+            html += QStringLiteral("<p style='color:#b9770e'><b>%1</b></p>").arg(device_note_.toHtmlEscaped());
         if (!extra_problem_.isEmpty())
             html += QStringLiteral("<p style='color:#c0392b'><b>%1</b> %2</p>")
                         .arg(tr("Last load failed:"), extra_problem_.toHtmlEscaped());

@@ -52,6 +52,7 @@ public:
     QLineEdit* folder_edit() { return folder_; }
     QPushButton* use_button();
     QLabel* status_label() { return status_; }
+    QComboBox* device_box() { return device_; }
     bool checking() const { return watcher_ != nullptr; }
     bool folder_ok() const { return checked_ok_; }
     void show_problem(const QString& text);  // e.g. why the last load failed
@@ -73,6 +74,7 @@ private:
     QDialogButtonBox* buttons_;
     QTimer* debounce_;
     QFutureWatcher<ModelFolderReport>* watcher_ = nullptr;
+    QString device_note_;  // e.g. the saved device is a GPU this machine does not have
     QString checked_dir_;
     bool checked_ok_ = false;
     QString extra_problem_;

@@ -19,4 +19,12 @@ const EngineRegistry& builtin_engines() {
     return registry;
 }
 
+int cuda_device_count() {
+#ifdef XS_HAVE_XSAM
+    return xsam_cuda_device_count();
+#else
+    return 0;
+#endif
+}
+
 }  // namespace xs

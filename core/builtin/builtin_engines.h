@@ -6,4 +6,8 @@ namespace xs {
 
 const EngineRegistry& builtin_engines();
 
+// CUDA devices the X-SAM engine can use: 0 in a build without LibTorch, or when LibTorch finds no GPU
+// (or no CUDA support in the LibTorch it was built against).
+int cuda_device_count();
+
 }  // namespace xs

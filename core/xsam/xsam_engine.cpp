@@ -754,6 +754,14 @@ std::vector<StageTiming> bench_xsam_prepare(const std::string& config_path, cons
     return xsam::bench_prepare(config_path, image, device, dtype, llm_layers, seed, threads);
 }
 
+int xsam_cuda_device_count() {
+    try {
+        return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 void register_xsam_engine(EngineRegistry& registry) {
     registry.add("xsam",
                  "X-SAM segmentation MLLM (SAM-L + SigLIP2 + Phi-3) on LibTorch: interactive, visual grounded, "

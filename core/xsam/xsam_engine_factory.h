@@ -19,6 +19,9 @@ namespace xs {
 
 void register_xsam_engine(EngineRegistry& registry);
 
+// Number of CUDA devices LibTorch can use here (0 without a GPU or a CUDA-enabled LibTorch).
+int xsam_cuda_device_count();
+
 // A complete, loadable X-SAM model folder with seeded random weights (xsam-cli init-random-weights):
 // config.json (the given config), model.safetensors (+ model.safetensors.index.json) and
 // tokenizer.model (copied from `tokenizer_model`, or from the file the config's "tokenizer" field names

@@ -25,12 +25,14 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QSlider>
+#include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTextBrowser>
 #include <QTreeWidget>
 #include <QtTest>
 #include <memory>
 
+#include "core/builtin/builtin_engines.h"
 #include "core/xsam/xsam_engine_factory.h"
 #include "tests/ui/xsam_test_engines.h"
 #include "ui/candidates.h"
@@ -200,6 +202,33 @@ private Q_SLOTS:
         QCOMPARE(QSettings().value("xsam/model_dir").toString(), QDir::cleanPath(model_));
         QVERIFY(w->action("findSimilar")->isEnabled());
         QVERIFY(!w->model_settings_dialog());  // closed
+    }
+
+    // The device list offers the GPU only where LibTorch finds one; a saved GPU choice on a machine
+    // without one falls back to the CPU and says so (this machine has none; where one exists the
+    // saved choice stands).
+    void settings_page_offers_cuda_only_when_a_gpu_exists() {
+        XsamSettings saved;
+        saved.model_dir = model_;
+        saved.device = "cuda";
+        ModelSettingsDialog d(saved);
+        d.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&d));
+        auto* items = qobject_cast<QStandardItemModel*>(d.device_box()->model());
+        QVERIFY(items && items->rowCount() == 2);
+        const int gpus = cuda_device_count();
+        QCOMPARE(items->item(1)->isEnabled(), gpus > 0);
+        QVERIFY(QTest::qWaitFor([&d] { return !d.checking() && d.status_label()->text().contains(QRegularExpression("✓|✗")); }, 30000));
+        if (gpus == 0) {
+            QCOMPARE(d.settings().device, QString("cpu"));
+            QVERIFY(d.device_box()->itemText(1).contains("none found"));
+            QVERIFY2(d.status_label()->text().contains("finds none here"), qPrintable(d.status_label()->text()));
+            shot(&d, "settings-no-gpu");
+        } else {
+            QCOMPARE(d.settings().device, QString("cuda"));
+            QVERIFY(!d.status_label()->text().contains("finds none here"));
+        }
+        QVERIFY(d.folder_ok());  // the device note does not block a good folder
     }
 
     void referring_text_gives_an_instance() {
