@@ -51,7 +51,17 @@ LinearNoBiasImpl::LinearNoBiasImpl(int64_t in, int64_t out, const torch::TensorO
     weight = register_parameter("weight", torch::empty({out, in}, options), false);
 }
 
-torch::Tensor LinearNoBiasImpl::forward(const torch::Tensor& x) { return torch::linear(x, as_dtype_of(weight, x)); }
+torch::Tensor LinearNoBiasImpl::forward(const torch::Tensor& x) {
+    if (!weight.is_contiguous() && weight.dim() == 2 && weight.t().is_contiguous())
+        return torch::matmul(x, as_dtype_of(weight.t(), x));  // [in, out] storage (use_input_major_layout)
+    return torch::linear(x, as_dtype_of(weight, x));
+}
+
+void LinearNoBiasImpl::use_input_major_layout() {
+    if (!weight.is_contiguous()) return;  // already
+    torch::NoGradGuard no_grad;
+    weight.set_data(weight.t().contiguous().t());
+}
 
 std::pair<torch::Tensor, torch::Tensor> rope_tables(const torch::Tensor& positions, int64_t head_dim, double theta,
                                                     torch::ScalarType dtype) {
@@ -313,6 +323,11 @@ torch::Tensor Phi3ForCausalLMImpl::embed(const torch::Tensor& ids, c10::optional
     auto w = model->embed_tokens->weight;
     auto e = torch::embedding(w, ids.to(w.device()));
     return dtype.has_value() && *dtype != e.scalar_type() ? e.to(*dtype) : e;
+}
+
+void Phi3ForCausalLMImpl::use_input_major_layout() {
+    for (const auto& m : model->modules(false))
+        if (auto* lin = m->as<LinearNoBiasImpl>()) lin->use_input_major_layout();
 }
 
 torch::Tensor Phi3ForCausalLMImpl::logits(const torch::Tensor& hidden) {

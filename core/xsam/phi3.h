@@ -62,6 +62,11 @@ class LinearNoBiasImpl : public torch::nn::Module {
 public:
     LinearNoBiasImpl(int64_t in, int64_t out, const torch::TensorOptions& options = {});
     torch::Tensor forward(const torch::Tensor& x);
+    // Stores the weight's values as [in, out] (weight stays an [out, in] view of that storage, same
+    // values, same name). On the CPU, x [.., in] times a row-major [in, out] matrix is an NN product,
+    // which OpenBLAS runs 15-25% faster than the NT product of the checkpoint's layout for the few
+    // rows of a prompt, and the bf16 -> fp32 conversion then reads and writes that layout contiguously.
+    void use_input_major_layout();
     torch::Tensor weight;
 };
 TORCH_MODULE(LinearNoBias);
@@ -198,6 +203,9 @@ public:
     // inputs_embeds. Logits only when asked (they are large: vocab x L).
     Phi3Output forward(const torch::Tensor& inputs_embeds, KVCache* cache = nullptr, bool want_logits = false);
     torch::Tensor logits(const torch::Tensor& hidden);
+    // LinearNoBiasImpl::use_input_major_layout for every decoder layer's projections (not lm_head):
+    // for CPU inference, after the weights are loaded.
+    void use_input_major_layout();
     // One greedy step on top of `cache`: feeds `inputs_embeds` and returns argmax of the last position's
     // logits per batch row, plus that step's hidden states.
     std::pair<torch::Tensor, torch::Tensor> greedy_step(const torch::Tensor& inputs_embeds, KVCache& cache);

@@ -240,6 +240,10 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     report_load_progress(0.9, "moving the model to " + device_.str());
     model_->to(device_);
     model_->eval();
+    // CPU: the LLM's projections in [in, out] layout (faster products for prompts; same values).
+    // XS_CPU_WEIGHT_LAYOUT=checkpoint keeps the checkpoint's [out, in] (for comparisons).
+    const char* layout = std::getenv("XS_CPU_WEIGHT_LAYOUT");
+    if (device_.is_cpu() && !(layout && std::string(layout) == "checkpoint")) model_->llm->use_input_major_layout();
 
     seg_id_ = tokenizer_->id(kSegToken);
     pstart_id_ = tokenizer_->id(kPhraseStart);
