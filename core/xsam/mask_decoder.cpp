@@ -135,14 +135,15 @@ torch::Tensor expand_batch(const torch::Tensor& t, int64_t b) {
     return t.expand(shape);
 }
 
-// "May attend" mask [B, heads, Q, h*w] of the next layer from mask embeddings [B, Q, C] and the mask
-// features resized to that layer's level [B, C, h, w]. Rows blocked everywhere attend everywhere.
-torch::Tensor attention_allowed(const torch::Tensor& emb, const torch::Tensor& level_features, int64_t heads) {
+// "May attend" mask [B, 1, Q, h*w] (the same for every head: broadcast, not expanded) of the next layer
+// from mask embeddings [B, Q, C] and the mask features resized to that layer's level [B, C, h, w].
+// Rows blocked everywhere attend everywhere.
+torch::Tensor attention_allowed(const torch::Tensor& emb, const torch::Tensor& level_features) {
     auto small = torch::einsum("bqc,bchw->bqhw", {emb, level_features});
     auto blocked = small.sigmoid().flatten(2) < 0.5;  // [B, Q, h*w]
     auto full = blocked.all(-1, true);
     auto allowed = blocked.logical_not().logical_or(full);
-    return allowed.unsqueeze(1).expand({-1, heads, -1, -1});
+    return allowed.unsqueeze(1);
 }
 
 }  // namespace
@@ -154,7 +155,7 @@ MaskDecoderOutput MaskDecoderImpl::forward(const std::vector<torch::Tensor>& ms,
 
 MaskDecoderOutput MaskDecoderImpl::forward_memory(const DecoderMemory& mem, const torch::Tensor& mask_features,
                                            const c10::optional<torch::Tensor>& seg_embedding, bool keep_all) {
-    const int64_t L = config.num_feature_levels, D = config.hidden_dim, heads = config.num_attention_heads;
+    const int64_t L = config.num_feature_levels, D = config.hidden_dim;
     auto& dec = *decoder;
     const int64_t n = int64_t(dec.layers->size());
     if (int64_t(mem.sizes.size()) != L || int64_t(mem.keys.size()) != n)
@@ -178,7 +179,7 @@ MaskDecoderOutput MaskDecoderImpl::forward_memory(const DecoderMemory& mem, cons
 
     auto states = dec.layernorm(x);
     auto emb = embedder.forward(states);
-    auto allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[0], b), heads);
+    auto allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[0], b));
     if (keep_all) {
         out.query_states.push_back(states);
         out.mask_logits.push_back(full_masks(emb));
@@ -190,7 +191,7 @@ MaskDecoderOutput MaskDecoderImpl::forward_memory(const DecoderMemory& mem, cons
         states = dec.layernorm(x);
         emb = embedder.forward(states);
         const bool last = i + 1 == n;
-        if (!last) allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[size_t((i + 1) % L)], b), heads);
+        if (!last) allowed = attention_allowed(emb, expand_batch(mem.level_mask_features[size_t((i + 1) % L)], b));
         if (keep_all || last) {
             out.query_states.push_back(states);
             out.mask_logits.push_back(full_masks(emb));

@@ -24,7 +24,7 @@ TORCH_MODULE(DecoderSelfAttention);
 
 struct MaskedAttentionDecoderLayerImpl : torch::nn::Module {
     MaskedAttentionDecoderLayerImpl(const MaskDecoderConfig& c, const torch::TensorOptions& o);
-    // x, query_pos [B, Q, D]; memory, memory_pos [B, S, D]; allowed [B, heads, Q, S] (true = attend).
+    // x, query_pos [B, Q, D]; memory, memory_pos [B, S, D]; allowed [B, heads or 1, Q, S] (true = attend; broadcast over heads).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& query_pos, const torch::Tensor& memory,
                           const torch::Tensor& memory_pos, const c10::optional<torch::Tensor>& allowed);
     // The same with the cross-attention keys and values already projected (cross_attn->project_kv).
