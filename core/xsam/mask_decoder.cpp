@@ -106,7 +106,6 @@ DecoderMemory MaskDecoderImpl::prepare_memory(const std::vector<torch::Tensor>& 
     std::vector<torch::Tensor> memory, keyed;
     for (int64_t i = 0; i < L; ++i) {
         const auto& f = ms[size_t(i)];
-        mem.sizes.emplace_back(f.size(2), f.size(3));
         auto pos = sine_position_embedding(f, D / 2).flatten(2).transpose(1, 2);
         memory.push_back(f.flatten(2).transpose(1, 2) + like(level_embed->weight, f)[i].view({1, 1, -1}));
         keyed.push_back(memory.back() + pos);
@@ -158,7 +157,7 @@ MaskDecoderOutput MaskDecoderImpl::forward_memory(const DecoderMemory& mem, cons
     const int64_t L = config.num_feature_levels, D = config.hidden_dim;
     auto& dec = *decoder;
     const int64_t n = int64_t(dec.layers->size());
-    if (int64_t(mem.sizes.size()) != L || int64_t(mem.keys.size()) != n)
+    if (int64_t(mem.level_mask_features.size()) != L || int64_t(mem.keys.size()) != n)
         throw Error("mask decoder: the prepared memory does not fit this decoder");
     int64_t b = mask_features.size(0);
     if (seg_embedding.has_value()) {

@@ -75,7 +75,6 @@ struct MaskDecoderOutput {
 struct DecoderMemory {
     std::vector<torch::Tensor> keys, values;         // per layer [Bm, heads, S_level, D / heads]
     std::vector<torch::Tensor> level_mask_features;  // per level [Bm, C, h, w]
-    std::vector<std::pair<int64_t, int64_t>> sizes;  // per level (h, w)
     bool defined() const { return !keys.empty(); }
     size_t bytes() const;
 };

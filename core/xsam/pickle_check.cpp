@@ -202,12 +202,12 @@ private:
             fail(op_at_, "reads memo entry " + std::to_string(id) + " of " + std::to_string(memo_.size()));
         return memo_[id];
     }
-    // The deepest nesting among all values built (those dropped are destroyed too), by an explicit
-    // post-order walk; a value reached again while it is on the walk is a cycle.
+    // Checks the nesting of every value built (those dropped are destroyed too) against max_depth by
+    // an explicit post-order walk (a value reached again while it is on the walk is a cycle) and
+    // returns the root's depth.
     int depth_of_all(int max_depth, int root) {
         std::vector<int> depth(kids_.size(), 0);  // 0: unseen, -1: on the walk, >0: done
         std::vector<std::pair<int, size_t>> walk;
-        int deepest = 0;
         for (size_t start = 0; start < kids_.size(); ++start) {
             if (depth[start] != 0) continue;
             walk.push_back({static_cast<int>(start), 0});
@@ -230,11 +230,9 @@ private:
                     fail(0, "the values it builds nest more than " + std::to_string(max_depth) +
                                 " levels deep (a state dict nests a few)");
                 depth[static_cast<size_t>(v)] = d;
-                deepest = std::max(deepest, d);
                 walk.pop_back();
             }
         }
-        (void)deepest;
         return root >= 0 ? depth[static_cast<size_t>(root)] : 0;
     }
 

@@ -152,18 +152,21 @@ torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torc
     return attend(q, kv.first, kv.second, allowed);
 }
 
+// Row block i (0: q, 1: k, 2: v) of in_proj applied to x, split into heads; only that block is
+// converted to x's dtype.
+torch::Tensor MultiheadAttentionImpl::project(const torch::Tensor& x, int64_t i) {
+    const int64_t e = in_proj_weight.size(0) / 3;
+    return split_heads(torch::linear(x, like(in_proj_weight.narrow(0, i * e, e), x), like(in_proj_bias.narrow(0, i * e, e), x)),
+                       num_heads);
+}
+
 std::pair<torch::Tensor, torch::Tensor> MultiheadAttentionImpl::project_kv(const torch::Tensor& k, const torch::Tensor& v) {
-    auto w = like(in_proj_weight, k).chunk(3, 0);
-    auto b = like(in_proj_bias, k).chunk(3, 0);
-    return {split_heads(torch::linear(k, w[1], b[1]), num_heads), split_heads(torch::linear(v, w[2], b[2]), num_heads)};
+    return {project(k, 1), project(v, 2)};
 }
 
 torch::Tensor MultiheadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& kh, const torch::Tensor& vh,
                                              const c10::optional<torch::Tensor>& allowed) {
-    const int64_t e = in_proj_weight.size(0) / 3;
-    auto qh = split_heads(torch::linear(q, like(in_proj_weight, q).narrow(0, 0, e), like(in_proj_bias, q).narrow(0, 0, e)),
-                          num_heads);
-    return out_proj(merge_heads(attention(qh, kh, vh, allowed)));
+    return out_proj(merge_heads(attention(project(q, 0), kh, vh, allowed)));
 }
 
 torch::Tensor gelu_erf(const torch::Tensor& x) { return torch::gelu(x); }

@@ -85,6 +85,7 @@ struct MultiheadAttentionImpl : torch::nn::Module {
     std::pair<torch::Tensor, torch::Tensor> project_kv(const torch::Tensor& k, const torch::Tensor& v);
     torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& kh, const torch::Tensor& vh,
                          const c10::optional<torch::Tensor>& allowed = c10::nullopt);
+    torch::Tensor project(const torch::Tensor& x, int64_t block);
     int64_t embed_dim, num_heads;
     torch::Tensor in_proj_weight, in_proj_bias;
     Linear out_proj{nullptr};

@@ -52,12 +52,9 @@ torch::Tensor XsamModelImpl::image_embeddings(const VisionFeatures& f) {
 
 MaskDecoderOutput XsamModelImpl::decode(const VisionFeatures& f, const c10::optional<torch::Tensor>& seg_embedding,
                                         bool keep_all) {
-    if (seg_embedding.has_value() && seg_embedding->size(0) != f.mask_features.size(0) && f.mask_features.size(0) != 1)
-        throw Error("decode: seg_embedding batch does not match the image batch");
     if (f.decoder_memory.defined())
         return segmentor->decoder->forward_memory(f.decoder_memory, f.mask_features, seg_embedding, keep_all);
-    return segmentor->decoder->forward_memory(segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features),
-                                       f.mask_features, seg_embedding, keep_all);
+    return segmentor->decoder(f.multi_scale_features, f.mask_features, seg_embedding, keep_all);
 }
 
 torch::Tensor XsamModelImpl::class_logits(const torch::Tensor& q, const torch::Tensor& phrases) {
