@@ -85,7 +85,7 @@ done
 libs=(-L"$torch_lib" -Wl,-rpath,"$torch_lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
 [ -f "$torch_lib/libtorch_cuda.so" ] && libs+=(-ltorch_cuda -lc10_cuda)
 libs+=(-Wl,--as-needed -ldl -lpthread)
-sources=("$root"/core/xsam/*.cpp "$root"/core/engine/*.cpp)
+sources=("$root"/core/xsam/{model,weights,tokenizer,pipeline,engine}/*.cpp "$root"/core/engine/*.cpp)
 t0=$(date +%s)
 compile() {  # compile SRC OBJ [extra flags...]
   local src="$1" obj="$2"; shift 2
@@ -102,7 +102,7 @@ else
   echo "no precompiled header:"; tail -5 "$build/pch.log"
 fi
 for s in "${sources[@]}"; do
-  o="$build/obj/$(basename "$(dirname "$s")")_$(basename "$s" .cpp).o"
+  rel="${s#"$root"/}"; o="$build/obj/${rel//\//_}"; o="${o%.cpp}.o"  # core_xsam_engine_inspection.o
   extra=()
   [ "$(basename "$s")" = bench_xsam.cpp ] && [ ${#cuda_inc[@]} -gt 0 ] && [ -f "$torch_lib/libc10_cuda.so" ] && extra=(-DXS_CUDA_STATS "${cuda_inc[@]}")
   ( compile "$s" "$o" "${extra[@]}" || { [ ${#extra[@]} -gt 0 ] && echo "retrying $s without XS_CUDA_STATS" && compile "$s" "$o"; } ) &
@@ -110,7 +110,7 @@ for s in "${sources[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$nproc_" ]; do sleep 0.2; done
 done
 # the SentencePiece bridge (its own shared library, loaded with dlopen; not linked with LibTorch)
-( g++ -std=c++17 -O2 -fPIC -shared -I"$deps/usr/include" "$root/core/xsam/spm/spm_bridge.cpp" -o "$build/libxs_spm.so" \
+( g++ -std=c++17 -O2 -fPIC -shared -I"$deps/usr/include" "$root/core/xsam/tokenizer/spm/spm_bridge.cpp" -o "$build/libxs_spm.so" \
       -L"$deps/usr/lib/x86_64-linux-gnu" -Wl,-rpath,"$deps/usr/lib/x86_64-linux-gnu" -l:libsentencepiece.so.0 \
       2> "$build/spm.log" || { echo "BUILD FAILED: libxs_spm.so"; tail -20 "$build/spm.log"; } ) & pids+=($!)
 for p in "${pids[@]}"; do wait "$p"; done

@@ -20,7 +20,7 @@
 
 #ifdef XS_HAVE_XSAM
 #include "core/builtin/builtin_engines.h"
-#include "core/xsam/model_folder.h"
+#include "core/xsam/engine/model_folder.h"
 #endif
 
 namespace xs {

@@ -1,12 +1,12 @@
 // xsam-cli bench-xsam: per-stage timings, per-prompt totals and peak memory of the X-SAM engine as
-// one JSON object (core/xsam/bench_xsam.h). No LibTorch include here.
+// one JSON object (core/xsam/engine/bench_xsam.h). No LibTorch include here.
 #include <cstdio>
 #include <string>
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
 #ifdef XS_HAVE_XSAM
-#include "core/xsam/bench_xsam.h"
+#include "core/xsam/engine/bench_xsam.h"
 #endif
 
 namespace xs::cli {

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/xsam/model_folder.h"
+#include "core/xsam/engine/model_folder.h"
 
 namespace {
 

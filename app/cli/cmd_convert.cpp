@@ -3,8 +3,8 @@
 #include "core/util/error.h"
 
 #ifdef XS_HAVE_XSAM
-#include "core/xsam/checkpoint.h"
-#include "core/xsam/model_folder.h"
+#include "core/xsam/weights/checkpoint.h"
+#include "core/xsam/engine/model_folder.h"
 
 #include <chrono>
 #include <cstdio>

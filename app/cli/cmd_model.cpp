@@ -7,8 +7,8 @@
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
-#include "core/xsam/config.h"
-#include "core/xsam/xsam_model.h"
+#include "core/xsam/model/config.h"
+#include "core/xsam/model/xsam_model.h"
 
 namespace {
 

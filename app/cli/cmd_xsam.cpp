@@ -10,7 +10,7 @@
 #include "core/io/image.h"
 #include "core/util/error.h"
 #ifdef XS_HAVE_XSAM
-#include "core/xsam/xsam_engine_factory.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
 #endif
 
 namespace xs::cli {

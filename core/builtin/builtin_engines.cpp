@@ -2,7 +2,7 @@
 
 #include "core/classic/classic_engine.h"
 #ifdef XS_HAVE_XSAM
-#include "core/xsam/xsam_engine_factory.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
 #endif
 
 namespace xs {

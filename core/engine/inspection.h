@@ -3,7 +3,7 @@
 // LibTorch type: the exact token sequence, the rasterised visual prompts with the points the region
 // sampler took, every decoder query's low-resolution mask probabilities with its class scores, and
 // per-stage timings. Filled by an engine when SegmentRequest::inspect is set (X-SAM does it in
-// core/xsam/inspection.cpp) and carried by SegmentResult::inspection.
+// core/xsam/engine/inspection.cpp) and carried by SegmentResult::inspection.
 //
 //   SegmentRequest req = ...; req.inspect = true;
 //   SegmentResult res = engine->segment(*prepared, req, cancel);
@@ -12,7 +12,7 @@
 //   std::string json = inspection_to_json(in);
 //
 // postprocess_inspection() re-runs only the post-processing with other thresholds. It follows the
-// X-SAM rules of core/xsam/postprocess.h (bilinear resize with align_corners=false from the decoder's
+// X-SAM rules of core/xsam/pipeline/postprocess.h (bilinear resize with align_corners=false from the decoder's
 // grid to the S x S canvas, crop to the scaled image, bilinear resize to the original size):
 //   BestPerClass  referring / reasoning / caption: per class the query with the highest class
 //                 probability; mask = probability > mask_threshold.

@@ -1,4 +1,4 @@
-// libFuzzer target: the torch.save checkpoint reader (core/xsam/checkpoint.cpp: TorchCheckpointReader):
+// libFuzzer target: the torch.save checkpoint reader (core/xsam/weights/checkpoint.cpp: TorchCheckpointReader):
 // the zip archive index (LibTorch's caffe2 PyTorchStreamReader), the data.pkl unpickling and the
 // per-tensor record reads and bounds checks. LibTorch itself is NOT instrumented (it is Debian's
 // build): libFuzzer gets coverage only from our code, and ASan sees LibTorch's memory errors only
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/xsam/checkpoint.h"
+#include "core/xsam/weights/checkpoint.h"
 #include "tests/fuzz/fuzz_common.h"
 
 namespace {

@@ -1,11 +1,11 @@
-// libFuzzer target: the structural pickle check (core/xsam/pickle_check.cpp) that every torch.save
+// libFuzzer target: the structural pickle check (core/xsam/weights/pickle_check.cpp) that every torch.save
 // archive's data.pkl passes before LibTorch's unpickler reads it. Invariants on accepted input: the
 // walk built at most one value per opcode, each opcode took at least one byte, the memo holds at most
 // one entry per opcode, and the result nests within the limit.
 #include <cstddef>
 #include <cstdint>
 
-#include "core/xsam/pickle_check.h"
+#include "core/xsam/weights/pickle_check.h"
 #include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

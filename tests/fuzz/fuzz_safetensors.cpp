@@ -1,4 +1,4 @@
-// libFuzzer target: safetensors headers (core/xsam/safetensors_header.cpp, the LibTorch-free part
+// libFuzzer target: safetensors headers (core/xsam/weights/safetensors_header.cpp, the LibTorch-free part
 // of SafeTensorsFile). The input is a whole file. Invariants on accepted headers: every range lies in
 // the data section, matches its shape and dtype, and the ranges tile the section.
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/xsam/safetensors_header.h"
+#include "core/xsam/weights/safetensors_header.h"
 #include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -15,8 +15,8 @@
 #include "core/mask/mask.h"
 #include "core/mask/polygon.h"
 #include "core/util/error.h"
-#include "core/xsam/pickle_check.h"
-#include "core/xsam/safetensors_header.h"
+#include "core/xsam/weights/pickle_check.h"
+#include "core/xsam/weights/safetensors_header.h"
 #include "tests/harness/plain_test.h"
 
 namespace {

@@ -33,7 +33,7 @@
 #include <memory>
 
 #include "core/builtin/builtin_engines.h"
-#include "core/xsam/xsam_engine_factory.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
 #include "tests/ui/xsam_test_engines.h"
 #include "ui/candidates.h"
 #include "ui/caption_view.h"

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "core/builtin/builtin_engines.h"
-#include "core/xsam/xsam_engine.h"
+#include "core/xsam/engine/xsam_engine.h"
 
 namespace xs::test {
 

@@ -13,8 +13,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/xsam/bench_xsam.h"
-#include "core/xsam/xsam_engine.h"
+#include "core/xsam/engine/bench_xsam.h"
+#include "core/xsam/engine/xsam_engine.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs;

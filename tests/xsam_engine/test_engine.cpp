@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/image.h"
-#include "core/xsam/xsam_engine.h"
-#include "core/xsam/xsam_engine_factory.h"
+#include "core/xsam/engine/xsam_engine.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs;

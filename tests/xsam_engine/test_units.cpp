@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "core/xsam/postprocess.h"
-#include "core/xsam/preprocess.h"
-#include "core/xsam/prompts.h"
+#include "core/xsam/pipeline/postprocess.h"
+#include "core/xsam/pipeline/preprocess.h"
+#include "core/xsam/pipeline/prompts.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs;

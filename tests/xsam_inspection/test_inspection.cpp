@@ -10,8 +10,8 @@
 #include <map>
 
 #include "core/engine/inspection.h"
-#include "core/xsam/xsam_engine.h"
-#include "core/xsam/xsam_engine_factory.h"
+#include "core/xsam/engine/xsam_engine.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs;

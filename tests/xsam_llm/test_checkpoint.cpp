@@ -2,8 +2,8 @@
 // here, in the test set-up): bf16 state dicts with X-SAM's official key names, views sharing a storage,
 // nesting under "state_dict", and broken files.
 #include "core/util/error.h"
-#include "core/xsam/checkpoint.h"
-#include "core/xsam/safetensors.h"
+#include "core/xsam/weights/checkpoint.h"
+#include "core/xsam/weights/safetensors.h"
 #include "tests/harness/plain_test.h"
 
 #include <cstdlib>

@@ -2,8 +2,8 @@
 // tests/reference/make_goldens_llm.py into tests/data/llm_phi3_goldens.safetensors (fp32, eager
 // attention). Tolerance: NMSE <= 1e-5 for hidden states (after the final norm) and logits.
 #include "core/util/error.h"
-#include "core/xsam/phi3.h"
-#include "core/xsam/safetensors.h"
+#include "core/xsam/model/phi3.h"
+#include "core/xsam/weights/safetensors.h"
 #include "tests/harness/plain_test.h"
 
 #include <nlohmann/json.hpp>

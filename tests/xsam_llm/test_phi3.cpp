@@ -1,8 +1,8 @@
 // Attention helper, RMSNorm, RoPE and the Phi-3 decoder with its key/value cache, against independent
 // formulas written as plain loops (NMSE with stated tolerances).
 #include "core/util/error.h"
-#include "core/xsam/attention.h"
-#include "core/xsam/phi3.h"
+#include "core/xsam/model/attention.h"
+#include "core/xsam/model/phi3.h"
 #include "tests/harness/plain_test.h"
 
 #include <cmath>

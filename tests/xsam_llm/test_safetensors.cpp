@@ -1,6 +1,6 @@
 // Safetensors: round trip, every header error, sharded folders, and the strict loader's single error.
 #include "core/util/error.h"
-#include "core/xsam/safetensors.h"
+#include "core/xsam/weights/safetensors.h"
 #include "tests/harness/plain_test.h"
 
 #include <filesystem>

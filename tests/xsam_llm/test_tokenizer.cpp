@@ -2,7 +2,7 @@
 // the set-up, loaded through the dlopen'ed bridge; added tokens, rstrip, per-segment prefix space,
 // chat template, chunked encoding around <image>/<region>, decoding; the committed tiny model.
 #include "core/util/error.h"
-#include "core/xsam/tokenizer.h"
+#include "core/xsam/tokenizer/tokenizer.h"
 #include "tests/harness/plain_test.h"
 
 #include <nlohmann/json.hpp>

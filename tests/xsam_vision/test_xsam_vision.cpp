@@ -8,14 +8,14 @@
 #include <sstream>
 
 #include "core/util/error.h"
-#include "core/xsam/config.h"
-#include "core/xsam/connector.h"
-#include "core/xsam/mask_decoder.h"
-#include "core/xsam/pixel_decoder.h"
-#include "core/xsam/projector.h"
-#include "core/xsam/region.h"
-#include "core/xsam/sam_vit.h"
-#include "core/xsam/xsam_model.h"
+#include "core/xsam/model/config.h"
+#include "core/xsam/model/connector.h"
+#include "core/xsam/model/mask_decoder.h"
+#include "core/xsam/model/pixel_decoder.h"
+#include "core/xsam/model/projector.h"
+#include "core/xsam/model/region.h"
+#include "core/xsam/model/sam_vit.h"
+#include "core/xsam/model/xsam_model.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs::xsam;

@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/xsam/config.h"
-#include "core/xsam/projector.h"
-#include "core/xsam/xsam_model.h"
+#include "core/xsam/model/config.h"
+#include "core/xsam/model/projector.h"
+#include "core/xsam/model/xsam_model.h"
 #include "tests/harness/plain_test.h"
 
 using namespace xs::xsam;

@@ -1,0 +1,783 @@
+#include "core/xsam/engine/xsam_engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "core/engine/load_progress.h"
+#include "core/util/error.h"
+#include "core/xsam/engine/inspection.h"
+#include "core/xsam/weights/safetensors.h"
+#include "core/xsam/tokenizer/tokenizer.h"
+#include "core/xsam/engine/xsam_engine_factory.h"
+
+namespace fs = std::filesystem;
+
+namespace xs::xsam {
+
+// ---- tokenizer ---------------------------------------------------------------------------------------
+
+// The engine's view of the tokenizer: plain text chunks to ids (no special tokens added, X-SAM's and
+// Phi-3's added tokens recognised), ids back to text, ids of named tokens.
+class XsamTokenizerAdapter {
+public:
+    explicit XsamTokenizerAdapter(const std::string& model_dir) : tok_(Tokenizer::load(model_dir)) {}
+    std::vector<int64_t> encode(const std::string& text) const { return tok_.encode(text); }
+    std::string decode(const std::vector<int64_t>& ids) const { return tok_.decode(ids); }
+    int64_t id(const std::string& token) const { return tok_.token_id(token); }
+    int64_t bos() const { return tok_.bos_id(); }
+    int64_t eos() const { return tok_.eos_id(); }
+    int64_t vocab_size() const { return tok_.vocab_size(); }
+
+private:
+    Tokenizer tok_;
+};
+
+// ---- options -------------------------------------------------------------------------------------------
+
+XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
+    XsamEngineOptions o;
+    auto get = [&](const char* k) -> const std::string* {
+        auto it = options.find(k);
+        return it == options.end() ? nullptr : &it->second;
+    };
+    if (auto v = get("model")) o.model_dir = *v;
+    if (o.model_dir.empty())
+        throw Error("the X-SAM engine needs a model folder (option \"model\", xsam-cli --model DIR): config.json, "
+                    "model.safetensors (or shards with model.safetensors.index.json) and tokenizer.model");
+    if (auto v = get("device")) o.device = *v;
+    else o.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    if (o.device.empty() || o.device == "auto") o.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    if (auto v = get("dtype")) o.dtype = *v;
+    if (auto v = get("threads")) {
+        try {
+            o.threads = std::stoi(*v);
+        } catch (...) {
+            throw Error("X-SAM engine option threads: expected an integer, got '" + *v + "'");
+        }
+    }
+    if (auto v = get("generic_mode")) o.generic_mode = *v;
+    if (o.generic_mode != "instance" && o.generic_mode != "panoptic" && o.generic_mode != "semantic")
+        throw Error("X-SAM engine option generic_mode: expected instance, panoptic or semantic, got '" +
+                    o.generic_mode + "'");
+    if (auto v = get("max_new_tokens")) {
+        try {
+            o.max_new_tokens = std::stoll(*v);
+        } catch (...) {
+            throw Error("X-SAM engine option max_new_tokens: expected an integer, got '" + *v + "'");
+        }
+    }
+    if (auto v = get("reuse_prefix")) o.reuse_prefix = !(*v == "0" || *v == "false" || *v == "off");
+    return o;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string find_config(const std::string& dir) {
+    if (fs::is_regular_file(dir) && fs::path(dir).extension() == ".json") return dir;
+    if (!fs::is_directory(dir)) throw Error("X-SAM model folder '" + dir + "' does not exist");
+    if (fs::exists(fs::path(dir) / "config.json")) return (fs::path(dir) / "config.json").string();
+    throw Error("X-SAM model folder '" + dir + "' has no config.json");
+}
+
+// The SentencePiece file for a bare config (random weights): `given`, else the config's "tokenizer"
+// field (relative to the config), else <config stem>.tokenizer.model next to it.
+std::string config_tokenizer_path(const std::string& config_path, const XsamConfig& cfg, const std::string& given) {
+    if (!given.empty()) return given;
+    const fs::path cp(config_path);
+    const std::string named = cfg.raw.value("tokenizer", std::string());
+    const std::string tok = named.empty() ? (cp.parent_path() / (cp.stem().string() + ".tokenizer.model")).string()
+                                          : (cp.parent_path() / named).string();
+    if (!fs::is_regular_file(tok))
+        throw Error(config_path + ": no SentencePiece model found for it (looked for '" + tok + "'); give one");
+    return tok;
+}
+
+torch::ScalarType parse_dtype(const std::string& s, const torch::Device& dev) {
+    if (s.empty()) return dev.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+    if (s == "fp32" || s == "float32") return torch::kFloat32;
+    if (s == "bf16" || s == "bfloat16") return torch::kBFloat16;
+    if (s == "fp16" || s == "float16") {
+        if (!dev.is_cuda()) throw Error("X-SAM engine: fp16 needs a CUDA device (the CPU has no fp16 matmul)");
+        return torch::kFloat16;
+    }
+    throw Error("X-SAM engine option dtype: expected fp32, bf16 or fp16, got '" + s + "'");
+}
+
+torch::Device parse_device(const std::string& s) {
+    try {
+        torch::Device d(s);
+        if (d.is_cuda() && !torch::cuda::is_available())
+            throw Error("X-SAM engine: device '" + s + "' requested but CUDA is not available in this build/machine");
+        if (!d.is_cuda() && !d.is_cpu()) throw Error("X-SAM engine: unsupported device '" + s + "' (use cpu or cuda)");
+        return d;
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        throw Error("X-SAM engine option device: cannot parse '" + s + "' (use cpu, cuda or cuda:N)");
+    }
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Positions of the <p> ... </p> spans (inclusive) and of <SEG> tokens in `ids`.
+struct Marks {
+    std::vector<std::pair<int64_t, int64_t>> phrases;
+    std::vector<int64_t> segs;
+};
+
+Marks find_marks(const std::vector<int64_t>& ids, int64_t pstart, int64_t pend, int64_t seg, size_t limit) {
+    Marks m;
+    std::vector<int64_t> starts, ends;
+    for (size_t i = 0; i < std::min(limit, ids.size()); ++i) {
+        if (ids[i] == pstart) starts.push_back(int64_t(i));
+        if (ids[i] == pend) ends.push_back(int64_t(i));
+        if (ids[i] == seg) m.segs.push_back(int64_t(i));
+    }
+    // As the reference: the i-th <p> pairs with the i-th </p>.
+    for (size_t i = 0; i < std::min(starts.size(), ends.size()); ++i)
+        if (ends[i] >= starts[i]) m.phrases.emplace_back(starts[i], ends[i]);
+    return m;
+}
+
+}  // namespace
+
+size_t XsamPrepared::memory_bytes() const {
+    size_t b = size_t(prefix_cache.bytes());
+    auto add = [&](const torch::Tensor& t) {
+        if (t.defined()) b += size_t(t.numel()) * t.element_size();
+    };
+    add(features.visual_tokens);
+    add(features.seg_tokens);
+    add(features.mask_features);
+    for (const auto& t : features.multi_scale_features) add(t);
+    b += features.decoder_memory.bytes();
+    add(prefix_embeds);
+    return b;
+}
+
+// ---- the engine ------------------------------------------------------------------------------------------
+
+XsamEngine::XsamEngine(const XsamEngineOptions& options)
+    : options_(options), device_(parse_device(options.device)), compute_dtype_(torch::kFloat32) {
+    report_load_progress(0.0, "reading config.json");
+    const std::string cfg_path = find_config(options.model_dir);
+    config_ = load_config(cfg_path);
+    if (options.random_weights && options.llm_layers > 0) config_.llm.num_hidden_layers = options.llm_layers;
+    const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
+                                                                 : fs::path(options.model_dir).parent_path().string();
+    preprocess_ = PreprocessConfig::from_json(config_.raw.value("preprocess", nlohmann::json()), cfg_path + ": preprocess");
+    preprocess_.sam_size = int(config_.seg_encoder.image_size);
+    preprocess_.siglip_size = int(config_.visual_encoder.image_size);
+
+    SafeTensorsSet weights = options.random_weights ? SafeTensorsSet() : SafeTensorsSet::open(dir);
+    torch::ScalarType weight_dtype;
+    if (options.dtype.empty() && !device_.is_cuda() && !options.random_weights) {
+        // CPU default: keep the file's dtype in memory (bf16 keeps the full model within 24 GB);
+        // fp16 weights are widened to fp32.
+        const std::vector<std::string> names = weights.names();
+        if (names.empty()) throw Error("X-SAM weights in '" + weights.origin() + "' hold no tensor");
+        const std::string probe = weights.contains("llm.lm_head.weight") ? "llm.lm_head.weight" : names.front();
+        weight_dtype = weights.info(probe).dtype;
+        if (weight_dtype != torch::kBFloat16) weight_dtype = torch::kFloat32;
+    } else {
+        weight_dtype = parse_dtype(options.dtype, device_);
+    }
+    // On the CPU the computation is fp32 whatever the weights are (modules cast weights to the input's
+    // dtype layer by layer); on CUDA it runs in the weight dtype.
+    compute_dtype_ = device_.is_cuda() ? weight_dtype : torch::kFloat32;
+    if (options.threads > 0) at::set_num_threads(options.threads);
+    else if (!device_.is_cuda()) at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+
+    report_load_progress(0.05, "reading tokenizer.model");
+    tokenizer_ = std::make_unique<XsamTokenizerAdapter>(
+        options.random_weights ? config_tokenizer_path(cfg_path, config_, options.tokenizer) : dir);
+    if (options.random_weights ? tokenizer_->vocab_size() > config_.llm.vocab_size
+                               : tokenizer_->vocab_size() != config_.llm.vocab_size)
+        throw Error("X-SAM model folder '" + dir + "': the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
+                    " tokens (SentencePiece + added), the LLM " + std::to_string(config_.llm.vocab_size) + " rows");
+
+    torch::NoGradGuard no_grad;
+    report_load_progress(0.1, "building the model");
+    model_ = XsamModel(config_, torch::TensorOptions().dtype(weight_dtype).device(torch::kCPU));
+    LoadOptions lo;
+    lo.convert_dtype = true;
+    // The checkpoint carries a few entries no module reads; anything else unexpected is an error.
+    std::set<std::string> module_names;
+    for (const auto& p : model_->named_parameters()) module_names.insert(p.key());
+    for (const auto& b : model_->named_buffers()) module_names.insert(b.key());
+    std::set<std::string> unused;
+    for (const auto& e : checkpoint_unused_entries(config_)) unused.insert(e.first);
+    std::vector<std::string> unexpected;
+    for (const std::string& n : weights.names())
+        if (!module_names.count(n) && !unused.count(n)) unexpected.push_back(n);
+    if (!unexpected.empty()) {
+        std::string list;
+        for (size_t i = 0; i < unexpected.size() && i < 20; ++i) list += (i ? ", " : "") + unexpected[i];
+        throw Error("X-SAM weights in '" + weights.origin() + "' have " + std::to_string(unexpected.size()) +
+                    " unexpected tensor(s): " + list);
+    }
+    lo.allow_unexpected = true;
+    report_load_progress(0.3, "reading the weights");
+    // Per tensor, shown in steps of 1% (the GUI's bar and its Cancel button follow).
+    int last_percent = -1;
+    lo.on_progress = [&last_percent](int64_t done, int64_t total) {
+        const int percent = total > 0 ? int(100.0 * double(done) / double(total)) : 100;
+        if (percent == last_percent) return;
+        last_percent = percent;
+        char text[96];
+        std::snprintf(text, sizeof text, "reading the weights (%.1f of %.1f GB)", double(done) / 1e9, double(total) / 1e9);
+        report_load_progress(0.3 + 0.6 * double(percent) / 100.0, text);
+    };
+    if (options.random_weights) init_random_parameters(*model_, options.seed);
+    else load_weights(*model_, weights, lo);
+    report_load_progress(0.9, "moving the model to " + device_.str());
+    model_->to(device_);
+    model_->eval();
+    // CPU: the LLM's projections in [in, out] layout (faster products for prompts; same values).
+    // XS_CPU_WEIGHT_LAYOUT=checkpoint keeps the checkpoint's [out, in] (for comparisons).
+    const char* layout = std::getenv("XS_CPU_WEIGHT_LAYOUT");
+    if (device_.is_cpu() && !(layout && std::string(layout) == "checkpoint")) model_->llm->use_input_major_layout();
+
+    seg_id_ = tokenizer_->id(kSegToken);
+    pstart_id_ = tokenizer_->id(kPhraseStart);
+    pend_id_ = tokenizer_->id(kPhraseEnd);
+    end_id_ = tokenizer_->id(kEndToken);
+    eos_id_ = tokenizer_->eos();
+    endoftext_id_ = tokenizer_->id("<|endoftext|>");
+    bos_id_ = tokenizer_->bos();
+    prefix_ids_ = encode_pieces(prefix_pieces());
+}
+
+XsamEngine::~XsamEngine() = default;
+
+std::string XsamEngine::device() const { return device_.str(); }
+
+Capabilities XsamEngine::capabilities() const {
+    using K = PromptKind;
+    Capabilities c;
+    c.tasks[Task::Interactive] = {K::Point, K::NegativePoint, K::Box, K::Scribble, K::NegativeScribble, K::Mask};
+    c.tasks[Task::VisualGrounded] = {K::Point, K::Box, K::Scribble, K::Mask};
+    c.tasks[Task::Referring] = {K::Text};
+    c.tasks[Task::Reasoning] = {K::Text};
+    c.tasks[Task::Generic] = {K::Text};
+    c.tasks[Task::OpenVocabulary] = {K::Text};
+    c.tasks[Task::GroundedCaption] = {};
+    return c;
+}
+
+void XsamEngine::sync() const {
+    if (device_.is_cuda()) torch::cuda::synchronize(device_.has_index() ? device_.index() : -1);
+}
+
+std::vector<int64_t> XsamEngine::encode_pieces(const std::vector<Piece>& pieces) const {
+    std::vector<int64_t> ids;
+    for (const Piece& p : pieces) {
+        switch (p.kind) {
+            case Piece::Bos: ids.push_back(tokenizer_->bos()); break;
+            case Piece::Image: ids.push_back(kImageIndex); break;
+            case Piece::Region: ids.push_back(kRegionIndex); break;
+            case Piece::Text: {
+                std::vector<int64_t> t = tokenizer_->encode(p.text);
+                ids.insert(ids.end(), t.begin(), t.end());
+                break;
+            }
+        }
+    }
+    return ids;
+}
+
+std::string XsamEngine::decode(const std::vector<int64_t>& ids) const { return tokenizer_->decode(ids); }
+
+torch::Tensor XsamEngine::embed_ids(const std::vector<int64_t>& ids, const std::vector<torch::Tensor>& region_feats) {
+    // Text tokens through the embedding table, each <region> replaced by its feature (in order).
+    std::vector<torch::Tensor> parts;
+    std::vector<int64_t> run;
+    size_t region = 0;
+    auto flush = [&] {
+        if (run.empty()) return;
+        torch::Tensor t = torch::tensor(run, torch::kLong).to(device_).unsqueeze(0);
+        parts.push_back(model_->llm->embed(t, compute_dtype_));
+        run.clear();
+    };
+    for (int64_t id : ids) {
+        if (id == kRegionIndex) {
+            flush();
+            if (region >= region_feats.size()) throw Error("X-SAM: more <region> tokens than visual prompts");
+            parts.push_back(region_feats[region++].to(compute_dtype_).view({1, 1, -1}));
+        } else if (id == kImageIndex) {
+            throw Error("X-SAM: an <image> token outside the prompt prefix");
+        } else {
+            run.push_back(id);
+        }
+    }
+    flush();
+    if (region != region_feats.size()) throw Error("X-SAM: fewer <region> tokens than visual prompts");
+    return torch::cat(parts, 1);
+}
+
+const XsamPrepared& XsamEngine::check_prepared(const PreparedImage& prepared) const {
+    const auto* p = dynamic_cast<const XsamPrepared*>(&prepared);
+    if (!p || p->owner != this)
+        throw Error("engine 'xsam' was given a prepared image made by another engine; call prepare() on this engine");
+    return *p;
+}
+
+namespace {
+
+void sync_device(const torch::Device& d) {
+    if (d.is_cuda()) torch::cuda::synchronize(d.has_index() ? d.index() : -1);
+}
+
+}  // namespace
+
+void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::Device& device,
+                   torch::ScalarType compute_dtype, const std::vector<int64_t>& prefix_ids, bool run_prefix,
+                   const Image& image, const CancelToken& cancel, XsamPrepared& p) {
+    c10::InferenceMode guard;
+    p.width = image.width;
+    p.height = image.height;
+    auto t0 = std::chrono::steady_clock::now();
+    auto stage = [&](const char* name) {
+        sync_device(device);
+        p.timings.push_back({name, ms_since(t0)});
+        t0 = std::chrono::steady_clock::now();
+        cancel.throw_if_cancelled();
+    };
+    cancel.throw_if_cancelled();
+
+    SamInput sam = preprocess_sam(image, pp, device);
+    torch::Tensor sig = preprocess_siglip(image, pp, device);
+    p.geometry = CanvasGeometry{pp.sam_size, sam.scaled_h, sam.scaled_w, image.height, image.width};
+    stage("prepare.preprocess");
+
+    // The steps of XsamModel::encode_images, one stage each for timing.
+    VisionFeatures& f = p.features;
+    auto& m = *model;
+    const XsamConfig& config = m.config;
+    f.visual_tokens = m.visual_projector(m.visual_encoder->selected_features(sig.to(compute_dtype)));
+    stage("prepare.siglip");
+    const auto& sc = config.seg_encoder;
+    const int64_t n = sc.num_hidden_layers + 1;
+    const int64_t llm_idx = sc.llm_select_layer < 0 ? n + sc.llm_select_layer : sc.llm_select_layer;
+    int64_t last = llm_idx;
+    for (int64_t l : config.connector.select_layers) last = std::max(last, l);
+    std::vector<torch::Tensor> hs = m.segmentor->encoder->forward(sam.pixels.to(compute_dtype), last);
+    stage("prepare.sam");
+    f.seg_tokens = m.seg_projector(hs[size_t(llm_idx)]);
+    std::vector<torch::Tensor> levels = m.seg_connector(hs);
+    hs.clear();
+    stage("prepare.projector_connector");
+    PixelDecoderOutput pd = m.segmentor->pixel_decoder(levels);
+    f.multi_scale_features = std::move(pd.multi_scale_features);
+    f.mask_features = pd.mask_features;
+    f.decoder_memory = m.segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features);
+    stage("prepare.pixel_decoder");
+
+    // LLM prefix: [BOS] "<|user|>\n" <image>.
+    std::vector<torch::Tensor> parts;
+    std::vector<int64_t> text;
+    auto flush = [&] {
+        if (text.empty()) return;
+        parts.push_back(m.llm->embed(torch::tensor(text, torch::kLong).to(device).unsqueeze(0), compute_dtype));
+        text.clear();
+    };
+    for (int64_t id : prefix_ids) {
+        if (id == kImageIndex) {
+            flush();
+            parts.push_back(XsamModelImpl::image_embeddings(f).to(compute_dtype));
+        } else {
+            text.push_back(id);
+        }
+    }
+    flush();
+    p.prefix_embeds = torch::cat(parts, 1);
+    if (run_prefix) {
+        m.llm->forward(p.prefix_embeds, &p.prefix_cache, false);
+        stage("prepare.llm_prefix");
+    }
+}
+
+std::shared_ptr<const PreparedImage> XsamEngine::prepare(const Image& image, const CancelToken& cancel) {
+    if (image.empty()) throw Error("engine 'xsam': the image is empty");
+    auto p = std::make_shared<XsamPrepared>();
+    p->owner = this;
+    prepare_image(model_, preprocess_, device_, compute_dtype_, prefix_ids_, options_.reuse_prefix, image, cancel, *p);
+    return p;
+}
+
+ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                                std::vector<StageTiming>* timings) {
+    c10::InferenceMode guard;
+    ScoringOutput out;
+    auto t0 = std::chrono::steady_clock::now();
+    auto stage = [&](const char* name) {
+        sync();
+        if (timings) timings->push_back({name, ms_since(t0)});
+        t0 = std::chrono::steady_clock::now();
+        cancel.throw_if_cancelled();
+    };
+    auto& m = *model_;
+
+    // 1. the question and the visual prompts' region features
+    std::vector<torch::Tensor> region_feats;
+    switch (request.task) {
+        case Task::Referring:
+            out.question = referring_question(request.text);
+            out.labels = {request.text};
+            break;
+        case Task::Reasoning:
+            out.question = reasoning_question(request.text);
+            out.labels = {request.text};
+            break;
+        case Task::Generic:
+        case Task::OpenVocabulary: {
+            std::vector<std::string> cats = request.categories;
+            if (cats.empty() && !request.text.empty()) {
+                // "a, b, c" given as text
+                std::string cur;
+                for (char ch : request.text + ",") {
+                    if (ch == ',') {
+                        if (!clean_category(cur).empty()) cats.push_back(cur);
+                        cur.clear();
+                    } else {
+                        cur += ch;
+                    }
+                }
+            }
+            out.question = categories_question(cats);
+            for (const auto& c : cats) out.labels.push_back(clean_category(c));
+            break;
+        }
+        case Task::Interactive:
+        case Task::VisualGrounded: {
+            RegionSet rs = build_regions(p.geometry, request);
+            out.question = regions_question(int(rs.masks.size()));
+            out.labels = rs.labels;
+            torch::Tensor masks = torch::stack(rs.masks).to(device_);
+            torch::Tensor feats = m.region_features(p.features, masks, 0);  // [K, width]
+            for (int64_t k = 0; k < feats.size(0); ++k) region_feats.push_back(feats[k]);
+            out.regions = std::move(rs.masks);
+            break;
+        }
+        case Task::GroundedCaption:
+            throw Error("engine 'xsam': the grounded caption is generated, not scored");
+    }
+    stage("segment.prompt");
+
+    // 2. the LLM over the question on top of the image prefix
+    out.ids = encode_pieces(question_pieces(out.question, true));
+    Marks marks = find_marks(out.ids, pstart_id_, pend_id_, seg_id_, out.ids.size());
+    if (marks.segs.empty()) throw Error("X-SAM: the answer has no <SEG> token (tokenizer problem?)");
+    if (int(marks.phrases.size()) != out.question.num_phrases)
+        throw Error("X-SAM: found " + std::to_string(marks.phrases.size()) + " <p>...</p> spans, expected " +
+                    std::to_string(out.question.num_phrases));
+    torch::Tensor embeds = embed_ids(out.ids, region_feats);
+    // Causal attention: the tokens after the last one read (the first <SEG>, the last </p>) change
+    // nothing before them, so the LLM stops there.
+    int64_t needed = marks.segs.front() + 1;
+    for (auto [a, b] : marks.phrases) needed = std::max(needed, b + 1);
+    embeds = embeds.narrow(1, 0, needed);
+    torch::Tensor hidden;
+    if (options_.reuse_prefix) {
+        KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
+        hidden = m.llm->forward(embeds, &cache, false).hidden;
+    } else {
+        // From scratch: prefix and question in one pass, no cache (the reference's computation).
+        torch::Tensor all = torch::cat({p.prefix_embeds, embeds}, 1);
+        hidden = m.llm->forward(all, nullptr, false).hidden;
+        hidden = hidden.narrow(1, p.prefix_embeds.size(1), embeds.size(1));
+    }
+    stage("segment.llm");
+
+    // 3. phrase and <SEG> embeddings (llm_projector of the last hidden states)
+    torch::Tensor proj = m.llm_projector(hidden[0]);  // [L, D]
+    std::vector<torch::Tensor> phr;
+    for (auto [a, b] : marks.phrases) phr.push_back(proj.narrow(0, a, b - a + 1).mean(0));
+    torch::Tensor phrases = torch::stack(phr).unsqueeze(0);  // [1, K, D]
+    out.seg_embedding = proj[marks.segs.front()].unsqueeze(0);
+    stage("segment.embeddings");
+
+    // 4. the mask decoder on the cached pixel-decoder features; last level only
+    MaskDecoderOutput dec = m.decode(p.features, out.seg_embedding, false);
+    torch::Tensor qs = dec.query_states.back();
+    out.class_logits = m.class_logits(qs, phrases)[0].to(torch::kFloat32).to(torch::kCPU);
+    out.mask_logits = dec.mask_logits.back()[0].to(torch::kFloat32);
+    stage("segment.mask_decoder");
+    return out;
+}
+
+SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRequest& request,
+                                  const CancelToken& cancel) {
+    const XsamPrepared& p = check_prepared(prepared);
+    const bool caption_without_prompt = request.task == Task::GroundedCaption && request.prompt_kinds().empty();
+    if (!caption_without_prompt) {
+        std::string why = check(request, p.width, p.height);
+        if (!why.empty()) throw Error(why);
+    }
+    if (request.task == Task::GroundedCaption) return caption(p, request, cancel);
+    if ((request.task == Task::Referring || request.task == Task::Reasoning) && request.text.empty())
+        throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' needs --text");
+    if ((request.task == Task::Generic || request.task == Task::OpenVocabulary) && request.categories.empty() &&
+        request.text.empty())
+        throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' needs categories");
+
+    SegmentResult res;
+    ScoringOutput s = score(p, request, cancel, &res.timings);
+    auto t0 = std::chrono::steady_clock::now();
+    c10::InferenceMode guard;
+    DecoderOutput d{s.class_logits, s.mask_logits};
+    std::vector<Candidate> cands;
+    switch (request.task) {
+        case Task::Referring:
+        case Task::Reasoning:
+            cands = best_query_per_class(d, p.geometry, request.mask_threshold);
+            break;
+        case Task::Generic:
+        case Task::OpenVocabulary:
+            if (options_.generic_mode == "panoptic")
+                cands = panoptic_segments(d, p.geometry, request.score_threshold, request.mask_threshold);
+            else if (options_.generic_mode == "semantic")
+                cands = semantic_segments(d, p.geometry);
+            else
+                cands = instance_candidates(d, p.geometry, request.score_threshold, false);
+            break;
+        case Task::VisualGrounded:
+            cands = instance_candidates(d, p.geometry, request.score_threshold, false);
+            break;
+        case Task::Interactive: {
+            cands = instance_candidates(d, p.geometry, request.score_threshold, true);
+            torch::Tensor prompt = region_to_image(s.regions.front(), p.geometry);
+            std::vector<torch::Tensor> negatives;
+            const float r_point = kPointRadius / float(0.5 * (p.geometry.sx() + p.geometry.sy()));
+            const float r_scr = kScribbleRadius / float(0.5 * (p.geometry.sx() + p.geometry.sy()));
+            for (const PointPrompt& pt : request.points)
+                if (!pt.positive) negatives.push_back(from_mask(image_disc(p.width, p.height, pt.x, pt.y, r_point)));
+            for (const ScribblePrompt& sc : request.scribbles)
+                if (!sc.positive)
+                    negatives.push_back(
+                        from_mask(image_scribble(p.width, p.height, sc.points, sc.radius > 0 ? sc.radius : r_scr)));
+            const int chosen = choose_interactive(cands, prompt, negatives);
+            if (chosen < 0) cands.clear();
+            else cands = {cands[size_t(chosen)]};
+            break;
+        }
+        case Task::GroundedCaption:
+            break;
+    }
+    for (Candidate& c : cands) {
+        InstanceResult r;
+        r.mask = to_mask(c.mask);
+        r.score = std::clamp(c.score, 0.f, 1.f);
+        r.prompt_index = c.label;
+        if (c.label >= 0 && size_t(c.label) < s.labels.size()) r.label = s.labels[size_t(c.label)];
+        res.instances.push_back(std::move(r));
+    }
+    res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
+    return res;
+}
+
+SegmentResult XsamEngine::caption_teacher_forced(const PreparedImage& prepared, const std::string& answer,
+                                                 const CancelToken& cancel) {
+    const XsamPrepared& p = check_prepared(prepared);
+    SegmentRequest request;
+    request.task = Task::GroundedCaption;
+    return caption(p, request, cancel, &answer);
+}
+
+SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                                  const std::string* forced) {
+    c10::InferenceMode guard;
+    SegmentResult res;
+    auto t0 = std::chrono::steady_clock::now();
+    auto stage = [&](const char* name) {
+        sync();
+        res.timings.push_back({name, ms_since(t0)});
+        t0 = std::chrono::steady_clock::now();
+        cancel.throw_if_cancelled();
+    };
+    auto& m = *model_;
+    Question q = caption_question();
+    std::vector<int64_t> ids = encode_pieces(question_pieces(q, false));
+    torch::Tensor embeds = embed_ids(ids, {});
+    KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
+    torch::Tensor prompt = embeds;
+    if (!options_.reuse_prefix) prompt = torch::cat({p.prefix_embeds, embeds}, 1);
+    // xtuner's phi3_chat stop word <|end|>, plus the generation config's eos (<|endoftext|>) and </s>.
+    std::vector<int64_t> stops = {end_id_, endoftext_id_};
+    if (eos_id_ >= 0) stops.push_back(eos_id_);
+    // Stay inside the LLM's context: prefix + question + generated tokens <= max_position_embeddings.
+    const int64_t used = cache.length() + prompt.size(1);
+    const int64_t room = config_.llm.max_position_embeddings - used;
+    if (room <= 0)
+        throw Error("X-SAM: the caption prompt (" + std::to_string(used) + " positions) fills the LLM's context of " +
+                    std::to_string(config_.llm.max_position_embeddings));
+    const int64_t max_new = std::min<int64_t>(options_.max_new_tokens, room);
+    GreedyResult g;
+    if (forced) {
+        // Teacher forcing: the given answer (plus the template suffix) stands for the generated tokens.
+        g.tokens = tokenizer_->encode(*forced + kEndToken);
+        torch::Tensor all = torch::cat({prompt, embed_ids(g.tokens, {})}, 1);
+        g.hidden = m.llm->forward(all, &cache, false).hidden;
+        g.stopped = true;
+    } else {
+        g = m.llm->generate_greedy(prompt, cache, max_new, stops, [&] { cancel.throw_if_cancelled(); });
+    }
+    stage("segment.generate");
+    const int64_t L = prompt.size(1);
+    std::vector<int64_t> gen = g.tokens;
+    std::vector<int64_t> text_ids = gen;
+    if (!text_ids.empty() && std::find(stops.begin(), stops.end(), text_ids.back()) != stops.end()) text_ids.pop_back();
+    std::string text = tokenizer_->decode(text_ids);
+    // As the reference demo: no space after the phrase tags.
+    for (const char* from : {"<p> ", "</p> "}) {
+        const std::string f = from, t = f.substr(0, f.size() - 1);
+        size_t pos = 0;
+        while ((pos = text.find(f, pos)) != std::string::npos) text.replace(pos, f.size(), t);
+    }
+    res.text = text;
+
+    // Hidden states exist for every generated token but the last; phrases and <SEG> among those.
+    const size_t fed = gen.empty() ? 0 : gen.size() - 1;
+    Marks marks = find_marks(gen, pstart_id_, pend_id_, seg_id_, fed);
+    if (marks.segs.empty() || marks.phrases.empty()) {
+        res.timings.push_back({"segment.postprocess", ms_since(t0)});
+        return res;  // a caption without grounded phrases: text only
+    }
+    torch::Tensor hidden = g.hidden[0];  // [L + n - 1, width]
+    torch::Tensor proj = m.llm_projector(hidden);
+    std::vector<torch::Tensor> phr;
+    std::vector<std::string> labels;
+    for (auto [a, b] : marks.phrases) {
+        phr.push_back(proj.narrow(0, L + a, b - a + 1).mean(0));
+        std::vector<int64_t> inner(gen.begin() + a + 1, gen.begin() + b);
+        std::string s = tokenizer_->decode(inner);
+        while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+        while (!s.empty() && s.back() == ' ') s.pop_back();
+        labels.push_back(s);
+    }
+    torch::Tensor seg = proj[L + marks.segs.front()].unsqueeze(0);
+    MaskDecoderOutput dec = m.decode(p.features, seg, false);
+    torch::Tensor logits = m.class_logits(dec.query_states.back(), torch::stack(phr).unsqueeze(0))[0];
+    stage("segment.mask_decoder");
+    DecoderOutput d{logits.to(torch::kFloat32).to(torch::kCPU), dec.mask_logits.back()[0].to(torch::kFloat32)};
+    for (Candidate& c : best_query_per_class(d, p.geometry, request.mask_threshold)) {
+        InstanceResult r;
+        r.mask = to_mask(c.mask);
+        r.score = std::clamp(c.score, 0.f, 1.f);
+        r.prompt_index = c.label;
+        r.label = labels[size_t(c.label)];
+        res.instances.push_back(std::move(r));
+    }
+    res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    return res;
+}
+
+// ---- random model folders ----------------------------------------------------------------------------------
+
+void write_random_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
+                        const std::string& tokenizer_model) {
+    XsamConfig cfg = load_config(config_path);
+    std::string tok = tokenizer_model;
+    if (tok.empty()) {
+        // The config's "tokenizer" field (relative to the config), else <config stem>.tokenizer.model next
+        // to it (models/xsam-tiny.json -> models/xsam-tiny.tokenizer.model).
+        const fs::path cp(config_path);
+        const std::string named = cfg.raw.value("tokenizer", std::string());
+        tok = named.empty() ? (cp.parent_path() / (cp.stem().string() + ".tokenizer.model")).string()
+                            : (cp.parent_path() / named).string();
+        if (!fs::is_regular_file(tok))
+            throw Error(config_path + ": no SentencePiece model found for it (looked for '" + tok +
+                        "'); pass --tokenizer FILE");
+    }
+    if (!fs::is_regular_file(tok)) throw Error("tokenizer model '" + tok + "' does not exist");
+    fs::create_directories(out_dir);
+    torch::NoGradGuard no_grad;
+    XsamModel model(cfg, torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCPU));
+    init_random_parameters(*model, seed);
+    ShardedSafeTensorsWriter writer(out_dir, int64_t(2) << 30, {{"format", "pt"}, {"seed", std::to_string(seed)}});
+    for (const auto& p : model->named_parameters()) writer.add(p.key(), p.value());
+    for (const auto& b : model->named_buffers()) writer.add(b.key(), b.value());
+    writer.finish();
+    nlohmann::json raw = cfg.raw;
+    raw["tokenizer"] = "tokenizer.model";
+    std::ofstream(fs::path(out_dir) / "config.json") << raw.dump(2) << "\n";
+    fs::copy_file(tok, fs::path(out_dir) / "tokenizer.model", fs::copy_options::overwrite_existing);
+}
+
+std::vector<StageTiming> bench_prepare(const std::string& config_path, const Image& image, const std::string& device,
+                                       const std::string& dtype, int64_t llm_layers, uint64_t seed, int threads) {
+    XsamConfig cfg = load_config(config_path);
+    if (llm_layers > 0) cfg.llm.num_hidden_layers = llm_layers;
+    const torch::Device dev = parse_device(device.empty() ? "cpu" : device);
+    const torch::ScalarType wd = parse_dtype(dtype, dev);
+    const torch::ScalarType cd = dev.is_cuda() ? wd : torch::kFloat32;
+    if (threads > 0) at::set_num_threads(threads);
+    PreprocessConfig pp = PreprocessConfig::from_json(cfg.raw.value("preprocess", nlohmann::json()), config_path);
+    pp.sam_size = int(cfg.seg_encoder.image_size);
+    pp.siglip_size = int(cfg.visual_encoder.image_size);
+    torch::NoGradGuard no_grad;
+    auto t0 = std::chrono::steady_clock::now();
+    XsamModel model(cfg, torch::TensorOptions().dtype(wd).device(torch::kCPU));
+    init_random_parameters(*model, seed);
+    model->to(dev);
+    model->eval();
+    std::vector<StageTiming> out;
+    out.push_back({"build_random_model", ms_since(t0)});
+    // Prefix ids as the tokenizer gives them: BOS, <|user|> (V + 10 in Phi-3's layout), the image.
+    const int64_t user = cfg.llm.vocab_size - 14 + 10;
+    const std::vector<int64_t> prefix = {cfg.llm.bos_token_id, user, kImageIndex};
+    CancelToken cancel;
+    for (int run = 0; run < 2; ++run) {  // the first run warms up allocators and kernels
+        XsamPrepared p;
+        prepare_image(model, pp, dev, cd, prefix, true, image, cancel, p);
+        for (StageTiming t : p.timings) {
+            t.stage = (run == 0 ? "warmup." : "") + t.stage;
+            out.push_back(t);
+        }
+        out.push_back({run == 0 ? "warmup.prefix_tokens" : "prefix_tokens", double(p.prefix_embeds.size(1))});
+    }
+    return out;
+}
+
+}  // namespace xs::xsam
+
+namespace xs {
+
+std::vector<StageTiming> bench_xsam_prepare(const std::string& config_path, const Image& image,
+                                            const std::string& device, const std::string& dtype, int64_t llm_layers,
+                                            uint64_t seed, int threads) {
+    return xsam::bench_prepare(config_path, image, device, dtype, llm_layers, seed, threads);
+}
+
+int xsam_cuda_device_count() {
+    try {
+        return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+void register_xsam_engine(EngineRegistry& registry) {
+    registry.add("xsam",
+                 "X-SAM segmentation MLLM (SAM-L + SigLIP2 + Phi-3) on LibTorch: interactive, visual grounded, "
+                 "referring, reasoning, generic, open-vocabulary, grounded caption; needs --model DIR",
+                 [](const EngineOptions& options) -> std::unique_ptr<Engine> {
+                     return std::make_unique<xsam::XsamEngine>(xsam::XsamEngineOptions::from(options));
+                 });
+}
+
+void write_random_xsam_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
+                             const std::string& tokenizer_model) {
+    xsam::write_random_model(config_path, out_dir, seed, tokenizer_model);
+}
+
+}  // namespace xs

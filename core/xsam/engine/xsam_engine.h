@@ -1,0 +1,144 @@
+#pragma once
+// The X-SAM engine: the engine contract (core/engine/engine.h) on the X-SAM model.
+//
+//   prepare(image):  both preprocessings (tensor ops on the device) -> SigLIP + visual_projector,
+//                    SAM ViT + seg_projector + seg_connector + pixel decoder, then the LLM over the
+//                    prompt prefix [BOS] "<|user|>\n" <image: 729 + 1024 embeddings>, whose key/value
+//                    cache is kept. Everything a prompt on this image can reuse.
+//   segment(...):    builds the question (prompts.h), embeds it (region features for visual prompts),
+//                    runs the LLM on top of a copy of the prefix cache, projects the <SEG> and phrase
+//                    hidden states, runs the mask decoder on the cached pixel-decoder features and
+//                    post-processes the last decoder level (postprocess.h). Teacher-forced scoring for
+//                    every task but the grounded caption, which is generated greedily (stop at <|end|>).
+//
+// Devices: "cpu" (weights kept in the file's dtype unless "dtype" says otherwise; compute in fp32) or
+// "cuda[:N]" (bf16 by default). Cancellation is checked between stages.
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "core/xsam/model/config.h"
+#include "core/xsam/model/phi3.h"
+#include "core/xsam/pipeline/postprocess.h"
+#include "core/xsam/pipeline/preprocess.h"
+#include "core/xsam/tokenizer/tokenizer.h"
+#include "core/xsam/pipeline/prompts.h"
+#include "core/xsam/model/xsam_model.h"
+
+namespace xs::xsam {
+
+class XsamTokenizerAdapter;
+
+// What prepare() keeps for one image.
+class XsamPrepared : public PreparedImage {
+public:
+    size_t memory_bytes() const override;
+
+    const void* owner = nullptr;  // the engine that made it
+    CanvasGeometry geometry;
+    VisionFeatures features;
+    KVCache prefix_cache;         // LLM keys/values of the prefix (BOS .. image tokens)
+    torch::Tensor prefix_embeds;  // [1, L0, width]: kept for the no-reuse check path
+};
+
+// Raw outputs of one scoring pass (tests compare these; segment() post-processes them).
+struct ScoringOutput {
+    Question question;
+    std::vector<int64_t> ids;         // the question's token ids (regions as -300), after the prefix
+    torch::Tensor class_logits;       // [Q, K + 1] float32 (CPU)
+    torch::Tensor mask_logits;        // [Q, h, w] float32 (device)
+    torch::Tensor seg_embedding;      // [1, D]
+    std::vector<std::string> labels;  // one per class (phrase, category or visual prompt)
+    std::vector<torch::Tensor> regions;  // the region canvases (interactive / VGD)
+};
+
+struct XsamEngineOptions {
+    std::string model_dir;
+    std::string device = "cpu";
+    std::string dtype;                 // "" = default for the device
+    int threads = 0;
+    std::string generic_mode = "instance";
+    int64_t max_new_tokens = 512;
+    bool reuse_prefix = true;          // false: recompute the prefix in every segment() (checks)
+    // Random weights instead of a checkpoint (benchmarks, tests): model_dir names a config *.json (or a
+    // folder with config.json), the model is built in memory and filled by init_random_parameters(seed).
+    // The tokenizer is `tokenizer` (a .model file; "" = the config's "tokenizer" field, else
+    // <config stem>.tokenizer.model next to it); its vocabulary may be smaller than the LLM's rows.
+    bool random_weights = false;
+    uint64_t seed = 0;
+    std::string tokenizer;
+    int64_t llm_layers = 0;            // > 0 with random_weights: override the LLM depth (timing)
+
+    static XsamEngineOptions from(const EngineOptions& options);
+};
+
+class XsamEngine : public Engine {
+public:
+    explicit XsamEngine(const XsamEngineOptions& options);
+    ~XsamEngine() override;
+
+    std::string name() const override { return "xsam"; }
+    std::string device() const override;
+    Capabilities capabilities() const override;
+    std::shared_ptr<const PreparedImage> prepare(const Image& image, const CancelToken& cancel) override;
+    SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& request,
+                          const CancelToken& cancel) override;
+
+    // The scoring pass alone (every task but GroundedCaption).
+    ScoringOutput score(const XsamPrepared& prepared, const SegmentRequest& request, const CancelToken& cancel,
+                        std::vector<StageTiming>* timings = nullptr);
+
+    // The grounded caption with a given answer instead of a generated one (teacher forcing), e.g.
+    // "<p>A cup</p> on <p>a table</p> <SEG>.": phrases and masks exactly as after generation.
+    SegmentResult caption_teacher_forced(const PreparedImage& prepared, const std::string& answer,
+                                         const CancelToken& cancel);
+
+    const XsamConfig& config() const { return config_; }
+    XsamModel& model() { return model_; }
+    // Token ids of a piece list (tests): regions -300, image -200, BOS the tokenizer's.
+    std::vector<int64_t> encode_pieces(const std::vector<Piece>& pieces) const;
+    std::string decode(const std::vector<int64_t>& ids) const;
+
+private:
+    const XsamPrepared& check_prepared(const PreparedImage& prepared) const;
+    torch::Tensor embed_ids(const std::vector<int64_t>& ids, const std::vector<torch::Tensor>& region_feats);
+    SegmentResult caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                          const std::string* forced = nullptr);
+    void sync() const;
+
+    XsamEngineOptions options_;
+    XsamConfig config_;
+    PreprocessConfig preprocess_;
+    torch::Device device_;
+    torch::ScalarType compute_dtype_;
+    XsamModel model_{nullptr};
+    std::unique_ptr<XsamTokenizerAdapter> tokenizer_;
+    std::vector<int64_t> prefix_ids_;
+    int64_t seg_id_ = -1, pstart_id_ = -1, pend_id_ = -1, end_id_ = -1, eos_id_ = -1, bos_id_ = -1, endoftext_id_ = -1;
+};
+
+inline constexpr int64_t kImageIndex = kImageTokenIndex;
+inline constexpr int64_t kRegionIndex = kRegionTokenIndex;
+
+// prepare() as a free function: fills `p` (timings included) for `image`. prefix_ids: BOS, text ids and
+// kImageIndex for the image embeddings; run_prefix = false skips the LLM (the embeddings are kept).
+void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::Device& device,
+                   torch::ScalarType compute_dtype, const std::vector<int64_t>& prefix_ids, bool run_prefix,
+                   const Image& image, const CancelToken& cancel, XsamPrepared& p);
+
+// Per-stage timing of prepare() on a random-weight model built in memory from `config_path` (llm_layers >
+// 0 overrides the LLM depth, e.g. to time a few layers of the full-size model and extrapolate); two runs,
+// the first reported as "warmup.*".
+std::vector<StageTiming> bench_prepare(const std::string& config_path, const Image& image, const std::string& device,
+                                       const std::string& dtype, int64_t llm_layers, uint64_t seed, int threads);
+
+// xsam-cli init-random-weights: a complete model folder (config.json, model.safetensors, tokenizer.model)
+// with seeded random weights. `tokenizer_model`: the SentencePiece file to copy ("" = the one the
+// config names, looked up next to the config file).
+void write_random_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
+                        const std::string& tokenizer_model = "");
+
+}  // namespace xs::xsam
