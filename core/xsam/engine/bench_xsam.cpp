@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/xsam/engine/model_build.h"
 #include "core/xsam/engine/xsam_engine.h"
 
 #if defined(XS_CUDA_STATS) && TORCH_VERSION_MAJOR >= 2
@@ -171,11 +172,8 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
             // A config without its own tokenizer file (the full-size one: the real Phi-3 tokenizer.model
             // is not in the tree) borrows the tiny test tokenizer next to it: same template text, ids
             // below 416, so only the embedding rows it touches differ from the real vocabulary.
-            const std::filesystem::path cp(o.config);
-            const auto own = cp.parent_path() / (cp.stem().string() + ".tokenizer.model");
-            const auto tiny = cp.parent_path() / "xsam-tiny.tokenizer.model";
-            const xsam::XsamConfig c = xsam::load_config(o.config);
-            if (c.raw.value("tokenizer", std::string()).empty() && !std::filesystem::exists(own) &&
+            const auto tiny = std::filesystem::path(o.config).parent_path() / "xsam-tiny.tokenizer.model";
+            if (xsam::config_tokenizer_path(o.config, xsam::load_config(o.config)).empty() &&
                 std::filesystem::exists(tiny))
                 eo.tokenizer = tiny.string();
         }

@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <thread>
 
 #include "core/engine/load_progress.h"
 #include "core/util/error.h"
 #include "core/xsam/engine/inspection.h"
-#include "core/xsam/weights/safetensors.h"
-#include "core/xsam/tokenizer/tokenizer.h"
+#include "core/xsam/engine/model_build.h"
 #include "core/xsam/engine/xsam_engine_factory.h"
+#include "core/xsam/tokenizer/tokenizer.h"
+#include "core/xsam/weights/safetensors.h"
 
 namespace fs = std::filesystem;
 
@@ -76,26 +76,6 @@ XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
 // ---- helpers -------------------------------------------------------------------------------------------
 
 namespace {
-
-std::string find_config(const std::string& dir) {
-    if (fs::is_regular_file(dir) && fs::path(dir).extension() == ".json") return dir;
-    if (!fs::is_directory(dir)) throw Error("X-SAM model folder '" + dir + "' does not exist");
-    if (fs::exists(fs::path(dir) / "config.json")) return (fs::path(dir) / "config.json").string();
-    throw Error("X-SAM model folder '" + dir + "' has no config.json");
-}
-
-// The SentencePiece file for a bare config (random weights): `given`, else the config's "tokenizer"
-// field (relative to the config), else <config stem>.tokenizer.model next to it.
-std::string config_tokenizer_path(const std::string& config_path, const XsamConfig& cfg, const std::string& given) {
-    if (!given.empty()) return given;
-    const fs::path cp(config_path);
-    const std::string named = cfg.raw.value("tokenizer", std::string());
-    const std::string tok = named.empty() ? (cp.parent_path() / (cp.stem().string() + ".tokenizer.model")).string()
-                                          : (cp.parent_path() / named).string();
-    if (!fs::is_regular_file(tok))
-        throw Error(config_path + ": no SentencePiece model found for it (looked for '" + tok + "'); give one");
-    return tok;
-}
 
 torch::ScalarType parse_dtype(const std::string& s, const torch::Device& dev) {
     if (s.empty()) return dev.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
@@ -167,7 +147,7 @@ size_t XsamPrepared::memory_bytes() const {
 XsamEngine::XsamEngine(const XsamEngineOptions& options)
     : options_(options), device_(parse_device(options.device)), compute_dtype_(torch::kFloat32) {
     report_load_progress(0.0, "reading config.json");
-    const std::string cfg_path = find_config(options.model_dir);
+    const std::string cfg_path = find_model_config(options.model_dir);
     config_ = load_config(cfg_path);
     if (options.random_weights && options.llm_layers > 0) config_.llm.num_hidden_layers = options.llm_layers;
     const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
@@ -177,18 +157,10 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     preprocess_.siglip_size = int(config_.visual_encoder.image_size);
 
     SafeTensorsSet weights = options.random_weights ? SafeTensorsSet() : SafeTensorsSet::open(dir);
-    torch::ScalarType weight_dtype;
-    if (options.dtype.empty() && !device_.is_cuda() && !options.random_weights) {
-        // CPU default: keep the file's dtype in memory (bf16 keeps the full model within 24 GB);
-        // fp16 weights are widened to fp32.
-        const std::vector<std::string> names = weights.names();
-        if (names.empty()) throw Error("X-SAM weights in '" + weights.origin() + "' hold no tensor");
-        const std::string probe = weights.contains("llm.lm_head.weight") ? "llm.lm_head.weight" : names.front();
-        weight_dtype = weights.info(probe).dtype;
-        if (weight_dtype != torch::kBFloat16) weight_dtype = torch::kFloat32;
-    } else {
-        weight_dtype = parse_dtype(options.dtype, device_);
-    }
+    // CPU default: keep the file's dtype in memory (bf16 keeps the full model within 24 GB).
+    const torch::ScalarType weight_dtype = options.dtype.empty() && !device_.is_cuda() && !options.random_weights
+                                               ? file_weight_dtype(weights)
+                                               : parse_dtype(options.dtype, device_);
     // On the CPU the computation is fp32 whatever the weights are (modules cast weights to the input's
     // dtype layer by layer); on CUDA it runs in the weight dtype.
     compute_dtype_ = device_.is_cuda() ? weight_dtype : torch::kFloat32;
@@ -196,54 +168,25 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     else if (!device_.is_cuda()) at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
 
     report_load_progress(0.05, "reading tokenizer.model");
-    tokenizer_ = std::make_unique<XsamTokenizerAdapter>(
-        options.random_weights ? config_tokenizer_path(cfg_path, config_, options.tokenizer) : dir);
+    std::string tokenizer_path = dir;
+    if (options.random_weights) {
+        tokenizer_path = options.tokenizer.empty() ? config_tokenizer_path(cfg_path, config_) : options.tokenizer;
+        if (tokenizer_path.empty())
+            throw Error(cfg_path + ": no SentencePiece model found for it (the config's \"tokenizer\" field, or " +
+                        "<config name>.tokenizer.model next to it); give one");
+    }
+    tokenizer_ = std::make_unique<XsamTokenizerAdapter>(tokenizer_path);
     if (options.random_weights ? tokenizer_->vocab_size() > config_.llm.vocab_size
                                : tokenizer_->vocab_size() != config_.llm.vocab_size)
         throw Error("X-SAM model folder '" + dir + "': the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
                     " tokens (SentencePiece + added), the LLM " + std::to_string(config_.llm.vocab_size) + " rows");
 
-    torch::NoGradGuard no_grad;
-    report_load_progress(0.1, "building the model");
-    model_ = XsamModel(config_, torch::TensorOptions().dtype(weight_dtype).device(torch::kCPU));
-    LoadOptions lo;
-    lo.convert_dtype = true;
-    // The checkpoint carries a few entries no module reads; anything else unexpected is an error.
-    std::set<std::string> module_names;
-    for (const auto& p : model_->named_parameters()) module_names.insert(p.key());
-    for (const auto& b : model_->named_buffers()) module_names.insert(b.key());
-    std::set<std::string> unused;
-    for (const auto& e : checkpoint_unused_entries(config_)) unused.insert(e.first);
-    std::vector<std::string> unexpected;
-    for (const std::string& n : weights.names())
-        if (!module_names.count(n) && !unused.count(n)) unexpected.push_back(n);
-    if (!unexpected.empty()) {
-        std::string list;
-        for (size_t i = 0; i < unexpected.size() && i < 20; ++i) list += (i ? ", " : "") + unexpected[i];
-        throw Error("X-SAM weights in '" + weights.origin() + "' have " + std::to_string(unexpected.size()) +
-                    " unexpected tensor(s): " + list);
-    }
-    lo.allow_unexpected = true;
-    report_load_progress(0.3, "reading the weights");
-    // Per tensor, shown in steps of 1% (the GUI's bar and its Cancel button follow).
-    int last_percent = -1;
-    lo.on_progress = [&last_percent](int64_t done, int64_t total) {
-        const int percent = total > 0 ? int(100.0 * double(done) / double(total)) : 100;
-        if (percent == last_percent) return;
-        last_percent = percent;
-        char text[96];
-        std::snprintf(text, sizeof text, "reading the weights (%.1f of %.1f GB)", double(done) / 1e9, double(total) / 1e9);
-        report_load_progress(0.3 + 0.6 * double(percent) / 100.0, text);
-    };
-    if (options.random_weights) init_random_parameters(*model_, options.seed);
-    else load_weights(*model_, weights, lo);
-    report_load_progress(0.9, "moving the model to " + device_.str());
-    model_->to(device_);
-    model_->eval();
-    // CPU: the LLM's projections in [in, out] layout (faster products for prompts; same values).
-    // XS_CPU_WEIGHT_LAYOUT=checkpoint keeps the checkpoint's [out, in] (for comparisons).
-    const char* layout = std::getenv("XS_CPU_WEIGHT_LAYOUT");
-    if (device_.is_cpu() && !(layout && std::string(layout) == "checkpoint")) model_->llm->use_input_major_layout();
+    ModelBuild build;
+    build.weight_dtype = weight_dtype;
+    build.device = device_;
+    build.weights = options.random_weights ? nullptr : &weights;
+    build.seed = options.seed;
+    model_ = build_model(config_, build);
 
     seg_id_ = tokenizer_->id(kSegToken);
     pstart_id_ = tokenizer_->id(kPhraseStart);
@@ -335,8 +278,8 @@ void sync_device(const torch::Device& d) {
     if (d.is_cuda()) torch::cuda::synchronize(d.has_index() ? d.index() : -1);
 }
 
-}  // namespace
-
+// prepare(): fills `p` (timings included) for `image`. prefix_ids: BOS, text ids and kImageIndex for the
+// image embeddings; run_prefix = false skips the LLM (the embeddings are kept).
 void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::Device& device,
                    torch::ScalarType compute_dtype, const std::vector<int64_t>& prefix_ids, bool run_prefix,
                    const Image& image, const CancelToken& cancel, XsamPrepared& p) {
@@ -357,28 +300,12 @@ void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::De
     p.geometry = CanvasGeometry{pp.sam_size, sam.scaled_h, sam.scaled_w, image.height, image.width};
     stage("prepare.preprocess");
 
-    // The steps of XsamModel::encode_images, one stage each for timing.
-    VisionFeatures& f = p.features;
+    // Both encoders, the projectors, the connector and the pixel decoder, one timed stage each.
     auto& m = *model;
-    const XsamConfig& config = m.config;
-    f.visual_tokens = m.visual_projector(m.visual_encoder->selected_features(sig.to(compute_dtype)));
-    stage("prepare.siglip");
-    const auto& sc = config.seg_encoder;
-    const int64_t n = sc.num_hidden_layers + 1;
-    const int64_t llm_idx = sc.llm_select_layer < 0 ? n + sc.llm_select_layer : sc.llm_select_layer;
-    int64_t last = llm_idx;
-    for (int64_t l : config.connector.select_layers) last = std::max(last, l);
-    std::vector<torch::Tensor> hs = m.segmentor->encoder->forward(sam.pixels.to(compute_dtype), last);
-    stage("prepare.sam");
-    f.seg_tokens = m.seg_projector(hs[size_t(llm_idx)]);
-    std::vector<torch::Tensor> levels = m.seg_connector(hs);
-    hs.clear();
-    stage("prepare.projector_connector");
-    PixelDecoderOutput pd = m.segmentor->pixel_decoder(levels);
-    f.multi_scale_features = std::move(pd.multi_scale_features);
-    f.mask_features = pd.mask_features;
-    f.decoder_memory = m.segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features);
-    stage("prepare.pixel_decoder");
+    VisionFeatures& f = p.features;
+    f = m.encode_images(sig.to(compute_dtype), sam.pixels.to(compute_dtype), [&](const char* name) {
+        stage((std::string("prepare.") + name).c_str());
+    });
 
     // LLM prefix: [BOS] "<|user|>\n" <image>.
     std::vector<torch::Tensor> parts;
@@ -403,6 +330,8 @@ void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::De
         stage("prepare.llm_prefix");
     }
 }
+
+}  // namespace
 
 std::shared_ptr<const PreparedImage> XsamEngine::prepare(const Image& image, const CancelToken& cancel) {
     if (image.empty()) throw Error("engine 'xsam': the image is empty");
@@ -686,23 +615,16 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
 void write_random_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
                         const std::string& tokenizer_model) {
     XsamConfig cfg = load_config(config_path);
-    std::string tok = tokenizer_model;
-    if (tok.empty()) {
-        // The config's "tokenizer" field (relative to the config), else <config stem>.tokenizer.model next
-        // to it (models/xsam-tiny.json -> models/xsam-tiny.tokenizer.model).
-        const fs::path cp(config_path);
-        const std::string named = cfg.raw.value("tokenizer", std::string());
-        tok = named.empty() ? (cp.parent_path() / (cp.stem().string() + ".tokenizer.model")).string()
-                            : (cp.parent_path() / named).string();
-        if (!fs::is_regular_file(tok))
-            throw Error(config_path + ": no SentencePiece model found for it (looked for '" + tok +
-                        "'); pass --tokenizer FILE");
-    }
+    const std::string tok = tokenizer_model.empty() ? config_tokenizer_path(config_path, cfg) : tokenizer_model;
+    if (tok.empty())
+        throw Error(config_path + ": no SentencePiece model found for it (the config's \"tokenizer\" field, or " +
+                    "<config name>.tokenizer.model next to it); pass --tokenizer FILE");
     if (!fs::is_regular_file(tok)) throw Error("tokenizer model '" + tok + "' does not exist");
     fs::create_directories(out_dir);
-    torch::NoGradGuard no_grad;
-    XsamModel model(cfg, torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCPU));
-    init_random_parameters(*model, seed);
+    ModelBuild build;  // fp32 on the CPU, in the checkpoint's layout
+    build.seed = seed;
+    build.for_inference = false;
+    XsamModel model = build_model(cfg, build);
     ShardedSafeTensorsWriter writer(out_dir, int64_t(2) << 30, {{"format", "pt"}, {"seed", std::to_string(seed)}});
     for (const auto& p : model->named_parameters()) writer.add(p.key(), p.value());
     for (const auto& b : model->named_buffers()) writer.add(b.key(), b.value());
@@ -713,50 +635,9 @@ void write_random_model(const std::string& config_path, const std::string& out_d
     fs::copy_file(tok, fs::path(out_dir) / "tokenizer.model", fs::copy_options::overwrite_existing);
 }
 
-std::vector<StageTiming> bench_prepare(const std::string& config_path, const Image& image, const std::string& device,
-                                       const std::string& dtype, int64_t llm_layers, uint64_t seed, int threads) {
-    XsamConfig cfg = load_config(config_path);
-    if (llm_layers > 0) cfg.llm.num_hidden_layers = llm_layers;
-    const torch::Device dev = parse_device(device.empty() ? "cpu" : device);
-    const torch::ScalarType wd = parse_dtype(dtype, dev);
-    const torch::ScalarType cd = dev.is_cuda() ? wd : torch::kFloat32;
-    if (threads > 0) at::set_num_threads(threads);
-    PreprocessConfig pp = PreprocessConfig::from_json(cfg.raw.value("preprocess", nlohmann::json()), config_path);
-    pp.sam_size = int(cfg.seg_encoder.image_size);
-    pp.siglip_size = int(cfg.visual_encoder.image_size);
-    torch::NoGradGuard no_grad;
-    auto t0 = std::chrono::steady_clock::now();
-    XsamModel model(cfg, torch::TensorOptions().dtype(wd).device(torch::kCPU));
-    init_random_parameters(*model, seed);
-    model->to(dev);
-    model->eval();
-    std::vector<StageTiming> out;
-    out.push_back({"build_random_model", ms_since(t0)});
-    // Prefix ids as the tokenizer gives them: BOS, <|user|> (V + 10 in Phi-3's layout), the image.
-    const int64_t user = cfg.llm.vocab_size - 14 + 10;
-    const std::vector<int64_t> prefix = {cfg.llm.bos_token_id, user, kImageIndex};
-    CancelToken cancel;
-    for (int run = 0; run < 2; ++run) {  // the first run warms up allocators and kernels
-        XsamPrepared p;
-        prepare_image(model, pp, dev, cd, prefix, true, image, cancel, p);
-        for (StageTiming t : p.timings) {
-            t.stage = (run == 0 ? "warmup." : "") + t.stage;
-            out.push_back(t);
-        }
-        out.push_back({run == 0 ? "warmup.prefix_tokens" : "prefix_tokens", double(p.prefix_embeds.size(1))});
-    }
-    return out;
-}
-
 }  // namespace xs::xsam
 
 namespace xs {
-
-std::vector<StageTiming> bench_xsam_prepare(const std::string& config_path, const Image& image,
-                                            const std::string& device, const std::string& dtype, int64_t llm_layers,
-                                            uint64_t seed, int threads) {
-    return xsam::bench_prepare(config_path, image, device, dtype, llm_layers, seed, threads);
-}
 
 int xsam_cuda_device_count() {
     try {

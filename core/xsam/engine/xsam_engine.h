@@ -123,18 +123,6 @@ private:
 inline constexpr int64_t kImageIndex = kImageTokenIndex;
 inline constexpr int64_t kRegionIndex = kRegionTokenIndex;
 
-// prepare() as a free function: fills `p` (timings included) for `image`. prefix_ids: BOS, text ids and
-// kImageIndex for the image embeddings; run_prefix = false skips the LLM (the embeddings are kept).
-void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::Device& device,
-                   torch::ScalarType compute_dtype, const std::vector<int64_t>& prefix_ids, bool run_prefix,
-                   const Image& image, const CancelToken& cancel, XsamPrepared& p);
-
-// Per-stage timing of prepare() on a random-weight model built in memory from `config_path` (llm_layers >
-// 0 overrides the LLM depth, e.g. to time a few layers of the full-size model and extrapolate); two runs,
-// the first reported as "warmup.*".
-std::vector<StageTiming> bench_prepare(const std::string& config_path, const Image& image, const std::string& device,
-                                       const std::string& dtype, int64_t llm_layers, uint64_t seed, int threads);
-
 // xsam-cli init-random-weights: a complete model folder (config.json, model.safetensors, tokenizer.model)
 // with seeded random weights. `tokenizer_model`: the SentencePiece file to copy ("" = the one the
 // config names, looked up next to the config file).

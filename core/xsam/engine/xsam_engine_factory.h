@@ -26,12 +26,6 @@ int xsam_cuda_device_count();
 // config.json (the given config), model.safetensors (+ model.safetensors.index.json) and
 // tokenizer.model (copied from `tokenizer_model`, or from the file the config's "tokenizer" field names
 // next to the config). Throws xs::Error on a bad config or a missing tokenizer.
-// xsam-cli bench-prepare: per-stage timings of prepare() on a random-weight model built in memory from a
-// config (llm_layers > 0 overrides the LLM depth); a warm-up run ("warmup.*") then a measured one.
-std::vector<StageTiming> bench_xsam_prepare(const std::string& config_path, const Image& image,
-                                            const std::string& device, const std::string& dtype, int64_t llm_layers,
-                                            uint64_t seed, int threads);
-
 void write_random_xsam_model(const std::string& config_path, const std::string& out_dir, uint64_t seed,
                              const std::string& tokenizer_model = "");
 

@@ -21,28 +21,9 @@
 #include <memory>
 #include <vector>
 
+#include "core/xsam/model/config.h"
+
 namespace xs::xsam {
-
-struct Phi3Config {
-    int64_t vocab_size = 32064;        // rows of embed_tokens / lm_head (the X-SAM checkpoint: 32014)
-    int64_t hidden_size = 3072;
-    int64_t intermediate_size = 8192;
-    int64_t num_hidden_layers = 32;
-    int64_t num_attention_heads = 32;
-    int64_t num_key_value_heads = 32;  // grouped-query attention when smaller than the heads
-    int64_t max_position_embeddings = 4096;
-    double rope_theta = 10000.0;
-    double rms_norm_eps = 1e-5;
-    // HF's sliding window: a query at position i sees keys j with j <= i and i - j < sliding_window.
-    // 0 (or a negative value) disables it. Phi-3-mini-4k-instruct ships 2047.
-    int64_t sliding_window = 2047;
-    bool tie_word_embeddings = false;
-    int64_t pad_token_id = 32000;
-    int64_t eos_token_id = 32000;
-    int64_t bos_token_id = 1;
-
-    int64_t head_dim() const { return hidden_size / num_attention_heads; }
-};
 
 // ---- building blocks (also usable on their own) ----
 

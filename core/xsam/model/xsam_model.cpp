@@ -26,9 +26,14 @@ XsamModelImpl::XsamModelImpl(const XsamConfig& c, const torch::TensorOptions& o,
     bg_embeds = register_module("bg_embeds", Embedding(1, c.mask_decoder.hidden_dim, o));
 }
 
-VisionFeatures XsamModelImpl::encode_images(const torch::Tensor& siglip_pixels, const torch::Tensor& sam_pixels) {
+VisionFeatures XsamModelImpl::encode_images(const torch::Tensor& siglip_pixels, const torch::Tensor& sam_pixels,
+                                            const std::function<void(const char*)>& stage) {
+    auto done = [&](const char* name) {
+        if (stage) stage(name);
+    };
     VisionFeatures f;
     f.visual_tokens = visual_projector(visual_encoder->selected_features(siglip_pixels));
+    done("siglip");
 
     const auto& sc = config.seg_encoder;
     const int64_t n = sc.num_hidden_layers + 1;
@@ -36,13 +41,16 @@ VisionFeatures XsamModelImpl::encode_images(const torch::Tensor& siglip_pixels, 
     int64_t last = llm_idx;
     for (int64_t l : config.connector.select_layers) last = std::max(last, l);
     auto hs = segmentor->encoder->forward(sam_pixels, last);
+    done("sam");
     f.seg_tokens = seg_projector(hs[size_t(llm_idx)]);
     auto levels = seg_connector(hs);
     hs.clear();
+    done("projector_connector");
     auto pd = segmentor->pixel_decoder(levels);
     f.multi_scale_features = std::move(pd.multi_scale_features);
     f.mask_features = pd.mask_features;
     f.decoder_memory = segmentor->decoder->prepare_memory(f.multi_scale_features, f.mask_features);
+    done("pixel_decoder");
     return f;
 }
 

@@ -11,6 +11,7 @@
 //   bg_embeds.weight               [1, decoder width]
 // plus one persistent buffer the checkpoint carries but inference never reads (see
 // checkpoint_unused_entries()). The region sampler has no weights (region.h).
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,7 +50,10 @@ struct XsamModelImpl : torch::nn::Module {
     XsamModelImpl(const XsamConfig& c, const torch::TensorOptions& o = default_build_options(), bool with_llm = true);
 
     // siglip_pixels [B, 3, 384, 384] and sam_pixels [B, 3, 1024, 1024], both already normalised.
-    VisionFeatures encode_images(const torch::Tensor& siglip_pixels, const torch::Tensor& sam_pixels);
+    // `stage`, when given, is called after each step with its name ("siglip", "sam",
+    // "projector_connector", "pixel_decoder"), e.g. to time the steps.
+    VisionFeatures encode_images(const torch::Tensor& siglip_pixels, const torch::Tensor& sam_pixels,
+                                 const std::function<void(const char*)>& stage = {});
     // The image's LLM embeddings: SigLIP tokens then SAM tokens, [B, N_siglip + N_sam/4, llm width].
     static torch::Tensor image_embeddings(const VisionFeatures& f);
     // The transformer decoder on the cached pixel-decoder output (and f.decoder_memory when defined). seg_embedding: [B, D] (llm_projector
