@@ -8,6 +8,7 @@
 
 #include "core/engine/load_progress.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #include "core/xsam/inspection.h"
 #include "core/xsam/safetensors.h"
 #include "core/xsam/tokenizer.h"
@@ -51,13 +52,7 @@ XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
     else o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (o.device.empty() || o.device == "auto") o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (auto v = get("dtype")) o.dtype = *v;
-    if (auto v = get("threads")) {
-        try {
-            o.threads = std::stoi(*v);
-        } catch (...) {
-            throw Error("X-SAM engine option threads: expected an integer, got '" + *v + "'");
-        }
-    }
+    if (auto v = get("threads")) o.threads = parse_thread_count(*v, "X-SAM engine option threads");
     if (auto v = get("generic_mode")) o.generic_mode = *v;
     if (o.generic_mode != "instance" && o.generic_mode != "panoptic" && o.generic_mode != "semantic")
         throw Error("X-SAM engine option generic_mode: expected instance, panoptic or semantic, got '" +
@@ -164,12 +159,25 @@ size_t XsamPrepared::memory_bytes() const {
 
 // ---- the engine ------------------------------------------------------------------------------------------
 
+namespace {
+
+// Fewer LLM layers than the config (benchmarks on random weights); more would only take more memory.
+void set_llm_layers(XsamConfig& cfg, int64_t layers) {
+    if (layers > cfg.llm.num_hidden_layers) {
+        throw Error("--llm-layers " + std::to_string(layers) + ": the model has " +
+                    std::to_string(cfg.llm.num_hidden_layers) + " LLM layers; give at most that many");
+    }
+    cfg.llm.num_hidden_layers = layers;
+}
+
+}  // namespace
+
 XsamEngine::XsamEngine(const XsamEngineOptions& options)
     : options_(options), device_(parse_device(options.device)), compute_dtype_(torch::kFloat32) {
     report_load_progress(0.0, "reading config.json");
     const std::string cfg_path = find_config(options.model_dir);
     config_ = load_config(cfg_path);
-    if (options.random_weights && options.llm_layers > 0) config_.llm.num_hidden_layers = options.llm_layers;
+    if (options.random_weights && options.llm_layers > 0) set_llm_layers(config_, options.llm_layers);
     const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
                                                                  : fs::path(options.model_dir).parent_path().string();
     preprocess_ = PreprocessConfig::from_json(config_.raw.value("preprocess", nlohmann::json()), cfg_path + ": preprocess");
@@ -716,7 +724,7 @@ void write_random_model(const std::string& config_path, const std::string& out_d
 std::vector<StageTiming> bench_prepare(const std::string& config_path, const Image& image, const std::string& device,
                                        const std::string& dtype, int64_t llm_layers, uint64_t seed, int threads) {
     XsamConfig cfg = load_config(config_path);
-    if (llm_layers > 0) cfg.llm.num_hidden_layers = llm_layers;
+    if (llm_layers > 0) set_llm_layers(cfg, llm_layers);
     const torch::Device dev = parse_device(device.empty() ? "cpu" : device);
     const torch::ScalarType wd = parse_dtype(dtype, dev);
     const torch::ScalarType cd = dev.is_cuda() ? wd : torch::kFloat32;
