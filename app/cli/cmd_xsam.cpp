@@ -8,12 +8,16 @@
 
 #include "app/cli/command.h"
 #include "core/io/image.h"
+#include "core/io/output_guard.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/xsam_engine_factory.h"
 #endif
 
 namespace xs::cli {
+
+void refuse_model_folder_over_inputs(const std::string& folder, const std::vector<NamedInput>& inputs);  // cmd_convert.cpp
 
 namespace {
 
@@ -33,6 +37,9 @@ int run_init_random_weights(Args& args) {
     const std::string tokenizer = args.take("tokenizer").value_or("");
     if (!args.positionals().empty()) throw Error("init-random-weights takes no positional arguments");
 #ifdef XS_HAVE_XSAM
+    std::vector<NamedInput> inputs = {{"--config file", config}};
+    if (!tokenizer.empty()) inputs.push_back({"--tokenizer file", tokenizer});
+    refuse_model_folder_over_inputs(out, inputs);
     write_random_xsam_model(config, out, seed, tokenizer);
     std::printf("wrote a random-weight X-SAM model (seed %llu) to %s\n", static_cast<unsigned long long>(seed),
                 out.c_str());
@@ -60,7 +67,7 @@ int run_bench_prepare(Args& args) {
     const std::string device = args.take("device").value_or("cpu");
     const std::string dtype = args.take("dtype").value_or("");
     const int64_t layers = int64_t(parse_u64(args.take("llm-layers").value_or("0"), "--llm-layers"));
-    const int threads = int(parse_u64(args.take("threads").value_or("0"), "--threads"));
+    const int threads = parse_thread_count(args.take("threads").value_or("0"), "--threads");
     const uint64_t seed = parse_u64(args.take("seed").value_or("0"), "--seed");
     if (!args.positionals().empty()) throw Error("bench-prepare takes no positional arguments");
 #ifdef XS_HAVE_XSAM
