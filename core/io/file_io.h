@@ -69,7 +69,8 @@ std::string keep_side_copy(const std::string& path, const std::string& tag);
 
 // True when a file exists at path that this process did not write as it is now (never wrote it, or
 // someone changed it since): a program that would replace it should ask first. False for a missing
-// file and for a file this process wrote and nobody touched since.
+// file and for a file this process wrote and nobody touched since. Throws xs::Error for a folder or
+// an unreadable file at path.
 bool needs_overwrite_confirmation(const std::string& path);
 
 // Removes "<path>.tmp-<pid>-<n>" files in path's folder left by a process that no longer runs
