@@ -21,7 +21,7 @@ libs=(-L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" -Wl,--no-as-needed -ltorch 
 libs+=(-Wl,--as-needed -ldl -lpthread)
 
 # core/mask/mask.cpp is left out: it uses OpenCV, which the GPU machine lacks (no suite here needs it).
-sources=("$root"/core/xsam/{model,weights,tokenizer,pipeline,engine}/*.cpp "$root"/core/engine/*.cpp)
+sources=("$root"/core/xsam/{model,weights,tokenizer,pipeline,engine}/*.cpp "$root"/core/engine/*.cpp "$root"/core/util/*.cpp)
 start=$(date +%s)
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
   'o="'"$build"'/$(echo {} | md5sum | cut -c1-12).o"; g++ '"${flags[*]}"' -c {} -o "$o" 2> "$o.log" || { echo "COMPILE FAILED: {}"; cat "$o.log"; }'

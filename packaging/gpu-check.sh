@@ -85,7 +85,7 @@ done
 libs=(-L"$torch_lib" -Wl,-rpath,"$torch_lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
 [ -f "$torch_lib/libtorch_cuda.so" ] && libs+=(-ltorch_cuda -lc10_cuda)
 libs+=(-Wl,--as-needed -ldl -lpthread)
-sources=("$root"/core/xsam/{model,weights,tokenizer,pipeline,engine}/*.cpp "$root"/core/engine/*.cpp)
+sources=("$root"/core/xsam/{model,weights,tokenizer,pipeline,engine}/*.cpp "$root"/core/engine/*.cpp "$root"/core/util/*.cpp)
 t0=$(date +%s)
 compile() {  # compile SRC OBJ [extra flags...]
   local src="$1" obj="$2"; shift 2

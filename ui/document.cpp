@@ -277,6 +277,7 @@ void Document::autosave() {
 void Document::keep_mine() {
     disk_conflict_ = false;
     known_stamp_.clear();
+    if (saver_) saver_->adopt_disk_version();  // the saver writes only over a version it knows
     autosave();
 }
 

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,11 +21,14 @@
 #include "core/builtin/builtin_engines.h"
 #include "core/coco/batch.h"
 #include "core/engine/engine.h"
+#include "core/io/file_io.h"
 #include "core/io/image.h"
-#include "core/io/project_file.h"
+#include "core/io/output_guard.h"
 #include "core/mask/mask.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #include "core/util/timer.h"
+#include "core/util/utf8.h"
 
 namespace xs::cli {
 
@@ -51,14 +55,16 @@ std::string trim(const std::string& s) {
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-int64_t parse_count(const std::string& s, const std::string& what, int64_t min_value) {
+int64_t parse_count(const std::string& s, const std::string& what, int64_t min_value,
+                    int64_t max_value = std::numeric_limits<int64_t>::max()) {
     try {
         size_t used = 0;
         const long long v = std::stoll(s, &used);
-        if (used != s.size() || v < min_value) throw std::invalid_argument(s);
+        if (used != s.size() || v < min_value || v > max_value) throw std::invalid_argument(s);
         return v;
     } catch (const std::exception&) {
-        throw Error(what + " '" + s + "': expected a whole number >= " + std::to_string(min_value));
+        throw Error(what + " '" + s + "': expected a whole number >= " + std::to_string(min_value) +
+                    (max_value < std::numeric_limits<int64_t>::max() ? " and <= " + std::to_string(max_value) : ""));
     }
 }
 
@@ -159,6 +165,9 @@ constexpr Task kBatchTasks[] = {Task::Generic, Task::OpenVocabulary, Task::Groun
 Plan make_plan(const std::string& task_text, const std::optional<std::string>& categories_text,
                const std::optional<std::string>& text) {
     Plan plan;
+    // They go into JSON (the journal, the COCO file), which holds UTF-8 text only.
+    if (categories_text && !is_valid_utf8(*categories_text)) throw Error("--categories is not valid UTF-8 text");
+    if (text && !is_valid_utf8(*text)) throw Error("--text is not valid UTF-8 text");
     auto task = task_from_name(task_text);
     if (!task) {
         std::string names;
@@ -333,12 +342,12 @@ int run_batch(Args& args) {
     for (const char* key : {"model", "device", "dtype", "threads", "generic-mode"}) {
         if (auto v = args.take(key)) options[key == std::string("generic-mode") ? "generic_mode" : key] = *v;
     }
-    if (options.count("threads")) parse_count(options["threads"], "--threads", 0);
+    if (options.count("threads")) parse_thread_count(options["threads"], "--threads");
     const std::optional<std::string> score_text = args.take("score-threshold");
     const std::optional<std::string> mask_text = args.take("mask-threshold");
     batch::SyncPolicy sync;
     if (auto k = args.take("checkpoint-every")) {  // records; alone, it replaces the time rule
-        sync.every_records = int(parse_count(*k, "--checkpoint-every", 1));
+        sync.every_records = int(parse_count(*k, "--checkpoint-every", 1, std::numeric_limits<int>::max()));
         sync.every_seconds = -1;
     }
     if (auto t = args.take("checkpoint-seconds")) {
@@ -379,6 +388,16 @@ int run_batch(Args& args) {
         if (fs::is_directory(fs::path(out), ec)) throw Error(out + ": is a folder");
     }
     const std::string journal_path = out + ".partial";
+    {
+        std::vector<NamedInput> inputs;
+        for (const std::string& f : files) inputs.push_back({"image", (fs::path(images_dir) / f).string()});
+        if (options.count("model")) {
+            const std::vector<NamedInput> model_files = files_in_folder(options["model"], "model file");
+            inputs.insert(inputs.end(), model_files.begin(), model_files.end());
+        }
+        refuse_output_over_inputs("--out " + out, out, inputs);
+        refuse_output_over_inputs("the progress journal " + journal_path, journal_path, inputs);
+    }
     std::error_code ec;
     const bool have_journal = fs::exists(journal_path, ec);
     if (have_journal && !resume)
@@ -396,7 +415,7 @@ int run_batch(Args& args) {
         // The folder's name, not its path: shards on machines that mount the model elsewhere still agree.
         fs::path m = fs::path(options["model"]).lexically_normal();
         if (m.filename().empty()) m = m.parent_path();
-        run.params["model"] = m.filename().string();
+        run.params["model"] = utf8_display(m.filename().string());
     }
     if (options.count("dtype")) run.params["dtype"] = options["dtype"];
     if (options.count("generic_mode")) run.params["generic_mode"] = options["generic_mode"];
@@ -478,7 +497,7 @@ int run_batch(Args& args) {
     progress.update(int64_t(records.size()), failed, true);
 
     nlohmann::ordered_json summary;
-    summary["out"] = out;
+    summary["out"] = utf8_display(out);
     summary["shard"] = shard.text();
     summary["images_listed"] = files.size();
     summary["images_in_shard"] = mine.size();
@@ -500,7 +519,7 @@ int run_batch(Args& args) {
                      (long long)processed, sig ? (sig == SIGINT ? "interrupted" : "terminated") : "--max-images",
                      journal_path.c_str());
         summary["stopped"] = true;
-        std::printf("%s\n", summary.dump().c_str());
+        std::printf("%s\n", summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return sig ? 128 + sig : kExitStopped;
     }
 
@@ -523,7 +542,7 @@ int run_batch(Args& args) {
 
     summary["annotations"] = annotations;
     summary["failed_images"] = failed_list;
-    std::printf("%s\n", summary.dump().c_str());
+    std::printf("%s\n", summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     if (!failed_list.empty()) {
         std::fprintf(stderr, "batch: wrote %s; %zu image(s) could not be labelled (listed in info.xsam_batch.failed_images):\n",
                      out.c_str(), failed_list.size());

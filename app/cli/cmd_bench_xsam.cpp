@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/engine/bench_xsam.h"
 #endif
@@ -34,7 +35,7 @@ int run_bench_xsam(Args& args) {
     o.device = args.take("device").value_or("cpu");
     o.dtype = args.take("dtype").value_or("");
     const std::string image_path = args.take("image").value_or("");
-    if (auto v = args.take("threads")) o.threads = parse_int(*v, "--threads", 0);
+    if (auto v = args.take("threads")) o.threads = parse_thread_count(*v, "--threads");
     if (auto v = args.take("llm-layers")) o.llm_layers = parse_int(*v, "--llm-layers", 1);
     if (auto v = args.take("seed")) o.seed = uint64_t(parse_int(*v, "--seed", 0));
     if (auto v = args.take("prepare-warmup")) o.prepare_warmup = parse_int(*v, "--prepare-warmup", 0);

@@ -1,6 +1,8 @@
 // xsam-cli convert-checkpoint: the released torch.save checkpoint -> safetensors shards + index.
 #include "app/cli/command.h"
+#include "core/io/output_guard.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/weights/checkpoint.h"
@@ -10,6 +12,25 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <regex>
+
+namespace xs::cli {
+
+// The files a model folder gets (convert-checkpoint, init-random-weights) must not be any of the files
+// the command reads: `--config DIR/config.json --out DIR` would truncate the config it is copying.
+void refuse_model_folder_over_inputs(const std::string& folder, const std::vector<NamedInput>& inputs) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> outputs;
+    for (const char* name : {"config.json", "tokenizer.model", "model.safetensors", "model.safetensors.index.json"})
+        outputs.push_back((fs::path(folder) / name).string());
+    const std::regex shard(R"(model-\d{5}-of-\d{5}\.safetensors|shard-\d+\.partial)");
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(folder, ec))
+        if (std::regex_match(e.path().filename().string(), shard)) outputs.push_back(e.path().string());
+    for (const std::string& o : outputs) refuse_output_over_inputs("the model folder's " + o, o, inputs);
+}
+
+}  // namespace xs::cli
 
 namespace {
 
@@ -23,6 +44,12 @@ int run_convert(xs::cli::Args& args) {
             throw xs::Error("--shard-size-mb: not a number: " + *s);
         }
         if (shard_mb <= 0) throw xs::Error("--shard-size-mb must be positive");
+        // The conversion holds about one shard in memory.
+        const int64_t ram_mb = xs::physical_memory_bytes() >> 20;
+        if (ram_mb > 0 && shard_mb > ram_mb / 2)
+            throw xs::Error("--shard-size-mb " + std::to_string(shard_mb) + ": a shard is held in memory while it is "
+                            "written; at most " + std::to_string(ram_mb / 2) + " (half of this machine's " +
+                            std::to_string(ram_mb) + " MB)");
     }
     const bool quiet = args.take_flag("quiet");
     const auto config = args.take("config");
@@ -33,6 +60,10 @@ int run_convert(xs::cli::Args& args) {
     // Check the extra files before the long conversion.
     if (config && !fs::is_regular_file(*config)) throw xs::Error("--config: no such file: " + *config);
     if (tokenizer && !fs::is_regular_file(*tokenizer)) throw xs::Error("--tokenizer: no such file: " + *tokenizer);
+    std::vector<xs::NamedInput> inputs = {{"checkpoint", pos[0]}};
+    if (config) inputs.push_back({"--config file", *config});
+    if (tokenizer) inputs.push_back({"--tokenizer file", *tokenizer});
+    xs::cli::refuse_model_folder_over_inputs(out, inputs);
     const auto start = std::chrono::steady_clock::now();
     size_t last_percent = 101;
     auto report = xs::xsam::convert_checkpoint(pos[0], out, shard_mb * 1024 * 1024,

@@ -4,7 +4,9 @@
 
 #include "app/cli/command.h"
 #include "core/coco/merge.h"
+#include "core/io/output_guard.h"
 #include "core/util/error.h"
+#include "core/util/utf8.h"
 
 namespace xs::cli {
 
@@ -14,9 +16,12 @@ int run_merge_coco(Args& args) {
     const std::string out = args.require("out");
     const std::vector<std::string> parts = args.positionals();
     if (parts.empty()) throw Error("merge-coco needs the part files to merge (xsam-cli merge-coco PART... --out FILE)");
+    std::vector<NamedInput> inputs;
+    for (const std::string& p : parts) inputs.push_back({"part file", p});
+    refuse_output_over_inputs("--out " + out, out, inputs);
     MergeReport rep;
     merge_coco_files(parts, out, &rep);
-    nlohmann::ordered_json j{{"out", out},         {"parts", rep.parts},
+    nlohmann::ordered_json j{{"out", utf8_display(out)},         {"parts", rep.parts},
                              {"shards", rep.shards}, {"images", rep.images},
                              {"failed_images", rep.failed_images}, {"annotations", rep.annotations}};
     std::printf("%s\n", j.dump().c_str());

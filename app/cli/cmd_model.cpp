@@ -7,10 +7,13 @@
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #include "core/xsam/model/config.h"
 #include "core/xsam/model/xsam_model.h"
 
 namespace {
+
+constexpr int64_t kMaxBenchPrompts = 64;
 
 int run_model_info(xs::cli::Args& args) {
     const std::string config_path = args.require("config");
@@ -61,9 +64,17 @@ int run_model_info(xs::cli::Args& args) {
 int run_bench_vision(xs::cli::Args& args) {
     const std::string config_path = args.require("config");
     const auto threads = args.take("threads");
-    const int64_t queries = std::stoll(args.take("prompts").value_or("1"));
+    const std::string prompts = args.take("prompts").value_or("1");
+    int64_t queries = 0;
+    try {
+        queries = std::stoll(prompts);
+    } catch (const std::exception&) {
+    }
+    // Each prompt adds a batch row to the mask decoder (full-size: about 100 MB of activations).
+    if (queries < 1 || queries > kMaxBenchPrompts)
+        throw xs::Error("--prompts '" + prompts + "': expected a whole number from 1 to " + std::to_string(kMaxBenchPrompts));
     if (!args.positionals().empty()) throw xs::Error("bench-vision takes no positional arguments");
-    if (threads) at::set_num_threads(std::stoi(*threads));
+    if (threads) at::set_num_threads(xs::parse_thread_count(*threads, "--threads"));
     const auto cfg = xs::xsam::load_config(config_path);
     using clock = std::chrono::steady_clock;
     auto secs = [](clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); };

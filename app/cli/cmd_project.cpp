@@ -7,7 +7,9 @@
 #include "app/cli/command.h"
 #include "core/coco/coco.h"
 #include "core/io/file_stamp.h"
+#include "core/io/output_guard.h"
 #include "core/io/project_file.h"
+#include "core/io/project_lock.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -41,18 +43,31 @@ void print_warnings(const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) std::fprintf(stderr, "xsam-cli: warning: %s\n", w.c_str());
 }
 
+// The project's image files, as inputs an output must not replace.
+std::vector<xs::NamedInput> image_inputs(const xs::Project& p, const std::string& project_path) {
+    const fs::path root = resolved_image_root(p, project_path);
+    std::vector<xs::NamedInput> inputs;
+    for (const xs::ImageRecord& img : p.images) inputs.push_back({"image", (root / img.file_name).string()});
+    return inputs;
+}
+
 int run_import_coco(xs::cli::Args& args) {
     const std::string images = args.require("images");
     const std::string project_path = args.require("project");
     const std::string coco_path = one_positional(args, "COCO.json");
 
     std::error_code ec;
-    if (!fs::is_directory(images, ec)) throw xs::Error(images + ": image folder does not exist");
+    if (!fs::exists(images, ec)) throw xs::Error(images + ": image folder does not exist");
+    if (!fs::is_directory(images, ec)) throw xs::Error(images + ": is not a folder (--images names the image folder)");
+    xs::refuse_output_over_inputs("--project " + project_path, project_path, {{"COCO file", coco_path}});
 
+    // One writer per project: refused while the GUI (or another command) has it open for writing.
+    const xs::ProjectLock lock = xs::lock_project_or_throw(project_path, "xsam-cli import-coco");
     xs::Project project;
-    const bool existing = fs::exists(project_path, ec);
+    xs::DiskVersion version;  // what the project file was when read: the save checks it is still so
+    const bool existing = xs::disk_version(project_path).exists;
     if (existing) {
-        project = xs::load_project(project_path);
+        project = xs::load_project(project_path, &version);
         if (!project.image_root.empty() &&
             resolved_image_root(project, project_path) != canonical_dir(images)) {
             throw xs::Error("--images " + images + " differs from the project's image root " +
@@ -75,7 +90,7 @@ int run_import_coco(xs::cli::Args& args) {
     opt.images_dir = images;
     xs::CocoImportReport rep;
     xs::import_coco(project, coco_path, opt, &rep);  // all or nothing
-    xs::save_project(project, project_path);           // atomic
+    xs::save_project(project, project_path, version);  // atomic, and only over the version read
     print_warnings(rep.warnings);
     std::printf("imported %s into %s%s: %d image(s) added, %d matched; %d categor%s added, %d matched; "
                 "%d instance(s) (%d polygon, %d RLE segmentations)\n",
@@ -90,6 +105,9 @@ int run_export_coco(xs::cli::Args& args) {
     const bool polygons = args.take_flag("polygons");
     const std::string project_path = one_positional(args, "PROJECT.json");
     const xs::Project project = xs::load_project(project_path);
+    std::vector<xs::NamedInput> inputs = image_inputs(project, project_path);
+    inputs.push_back({"project", project_path});
+    xs::refuse_output_over_inputs("--out " + out, out, inputs);
     xs::CocoExportOptions opt;
     opt.polygons = polygons;
     xs::CocoExportReport rep;

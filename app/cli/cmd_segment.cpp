@@ -8,8 +8,12 @@
 #include "app/cli/command.h"
 #include "core/builtin/builtin_engines.h"
 #include "core/engine/engine.h"
+#include "core/io/file_io.h"
 #include "core/io/image.h"
+#include "core/io/output_guard.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
+#include "core/util/utf8.h"
 
 namespace xs::cli {
 
@@ -63,16 +67,19 @@ Mask load_mask_png(const std::string& path, int width, int height) {
     return out;
 }
 
+// Encoded in memory, then written atomically: a failed write leaves whatever was at path.
 void save_mask_png(const Mask& mask, const std::string& path) {
     cv::Mat m(mask.height(), mask.width(), CV_8U, const_cast<uint8_t*>(mask.data()));
     cv::Mat out = m * 255;
+    std::vector<uchar> png;
     bool ok = false;
     try {
-        ok = cv::imwrite(path, out);
+        ok = cv::imencode(".png", out, png);
     } catch (const cv::Exception& e) {
-        throw Error(path + ": cannot write the mask: " + e.what());
+        throw Error(path + ": cannot encode the mask: " + e.what());
     }
-    if (!ok) throw Error(path + ": cannot write the mask");
+    if (!ok) throw Error(path + ": cannot encode the mask");
+    atomic_write_file(path, std::string(png.begin(), png.end()));
 }
 
 nlohmann::json timings_json(const std::vector<StageTiming>& timings) {
@@ -90,6 +97,7 @@ EngineOptions take_engine_options(Args& args, std::string& engine_name) {
     for (const char* key : {"model", "device", "dtype", "threads"}) {
         if (auto v = args.take(key)) options[key] = *v;
     }
+    if (options.count("threads")) parse_thread_count(options["threads"], "--threads");
     return options;
 }
 
@@ -135,6 +143,15 @@ static int run_segment(Args& args) {
     const std::optional<std::string> input_mask = args.take("input-mask");
     const std::optional<std::string> out_mask = args.take("out-mask");
     if (!args.positionals().empty()) throw Error("segment takes no positional arguments");
+    if (out_mask) {
+        std::vector<NamedInput> inputs = {{"image", image_path}};
+        if (input_mask) inputs.push_back({"input mask", *input_mask});
+        if (options.count("model")) {
+            const std::vector<NamedInput> model_files = files_in_folder(options.at("model"), "model file");
+            inputs.insert(inputs.end(), model_files.begin(), model_files.end());
+        }
+        refuse_output_over_inputs("--out-mask " + *out_mask, *out_mask, inputs);
+    }
 
     StopWatch total;
     std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, options);
@@ -153,7 +170,7 @@ static int run_segment(Args& args) {
 
     nlohmann::json j;
     j["engine"] = engine_name;
-    j["image"] = image_path;
+    j["image"] = utf8_display(image_path);
     j["width"] = image.width;
     j["height"] = image.height;
     j["task"] = task_name(req.task);
@@ -185,10 +202,10 @@ static int run_segment(Args& args) {
     if (out_mask) {
         const Mask empty(image.width, image.height);
         save_mask_png(res.instances.empty() ? empty : res.instances[0].mask, *out_mask);
-        j["out_mask"] = *out_mask;
+        j["out_mask"] = utf8_display(*out_mask);
     }
     j["total_ms"] = std::round(total.elapsed_ms() * 1000.0) / 1000.0;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
 }
 

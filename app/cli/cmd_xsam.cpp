@@ -4,12 +4,15 @@
 #include <string>
 
 #include "app/cli/command.h"
+#include "core/io/output_guard.h"
 #include "core/util/error.h"
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/engine/xsam_engine_factory.h"
 #endif
 
 namespace xs::cli {
+
+void refuse_model_folder_over_inputs(const std::string& folder, const std::vector<NamedInput>& inputs);  // cmd_convert.cpp
 
 namespace {
 
@@ -31,6 +34,9 @@ int run_init_random_weights(Args& args) {
     const std::string tokenizer = args.take("tokenizer").value_or("");
     if (!args.positionals().empty()) throw Error("init-random-weights takes no positional arguments");
 #ifdef XS_HAVE_XSAM
+    std::vector<NamedInput> inputs = {{"--config file", config}};
+    if (!tokenizer.empty()) inputs.push_back({"--tokenizer file", tokenizer});
+    refuse_model_folder_over_inputs(out, inputs);
     write_random_xsam_model(config, out, seed, tokenizer);
     std::printf("wrote a random-weight X-SAM model (seed %llu) to %s\n", static_cast<unsigned long long>(seed),
                 out.c_str());

@@ -12,14 +12,29 @@ std::map<std::string, Command>& commands() {
     return table;
 }
 
+namespace {
+
+// "--out --polygons" is a forgotten value, not a file named "--polygons"; a value that really starts
+// with "--" can be given as --out=--name (or ./--name).
+const std::string& value_after(const std::vector<std::string>& tokens, size_t i, const std::string& flag) {
+    if (i + 1 >= tokens.size()) throw Error("option " + flag + " needs a value");
+    const std::string& v = tokens[i + 1];
+    if (v.size() > 2 && v.rfind("--", 0) == 0) {
+        throw Error("option " + flag + " needs a value, but is followed by the option " + v + " (write " + flag +
+                    "=" + v + " if the value really is \"" + v + "\")");
+    }
+    return v;
+}
+
+}  // namespace
+
 std::optional<std::string> Args::take(const std::string& name) {
     std::optional<std::string> value;
     const std::string flag = "--" + name;
     for (size_t i = 0; i < tokens_.size();) {
         const std::string& t = tokens_[i];
         if (t == flag) {
-            if (i + 1 >= tokens_.size()) throw Error("option " + flag + " needs a value");
-            value = tokens_[i + 1];
+            value = value_after(tokens_, i, flag);
             tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
         } else if (t.rfind(flag + "=", 0) == 0) {
             value = t.substr(flag.size() + 1);
@@ -37,8 +52,7 @@ std::vector<std::string> Args::take_all(const std::string& name) {
     for (size_t i = 0; i < tokens_.size();) {
         const std::string& t = tokens_[i];
         if (t == flag) {
-            if (i + 1 >= tokens_.size()) throw Error("option " + flag + " needs a value");
-            values.push_back(tokens_[i + 1]);
+            values.push_back(value_after(tokens_, i, flag));
             tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
         } else if (t.rfind(flag + "=", 0) == 0) {
             values.push_back(t.substr(flag.size() + 1));

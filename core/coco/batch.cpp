@@ -12,12 +12,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
-#include "core/io/json_read.h"
-#include "core/io/project_file.h"
+#include "core/io/json_names.h"
+#include "core/io/file_io.h"
 #include "core/util/error.h"
 #include "core/util/posix_io.h"
 
@@ -162,7 +160,12 @@ bool in_shard(const std::string& relative_path, const ShardSpec& shard) {
 std::string list_fingerprint(const std::vector<std::string>& names) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (const std::string& n : names) {
-        for (unsigned char c : n + "\n") {
+        // A name with a newline in it is written as NUL, its length, ':' and the name, so that no two
+        // lists give the same bytes (names never hold NUL); every other name as before.
+        const std::string bytes = n.find('\n') == std::string::npos
+                                      ? n + "\n"
+                                      : std::string(1, '\0') + std::to_string(n.size()) + ":" + n + "\n";
+        for (unsigned char c : bytes) {
             h ^= c;
             h *= 0x100000001b3ull;
         }
@@ -178,14 +181,14 @@ std::string list_fingerprint(const std::vector<std::string>& names) {
 ojson record_to_json(const ImageRecord& r) {
     ojson j;
     j["i"] = r.index;
-    j["file_name"] = r.file_name;
+    jsonr::put_name(j, "file_name", r.file_name);
     if (!r.ok) {
-        j["error"] = r.error;
+        j["error"] = utf8_display(r.error);  // may quote the file name: shown, the name itself is above
         return j;
     }
     j["width"] = r.width;
     j["height"] = r.height;
-    if (!r.caption.empty()) j["caption"] = r.caption;
+    if (!r.caption.empty()) j["caption"] = utf8_display(r.caption);
     ojson anns = ojson::array();
     for (const AnnotationRecord& a : r.annotations) {
         ojson ja;
@@ -194,7 +197,7 @@ ojson record_to_json(const ImageRecord& r) {
         ja["area"] = a.area;
         ja["bbox"] = {a.bbox[0], a.bbox[1], a.bbox[2], a.bbox[3]};
         ja["score"] = a.score;
-        if (!a.phrase.empty()) ja["phrase"] = a.phrase;
+        if (!a.phrase.empty()) ja["phrase"] = utf8_display(a.phrase);
         anns.push_back(std::move(ja));
     }
     j["annotations"] = std::move(anns);
@@ -207,7 +210,7 @@ ImageRecord record_from_json(const nlohmann::json& j, const std::string& where) 
     get_object(j, where, "");
     r.index = get_int(field(j, "i", where, ""), where, "i");
     if (r.index < 0) fail(where, "i", "negative image index");
-    r.file_name = get_string(field(j, "file_name", where, ""), where, "file_name");
+    r.file_name = get_name(j, "file_name", where, "");
     if (j.contains("error")) {
         r.error = get_string(j["error"], where, "error");
         return r;
@@ -314,12 +317,7 @@ Journal Journal::resume(const std::string& path, const RunInfo& run, SyncPolicy 
             if (armed) ::close(fd);
         }
     } guard{fd};
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path + ": cannot read the progress journal (" + errno_text() + ")");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
-    in.close();
+    const std::string text = read_whole_file(path, "progress journal");
 
     size_t pos = 0, good_end = 0;
     int line_no = 0, dropped = 0;
@@ -432,15 +430,19 @@ std::string batch_coco_json(const RunInfo& run, const std::vector<ImageRecord>& 
         last_index = r->index;
         const int64_t image_id = r->index + 1;
         if (!r->ok) {
-            failed.push_back({{"id", image_id}, {"file_name", r->file_name}, {"error", r->error}});
+            ojson f;
+            f["id"] = image_id;
+            jsonr::put_name(f, "file_name", r->file_name);
+            f["error"] = utf8_display(r->error);
+            failed.push_back(std::move(f));
             continue;
         }
         ojson img;
         img["id"] = image_id;
-        img["file_name"] = r->file_name;
+        jsonr::put_name(img, "file_name", r->file_name);
         img["width"] = r->width;
         img["height"] = r->height;
-        if (!r->caption.empty()) img["caption"] = r->caption;
+        if (!r->caption.empty()) img["caption"] = utf8_display(r->caption);
         images.push_back(std::move(img));
         for (const AnnotationRecord& a : r->annotations) {
             if (a.category < 0 || size_t(a.category) >= run.categories.size())
@@ -455,7 +457,7 @@ std::string batch_coco_json(const RunInfo& run, const std::vector<ImageRecord>& 
             ja["bbox"] = {a.bbox[0], a.bbox[1], a.bbox[2], a.bbox[3]};
             ja["iscrowd"] = 0;
             ja["score"] = a.score;
-            if (!a.phrase.empty()) ja["phrase"] = a.phrase;
+            if (!a.phrase.empty()) ja["phrase"] = utf8_display(a.phrase);
             annotations.push_back(std::move(ja));
         }
     }

@@ -8,8 +8,8 @@
 //   for (size_t i = 0; i < files.size(); ++i)
 //       if (xs::batch::in_shard(files[i], shard)) ...                          // FNV-1a(path) mod 8 == 2
 //
-// Sharding rule: an image belongs to shard (FNV-1a 64 of its '/'-separated relative path, as UTF-8
-// bytes) mod N. It depends on nothing but the path and N, so every machine agrees whatever its file
+// Sharding rule: an image belongs to shard (FNV-1a 64 of the bytes of its '/'-separated relative path)
+// mod N. It depends on nothing but the path and N, so every machine agrees whatever its file
 // system order, locale or thread count, and adding or removing other files never moves an image to
 // another shard. Image ids are the 1-based position in the naturally sorted full list, so ids from
 // different shards never collide and a merged run numbers images exactly like one full run.
@@ -46,7 +46,8 @@ struct ShardSpec {
 ShardSpec parse_shard(const std::string& text);
 uint64_t fnv1a64(const std::string& bytes);
 bool in_shard(const std::string& relative_path, const ShardSpec& shard);
-// A fingerprint of the whole list (FNV-1a over the names, each followed by '\n'), as 16 hex digits.
+// A fingerprint of the whole list (FNV-1a over the names, each followed by '\n'; a name that holds a
+// newline itself as NUL, its length in decimal, ':', the name and '\n'), as 16 hex digits.
 std::string list_fingerprint(const std::vector<std::string>& names);
 
 // One labelled instance as the journal and the COCO file keep it.
@@ -63,7 +64,7 @@ struct AnnotationRecord {
 // The outcome for one image of the list.
 struct ImageRecord {
     int64_t index = -1;      // 0-based position in the full list (image id - 1)
-    std::string file_name;   // relative, '/'-separated
+    std::string file_name;   // relative, '/'-separated; any bytes (stored as in core/io/json_names.h)
     bool ok = false;
     std::string error;       // when !ok: why (unreadable, engine failure)
     int width = 0, height = 0;

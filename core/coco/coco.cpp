@@ -2,18 +2,18 @@
 // file) before it changes anything; the writer follows ../shared/design/coco.md.
 #include "core/coco/coco.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_set>
 
 #include "core/io/image.h"
-#include "core/io/json_read.h"
+#include "core/io/json_names.h"
 #include "core/io/project_file.h"
 #include "core/mask/polygon.h"
 #include "core/util/error.h"
@@ -50,22 +50,33 @@ struct ParsedCoco {
     std::vector<ParsedAnnotation> annotations;
 };
 
-bool is_absolute_name(const std::string& name) {
-    if (name.empty()) return false;
-    if (name[0] == '/' || name[0] == '\\') return true;
-    return name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0]));
-}
-
-std::string normalise_name(std::string name) {
-    std::replace(name.begin(), name.end(), '\\', '/');
-    while (name.rfind("./", 0) == 0) name = name.substr(2);
-    return name;
-}
-
 std::string join_path(const std::string& dir, const std::string& name) {
     if (dir.empty()) return name;
     if (dir.back() == '/') return dir + name;
     return dir + "/" + name;
+}
+
+bool exists_in(const std::string& dir, const std::string& name) {
+    struct stat st;
+    return !dir.empty() && ::stat(join_path(dir, name).c_str(), &st) == 0;
+}
+
+std::string without_dot_slash(std::string name) {
+    while (name.rfind("./", 0) == 0) name = name.substr(2);
+    return name;
+}
+
+// An imported name as the project keeps it: relative, '/'-separated. Names written on Windows
+// ("images\\0001.jpg", "C:\\data\\x.jpg") are recognised as such, unless a file of exactly that name
+// is in the image folder ('\\' and ':' are ordinary characters of Linux names).
+std::string imported_name(const std::string& name, const std::string& images_dir, bool& absolute) {
+    absolute = false;
+    if (exists_in(images_dir, name)) return without_dot_slash(name);
+    if (name[0] == '/' || name[0] == '\\') absolute = true;
+    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0]))) absolute = true;
+    std::string out = name;
+    std::replace(out.begin(), out.end(), '\\', '/');
+    return without_dot_slash(out);
 }
 
 // Rle with no zero-length runs except possibly the first (what rle_encode produces).
@@ -179,14 +190,16 @@ ParsedCoco parse_coco(const std::string& text, const std::string& src, const Coc
         if (!image_index.emplace(img.id, i).second) {
             fail(src, join(path, "id"), "duplicate image id " + std::to_string(img.id));
         }
-        img.file_name = get_string(field(j, "file_name", src, path), src, join(path, "file_name"));
-        if (img.file_name.empty()) fail(src, join(path, "file_name"), "empty file name");
-        if (is_absolute_name(img.file_name)) {
-            fail(src, join(path, "file_name"), "\"" + img.file_name + "\" is absolute; COCO file names are relative to the image folder");
+        const std::string stored = get_name(j, "file_name", src, path);
+        if (stored.empty()) fail(src, join(path, "file_name"), "empty file name");
+        bool absolute = false;
+        img.file_name = imported_name(stored, opt.images_dir, absolute);
+        if (absolute) {
+            fail(src, join(path, "file_name"),
+                 "\"" + utf8_display(stored) + "\" is absolute; COCO file names are relative to the image folder");
         }
-        img.file_name = normalise_name(img.file_name);
         if (!names.insert(img.file_name).second) {
-            fail(src, join(path, "file_name"), "duplicate file name \"" + img.file_name + "\"");
+            fail(src, join(path, "file_name"), "duplicate file name \"" + utf8_display(img.file_name) + "\"");
         }
         img.width = get_int32(field(j, "width", src, path), src, join(path, "width"));
         img.height = get_int32(field(j, "height", src, path), src, join(path, "height"));
@@ -438,14 +451,6 @@ void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& 
     }
 }
 
-std::string read_text_file(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path + ": cannot open " + what);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw Error(path + ": reading the " + what + " failed");
-    return text;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +472,7 @@ void import_coco_json(Project& project, const std::string& json_text, const std:
 
 void import_coco(Project& project, const std::string& coco_path, const CocoImportOptions& options,
                  CocoImportReport* report) {
-    const std::string text = read_text_file(coco_path, "COCO file");
+    const std::string text = read_whole_file(coco_path, "COCO file");
     if (text.empty()) throw Error(coco_path + ": the COCO file is empty");
     import_coco_json(project, text, coco_path, options, report);
 }
@@ -524,17 +529,23 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
     };
     report_progress();
     for (const ImageRecord& img : project.images) {
-        const std::string name = normalise_name(img.file_name);
-        if (img.id < 1) throw Error("image \"" + img.file_name + "\" has an invalid id " + std::to_string(img.id));
+        const std::string file_name = without_dot_slash(img.file_name);
+        const std::string name = utf8_display(file_name);  // for messages
+        if (img.id < 1) throw Error("image \"" + name + "\" has an invalid id " + std::to_string(img.id));
         if (!img_ids.insert(img.id).second) throw Error("duplicate image id " + std::to_string(img.id));
-        if (name.empty()) throw Error("image " + std::to_string(img.id) + " has no file name");
-        if (is_absolute_name(name)) {
+        if (file_name.empty()) throw Error("image " + std::to_string(img.id) + " has no file name");
+        if (file_name[0] == '/') {
             throw Error("image " + std::to_string(img.id) + ": file name \"" + name +
                         "\" is absolute; COCO needs names relative to the image root");
         }
-        if (!names.insert(name).second) throw Error("duplicate image file name \"" + name + "\"");
+        if (!names.insert(file_name).second) throw Error("duplicate image file name \"" + name + "\"");
         if (img.width <= 0 || img.height <= 0) throw Error("image \"" + name + "\" has an invalid size");
-        images.push_back({{"id", img.id}, {"file_name", name}, {"width", img.width}, {"height", img.height}});
+        ojson jimg;
+        jimg["id"] = img.id;
+        put_name(jimg, "file_name", file_name);
+        jimg["width"] = img.width;
+        jimg["height"] = img.height;
+        images.push_back(std::move(jimg));
         ++rep.images;
 
         for (const Instance& inst : img.instances) {

@@ -2,14 +2,12 @@
 #include "core/coco/merge.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/coco/batch.h"
-#include "core/io/json_read.h"
-#include "core/io/project_file.h"
+#include "core/io/file_io.h"
+#include "core/io/json_names.h"
 #include "core/util/error.h"
 
 namespace xs {
@@ -82,7 +80,7 @@ Part parse_part(const std::string& name, const std::string& text) {
         const int64_t id = get_int(field(failed[k], "id", name, p), name, join(p, "id"));
         check_id(id, join(p, "id"));
         r.index = id - 1;
-        r.file_name = get_string(field(failed[k], "file_name", name, p), name, join(p, "file_name"));
+        r.file_name = get_name(failed[k], "file_name", name, p);
         r.error = get_string(field(failed[k], "error", name, p), name, join(p, "error"));
         check_shard(r.file_name, join(p, "file_name"));
         if (!ids.insert(id).second) fail(name, join(p, "id"), "image id " + std::to_string(id) + " appears twice");
@@ -115,7 +113,7 @@ Part parse_part(const std::string& name, const std::string& text) {
         const int64_t id = get_int(field(ji, "id", name, p), name, join(p, "id"));
         check_id(id, join(p, "id"));
         r.index = id - 1;
-        r.file_name = get_string(field(ji, "file_name", name, p), name, join(p, "file_name"));
+        r.file_name = get_name(ji, "file_name", name, p);
         r.width = get_int32(field(ji, "width", name, p), name, join(p, "width"));
         r.height = get_int32(field(ji, "height", name, p), name, join(p, "height"));
         if (r.width <= 0 || r.height <= 0) fail(name, p, "the image size must be positive");
@@ -240,14 +238,7 @@ std::string merge_coco_texts(const std::vector<std::pair<std::string, std::strin
 
 void merge_coco_files(const std::vector<std::string>& paths, const std::string& out_path, MergeReport* report) {
     std::vector<std::pair<std::string, std::string>> texts;
-    for (const std::string& p : paths) {
-        std::ifstream in(p, std::ios::binary);
-        if (!in) throw Error(p + ": cannot read the file");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        if (in.bad()) throw Error(p + ": reading failed");
-        texts.emplace_back(p, ss.str());
-    }
+    for (const std::string& p : paths) texts.emplace_back(p, read_whole_file(p, "part file"));
     const std::string text = merge_coco_texts(texts, report);
     atomic_write_file(out_path, text);
 }

@@ -1,6 +1,8 @@
 #include "core/io/file_stamp.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -25,27 +27,56 @@ struct Fnv {
     }
 };
 
+std::string hash_text(uint64_t h) {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+    return std::string("fnv1a64:") + hex;
+}
+
+void add_size(Fnv& fnv, int64_t size) {
+    unsigned char size_bytes[8];
+    for (int i = 0; i < 8; ++i) size_bytes[i] = static_cast<unsigned char>(uint64_t(size) >> (8 * i));
+    fnv.add(size_bytes, 8);
+}
+
 }  // namespace
 
-FileStamp file_stamp(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw Error(path + ": cannot open the image file to fingerprint it (" + std::strerror(errno) + ")");
+FileStamp bytes_stamp(const std::string& bytes) {
+    FileStamp s;
+    s.size = int64_t(bytes.size());
+    Fnv fnv;
+    add_size(fnv, s.size);
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const size_t head = std::min(bytes.size(), kEdge);
+    fnv.add(p, head);
+    if (bytes.size() > kEdge) {
+        const size_t tail_at = std::max(kEdge, bytes.size() - kEdge);
+        fnv.add(p + tail_at, bytes.size() - tail_at);
+    }
+    s.hash = hash_text(fnv.h);
+    return s;
+}
+
+FileStamp file_stamp(int fd, const std::string& path) {
     struct stat st;
-    if (::fstat(fileno(f), &st) != 0) {
-        std::fclose(f);
-        throw Error(path + ": cannot read the image file's size");
+    if (::fstat(fd, &st) != 0) throw Error(path + ": cannot read the file's size (" + std::strerror(errno) + ")");
+    if (!S_ISREG(st.st_mode)) {
+        throw Error(path + ": " + (S_ISDIR(st.st_mode) ? "is a folder" : "is not a regular file") +
+                    ", so it cannot be fingerprinted");
     }
     FileStamp s;
     s.size = int64_t(st.st_size);
     Fnv fnv;
-    unsigned char size_bytes[8];
-    for (int i = 0; i < 8; ++i) size_bytes[i] = static_cast<unsigned char>(uint64_t(s.size) >> (8 * i));
-    fnv.add(size_bytes, 8);
+    add_size(fnv, s.size);
     std::vector<unsigned char> buf(kEdge);
     auto read_span = [&](int64_t offset, size_t n) {
-        if (n == 0) return true;
-        if (fseeko(f, off_t(offset), SEEK_SET) != 0) return false;
-        if (std::fread(buf.data(), 1, n, f) != n) return false;
+        size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::pread(fd, buf.data() + got, n - got, off_t(offset + int64_t(got)));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) return false;
+            got += size_t(r);
+        }
         fnv.add(buf.data(), n);
         return true;
     };
@@ -55,12 +86,22 @@ FileStamp file_stamp(const std::string& path) {
         const int64_t tail_at = std::max<int64_t>(int64_t(kEdge), s.size - int64_t(kEdge));
         ok = read_span(tail_at, size_t(s.size - tail_at));
     }
-    std::fclose(f);
-    if (!ok) throw Error(path + ": reading the image file to fingerprint it failed");
-    char hex[32];
-    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv.h));
-    s.hash = std::string("fnv1a64:") + hex;
+    if (!ok) throw Error(path + ": reading the file to fingerprint it failed");
+    s.hash = hash_text(fnv.h);
     return s;
+}
+
+FileStamp file_stamp(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path + ": cannot open the file to fingerprint it (" + std::strerror(errno) + ")");
+    try {
+        const FileStamp s = file_stamp(fd, path);
+        ::close(fd);
+        return s;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 FileState check_image_file(const ImageRecord& image, const std::string& path, std::string* detail) {

@@ -24,6 +24,10 @@ struct FileStamp {
 
 // Throws xs::Error naming the path when the file cannot be read.
 FileStamp file_stamp(const std::string& path);
+// The stamp of an open file (read with pread; the offset is not used). Throws like file_stamp.
+FileStamp file_stamp(int fd, const std::string& path);
+// The stamp a file holding exactly `bytes` has (for content this process has in memory).
+FileStamp bytes_stamp(const std::string& bytes);
 
 enum class FileState { Unrecorded, Same, Changed, Missing };
 

@@ -6,6 +6,9 @@
 // nothing that needs cleaning up, and the caller turns the recorded message into xs::Error.
 #include "core/io/image_decode.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -329,7 +332,11 @@ void parse_tiff_header(std::FILE* f, ImageHeader& h, bool little) {
 
 ImageHeader read_image_header(const std::string& path) {
     File file(path);
-    if (!file.f) throw Error(path + ": image file is missing or cannot be opened");
+    if (!file.f) throw Error(path + ": image file is missing or cannot be opened (" + std::strerror(errno) + ")");
+    struct stat st;
+    // A folder opens too, and its "size" is 2^63 - 1 (which once read as 8796093022207 MiB).
+    if (::fstat(fileno(file.f), &st) == 0 && !S_ISREG(st.st_mode))
+        throw Error(path + (S_ISDIR(st.st_mode) ? ": is a folder, not an image file" : ": is not a regular file, not an image file"));
     ImageHeader h;
     if (fseeko(file.f, 0, SEEK_END) == 0) h.file_size = int64_t(ftello(file.f));
     if (h.file_size <= 0) throw Error(path + ": image file is empty");

@@ -1,26 +1,14 @@
 #include "core/io/project_file.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <cctype>
-#include <cerrno>
-#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <set>
 
-#include "core/io/json_read.h"
+#include "core/io/json_names.h"
 #include "core/util/error.h"
-#include "core/util/posix_io.h"
 
 namespace xs {
 
@@ -53,20 +41,13 @@ bool hex_to_color(const std::string& s, Rgb& c) {
     return true;
 }
 
-std::string dir_of(const std::string& path) {
-    const size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 std::string project_to_json(const Project& project) {
     ojson root;
     root["format"] = kFormatName;
     root["version"] = kProjectFormatVersion;
-    root["image_root"] = project.image_root;
+    put_name(root, "image_root", project.image_root);
     root["next_ids"] = {{"category", project.next_category_id},
                         {"image", project.next_image_id},
                         {"instance", project.next_instance_id}};
@@ -92,7 +73,7 @@ std::string project_to_json(const Project& project) {
         }
         ojson j;
         j["id"] = img.id;
-        j["file_name"] = img.file_name;
+        put_name(j, "file_name", img.file_name);
         j["width"] = img.width;
         j["height"] = img.height;
         if (img.file_size >= 0 && !img.file_hash.empty()) {
@@ -119,7 +100,7 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
     }
 
     Project p;
-    p.image_root = get_string(field(root, "image_root", src, ""), src, "image_root");
+    p.image_root = get_name(root, "image_root", src, "");
 
     const json& cats = get_array(field(root, "categories", src, ""), src, "categories");
     std::set<int> cat_ids;
@@ -154,9 +135,11 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
         if (img.id < 1) fail(src, join(path, "id"), "must be >= 1, got " + std::to_string(img.id));
         if (!img_ids.insert(img.id).second) fail(src, join(path, "id"), "duplicate image id " + std::to_string(img.id));
         max_img = std::max(max_img, img.id);
-        img.file_name = get_string(field(jimg, "file_name", src, path), src, join(path, "file_name"));
+        img.file_name = get_name(jimg, "file_name", src, path);
         if (img.file_name.empty()) fail(src, join(path, "file_name"), "empty file name");
-        if (!names.insert(img.file_name).second) fail(src, join(path, "file_name"), "duplicate file name \"" + img.file_name + "\"");
+        if (!names.insert(img.file_name).second) {
+            fail(src, join(path, "file_name"), "duplicate file name \"" + utf8_display(img.file_name) + "\"");
+        }
         img.width = get_int32(field(jimg, "width", src, path), src, join(path, "width"));
         img.height = get_int32(field(jimg, "height", src, path), src, join(path, "height"));
         if (img.width <= 0) fail(src, join(path, "width"), "must be > 0");
@@ -233,101 +216,44 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
     return p;
 }
 
-Project load_project(const std::string& path) {
+Project load_project(const std::string& path, DiskVersion* version) {
     sweep_stale_temp_files(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path + ": cannot open project file (" + errno_text() + ")");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw Error(path + ": reading the project file failed");
+    const std::string text = read_whole_file(path, "project file", version);
     if (text.empty()) throw Error(path + ": project file is empty");
     return project_from_json(text, path);
-}
-
-int sweep_stale_temp_files(const std::string& path) {
-    const std::string dir = dir_of(path);
-    const size_t slash = path.find_last_of('/');
-    const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    const std::string prefix = base + ".tmp-";
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return 0;
-    int removed = 0;
-    while (const dirent* e = ::readdir(d)) {
-        const std::string name = e->d_name;
-        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
-        // "<pid>-<n>", both decimal
-        const std::string rest = name.substr(prefix.size());
-        const size_t dash = rest.find('-');
-        if (dash == 0 || dash == std::string::npos || dash + 1 >= rest.size() || dash > 9) continue;
-        bool digits = true;
-        for (size_t i = 0; i < rest.size(); ++i) {
-            if (i != dash && !std::isdigit(static_cast<unsigned char>(rest[i]))) digits = false;
-        }
-        if (!digits) continue;
-        const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
-        if (pid <= 0 || pid == long(getpid())) continue;
-        if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
-        const std::string full = (dir == "/" ? std::string("/") : dir + "/") + name;
-        struct stat st;
-        if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (::unlink(full.c_str()) == 0) ++removed;
-    }
-    ::closedir(d);
-    return removed;
-}
-
-void atomic_write_file(const std::string& path, const std::string& bytes) {
-    static std::atomic<unsigned> counter{0};
-    sweep_stale_temp_files(path);
-    const std::string dir = dir_of(path);
-    char suffix[64];
-    std::snprintf(suffix, sizeof(suffix), ".tmp-%d-%u", int(getpid()), counter.fetch_add(1));
-    const std::string tmp = path + suffix;
-
-    mode_t mode = 0644;
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
-        mode = st.st_mode & 07777;
-    }
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) throw Error(path + ": cannot write (" + errno_text() + ")");
-    auto fail_io = [&](const std::string& what) {
-        const std::string msg = path + ": " + what + " (" + errno_text() + ")";
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(msg);
-    };
-    if (!write_all(fd, bytes.data(), bytes.size())) fail_io("writing failed");
-    if (::fsync(fd) != 0) fail_io("flushing to disk failed");
-    if (::close(fd) != 0) {
-        const std::string msg = path + ": closing failed (" + errno_text() + ")";
-        ::unlink(tmp.c_str());
-        throw Error(msg);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string msg = path + ": cannot replace the file (" + errno_text() + ")";
-        ::unlink(tmp.c_str());
-        throw Error(msg);
-    }
-    // Make the rename itself durable.
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
 }
 
 void save_project(const Project& project, const std::string& path) {
     atomic_write_file(path, project_to_json(project));
 }
 
+DiskVersion save_project(const Project& project, const std::string& path, const DiskVersion& expected) {
+    return atomic_replace_file(path, project_to_json(project), expected);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Autosaver
 
-Autosaver::Autosaver(std::string path, ErrorCallback on_error)
-    : path_(std::move(path)), on_error_(std::move(on_error)) {
+Autosaver::Autosaver(std::string path, DiskVersion expected, ErrorCallback on_error)
+    : path_(std::move(path)), on_error_(std::move(on_error)), expected_(std::move(expected)) {
     thread_ = std::thread([this] { run(); });
 }
+
+namespace {
+
+// For the constructor without a version: a file that cannot be read now is reported by the first save.
+DiskVersion version_now_or_none(const std::string& path) {
+    try {
+        return disk_version(path);
+    } catch (const Error&) {
+        return DiskVersion{};
+    }
+}
+
+}  // namespace
+
+Autosaver::Autosaver(std::string path, ErrorCallback on_error)
+    : Autosaver(path, version_now_or_none(path), std::move(on_error)) {}
 
 Autosaver::~Autosaver() {
     flush();
@@ -358,6 +284,46 @@ int64_t Autosaver::saves_completed() const {
     return saves_;
 }
 
+std::optional<Autosaver::Conflict> Autosaver::conflict() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return conflict_;
+}
+
+void Autosaver::adopt_disk_version() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return !busy_; });
+    expected_ = disk_version(path_);
+    conflict_.reset();
+}
+
+// One snapshot: into the project file while nobody else wrote it, into the side copy after that.
+void Autosaver::save(const Project& snapshot, std::string& error) {
+    DiskVersion expected;
+    std::optional<Conflict> conflict;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        expected = expected_;
+        conflict = conflict_;
+    }
+    try {
+        const std::string text = project_to_json(snapshot);
+        if (conflict) {
+            atomic_write_file(conflict->kept_copy, text);
+            return;
+        }
+        const DiskVersion written = atomic_replace_file(path_, text, expected);
+        std::lock_guard<std::mutex> lock(mutex_);
+        expected_ = written;
+        ++saves_;
+    } catch (const SaveConflict& e) {
+        error = std::string(e.what()) + ". Autosave now keeps your work in that copy until you choose a version.";
+        std::lock_guard<std::mutex> lock(mutex_);
+        conflict_ = Conflict{e.kept_copy, error};
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+}
+
 void Autosaver::run() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
@@ -371,15 +337,10 @@ void Autosaver::run() {
         busy_ = true;
         lock.unlock();
         std::string error;
-        try {
-            save_project(snapshot, path_);
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
+        save(snapshot, error);
         if (!error.empty() && on_error_) on_error_(error);
         lock.lock();
         busy_ = false;
-        if (error.empty()) ++saves_;
         cv_.notify_all();
     }
 }

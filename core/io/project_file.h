@@ -1,13 +1,18 @@
 #pragma once
-// The versioned JSON project file, written atomically.
+// The versioned JSON project file, written atomically, and never over someone else's version.
 //
-//   xs::Project p = xs::load_project("birds.xsproj.json");   // never modifies the file
+//   xs::DiskVersion v;
+//   xs::Project p = xs::load_project("birds.xsproj.json", &v);   // never modifies the file
 //   ...edit p...
-//   xs::save_project(p, "birds.xsproj.json");              // temp file + flush + rename
+//   v = xs::save_project(p, "birds.xsproj.json", v);   // temp file + fsync + swap, only if the file
+//                                                      // on disk is still v (else SaveConflict)
 //
-//   xs::Autosaver saver("birds.xsproj.json");
+//   xs::Autosaver saver("birds.xsproj.json", v);
 //   saver.submit(p);        // copies the snapshot, returns at once; a background thread writes it
 //   saver.flush();          // waits until everything submitted is on disk (call before quitting)
+//
+// Saving and loading go through core/io/file_io.h. Every file name in the project (image_root, images[].file_name) is stored losslessly whatever
+// bytes it holds (core/io/json_names.h).
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -17,34 +22,36 @@
 #include <thread>
 
 #include "core/annotation/project.h"
+#include "core/io/file_io.h"
 
 namespace xs {
 
 constexpr int kProjectFormatVersion = 1;
 
 // Throws xs::Error naming the file and the field on malformed, truncated or too-new files.
-Project load_project(const std::string& path);
+// `version` (optional) receives the version of exactly the bytes that were read.
+Project load_project(const std::string& path, DiskVersion* version = nullptr);
 std::string project_to_json(const Project& project);  // pretty-printed, deterministic
 Project project_from_json(const std::string& json_text, const std::string& source_name);
 
-// Atomic: writes "<path>.tmp-XXXX" in the same folder, fsyncs, renames over path. Throws xs::Error.
+// The checked save: writes the project over path only when the file there is still `expected` (what
+// load_project or the last save returned; DiskVersion{} for a file that must not exist yet), and
+// returns the new version. Otherwise throws SaveConflict and the file on disk stays as it is.
+DiskVersion save_project(const Project& project, const std::string& path, const DiskVersion& expected);
+// Unchecked: replaces whatever is at path.
 void save_project(const Project& project, const std::string& path);
 
-// Writes bytes to path atomically (same scheme). Throws xs::Error (e.g. read-only folder).
-// Sweeps stale temporaries of path first (sweep_stale_temp_files).
-void atomic_write_file(const std::string& path, const std::string& bytes);
-
-// Removes "<path>.tmp-<pid>-<n>" files in path's folder left by a process that no longer runs
-// (killed mid-write); temporaries of live processes (this one included) are left alone. Called by
-// load_project and atomic_write_file (so by every project save and COCO export). Returns how many
-// files it removed; never throws.
-int sweep_stale_temp_files(const std::string& path);
-
 // Serialises the latest submitted snapshot on a background thread; older pending snapshots are
-// dropped (latest wins). Errors are reported through the callback (from the background thread).
+// dropped (latest wins). Every save is checked (atomic_replace_file): when the file was changed by
+// someone else, the Autosaver stops writing it, keeps the snapshot in a "<path>.mine-<time>.json"
+// side copy (and every later snapshot in the same copy), and reports the conflict once through the
+// callback. Errors are reported through the callback (from the background thread).
 class Autosaver {
 public:
     using ErrorCallback = std::function<void(const std::string& message)>;
+    // `expected`: the version the project was loaded from (DiskVersion{} for a new file).
+    Autosaver(std::string path, DiskVersion expected, ErrorCallback on_error = {});
+    // Expects the file as it is on disk now.
     explicit Autosaver(std::string path, ErrorCallback on_error = {});
     ~Autosaver();  // flushes
     Autosaver(const Autosaver&) = delete;
@@ -53,15 +60,28 @@ public:
     void submit(const Project& snapshot);
     void flush();
     const std::string& path() const { return path_; }
-    int64_t saves_completed() const;
+    int64_t saves_completed() const;  // saves into the project file (side copies not counted)
+
+    // Set once a save met someone else's version: where the snapshots go instead, and the message.
+    struct Conflict {
+        std::string kept_copy;
+        std::string message;
+    };
+    std::optional<Conflict> conflict() const;
+    // The user chose to replace the other version (after keeping it, see keep_side_copy): the next
+    // save goes over the file as it is now. Waits for a save in flight first.
+    void adopt_disk_version();
 
 private:
     void run();
+    void save(const Project& snapshot, std::string& error);
     std::string path_;
     ErrorCallback on_error_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::optional<Project> pending_;
+    DiskVersion expected_;
+    std::optional<Conflict> conflict_;
     bool busy_ = false;
     bool stop_ = false;
     int64_t saves_ = 0;

@@ -7,7 +7,8 @@
 //     and reopening it gives back exactly that content;
 //   - the COCO file likewise parses as complete JSON and is byte-for-byte the export of L or L+1;
 //   - the only other files are the driver's log and recognisable temporary files
-//     ("<name>.tmp-<driver pid>-<n>") that never replace the real file.
+//     ("<name>.tmp-<driver pid>-<n>") that never replace the real file, and at most the swap file of
+//     a checked save killed between its two renames ("<name>.swap-<pid>-<n>"), a complete version.
 // XS_CRASHSAFE_KILLS (default 200) and XS_CRASHSAFE_SEED (default 20261126) override the figures.
 #include <signal.h>
 #include <sys/types.h>
@@ -170,12 +171,13 @@ void TestCrashSafe::killDuringSaves() {
     }
     QVERIFY(window_ms > 0);
 
-    const QRegularExpression temp_re(QStringLiteral("^(%1|%2)\\.tmp-(\\d+)-(\\d+)$")
+    // "swap": a checked save (xs::atomic_replace_file) killed between its two renames.
+    const QRegularExpression temp_re(QStringLiteral("^(%1|%2)\\.(tmp|swap)-(\\d+)-(\\d+)$")
                                          .arg(QRegularExpression::escape(xs::crashsafe::kProjectName),
                                               QRegularExpression::escape(xs::crashsafe::kCocoName)));
     QRandomGenerator rng(seed);
     int killed = 0, finished_first = 0, mid_save = 0, mid_project = 0, mid_coco = 0;
-    int new_version_on_disk = 0, runs_with_temp = 0, temp_files = 0, no_project_yet = 0;
+    int new_version_on_disk = 0, runs_with_temp = 0, temp_files = 0, swap_files = 0, no_project_yet = 0;
     for (int i = 0; i < kills; ++i) {
         const QString dir = scratch + "/run-" + QString::number(i);
         const int delay_us = int(rng.bounded(quint32(window_ms * 1000)));
@@ -205,7 +207,13 @@ void TestCrashSafe::killDuringSaves() {
                 continue;
             const QRegularExpressionMatch m = temp_re.match(name);
             QVERIFY2(m.hasMatch(), qPrintable(ctx + ": unexpected file " + name));
-            QVERIFY2(m.captured(2).toLongLong() == pid, qPrintable(ctx + ": temp file of another process " + name));
+            QVERIFY2(m.captured(3).toLongLong() == pid, qPrintable(ctx + ": temp file of another process " + name));
+            if (m.captured(2) == QStringLiteral("swap")) {  // always a complete version, never removed
+                const std::string bytes = read_bytes(dir + "/" + name);
+                QVERIFY2(bytes == project_text(ev.done[0]) || bytes == project_text(ev.in_flight[0]),
+                         qPrintable(ctx + ": " + name + " is not a complete generation"));
+                ++swap_files;
+            }
             ++temps_here;
         }
         temp_files += temps_here;
@@ -265,9 +273,9 @@ void TestCrashSafe::killDuringSaves() {
 
     qInfo("crashsafe: seed %u, %d runs, save window %lld ms (%d generations): %d killed, %d finished "
           "before the kill; %d kills landed mid-save (project %d, COCO %d), %d left the new version "
-          "on disk, %d before the first save; %d runs left %d temp files; %.1f s",
+          "on disk, %d before the first save; %d runs left %d temp files (%d swap files); %.1f s",
           seed, kills, window_ms, kGenerations, killed, finished_first, mid_save, mid_project, mid_coco,
-          new_version_on_disk, no_project_yet, runs_with_temp, temp_files, total.elapsed() / 1000.0);
+          new_version_on_disk, no_project_yet, runs_with_temp, temp_files, swap_files, total.elapsed() / 1000.0);
     // The kills must actually exercise the interesting windows, or the test proves nothing.
     QVERIFY2(mid_save >= kills / 4, "too few kills landed during a save");
     QVERIFY(mid_project > 0);

@@ -7,6 +7,7 @@
 
 #include "core/engine/load_progress.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 #include "core/xsam/engine/inspection.h"
 #include "core/xsam/engine/model_build.h"
 #include "core/xsam/engine/xsam_engine_factory.h"
@@ -51,13 +52,7 @@ XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
     else o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (o.device.empty() || o.device == "auto") o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (auto v = get("dtype")) o.dtype = *v;
-    if (auto v = get("threads")) {
-        try {
-            o.threads = std::stoi(*v);
-        } catch (...) {
-            throw Error("X-SAM engine option threads: expected an integer, got '" + *v + "'");
-        }
-    }
+    if (auto v = get("threads")) o.threads = parse_thread_count(*v, "X-SAM engine option threads");
     if (auto v = get("generic_mode")) o.generic_mode = *v;
     if (o.generic_mode != "instance" && o.generic_mode != "panoptic" && o.generic_mode != "semantic")
         throw Error("X-SAM engine option generic_mode: expected instance, panoptic or semantic, got '" +
@@ -144,12 +139,25 @@ size_t XsamPrepared::memory_bytes() const {
 
 // ---- the engine ------------------------------------------------------------------------------------------
 
+namespace {
+
+// Fewer LLM layers than the config (benchmarks on random weights); more would only take more memory.
+void set_llm_layers(XsamConfig& cfg, int64_t layers) {
+    if (layers > cfg.llm.num_hidden_layers) {
+        throw Error("--llm-layers " + std::to_string(layers) + ": the model has " +
+                    std::to_string(cfg.llm.num_hidden_layers) + " LLM layers; give at most that many");
+    }
+    cfg.llm.num_hidden_layers = layers;
+}
+
+}  // namespace
+
 XsamEngine::XsamEngine(const XsamEngineOptions& options)
     : options_(options), device_(parse_device(options.device)), compute_dtype_(torch::kFloat32) {
     report_load_progress(0.0, "reading config.json");
     const std::string cfg_path = find_model_config(options.model_dir);
     config_ = load_config(cfg_path);
-    if (options.random_weights && options.llm_layers > 0) config_.llm.num_hidden_layers = options.llm_layers;
+    if (options.random_weights && options.llm_layers > 0) set_llm_layers(config_, options.llm_layers);
     const std::string dir = fs::is_directory(options.model_dir) ? options.model_dir
                                                                  : fs::path(options.model_dir).parent_path().string();
     preprocess_ = PreprocessConfig::from_json(config_.raw.value("preprocess", nlohmann::json()), cfg_path + ": preprocess");

@@ -2,6 +2,7 @@
 #include "core/xsam/model/config.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -341,12 +342,14 @@ XsamConfig parse_config(const nlohmann::json& doc, const std::string& source) {
 }
 
 XsamConfig load_config(const std::string& path) {
+    // A folder opens as a stream too, and reading it throws a message without the path.
+    if (std::filesystem::is_directory(path)) throw Error(path + ": is a folder, not a model configuration");
     std::ifstream in(path);
     if (!in) throw Error(path + ": cannot open the model configuration");
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const std::exception& e) {
         throw Error(path + ": invalid JSON: " + e.what());
     }
     return parse_config(doc, path);

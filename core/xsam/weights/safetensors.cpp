@@ -157,6 +157,7 @@ SafeTensorsSet SafeTensorsSet::open(const std::string& path) {
         for (const auto& i : set.files_[0]->tensors()) set.where_[i.name] = 0;
         return set;
     }
+    if (fs::is_directory(index_path)) throw Error(index_path + ": is a folder, not a safetensors index");
     std::ifstream in(index_path);
     if (!in) throw Error(index_path + ": cannot open");
     nlohmann::json idx;

@@ -1,0 +1,73 @@
+#include "core/annotation/project_merge.h"
+
+#include <algorithm>
+#include <map>
+
+namespace xs {
+
+namespace {
+
+// Category id in `other` -> id in `base`, adding the categories base lacks.
+std::map<int, int> merge_categories(Project& base, const Project& other, ProjectMergeSummary& s) {
+    std::map<int, int> ids;
+    for (const Category& c : other.categories) {
+        if (const Category* mine = base.find_category(c.name)) {
+            ids[c.id] = mine->id;
+        } else {
+            ids[c.id] = base.add_category(c.name, c.color).id;
+            ++s.categories_added;
+        }
+    }
+    return ids;
+}
+
+void merge_instances(Project& base, ImageRecord& into, const ImageRecord& from, const std::map<int, int>& category_ids,
+                     ProjectMergeSummary& s) {
+    for (const Instance& inst : from.instances) {
+        const auto cat = category_ids.find(inst.category_id);
+        if (cat == category_ids.end()) continue;  // an instance of no category is not kept by any project
+        Instance copy = inst;
+        copy.category_id = cat->second;
+        Instance* same = nullptr;
+        for (Instance& mine : into.instances) {
+            if (mine.id == inst.id && mine.created_ms == inst.created_ms) same = &mine;
+        }
+        if (same) {
+            if (inst.modified_ms > same->modified_ms) {
+                *same = copy;
+                ++s.instances_updated;
+            }
+            continue;
+        }
+        copy.id = std::max<int64_t>(base.next_instance_id, 1);
+        base.next_instance_id = copy.id + 1;
+        into.instances.push_back(std::move(copy));
+        ++s.instances_added;
+    }
+}
+
+}  // namespace
+
+ProjectMergeSummary merge_project_into(Project& base, const Project& other) {
+    ProjectMergeSummary s;
+    const std::map<int, int> category_ids = merge_categories(base, other, s);
+    for (const ImageRecord& img : other.images) {
+        ImageRecord* into = base.find_image(img.file_name);
+        if (!into) {
+            into = &base.add_image(img.file_name, img.width, img.height);
+            into->file_size = img.file_size;
+            into->file_hash = img.file_hash;
+            ++s.images_added;
+        } else if (into->width != img.width || into->height != img.height) {
+            s.warnings.push_back("image \"" + img.file_name + "\" is " + std::to_string(img.width) + "x" +
+                                 std::to_string(img.height) + " in the copy but " + std::to_string(into->width) + "x" +
+                                 std::to_string(into->height) + " in the project; its annotations in the copy were "
+                                 "left out");
+            continue;
+        }
+        merge_instances(base, *into, img, category_ids, s);
+    }
+    return s;
+}
+
+}  // namespace xs
