@@ -3,6 +3,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/io/output_guard.h"
 #include "core/io/project_file.h"
 #include "core/util/error.h"
 
@@ -11,12 +12,6 @@ namespace xs {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path canonical_or_normal(const std::string& path) {
-    std::error_code ec;
-    const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-    return ec ? fs::absolute(path).lexically_normal() : p;
-}
 
 std::string folder_name(const fs::path& folder) {
     const fs::path name = folder.filename();

@@ -10,15 +10,11 @@ namespace xs {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path canonical_or_normal(const std::string& path) {
+std::string canonical_or_normal(const std::string& path) {
     std::error_code ec;
     const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-    return ec ? fs::absolute(path).lexically_normal() : p;
+    return (ec ? fs::absolute(path).lexically_normal() : p).string();
 }
-
-}  // namespace
 
 bool same_file(const std::string& a, const std::string& b) {
     struct stat sa, sb;

@@ -19,6 +19,10 @@ struct NamedInput {
 
 bool same_file(const std::string& a, const std::string& b);
 
+// The absolute path with symbolic links resolved as far as the path exists (weakly_canonical), or the
+// lexically normal absolute path where that fails.
+std::string canonical_or_normal(const std::string& path);
+
 // Throws xs::Error naming `output_label` (e.g. "--out coco.json") and the input it would replace.
 void refuse_output_over_inputs(const std::string& output_label, const std::string& output,
                                const std::vector<NamedInput>& inputs);
