@@ -150,11 +150,21 @@ static int run_bench_interactive(Args& args) {
     const std::string half = args.take("half").value_or("");
     const std::optional<std::string> json_out = args.take("json-out");
     const std::optional<std::string> baseline_path = args.take("baseline");
+    const std::optional<std::string> only_missed_path = args.take("only-missed");
     if (max_clicks < kCurveReport) throw Error("--max-clicks must be at least 5 (mIoU@5 needs five clicks)");
     if (!half.empty() && half != "odd" && half != "even") throw Error("--half must be 'odd' or 'even', not '" + half + "'");
     if (!args.positionals().empty()) throw Error("bench-interactive takes no positional arguments");
     const std::map<std::string, bool> baseline =
         baseline_path ? read_baseline(*baseline_path) : std::map<std::string, bool>();
+    // --only-missed FILE: just the instances that run never brought to 0.85 (a slow baseline then
+    // runs only where the comparison can matter).
+    const std::map<std::string, bool> earlier =
+        only_missed_path ? read_baseline(*only_missed_path) : std::map<std::string, bool>();
+    auto selected = [&](const ImageRecord& rec, const Instance& inst) {
+        if (!only_missed_path) return true;
+        const auto it = earlier.find(instance_key(rec.file_name, inst.id));
+        return it != earlier.end() && !it->second;
+    };
 
     EngineRegistry engines = builtin_engines();
     register_grabcut_baseline(engines);
@@ -165,9 +175,22 @@ static int run_bench_interactive(Args& args) {
     const Project project = read_coco(coco_path, copt);
     int total_instances = 0;
     for (size_t i = 0; i < project.images.size(); ++i)
-        if (image_selected(half, i)) total_instances += int(project.images[i].instances.size());
+        if (image_selected(half, i))
+            for (const Instance& inst : project.images[i].instances) total_instances += selected(project.images[i], inst);
     if (limit > 0) total_instances = std::min(total_instances, limit);
-    if (total_instances == 0) throw Error(coco_path + ": no instances to benchmark");
+    if (total_instances == 0) {
+        if (only_missed_path) {  // nothing was missed: an empty, valid result
+            nlohmann::json j;
+            j["instances"] = 0;
+            j["engine"] = engine_name;
+            j["only_missed"] = *only_missed_path;
+            j["per_instance"] = nlohmann::json::array();
+            std::printf("%s\n", j.dump().c_str());
+            if (json_out) atomic_write_file(*json_out, j.dump(1) + "\n");
+            return 0;
+        }
+        throw Error(coco_path + ": no instances to benchmark");
+    }
 
     // The clicker keeps clicking until IoU 0.90 is reached (and at least 5 clicks for mIoU@5).
     const double stop_iou = 0.90;
@@ -177,7 +200,9 @@ static int run_bench_interactive(Args& args) {
     StopWatch total;
     for (size_t i = 0; i < project.images.size() && int(runs.size()) < total_instances; ++i) {
         const ImageRecord& rec = project.images[i];
-        if (rec.instances.empty() || !image_selected(half, i)) continue;
+        if (!image_selected(half, i) || std::none_of(rec.instances.begin(), rec.instances.end(),
+                                                    [&](const Instance& inst) { return selected(rec, inst); }))
+            continue;
         const std::string path = join_path(images_dir, rec.file_name);
         const Image image = load_image(path);
         if (image.width != rec.width || image.height != rec.height) {
@@ -189,6 +214,7 @@ static int run_bench_interactive(Args& args) {
         prepare_ms.push_back(sw.elapsed_ms());
         for (const Instance& inst : rec.instances) {
             if (int(runs.size()) >= total_instances) break;
+            if (!selected(rec, inst)) continue;
             InstanceRun r;
             r.image = rec.file_name;
             r.annotation = inst.id;
@@ -207,6 +233,7 @@ static int run_bench_interactive(Args& args) {
     j["engine"] = engine_name;
     j["coco"] = coco_path;
     if (!half.empty()) j["half"] = half;
+    if (only_missed_path) j["only_missed"] = *only_missed_path;
     j["max_clicks"] = max_clicks;
     j["total_s"] = round3(total.elapsed_ms() / 1000.0);
     nlohmann::json counts = nlohmann::json::array();
@@ -236,7 +263,7 @@ static int run_bench_interactive(Args& args) {
 
 XS_CLI_COMMAND("bench-interactive",
                "bench-interactive --coco FILE --images DIR [--engine classic|grabcut|xsam] [--max-clicks 20] "
-               "[--limit N] [--half odd|even] [--json-out FILE] [--baseline FILE] [--model DIR --device D]   "
+               "[--limit N] [--half odd|even] [--json-out FILE] [--baseline FILE] [--only-missed FILE] [--model DIR --device D]   "
                "Standard clicker protocol: NoC@85/90, mIoU@1..5, ms per click, per-instance click counts",
                run_bench_interactive);
 
