@@ -502,6 +502,20 @@ private Q_SLOTS:
         QCOMPARE(h.value("half").toString(), QString("even"));
         QCOMPARE(h.value("per_instance").toArray().at(0).toObject().value("image").toString(), QString("0002.jpg"));
         QVERIFY(h.value("missed_85_reached_by_baseline").isArray());
+        // --only-missed: just the instances the first run never brought to 0.85.
+        QStringList missed;
+        for (const QJsonValue& v : counts)
+            if (!v.toObject().value("reached85").toBool())
+                missed << v.toObject().value("image").toString() + "#" + QString::number(v.toObject().value("annotation").toInt());
+        proc.start(cli, {"bench-interactive", "--coco", bench + "/instances.json", "--images", bench + "/images",
+                         "--only-missed", curves});
+        QVERIFY(proc.waitForFinished(240000));
+        QCOMPARE(proc.exitCode(), 0);
+        const QJsonObject o = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
+        QCOMPARE(o.value("instances").toInt(), int(missed.size()));
+        for (const QJsonValue& v : o.value("per_instance").toArray())
+            QVERIFY(missed.contains(v.toObject().value("image").toString() + "#" +
+                                    QString::number(v.toObject().value("annotation").toInt())));
         auto fails_with = [&](const QStringList& extra, const QString& needle) {
             proc.start(cli, QStringList{"bench-interactive", "--coco", bench + "/instances.json", "--images",
                                         bench + "/images"} + extra);
