@@ -11,6 +11,7 @@ packages=(
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev
   python3-torch python3-numpy
+  python3-pil python3-skimage opencv-doc tuxpaint-stamps-default
   xvfb xauth fonts-dejavu-core
   dpkg-dev desktop-file-utils appstream
   clang libclang-rt-14-dev

@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/cli/command.h"
 #include "core/builtin/builtin_engines.h"
+#include "core/classic/grabcut_baseline.h"
 #include "core/coco/coco.h"
 #include "core/engine/clicker.h"
 #include "core/engine/engine.h"
 #include "core/io/image.h"
+#include "core/io/project_file.h"
 #include "core/util/error.h"
 
 namespace xs::cli {
@@ -18,6 +23,9 @@ namespace xs::cli {
 EngineOptions take_engine_options(Args& args, std::string& engine_name);  // cmd_segment.cpp
 
 namespace {
+
+// mIoU is reported after 1..kCurveReport clicks; the clicker makes at least that many.
+const int kCurveReport = 5;
 
 // Linear-interpolated percentile (p in [0, 100]) of unsorted values; 0 for none.
 double percentile(std::vector<double> v, double p) {
@@ -47,6 +55,89 @@ std::string join_path(const std::string& dir, const std::string& file) {
     return dir.back() == '/' ? dir + file : dir + "/" + file;
 }
 
+// --half odd|even: the images at odd (1st, 3rd, ...) or even positions of the COCO file, so that a
+// set can be split in two for cross-validated tuning. Empty: every image.
+bool image_selected(const std::string& half, size_t position) {
+    if (half.empty()) return true;
+    return (position % 2 == 0) == (half == "odd");
+}
+
+// One benchmarked instance: where it is and its IoU / milliseconds after each click.
+struct InstanceRun {
+    std::string image;
+    int64_t annotation = 0;
+    ClickerRun run;
+    int noc85 = 0, noc90 = 0;
+    bool reached85 = false;
+};
+
+std::string instance_key(const std::string& image, int64_t annotation) {
+    return image + "#" + std::to_string(annotation);
+}
+
+// Instances that reached IoU 0.85 in a run written by --json-out: key -> true.
+std::map<std::string, bool> read_baseline(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(path + ": cannot open the baseline file (--baseline)");
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text.str());
+    } catch (const std::exception& e) {
+        throw Error(path + ": not JSON (--baseline): " + e.what());
+    }
+    if (!j.is_object() || !j.contains("per_instance") || !j["per_instance"].is_array())
+        throw Error(path + ": no 'per_instance' array; --baseline takes a file written by --json-out");
+    std::map<std::string, bool> reached;
+    for (const nlohmann::json& r : j["per_instance"]) {
+        if (!r.is_object() || !r.contains("image") || !r["image"].is_string() || !r.contains("annotation") ||
+            !r["annotation"].is_number_integer() || !r.contains("reached85") || !r["reached85"].is_boolean())
+            throw Error(path + ": a 'per_instance' entry lacks 'image', 'annotation' or 'reached85'");
+        reached[instance_key(r["image"].get<std::string>(), r["annotation"].get<int64_t>())] = r["reached85"].get<bool>();
+    }
+    return reached;
+}
+
+nlohmann::json summary(const std::vector<InstanceRun>& runs, const std::vector<double>& prepare_ms) {
+    const double n = double(runs.size());
+    double noc85 = 0, noc90 = 0, miou[kCurveReport] = {};
+    std::vector<double> click_ms;
+    for (const InstanceRun& r : runs) {
+        noc85 += r.noc85;
+        noc90 += r.noc90;
+        for (int k = 0; k < kCurveReport; ++k) miou[k] += r.run.ious[std::min<size_t>(size_t(k), r.run.ious.size() - 1)];
+        click_ms.insert(click_ms.end(), r.run.ms.begin(), r.run.ms.end());
+    }
+    nlohmann::json j;
+    j["instances"] = runs.size();
+    j["NoC@85"] = round3(noc85 / n);
+    j["NoC@90"] = round3(noc90 / n);
+    for (int k = 0; k < kCurveReport; ++k) j["mIoU@" + std::to_string(k + 1)] = round3(miou[k] / n);
+    j["ms_per_click_p50"] = round3(percentile(click_ms, 50));
+    j["ms_per_click_p95"] = round3(percentile(click_ms, 95));
+    j["prepare_ms_p50"] = round3(percentile(prepare_ms, 50));
+    j["clicks"] = click_ms.size();
+    return j;
+}
+
+nlohmann::json instance_json(const InstanceRun& r, bool with_curves) {
+    nlohmann::json j;
+    j["image"] = r.image;
+    j["annotation"] = r.annotation;
+    j["NoC@85"] = r.noc85;
+    j["NoC@90"] = r.noc90;
+    j["reached85"] = r.reached85;
+    if (with_curves) {
+        nlohmann::json ious = nlohmann::json::array(), ms = nlohmann::json::array();
+        for (double v : r.run.ious) ious.push_back(std::round(v * 1e5) / 1e5);
+        for (double v : r.run.ms) ms.push_back(round3(v));
+        j["ious"] = ious;
+        j["ms"] = ms;
+    }
+    return j;
+}
+
 }  // namespace
 
 static int run_bench_interactive(Args& args) {
@@ -56,29 +147,62 @@ static int run_bench_interactive(Args& args) {
     const std::string images_dir = args.require("images");
     const int max_clicks = parse_count(args.take("max-clicks"), 20, "--max-clicks");
     const int limit = parse_count(args.take("limit"), 0, "--limit");
-    if (max_clicks < 5) throw Error("--max-clicks must be at least 5 (mIoU@5 needs five clicks)");
+    const std::string half = args.take("half").value_or("");
+    const std::optional<std::string> json_out = args.take("json-out");
+    const std::optional<std::string> baseline_path = args.take("baseline");
+    const std::optional<std::string> only_missed_path = args.take("only-missed");
+    if (max_clicks < kCurveReport) throw Error("--max-clicks must be at least 5 (mIoU@5 needs five clicks)");
+    if (!half.empty() && half != "odd" && half != "even") throw Error("--half must be 'odd' or 'even', not '" + half + "'");
     if (!args.positionals().empty()) throw Error("bench-interactive takes no positional arguments");
+    const std::map<std::string, bool> baseline =
+        baseline_path ? read_baseline(*baseline_path) : std::map<std::string, bool>();
+    // --only-missed FILE: just the instances that run never brought to 0.85 (a slow baseline then
+    // runs only where the comparison can matter).
+    const std::map<std::string, bool> earlier =
+        only_missed_path ? read_baseline(*only_missed_path) : std::map<std::string, bool>();
+    auto selected = [&](const ImageRecord& rec, const Instance& inst) {
+        if (!only_missed_path) return true;
+        const auto it = earlier.find(instance_key(rec.file_name, inst.id));
+        return it != earlier.end() && !it->second;
+    };
 
-    std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, options);
+    EngineRegistry engines = builtin_engines();
+    register_grabcut_baseline(engines);
+    std::unique_ptr<Engine> engine = engines.create(engine_name, options);
     CocoImportOptions copt;
     copt.images_dir = images_dir;
     copt.check_images = false;  // every image is decoded below anyway
     const Project project = read_coco(coco_path, copt);
     int total_instances = 0;
-    for (const ImageRecord& img : project.images) total_instances += int(img.instances.size());
+    for (size_t i = 0; i < project.images.size(); ++i)
+        if (image_selected(half, i))
+            for (const Instance& inst : project.images[i].instances) total_instances += selected(project.images[i], inst);
     if (limit > 0) total_instances = std::min(total_instances, limit);
-    if (total_instances == 0) throw Error(coco_path + ": no instances to benchmark");
+    if (total_instances == 0) {
+        if (only_missed_path) {  // nothing was missed: an empty, valid result
+            nlohmann::json j;
+            j["instances"] = 0;
+            j["engine"] = engine_name;
+            j["only_missed"] = *only_missed_path;
+            j["per_instance"] = nlohmann::json::array();
+            std::printf("%s\n", j.dump().c_str());
+            if (json_out) atomic_write_file(*json_out, j.dump(1) + "\n");
+            return 0;
+        }
+        throw Error(coco_path + ": no instances to benchmark");
+    }
 
     // The clicker keeps clicking until IoU 0.90 is reached (and at least 5 clicks for mIoU@5).
     const double stop_iou = 0.90;
-    double noc85 = 0, noc90 = 0, miou1 = 0, miou5 = 0;
-    std::vector<double> click_ms, prepare_ms;
-    int done = 0;
+    std::vector<InstanceRun> runs;
+    std::vector<double> prepare_ms;
     CancelToken cancel;
     StopWatch total;
-    for (const ImageRecord& rec : project.images) {
-        if (done >= total_instances) break;
-        if (rec.instances.empty()) continue;
+    for (size_t i = 0; i < project.images.size() && int(runs.size()) < total_instances; ++i) {
+        const ImageRecord& rec = project.images[i];
+        if (!image_selected(half, i) || std::none_of(rec.instances.begin(), rec.instances.end(),
+                                                    [&](const Instance& inst) { return selected(rec, inst); }))
+            continue;
         const std::string path = join_path(images_dir, rec.file_name);
         const Image image = load_image(path);
         if (image.width != rec.width || image.height != rec.height) {
@@ -89,44 +213,58 @@ static int run_bench_interactive(Args& args) {
         std::shared_ptr<const PreparedImage> prepared = engine->prepare(image, cancel);
         prepare_ms.push_back(sw.elapsed_ms());
         for (const Instance& inst : rec.instances) {
-            if (done >= total_instances) break;
-            const Mask gt = rle_decode(inst.mask);
-            const ClickerRun run = run_clicker(*engine, *prepared, gt, max_clicks, stop_iou, 5, cancel);
-            const int n85 = clicks_to_reach(run.ious, 0.85, max_clicks);
-            const int n90 = clicks_to_reach(run.ious, 0.90, max_clicks);
-            noc85 += n85;
-            noc90 += n90;
-            miou1 += run.ious[0];
-            miou5 += run.ious[std::min<size_t>(4, run.ious.size() - 1)];
-            click_ms.insert(click_ms.end(), run.ms.begin(), run.ms.end());
-            ++done;
-            std::fprintf(stderr, "[%d/%d] %s annotation %lld: NoC@85 %d, NoC@90 %d, IoU@1 %.3f, final IoU %.3f\n", done,
-                         total_instances, rec.file_name.c_str(), static_cast<long long>(inst.id), n85, n90,
-                         run.ious[0], run.ious.back());
+            if (int(runs.size()) >= total_instances) break;
+            if (!selected(rec, inst)) continue;
+            InstanceRun r;
+            r.image = rec.file_name;
+            r.annotation = inst.id;
+            r.run = run_clicker(*engine, *prepared, rle_decode(inst.mask), max_clicks, stop_iou, kCurveReport, cancel);
+            r.noc85 = clicks_to_reach(r.run.ious, 0.85, max_clicks);
+            r.noc90 = clicks_to_reach(r.run.ious, 0.90, max_clicks);
+            r.reached85 = *std::max_element(r.run.ious.begin(), r.run.ious.end()) >= 0.85;
+            runs.push_back(r);
+            std::fprintf(stderr, "[%zu/%d] %s annotation %lld: NoC@85 %d, NoC@90 %d, IoU@1 %.3f, final IoU %.3f\n",
+                         runs.size(), total_instances, rec.file_name.c_str(), static_cast<long long>(inst.id), r.noc85,
+                         r.noc90, r.run.ious[0], r.run.ious.back());
         }
     }
 
-    nlohmann::json j;
+    nlohmann::json j = summary(runs, prepare_ms);
     j["engine"] = engine_name;
     j["coco"] = coco_path;
+    if (!half.empty()) j["half"] = half;
+    if (only_missed_path) j["only_missed"] = *only_missed_path;
     j["max_clicks"] = max_clicks;
-    j["instances"] = done;
-    j["NoC@85"] = round3(noc85 / done);
-    j["NoC@90"] = round3(noc90 / done);
-    j["mIoU@1"] = round3(miou1 / done);
-    j["mIoU@5"] = round3(miou5 / done);
-    j["ms_per_click_p50"] = round3(percentile(click_ms, 50));
-    j["ms_per_click_p95"] = round3(percentile(click_ms, 95));
-    j["prepare_ms_p50"] = round3(percentile(prepare_ms, 50));
-    j["clicks"] = click_ms.size();
     j["total_s"] = round3(total.elapsed_ms() / 1000.0);
+    nlohmann::json counts = nlohmann::json::array();
+    for (const InstanceRun& r : runs) counts.push_back(instance_json(r, false));
+    j["per_instance"] = counts;
+    if (baseline_path) {
+        // Instances the baseline brought to 0.85 and this run never did (the goal is none).
+        nlohmann::json missed = nlohmann::json::array();
+        for (const InstanceRun& r : runs) {
+            const auto it = baseline.find(instance_key(r.image, r.annotation));
+            if (it != baseline.end() && it->second && !r.reached85)
+                missed.push_back(instance_key(r.image, r.annotation));
+        }
+        j["baseline"] = *baseline_path;
+        j["missed_85_reached_by_baseline"] = missed;
+    }
     std::printf("%s\n", j.dump().c_str());
+    if (json_out) {
+        nlohmann::json full = j;
+        nlohmann::json curves = nlohmann::json::array();
+        for (const InstanceRun& r : runs) curves.push_back(instance_json(r, true));
+        full["per_instance"] = curves;
+        atomic_write_file(*json_out, full.dump(1) + "\n");
+    }
     return 0;
 }
 
 XS_CLI_COMMAND("bench-interactive",
-               "bench-interactive --coco FILE --images DIR [--engine classic] [--max-clicks 20] [--limit N] "
-               "[--model DIR --device D]   Standard clicker protocol: NoC@85/90, mIoU@1/5, ms per click",
+               "bench-interactive --coco FILE --images DIR [--engine classic|grabcut|xsam] [--max-clicks 20] "
+               "[--limit N] [--half odd|even] [--json-out FILE] [--baseline FILE] [--only-missed FILE] [--model DIR --device D]   "
+               "Standard clicker protocol: NoC@85/90, mIoU@1..5, ms per click, per-instance click counts",
                run_bench_interactive);
 
 }  // namespace xs::cli

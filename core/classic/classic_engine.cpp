@@ -9,10 +9,12 @@
 //      image border on the coarsest level; the region closer to the positives, the previous mask,
 //      the clicks and the box give the region of interest (ROI);
 //   3. in the ROI, on the finest level whose ROI fits Params::max_cut_pixels: unaries from colour
-//      histograms (fitted to the geodesic region / previous mask), the geodesic balance and the
-//      previous mask (minus what a negative seed reaches first); contrast-sensitive pairwise terms;
-//      one min cut (Params::cut_iterations);
+//      histograms (fitted to the geodesic region / previous mask, plus the colours around each
+//      click), the geodesic balance and the previous mask (minus what a negative seed reaches
+//      first); contrast-sensitive pairwise terms; one min cut (Params::cut_iterations);
 //   4. the components connected to positive seeds are kept; the mask is brought back to image size.
+// A lone first click runs this for three variants (first_click_variants) and keeps the mask whose
+// outline looks most like an object's (outline_score).
 #include "core/classic/classic_engine.h"
 
 #include <algorithm>
@@ -36,7 +38,8 @@ const int kHistSize = kBins * kBins * kBins;
 const int kClickRadius = 2;
 const float kScribbleRadius = 2.f;
 // The method's weights, tuned on stamps-bench with the standard clicker; each sits on a plateau
-// (in the sweeps made, halving or doubling one moved NoC@85 by less than 0.7).
+// (in the sweeps made, halving or doubling one moved NoC@85 by less than 0.7). The click samples'
+// weights were chosen on one half of stamps-bench's images and checked on the other (README).
 struct Params {
     float geo_eps = 1.0f;        // geodesic step cost per pixel of length (plus the Lab difference)
     float border_offset = 20.f;  // the image border is a background seed this much farther away
@@ -50,6 +53,9 @@ struct Params {
     float roi_margin_px = 16;      // plus this many pixels
     float neg_removes_prior = 1;   // previous-mask pixels closer to a negative seed lose their prior
     float max_cut_pixels = 150000; // the graph cut runs on a coarser level when the ROI is larger
+    float click_sample_radius = 8;  // colour samples around each click (image pixels)
+    float click_sample_mass = 1.5;  // their share of a colour model, relative to its other mass
+    float first_click_sample_mass = 6;  // the same without a previous mask
 };
 
 const Params& params() {
@@ -66,6 +72,7 @@ struct Level {
     cv::Mat bin;         // CV_16U colour-histogram bin of each pixel
     cv::Mat cdist[4];    // CV_32F Lab distance to the neighbour: right, down, down-right, down-left
     cv::Mat wt[4];       // CV_32F graph-cut edge weight exp(-beta d^2) for the same neighbours
+    float mean_gradient = 0;  // mean over pixels of max(cdist right, cdist down)
 };
 
 // Neighbour offsets matching Level::cdist / Level::wt.
@@ -129,6 +136,13 @@ Level make_level(const cv::Mat& rgb8, double scale, const CancelToken& cancel) {
             }
         }
     }
+    double gradient_sum = 0;
+    for (int y = 0; y < h; ++y) {
+        const float* r = L.cdist[0].ptr<float>(y);
+        const float* d = L.cdist[1].ptr<float>(y);
+        for (int x = 0; x < w; ++x) gradient_sum += std::max(r[x], d[x]);
+    }
+    L.mean_gradient = float(gradient_sum / std::max(1.0, double(w) * h));
     // GrabCut's contrast normalisation: beta = 1 / (2 <|dI|^2>).
     const double beta = count > 0 && sum_sq > 0 ? 1.0 / (2.0 * sum_sq / double(count)) : 0.0;
     for (int k = 0; k < 4; ++k) {
@@ -250,7 +264,7 @@ Seeds draw_seeds(const SegmentRequest& req, const Level& L) {
 
 // Geodesic distances from the positive seeds, from the negative seeds, and (when `border_is_bg`)
 // from the ROI border plus an offset: a weaker background seed. Absent seeds leave +inf.
-void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bool border_is_bg, cv::Mat& dpos,
+void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bool border_is_bg, float border_offset, cv::Mat& dpos,
                     cv::Mat& dneg, cv::Mat& dborder, const CancelToken& cancel) {
     const cv::Mat h = hard(roi);
     auto from = [&](cv::Mat& d, const cv::Mat& seeds, bool any) {
@@ -265,7 +279,7 @@ void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bo
     dborder.create(roi.size(), CV_32F);
     dborder.setTo(kInf);
     if (border_is_bg) {
-        const float off = params().border_offset;
+        const float off = border_offset;
         dborder.row(0).setTo(off);
         dborder.row(dborder.rows - 1).setTo(off);
         dborder.col(0).setTo(off);
@@ -338,6 +352,27 @@ cv::Mat graph_cut(const Level& L, const cv::Rect& roi, const cv::Mat& unary /*CV
     return out;
 }
 
+// The colours around a click say what the object (positive) or the background (negative) looks
+// like: a disc of radius click_sample_radius around each click adds click_sample_mass times the
+// model's current mass to its colour model, shared by the clicks of that sign.
+void add_click_samples(const SegmentRequest& req, const Level& L, const cv::Rect& roi, bool positive, float share,
+                       cv::Mat& weight) {
+    if (share <= 0) return;
+    cv::Mat disc = cv::Mat::zeros(roi.size(), CV_8U);
+    const int r = std::max(1, int(std::lround(params().click_sample_radius * L.scale)));
+    for (const PointPrompt& p : req.points) {
+        if (p.positive != positive) continue;
+        const cv::Point c(std::clamp(int(p.x * L.scale), 0, L.lab.cols - 1), std::clamp(int(p.y * L.scale), 0, L.lab.rows - 1));
+        for (int y = std::max(roi.y, c.y - r); y <= std::min(roi.y + roi.height - 1, c.y + r); ++y)
+            for (int x = std::max(roi.x, c.x - r); x <= std::min(roi.x + roi.width - 1, c.x + r); ++x)
+                if ((x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= r * r) disc.at<uchar>(y - roi.y, x - roi.x) = 1;
+    }
+    const int n = cv::countNonZero(disc);
+    if (n == 0) return;
+    const double mass = cv::sum(weight)[0];
+    weight.setTo(cv::Scalar(1.0 + share * std::max(mass, double(n)) / n), disc);
+}
+
 cv::Rect expand(const cv::Rect& r, float frac, int px, const cv::Size& bounds) {
     const int mx = int(r.width * frac) + px, my = int(r.height * frac) + px;
     cv::Rect e(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my);
@@ -348,6 +383,75 @@ cv::Rect scale_rect(const cv::Rect& r, double f, const cv::Size& bounds) {
     cv::Rect o(cv::Point(int(std::floor(r.x * f)), int(std::floor(r.y * f))),
                cv::Point(int(std::ceil((r.x + r.width) * f)), int(std::ceil((r.y + r.height) * f))));
     return o & cv::Rect(0, 0, bounds.width, bounds.height);
+}
+
+// What a request leaves open to the engine: how far the image border weighs as background, and how
+// much the colours around the clicks weigh when there is no previous mask.
+struct Variant {
+    float border_offset;
+    float first_click_sample_mass;
+};
+
+Variant default_variant() { return {params().border_offset, params().first_click_sample_mass}; }
+
+// The first click's candidates: the default, more weight on the colours around the click (a
+// multi-coloured object), and a farther border (a larger object). Chosen by cross-validation on
+// stamps-bench's halves among five variants.
+std::vector<Variant> first_click_variants() {
+    const Variant d = default_variant();
+    return {d, {d.border_offset, 20.f}, {60.f, d.first_click_sample_mass}};
+}
+
+bool is_first_click(const SegmentRequest& req) {
+    return req.points.size() == 1 && req.points[0].positive && !req.input_mask && req.boxes.empty() &&
+           req.scribbles.empty() && req.mask_prompts.empty();
+}
+
+// How much a mask looks like an object: the mean colour edge along its outline (relative to the
+// image's mean) plus kOutlineSeparationWeight x how unlike each other the colours just inside and
+// just outside the outline are (1 - histogram intersection, 8 levels per Lab channel), in a band of
+// max(3, 0.1 sqrt(area)) pixels. Measured on level 0.
+const double kOutlineSeparationWeight = 2.0;
+
+double outline_score(const Level& L, const Mask& mask) {
+    cv::Mat m(mask.height(), mask.width(), CV_8U, const_cast<uint8_t*>(mask.data()));
+    if (m.size() != L.lab.size()) {
+        cv::Mat small;
+        cv::resize(m, small, L.lab.size(), 0, 0, cv::INTER_NEAREST);
+        m = small;
+    }
+    const int area = cv::countNonZero(m);
+    if (area == 0) return 0;
+    const int band = std::max(3, int(0.1 * std::sqrt(double(area))));
+    const cv::Rect box = expand(cv::boundingRect(m), 0.f, band + 1, m.size());
+    const cv::Mat roi = m(box) != 0;
+    const cv::Mat cross = cv::getStructuringElement(cv::MORPH_CROSS, cv::Size(3, 3));
+    cv::Mat eroded1, eroded, dilated;
+    cv::erode(roi, eroded1, cross);
+    cv::erode(roi, eroded, cross, cv::Point(-1, -1), band);
+    cv::dilate(roi, dilated, cross, cv::Point(-1, -1), band);
+    const cv::Mat outline = roi & ~eroded1, inside = roi & ~eroded, outside = dilated & ~roi;
+    double edge = 0;
+    int edge_n = 0;
+    std::vector<double> hin(size_t(kHistSize / 8), 0.0), hout(size_t(kHistSize / 8), 0.0);
+    double nin = 0, nout = 0;
+    for (int y = 0; y < box.height; ++y)
+        for (int x = 0; x < box.width; ++x) {
+            const int X = x + box.x, Y = y + box.y;
+            if (outline.at<uchar>(y, x)) {
+                edge += std::max(L.cdist[0].at<float>(Y, X), L.cdist[1].at<float>(Y, X));
+                ++edge_n;
+            }
+            const int bin = L.bin.at<uint16_t>(Y, X);  // (l * kBins + a) * kBins + b; halved per channel
+            const int l = bin / (kBins * kBins) / 2, a = bin / kBins % kBins / 2, b = bin % kBins / 2;
+            const int b8 = (l * kBins / 2 + a) * kBins / 2 + b;
+            if (inside.at<uchar>(y, x)) hin[size_t(b8)] += 1, nin += 1;
+            if (outside.at<uchar>(y, x)) hout[size_t(b8)] += 1, nout += 1;
+        }
+    double overlap = 0;
+    for (size_t i = 0; i < hin.size(); ++i) overlap += std::min(hin[i] / std::max(1.0, nin), hout[i] / std::max(1.0, nout));
+    const double mean_edge = edge_n > 0 ? edge / edge_n : 0.0;
+    return mean_edge / std::max(1e-6, double(L.mean_gradient)) + kOutlineSeparationWeight * (1.0 - overlap);
 }
 
 class ClassicEngine : public Engine {
@@ -400,184 +504,208 @@ public:
         const std::string problem = check(req, P->width, P->height);
         if (!problem.empty()) throw Error(problem);
         cancel.throw_if_cancelled();
+        if (!is_first_click(req)) return segment_with(P, req, default_variant(), cancel);
 
-        SegmentResult result;
+        // A single click says little about the object's extent: try each first-click variant and
+        // keep the mask with the best outline (strong edges, colours unlike its surroundings).
         StopWatch sw;
-        const bool has_box = !req.boxes.empty();
-
-        // 2. Extent on the coarsest level.
-        const Level& C = P->levels.back();
-        const cv::Size csize(C.lab.cols, C.lab.rows);
-        Seeds cs = draw_seeds(req, C);
-        cv::Rect focus;  // region expected to hold the object, at the coarse level
-        auto add_focus = [&](const cv::Rect& r) {
-            if (r.area() > 0) focus = focus.area() > 0 ? (focus | r) : r;
-        };
-        if (cs.any_fg) {
-            cv::Mat dpos, dneg, dborder;
-            seed_distances(C, cs.hard, cv::Rect(0, 0, csize.width, csize.height), !has_box, dpos, dneg, dborder,
-                           cancel);
-            cv::Mat near = (dpos < cv::min(dneg, dborder));
-            add_focus(cv::boundingRect(near));
-            add_focus(cv::boundingRect(cs.hard == 1));
+        SegmentResult best;
+        double best_score = -1;
+        for (const Variant& v : first_click_variants()) {
+            SegmentResult r = segment_with(P, req, v, cancel);
+            const double score = outline_score(P->levels[0], r.instances[0].mask);
+            if (score > best_score) best_score = score, best = std::move(r);
         }
-        if (!cs.prior.empty()) add_focus(cv::boundingRect(cs.prior > 0.5f));
-        if (has_box) add_focus(cs.box);
-        if (focus.area() == 0) focus = cv::Rect(0, 0, csize.width, csize.height);
-        cv::Rect roi_c = has_box && !cs.any_fg && cs.prior.empty()
-                             ? expand(cs.box, 0.1f, 4, csize)
-                             : expand(focus, params().roi_margin_frac, std::max(2, int(params().roi_margin_px * C.scale / P->levels[0].scale)), csize);
-        if (has_box) roi_c &= expand(cs.box, 0.f, 2, csize);
-        result.timings.push_back({"segment.extent", sw.lap_ms()});
-        cancel.throw_if_cancelled();
+        best.timings.push_back({"segment.first_click_choice", sw.elapsed_ms()});
+        return best;
+    }
 
-        // 3. Pick the finest level whose ROI fits the cut budget.
-        size_t li = 0;
-        cv::Rect roi;
-        for (; li < P->levels.size(); ++li) {
-            const Level& L = P->levels[li];
-            roi = scale_rect(roi_c, L.scale / C.scale, cv::Size(L.lab.cols, L.lab.rows));
-            if (roi.area() <= int(params().max_cut_pixels)) break;
-        }
-        if (li == P->levels.size()) li = P->levels.size() - 1;
-        const Level& L = P->levels[li];
-        const Seeds S = (li + 1 == P->levels.size()) ? cs : draw_seeds(req, L);
-        const bool border_bg = !has_box;
+private:
+    SegmentResult segment_with(const ClassicPrepared* P, const SegmentRequest& req, const Variant& v,
+                               const CancelToken& cancel) const;
+};
+
+SegmentResult ClassicEngine::segment_with(const ClassicPrepared* P, const SegmentRequest& req, const Variant& v,
+                                          const CancelToken& cancel) const {
+    SegmentResult result;
+    StopWatch sw;
+    const bool has_box = !req.boxes.empty();
+
+    // 2. Extent on the coarsest level.
+    const Level& C = P->levels.back();
+    const cv::Size csize(C.lab.cols, C.lab.rows);
+    Seeds cs = draw_seeds(req, C);
+    cv::Rect focus;  // region expected to hold the object, at the coarse level
+    auto add_focus = [&](const cv::Rect& r) {
+        if (r.area() > 0) focus = focus.area() > 0 ? (focus | r) : r;
+    };
+    if (cs.any_fg) {
         cv::Mat dpos, dneg, dborder;
-        if (S.any_fg) {
-            // Seeds outside the ROI do not reach it; the ROI border is a weak background like the image's.
-            seed_distances(L, S.hard, roi, border_bg, dpos, dneg, dborder, cancel);
-        }
-        result.timings.push_back({"segment.geodesic", sw.lap_ms()});
-        cancel.throw_if_cancelled();
+        seed_distances(C, cs.hard, cv::Rect(0, 0, csize.width, csize.height), !has_box, v.border_offset, dpos, dneg, dborder,
+                       cancel);
+        cv::Mat near = (dpos < cv::min(dneg, dborder));
+        add_focus(cv::boundingRect(near));
+        add_focus(cv::boundingRect(cs.hard == 1));
+    }
+    if (!cs.prior.empty()) add_focus(cv::boundingRect(cs.prior > 0.5f));
+    if (has_box) add_focus(cs.box);
+    if (focus.area() == 0) focus = cv::Rect(0, 0, csize.width, csize.height);
+    cv::Rect roi_c = has_box && !cs.any_fg && cs.prior.empty()
+                         ? expand(cs.box, 0.1f, 4, csize)
+                         : expand(focus, params().roi_margin_frac, std::max(2, int(params().roi_margin_px * C.scale / P->levels[0].scale)), csize);
+    if (has_box) roi_c &= expand(cs.box, 0.f, 2, csize);
+    result.timings.push_back({"segment.extent", sw.lap_ms()});
+    cancel.throw_if_cancelled();
 
-        const cv::Mat bins = L.bin(roi);
-        const cv::Mat hard = S.hard;
-        cv::Mat prior = S.prior.empty() ? cv::Mat() : S.prior(roi).clone();
-        // Geodesic balance in [-1, 1] (> 0: closer to the positive seeds).
-        cv::Mat geo = cv::Mat::zeros(roi.size(), CV_32F);
-        if (S.any_fg) {
-            for (int y = 0; y < roi.height; ++y) {
-                const float* p = dpos.ptr<float>(y);
-                const float* n = dneg.ptr<float>(y);
-                const float* bd = dborder.ptr<float>(y);
-                float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
-                float* g = geo.ptr<float>(y);
-                for (int x = 0; x < roi.width; ++x) {
-                    const float a = std::min(p[x], 1e6f), b = std::min(std::min(n[x], bd[x]), 1e6f);
-                    g[x] = (b - a) / (a + b + 1.f);
-                    // What a negative seed reaches before any positive one leaves the previous mask.
-                    if (pr && params().neg_removes_prior > 0 && n[x] < p[x]) pr[x] = 0.f;
-                }
+    // 3. Pick the finest level whose ROI fits the cut budget.
+    size_t li = 0;
+    cv::Rect roi;
+    for (; li < P->levels.size(); ++li) {
+        const Level& L = P->levels[li];
+        roi = scale_rect(roi_c, L.scale / C.scale, cv::Size(L.lab.cols, L.lab.rows));
+        if (roi.area() <= int(params().max_cut_pixels)) break;
+    }
+    if (li == P->levels.size()) li = P->levels.size() - 1;
+    const Level& L = P->levels[li];
+    const Seeds S = (li + 1 == P->levels.size()) ? cs : draw_seeds(req, L);
+    const bool border_bg = !has_box;
+    cv::Mat dpos, dneg, dborder;
+    if (S.any_fg) {
+        // Seeds outside the ROI do not reach it; the ROI border is a weak background like the image's.
+        seed_distances(L, S.hard, roi, border_bg, v.border_offset, dpos, dneg, dborder, cancel);
+    }
+    result.timings.push_back({"segment.geodesic", sw.lap_ms()});
+    cancel.throw_if_cancelled();
+
+    const cv::Mat bins = L.bin(roi);
+    const cv::Mat hard = S.hard;
+    cv::Mat prior = S.prior.empty() ? cv::Mat() : S.prior(roi).clone();
+    // Geodesic balance in [-1, 1] (> 0: closer to the positive seeds).
+    cv::Mat geo = cv::Mat::zeros(roi.size(), CV_32F);
+    if (S.any_fg) {
+        for (int y = 0; y < roi.height; ++y) {
+            const float* p = dpos.ptr<float>(y);
+            const float* n = dneg.ptr<float>(y);
+            const float* bd = dborder.ptr<float>(y);
+            float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+            float* g = geo.ptr<float>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                const float a = std::min(p[x], 1e6f), b = std::min(std::min(n[x], bd[x]), 1e6f);
+                g[x] = (b - a) / (a + b + 1.f);
+                // What a negative seed reaches before any positive one leaves the previous mask.
+                if (pr && params().neg_removes_prior > 0 && n[x] < p[x]) pr[x] = 0.f;
             }
         }
-        // Initial labelling for the colour models.
-        cv::Mat label(roi.size(), CV_8U);
+    }
+    // Initial labelling for the colour models.
+    cv::Mat label(roi.size(), CV_8U);
+    for (int y = 0; y < roi.height; ++y) {
+        const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+        const float* g = geo.ptr<float>(y);
+        const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+        uchar* o = label.ptr<uchar>(y);
+        for (int x = 0; x < roi.width; ++x) {
+            bool fg;
+            if (pr) fg = pr[x] > 0.5f || (S.any_fg && g[x] > 0.f && pr[x] > 0.f);
+            else if (S.any_fg) fg = g[x] > 0.f;
+            else fg = true;  // box only: everything inside the box
+            if (hd[x] == 1) fg = true;
+            if (hd[x] == 2) fg = false;
+            o[x] = fg ? 1 : 0;
+        }
+    }
+    result.timings.push_back({"segment.init", sw.lap_ms()});
+
+    cv::Mat unary(roi.size(), CV_32F);
+    for (int it = 0; it < int(params().cut_iterations); ++it) {
+        cancel.throw_if_cancelled();
+        cv::Mat wf, wb;
+        label.convertTo(wf, CV_32F);
+        wb = 1.f - wf;
+        const float share = req.input_mask ? params().click_sample_mass : v.first_click_sample_mass;
+        add_click_samples(req, L, roi, true, share, wf);
+        add_click_samples(req, L, roi, false, share, wb);
+        const std::vector<float> mf = colour_log_model(bins, wf);
+        const std::vector<float> mb = colour_log_model(bins, wb);
         for (int y = 0; y < roi.height; ++y) {
-            const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+            const uint16_t* b = bins.ptr<uint16_t>(y);
             const float* g = geo.ptr<float>(y);
             const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
-            uchar* o = label.ptr<uchar>(y);
+            float* u = unary.ptr<float>(y);
             for (int x = 0; x < roi.width; ++x) {
-                bool fg;
-                if (pr) fg = pr[x] > 0.5f || (S.any_fg && g[x] > 0.f && pr[x] > 0.f);
-                else if (S.any_fg) fg = g[x] > 0.f;
-                else fg = true;  // box only: everything inside the box
-                if (hd[x] == 1) fg = true;
-                if (hd[x] == 2) fg = false;
-                o[x] = fg ? 1 : 0;
+                float v = params().colour_weight * std::clamp(mf[b[x]] - mb[b[x]], -params().colour_clip, params().colour_clip);
+                if (S.any_fg) v += params().geo_weight * g[x];
+                if (pr) v += params().prior_weight * (2.f * pr[x] - 1.f);
+                u[x] = v;
             }
         }
-        result.timings.push_back({"segment.init", sw.lap_ms()});
-
-        cv::Mat unary(roi.size(), CV_32F);
-        for (int it = 0; it < int(params().cut_iterations); ++it) {
-            cancel.throw_if_cancelled();
-            cv::Mat wf, wb;
-            label.convertTo(wf, CV_32F);
-            wb = 1.f - wf;
-            const std::vector<float> mf = colour_log_model(bins, wf);
-            const std::vector<float> mb = colour_log_model(bins, wb);
-            for (int y = 0; y < roi.height; ++y) {
-                const uint16_t* b = bins.ptr<uint16_t>(y);
-                const float* g = geo.ptr<float>(y);
-                const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
-                float* u = unary.ptr<float>(y);
-                for (int x = 0; x < roi.width; ++x) {
-                    float v = params().colour_weight * std::clamp(mf[b[x]] - mb[b[x]], -params().colour_clip, params().colour_clip);
-                    if (S.any_fg) v += params().geo_weight * g[x];
-                    if (pr) v += params().prior_weight * (2.f * pr[x] - 1.f);
-                    u[x] = v;
-                }
-            }
-            cancel.throw_if_cancelled();
-            label = graph_cut(L, roi, unary, hard);
-        }
-        result.timings.push_back({"segment.graphcut", sw.lap_ms()});
         cancel.throw_if_cancelled();
-
-        // 4. Keep what is connected to a positive seed (or, without any, to the previous mask / the largest part).
-        cv::Mat comp;
-        const int ncomp = cv::connectedComponents(label, comp, 8, CV_32S);
-        std::vector<char> keep(size_t(ncomp), 0);
-        bool any_kept = false;
-        for (int y = 0; y < roi.height; ++y) {
-            const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
-            const int* c = comp.ptr<int>(y);
-            const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
-            for (int x = 0; x < roi.width; ++x) {
-                if (c[x] == 0) continue;
-                if (hd[x] == 1 || (!S.any_fg && pr && pr[x] > 0.5f)) keep[size_t(c[x])] = 1, any_kept = true;
-            }
-        }
-        if (!any_kept && ncomp > 1) {
-            std::vector<int> area(size_t(ncomp), 0);
-            for (int y = 0; y < roi.height; ++y)
-                for (int x = 0; x < roi.width; ++x) ++area[size_t(comp.at<int>(y, x))];
-            int best = 1;
-            for (int c = 2; c < ncomp; ++c)
-                if (area[size_t(c)] > area[size_t(best)]) best = c;
-            keep[size_t(best)] = 1;
-        }
-        double conf_sum = 0;
-        int64_t conf_n = 0;
-        for (int y = 0; y < roi.height; ++y) {
-            const int* c = comp.ptr<int>(y);
-            uchar* o = label.ptr<uchar>(y);
-            const float* u = unary.ptr<float>(y);
-            for (int x = 0; x < roi.width; ++x) {
-                o[x] = keep[size_t(c[x])] ? 1 : 0;
-                if (o[x]) conf_sum += 1.0 / (1.0 + std::exp(-double(u[x]))), ++conf_n;
-            }
-        }
-
-        // Back to the image size.
-        Mask out(P->width, P->height);
-        cv::Mat full(P->height, P->width, CV_8U, out.data());
-        const double back = 1.0 / L.scale;
-        if (li == 0 && std::abs(L.scale - 1.0) < 1e-9) {
-            label.copyTo(full(roi));
-        } else {
-            cv::Rect dst = scale_rect(roi, back, full.size());
-            cv::Mat f, up;
-            label.convertTo(f, CV_32F);
-            cv::resize(f, up, dst.size(), 0, 0, cv::INTER_LINEAR);
-            cv::Mat bin8 = up > 0.5f;
-            bin8.setTo(1, bin8);
-            bin8.copyTo(full(dst));
-        }
-        // Clicks are honoured exactly at image resolution.
-        for (const PointPrompt& p : req.points) out.set(int(p.x), int(p.y), p.positive);
-        result.timings.push_back({"segment.post", sw.lap_ms()});
-
-        InstanceResult inst;
-        inst.mask = std::move(out);
-        inst.score = conf_n > 0 ? float(conf_sum / double(conf_n)) : 0.f;
-        inst.label = "";
-        result.instances.push_back(std::move(inst));
-        return result;
+        label = graph_cut(L, roi, unary, hard);
     }
-};
+    result.timings.push_back({"segment.graphcut", sw.lap_ms()});
+    cancel.throw_if_cancelled();
+
+    // 4. Keep what is connected to a positive seed (or, without any, to the previous mask / the largest part).
+    cv::Mat comp;
+    const int ncomp = cv::connectedComponents(label, comp, 8, CV_32S);
+    std::vector<char> keep(size_t(ncomp), 0);
+    bool any_kept = false;
+    for (int y = 0; y < roi.height; ++y) {
+        const uchar* hd = hard.ptr<uchar>(y + roi.y) + roi.x;
+        const int* c = comp.ptr<int>(y);
+        const float* pr = prior.empty() ? nullptr : prior.ptr<float>(y);
+        for (int x = 0; x < roi.width; ++x) {
+            if (c[x] == 0) continue;
+            if (hd[x] == 1 || (!S.any_fg && pr && pr[x] > 0.5f)) keep[size_t(c[x])] = 1, any_kept = true;
+        }
+    }
+    if (!any_kept && ncomp > 1) {
+        std::vector<int> area(size_t(ncomp), 0);
+        for (int y = 0; y < roi.height; ++y)
+            for (int x = 0; x < roi.width; ++x) ++area[size_t(comp.at<int>(y, x))];
+        int best = 1;
+        for (int c = 2; c < ncomp; ++c)
+            if (area[size_t(c)] > area[size_t(best)]) best = c;
+        keep[size_t(best)] = 1;
+    }
+    double conf_sum = 0;
+    int64_t conf_n = 0;
+    for (int y = 0; y < roi.height; ++y) {
+        const int* c = comp.ptr<int>(y);
+        uchar* o = label.ptr<uchar>(y);
+        const float* u = unary.ptr<float>(y);
+        for (int x = 0; x < roi.width; ++x) {
+            o[x] = keep[size_t(c[x])] ? 1 : 0;
+            if (o[x]) conf_sum += 1.0 / (1.0 + std::exp(-double(u[x]))), ++conf_n;
+        }
+    }
+
+    // Back to the image size.
+    Mask out(P->width, P->height);
+    cv::Mat full(P->height, P->width, CV_8U, out.data());
+    const double back = 1.0 / L.scale;
+    if (li == 0 && std::abs(L.scale - 1.0) < 1e-9) {
+        label.copyTo(full(roi));
+    } else {
+        cv::Rect dst = scale_rect(roi, back, full.size());
+        cv::Mat f, up;
+        label.convertTo(f, CV_32F);
+        cv::resize(f, up, dst.size(), 0, 0, cv::INTER_LINEAR);
+        cv::Mat bin8 = up > 0.5f;
+        bin8.setTo(1, bin8);
+        bin8.copyTo(full(dst));
+    }
+    // Clicks are honoured exactly at image resolution.
+    for (const PointPrompt& p : req.points) out.set(int(p.x), int(p.y), p.positive);
+    result.timings.push_back({"segment.post", sw.lap_ms()});
+
+    InstanceResult inst;
+    inst.mask = std::move(out);
+    inst.score = conf_n > 0 ? float(conf_sum / double(conf_n)) : 0.f;
+    inst.label = "";
+    result.instances.push_back(std::move(inst));
+    return result;
+}
 
 }  // namespace
 

@@ -3,7 +3,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QDir>
 #include <QProcess>
+#include <QSet>
 #include <chrono>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "core/builtin/builtin_engines.h"
+#include "core/classic/grabcut_baseline.h"
 #include "core/engine/clicker.h"
 #include "core/engine/engine.h"
 
@@ -124,6 +127,14 @@ private Q_SLOTS:
         QVERIFY2(iou >= 0.95, QByteArray::number(iou).constData());
         QVERIFY(res.instances[0].score > 0.f && res.instances[0].score <= 1.f);
         QVERIFY(!res.timings.empty());
+        // A lone click chooses among the first-click variants; a correction does not.
+        auto has_stage = [](const SegmentResult& r, const std::string& stage) {
+            return std::any_of(r.timings.begin(), r.timings.end(), [&](const StageTiming& t) { return t.stage == stage; });
+        };
+        QVERIFY(has_stage(res, "segment.first_click_choice"));
+        SegmentRequest second = points({{150.5f, 120.5f, true}, {20.5f, 20.5f, false}});
+        second.input_mask = res.instances[0].mask;
+        QVERIFY(!has_stage(f.engine->segment(*p, second, f.cancel), "segment.first_click_choice"));
         // An off-centre click finds the same object.
         const double iou2 = clicker_iou(s.gt[0], segment(f, *p, points({{110.5f, 105.5f, true}})));
         QVERIFY2(iou2 >= 0.95, QByteArray::number(iou2).constData());
@@ -164,6 +175,94 @@ private Q_SLOTS:
         SegmentRequest r = points({{150.5f, 120.5f, true}, {20.5f, 20.5f, false}, {300.5f, 220.5f, false}});
         const double iou = clicker_iou(s.gt[0], segment(f, *p, r));
         QVERIFY2(iou >= 0.95, QByteArray::number(iou).constData());
+    }
+
+    void negativeClickRemovesItsColourEverywhere() {
+        // The previous mask leaked into four separate light panels around a red disc. One negative
+        // click on one panel removes all four: its colour samples teach the background model what the
+        // panels look like (the geodesic reach of the click alone covers only its own panel).
+        Scene s;
+        s.rgb = background(320, 240, 12, 4);
+        cv::Mat disc = cv::Mat::zeros(240, 320, CV_8U), panels = cv::Mat::zeros(240, 320, CV_8U);
+        cv::circle(disc, cv::Point(160, 120), 45, 255, cv::FILLED);
+        for (const cv::Rect& r : {cv::Rect(205, 100, 55, 40), cv::Rect(60, 100, 55, 40), cv::Rect(140, 25, 40, 50),
+                                  cv::Rect(140, 165, 40, 50)})
+            panels(r).setTo(255);
+        panels.setTo(0, disc);
+        draw_object(s, disc, cv::Vec3b(220, 40, 40), 6, 5);
+        draw_object(s, panels, cv::Vec3b(210, 200, 190), 6, 6);
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        SegmentRequest r = points({{160.5f, 120.5f, true}, {240.5f, 120.5f, false}});
+        r.input_mask = mask_union(s.gt[0], s.gt[1]);
+        const Mask m = segment(f, *p, r);
+        const double iou = clicker_iou(s.gt[0], m);
+        QVERIFY2(iou >= 0.95, QByteArray::number(iou).constData());
+        for (const cv::Point& far_panel : {cv::Point(80, 120), cv::Point(160, 40), cv::Point(160, 200)})
+            QVERIFY(!m.at(far_panel.x, far_panel.y));
+    }
+
+    void thinPartsOfAnObjectAreKept() {
+        // A body with four 4-pixel legs and a 3-pixel antenna: one click on the body keeps most of
+        // them; a click on a leg that was lost brings it back.
+        Scene s;
+        s.rgb = background(640, 480, 12, 7);
+        cv::Mat shape = cv::Mat::zeros(480, 640, CV_8U);
+        cv::ellipse(shape, cv::Point(320, 205), cv::Size(100, 55), 0, 0, 360, 255, cv::FILLED);
+        for (int x0 : {260, 290, 350, 380}) cv::line(shape, cv::Point(x0, 230), cv::Point(x0 - 10, 380), 255, 4);
+        cv::line(shape, cv::Point(400, 200), cv::Point(520, 120), 255, 3);
+        draw_object(s, shape, cv::Vec3b(200, 120, 60), 8, 8);
+        cv::Mat body = cv::Mat::zeros(480, 640, CV_8U);
+        cv::ellipse(body, cv::Point(320, 205), cv::Size(100, 55), 0, 0, 360, 255, cv::FILLED);
+        const Mask thin = mask_subtract(s.gt[0], from_mat(body));
+        auto thin_recall = [&](const Mask& m) {
+            return double(mask_intersection(m, thin).area()) / double(thin.area());
+        };
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        SegmentRequest r = points({{320.5f, 205.5f, true}});
+        const Mask one = segment(f, *p, r);
+        QVERIFY2(thin_recall(one) >= 0.8, QByteArray::number(thin_recall(one)).constData());
+        r.input_mask = one;
+        r.points.push_back({253.5f, 330.5f, true});  // on the leftmost leg
+        const Mask two = segment(f, *p, r);
+        QVERIFY2(thin_recall(two) >= 0.9, QByteArray::number(thin_recall(two)).constData());
+        QVERIFY2(clicker_iou(s.gt[0], two) >= 0.93, QByteArray::number(clicker_iou(s.gt[0], two)).constData());
+    }
+
+    void sameRequestSameMaskWhateverCameBefore() {
+        // What the GUI's hover preview relies on: the answer to a request depends on the prepared
+        // image and the request only, so a preview computed for a point is the first click's mask.
+        Scene s = ellipse_scene();
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        const SegmentRequest hover = points({{150.5f, 120.5f, true}});
+        const Mask first = segment(f, *p, hover);
+        SegmentRequest other = points({{20.5f, 20.5f, true}, {150.5f, 120.5f, false}});
+        other.input_mask = first;
+        segment(f, *p, other);
+        auto again = f.engine->prepare(to_image(s.rgb), f.cancel);
+        QVERIFY(segment(f, *p, hover) == first);
+        QVERIFY(segment(f, *again, hover) == first);
+    }
+
+    void grabcutBaselineAnswersClicks() {
+        // The benchmark baseline (not in the builtin registry): a click gives the object, the
+        // previous mask is ignored, options are refused.
+        EngineRegistry reg;
+        register_grabcut_baseline(reg);
+        QVERIFY_THROWS_EXCEPTION(Error, reg.create("grabcut", {{"device", "cuda"}}));
+        auto engine = reg.create("grabcut", {});
+        const auto names = builtin_engines().names();
+        QVERIFY(std::find(names.begin(), names.end(), "grabcut") == names.end());
+        Scene s = ellipse_scene();
+        CancelToken cancel;
+        auto p = engine->prepare(to_image(s.rgb), cancel);
+        SegmentRequest r = points({{150.5f, 120.5f, true}});
+        const Mask m = engine->segment(*p, r, cancel).instances.at(0).mask;
+        QVERIFY2(clicker_iou(s.gt[0], m) >= 0.9, QByteArray::number(clicker_iou(s.gt[0], m)).constData());
+        r.input_mask = Mask(320, 240);
+        QVERIFY(engine->segment(*p, r, cancel).instances.at(0).mask == m);
     }
 
     void boxAlone() {
@@ -350,23 +449,136 @@ private Q_SLOTS:
     }
 
     void cliBenchInteractive() {
-        const QString cli = env("XS_CLI"), shared = env("XS_SHARED_DIR");
+        const QString cli = env("XS_CLI"), shared = env("XS_SHARED_DIR"), tmp = env("XS_TEST_TMP");
         const QString bench = shared + "/data/stamps-bench";
         QVERIFY2(QFile::exists(bench + "/instances.json"), qPrintable(bench));
+        const QString curves = tmp + "/curves.json";
+        QFile::remove(curves);
         QProcess proc;
         proc.start(cli, {"bench-interactive", "--engine", "classic", "--coco", bench + "/instances.json", "--images",
-                         bench + "/images", "--limit", "3"});
+                         bench + "/images", "--limit", "3", "--json-out", curves});
         QVERIFY(proc.waitForFinished(240000));
         QCOMPARE(proc.exitCode(), 0);
         const QJsonObject j = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
         QCOMPARE(j.value("instances").toInt(), 3);
-        for (const char* key : {"NoC@85", "NoC@90", "mIoU@1", "mIoU@5", "ms_per_click_p50", "ms_per_click_p95",
-                                "prepare_ms_p50"})
+        for (const char* key : {"NoC@85", "NoC@90", "mIoU@1", "mIoU@2", "mIoU@3", "mIoU@4", "mIoU@5",
+                                "ms_per_click_p50", "ms_per_click_p95", "prepare_ms_p50"})
             QVERIFY2(j.contains(key), key);
         QVERIFY(j.value("NoC@85").toDouble() >= 1 && j.value("NoC@85").toDouble() <= j.value("NoC@90").toDouble());
         QVERIFY(j.value("NoC@90").toDouble() <= 20);
         QVERIFY(j.value("mIoU@1").toDouble() > 0.3 && j.value("mIoU@5").toDouble() <= 1.0);
         QVERIFY(QString::fromUtf8(proc.readAllStandardError()).contains("[3/3]"));
+
+        // Per-instance click counts on stdout; the curves in --json-out agree with them.
+        const QJsonArray counts = j.value("per_instance").toArray();
+        QCOMPARE(counts.size(), 3);
+        QFile file(curves);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject full = QJsonDocument::fromJson(file.readAll()).object();
+        const QJsonArray runs = full.value("per_instance").toArray();
+        QCOMPARE(runs.size(), 3);
+        double miou1 = 0;
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject run = runs.at(i).toObject(), count = counts.at(i).toObject();
+            QCOMPARE(run.value("annotation").toInt(), count.value("annotation").toInt());
+            const QJsonArray ious = run.value("ious").toArray();
+            // An exact mask ends the clicking early: later IoUs are 1 without a segment() call.
+            QVERIFY(ious.size() >= 5 && run.value("ms").toArray().size() <= ious.size());
+            int first85 = 20;
+            for (int k = ious.size() - 1; k >= 0; --k)
+                if (ious.at(k).toDouble() >= 0.85) first85 = k + 1;
+            QCOMPARE(count.value("NoC@85").toInt(), first85);
+            QCOMPARE(count.value("reached85").toBool(), first85 < 20 || ious.last().toDouble() >= 0.85);
+            miou1 += ious.at(0).toDouble();
+        }
+        QVERIFY(std::abs(miou1 / 3 - j.value("mIoU@1").toDouble()) < 1e-3);
+
+        // --half: the images at odd positions only; --baseline compares with a previous run.
+        proc.start(cli, {"bench-interactive", "--coco", bench + "/instances.json", "--images", bench + "/images",
+                         "--limit", "2", "--half", "even", "--baseline", curves});
+        QVERIFY(proc.waitForFinished(240000));
+        QCOMPARE(proc.exitCode(), 0);
+        const QJsonObject h = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
+        QCOMPARE(h.value("half").toString(), QString("even"));
+        QCOMPARE(h.value("per_instance").toArray().at(0).toObject().value("image").toString(), QString("0002.jpg"));
+        QVERIFY(h.value("missed_85_reached_by_baseline").isArray());
+        // --only-missed: just the instances the first run never brought to 0.85.
+        QStringList missed;
+        for (const QJsonValue& v : counts)
+            if (!v.toObject().value("reached85").toBool())
+                missed << v.toObject().value("image").toString() + "#" + QString::number(v.toObject().value("annotation").toInt());
+        proc.start(cli, {"bench-interactive", "--coco", bench + "/instances.json", "--images", bench + "/images",
+                         "--only-missed", curves});
+        QVERIFY(proc.waitForFinished(240000));
+        QCOMPARE(proc.exitCode(), 0);
+        const QJsonObject o = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
+        QCOMPARE(o.value("instances").toInt(), int(missed.size()));
+        for (const QJsonValue& v : o.value("per_instance").toArray())
+            QVERIFY(missed.contains(v.toObject().value("image").toString() + "#" +
+                                    QString::number(v.toObject().value("annotation").toInt())));
+        auto fails_with = [&](const QStringList& extra, const QString& needle) {
+            proc.start(cli, QStringList{"bench-interactive", "--coco", bench + "/instances.json", "--images",
+                                        bench + "/images"} + extra);
+            QVERIFY(proc.waitForFinished(60000));
+            QCOMPARE(proc.exitCode(), 1);
+            const QString err = QString::fromUtf8(proc.readAllStandardError());
+            QVERIFY2(err.contains(needle), qPrintable(err));
+        };
+        fails_with({"--half", "first"}, "--half must be 'odd' or 'even'");
+        fails_with({"--baseline", tmp + "/missing.json"}, "missing.json: cannot open");
+        fails_with({"--baseline", bench + "/instances.json"}, "no 'per_instance' array");
+    }
+
+    void cutoutBenchIsGeneratedAndBenchmarked() {
+        // The second benchmark set: generated (deterministically) from Debian packages, disjoint
+        // from stamps-bench's stamps, valid for bench-interactive.
+        const QString cli = env("XS_CLI"), shared = env("XS_SHARED_DIR"), tmp = env("XS_TEST_TMP"),
+                      script = env("XS_SOURCE_DIR") + "/tests/classic/cutout-bench/make_cutout_bench.py";
+        QProcess proc;
+        for (const QString& out : {tmp + "/cutout-a", tmp + "/cutout-b"}) {
+            QDir(out).removeRecursively();
+            proc.start("/usr/bin/python3", {script, "--out", out, "--images", "6"});
+            QVERIFY(proc.waitForFinished(120000));
+            QVERIFY2(proc.exitCode() == 0, proc.readAllStandardError().constData());
+        }
+        QFile a(tmp + "/cutout-a/instances.json"), b(tmp + "/cutout-b/instances.json");
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        const QByteArray bytes = a.readAll();
+        QCOMPARE(bytes, b.readAll());
+        for (int i = 1; i <= 6; ++i) {
+            const QString name = QString("/images/%1.jpg").arg(i, 4, 10, QChar('0'));
+            QFile ia(tmp + "/cutout-a" + name), ib(tmp + "/cutout-b" + name);
+            QVERIFY(ia.open(QIODevice::ReadOnly) && ib.open(QIODevice::ReadOnly));
+            QVERIFY(ia.readAll() == ib.readAll());
+        }
+        const QJsonObject coco = QJsonDocument::fromJson(bytes).object();
+        QCOMPARE(coco.value("images").toArray().size(), 6);
+        QFile stamps_file(shared + "/data/stamps-bench/instances.json");
+        QVERIFY(stamps_file.open(QIODevice::ReadOnly));
+        QSet<QString> used;
+        for (const QJsonValue& v : QJsonDocument::fromJson(stamps_file.readAll()).object().value("annotations").toArray())
+            used.insert(v.toObject().value("attributes").toObject().value("stamp").toString());
+        const QJsonArray anns = coco.value("annotations").toArray();
+        QVERIFY(anns.size() >= 6);
+        for (const QJsonValue& v : anns) {
+            const QJsonObject ann = v.toObject();
+            const QString stamp = ann.value("attributes").toObject().value("stamp").toString();
+            QVERIFY2(!stamp.isEmpty() && !used.contains(stamp), qPrintable(stamp));
+            qint64 total = 0, ones = 0;
+            const QJsonArray runs = ann.value("segmentation").toObject().value("counts").toArray();
+            for (int k = 0; k < runs.size(); ++k) (k % 2 ? ones : total) += runs.at(k).toInteger();
+            const QJsonArray size = ann.value("segmentation").toObject().value("size").toArray();
+            QCOMPARE(total + ones, qint64(size.at(0).toInt()) * size.at(1).toInt());
+            QCOMPARE(ones, qint64(ann.value("area").toInteger()));
+            QVERIFY(ones > 0);
+        }
+        proc.start(cli, {"bench-interactive", "--coco", tmp + "/cutout-a/instances.json", "--images",
+                         tmp + "/cutout-a/images", "--limit", "2"});
+        QVERIFY(proc.waitForFinished(240000));
+        QCOMPARE(proc.exitCode(), 0);
+        const QJsonObject j = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
+        QCOMPARE(j.value("instances").toInt(), 2);
+        QVERIFY(j.value("mIoU@5").toDouble() > 0.5);
     }
 };
 
