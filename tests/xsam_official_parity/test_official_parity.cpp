@@ -168,11 +168,32 @@ XS_TEST(visual_prompts_match_the_official_rasterisation) {
         const CanvasGeometry g{c.at("canvas").get<int>(), c.at("scaled")[0].get<int>(), c.at("scaled")[1].get<int>(), h,
                                w};
         const auto size = sam_scaled_size(h, w, g.canvas);
+        const torch::Tensor want = decode_runs(c.at("canvas_mask"));
         const int64_t image_diff = differing(from_mask(drawn), decode_runs(c.at("image_mask")));
-        const int64_t canvas_diff = differing(to_canvas(g, drawn), decode_runs(c.at("canvas_mask")));
+        const int64_t canvas_diff = differing(to_canvas(g, drawn), want);
+        // The engine's entry point: the prompt as a request of either task.
+        SegmentRequest request;
+        if (kind == "point") request.points = {{p.at("x").get<float>(), p.at("y").get<float>(), true}};
+        if (kind == "scribble") {
+            ScribblePrompt s;
+            for (const json& q : p.at("points")) s.points.push_back({q[0].get<float>(), q[1].get<float>()});
+            request.scribbles = {s};
+        }
+        if (kind == "box") {
+            const json& b = p.at("box");
+            request.boxes = {BoxPrompt{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()}};
+        }
+        if (kind == "mask") request.mask_prompts = {drawn};
+        int64_t region_diff = 0;
+        for (Task task : {Task::Interactive, Task::VisualGrounded}) {
+            request.task = task;
+            RegionSet regions = build_regions(g, request);
+            region_diff += regions.masks.size() == 1 ? differing(regions.masks[0], want) : want.numel();
+        }
         const bool same_size = size.first == g.scaled_h && size.second == g.scaled_w;
-        rep.line(c, image_diff == 0 && canvas_diff == 0 && same_size,
+        rep.line(c, image_diff == 0 && canvas_diff == 0 && region_diff == 0 && same_size,
                  "pixels differing: image " + std::to_string(image_diff) + ", canvas " + std::to_string(canvas_diff) +
+                     ", interactive + VGD regions " + std::to_string(region_diff) +
                      (same_size ? "" : ", scaled size differs"));
     }
     rep.finish();

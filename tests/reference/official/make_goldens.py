@@ -152,7 +152,7 @@ canvas_masks = []  # (name, canvas mask) for the region sampler
 
 def prompt_case(name, kind, w, h, prompt, image_mask, canvas=1024):
     c, (nh, nw) = to_canvas(image_mask, canvas)
-    case(name, "visual_grounded" if "vgd" in name else "interactive", "visual_prompt", kind, EXACT,
+    case(name, "interactive+visual_grounded", "visual_prompt", kind, EXACT,
          image={"width": w, "height": h}, canvas=canvas, scaled=[nh, nw], prompt=prompt,
          image_mask=runs(image_mask), canvas_mask=runs(c))
     canvas_masks.append((name, c))
