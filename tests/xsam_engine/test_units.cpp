@@ -3,6 +3,7 @@
 // post-processing rules (against a brute-force transcription of the reference's rules).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/xsam/pipeline/postprocess.h"
@@ -55,29 +56,39 @@ XS_TEST(sam_scaled_size_matches_reference_rounding) {
 
 // PIL bilinear, shrinking 4 -> 2 (support 2): weights 3/7, 3/7, 1/7 and 1/7, 3/7, 3/7 (worked out from
 // PIL's precompute_coeffs); growing 2 -> 4: [a, (3a + b)/4, (a + 3b)/4, b]. Output rounded half up.
+// (Value-for-value parity with PIL itself: tests/xsam_official_parity.)
 XS_TEST(pil_bilinear_resize_matches_hand_computation) {
-    torch::Tensor d = pil_resize_u8(row({0, 70, 140, 210}), 1, 2, "bilinear");
-    XS_CHECK_MSG(near(d[0][0][0][0].item<float>(), 50) && near(d[0][0][0][1].item<float>(), 160),
-                 "got " + std::to_string(d[0][0][0][0].item<float>()) + ", " + std::to_string(d[0][0][0][1].item<float>()));
-    d = pil_resize_u8(row({10, 20, 30, 40}), 1, 2, "bilinear");  // 17.14 -> 17, 32.86 -> 33
-    XS_CHECK(near(d[0][0][0][0].item<float>(), 17) && near(d[0][0][0][1].item<float>(), 33));
-    torch::Tensor u = pil_resize_u8(row({0, 101}), 1, 4, "bilinear");  // 0, 25.25, 75.75, 101
-    XS_CHECK(near(u[0][0][0][0].item<float>(), 0) && near(u[0][0][0][1].item<float>(), 25) &&
-             near(u[0][0][0][2].item<float>(), 76) && near(u[0][0][0][3].item<float>(), 101));
+    auto grey_row = [](std::vector<uint8_t> v) {
+        Image im;
+        im.width = int(v.size());
+        im.height = 1;
+        for (uint8_t x : v) im.rgb.insert(im.rgb.end(), {x, x, x});
+        return im;
+    };
+    auto at = [](const Image& im, int x, int y = 0) { return int(im.pixel(x, y)[0]); };
+    Image d = pil_resize(grey_row({0, 70, 140, 210}), 2, 1, "bilinear");
+    XS_CHECK_MSG(at(d, 0) == 50 && at(d, 1) == 160, "got " + std::to_string(at(d, 0)) + ", " + std::to_string(at(d, 1)));
+    d = pil_resize(grey_row({10, 20, 30, 40}), 2, 1, "bilinear");  // 17.14 -> 17, 32.86 -> 33
+    XS_CHECK(at(d, 0) == 17 && at(d, 1) == 33);
+    Image u = pil_resize(grey_row({0, 101}), 4, 1, "bilinear");  // 0, 25.25, 75.75, 101
+    XS_CHECK(at(u, 0) == 0 && at(u, 1) == 25 && at(u, 2) == 76 && at(u, 3) == 101);
     // Separable: a 2-D shrink of a rank-one image equals the product of the 1-D results.
-    torch::Tensor img = torch::tensor({0.f, 70.f, 140.f, 210.f}).view({1, 1, 4, 1}) * 0 +
-                        torch::tensor({0.f, 70.f, 140.f, 210.f}).view({1, 1, 1, 4});
-    torch::Tensor r2 = pil_resize_u8(img, 2, 2, "bilinear");
-    XS_CHECK(near(r2[0][0][0][0].item<float>(), 50) && near(r2[0][0][1][1].item<float>(), 160));
+    Image sq = solid(4, 4, 0, 0, 0);
+    for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x) sq.rgb[(size_t(y) * 4 + x) * 3] = uint8_t(70 * x);
+    Image r2 = pil_resize(sq, 2, 2, "bilinear");
+    XS_CHECK(at(r2, 0, 0) == 50 && at(r2, 1, 1) == 160);
     // Nearest (PIL): source floor((dst + 0.5) * in / out): 4 -> 3 picks 0, 2, 3.
-    torch::Tensor n = pil_resize_u8(row({1, 2, 3, 4}), 1, 3, "nearest");
-    XS_CHECK(near(n[0][0][0][0].item<float>(), 1) && near(n[0][0][0][1].item<float>(), 3) &&
-             near(n[0][0][0][2].item<float>(), 4));
-    // Bicubic keeps a constant image constant, and rounds within 0..255.
-    torch::Tensor c = pil_resize_u8(torch::full({1, 3, 7, 5}, 200.f), 3, 11, "bicubic");
-    XS_CHECK((c - 200).abs().max().item<float>() == 0.f);
-    torch::Tensor edge = pil_resize_u8(row({0, 255, 0, 255, 0, 255}), 1, 13, "bicubic");
-    XS_CHECK(edge.min().item<float>() >= 0.f && edge.max().item<float>() <= 255.f);
+    Image n = pil_resize(grey_row({1, 2, 3, 4}), 3, 1, "nearest");
+    XS_CHECK(at(n, 0) == 1 && at(n, 1) == 3 && at(n, 2) == 4);
+    // Bicubic keeps a constant image constant, and clips within 0..255.
+    Image c = pil_resize(solid(5, 7, 200, 200, 200), 11, 3, "bicubic");
+    XS_CHECK(std::all_of(c.rgb.begin(), c.rgb.end(), [](uint8_t v) { return v == 200; }));
+    Image edge = pil_resize(grey_row({0, 255, 0, 255, 0, 255}), 13, 1, "bicubic");
+    XS_CHECK(edge.width == 13 && edge.height == 1);
+    // xtuner's expand2square: centred, offsets rounded down.
+    Image tall = expand_to_square(solid(1, 4, 9, 9, 9), 127);
+    XS_CHECK(tall.width == 4 && tall.height == 4 && at(tall, 1, 0) == 9 && at(tall, 0, 0) == 127 && at(tall, 2, 3) == 127);
 }
 
 XS_TEST(sam_preprocess_normalises_then_pads_with_zero) {
@@ -165,41 +176,63 @@ XS_TEST(question_templates_follow_the_reference) {
     XS_CHECK(question_pieces(caption_question(), false).size() == 1);
 }
 
-XS_TEST(rasterised_shapes_have_the_training_sizes) {
+// The reference draws visual prompts on the original image (point: disc of radius 10, scribble: line
+// grown by radius 5, in image pixels) and resizes that mask like the image (PIL NEAREST). The figures
+// below come from the official functions (enhance_with_circles, skimage.draw.line, PIL's resize); the
+// code before this rule drew radius 10 on the canvas whatever the image size (317 pixels everywhere).
+XS_TEST(prompts_are_drawn_at_the_original_image_scale) {
+    auto count = [](const torch::Tensor& t) { return t.sum().item<int64_t>(); };
+    auto bbox = [](const torch::Tensor& t) { return mask_box(t.to(torch::kBool)); };
+    // Image = canvas: the lattice points with dx^2 + dy^2 <= 100 around pixel (100, 200).
     CanvasGeometry g = identity_geometry(1024);
-    // Disc of radius 10 around a pixel centre: the lattice points with dx^2 + dy^2 <= 100: 317.
     torch::Tensor p = rasterise_point(g, 100.5f, 200.5f);
-    XS_CHECK_MSG(p.sum().item<int64_t>() == 317, std::to_string(p.sum().item<int64_t>()));
+    XS_CHECK_MSG(count(p) == 317, std::to_string(count(p)));
     XS_CHECK(p[200][100].item<uint8_t>() == 1 && p[200][110].item<uint8_t>() == 1 && p[200][111].item<uint8_t>() == 0);
-    // Box: pixel centres inside [10, 30] x [20, 25] -> 20 x 5.
-    torch::Tensor b = rasterise_box(g, BoxPrompt{10, 20, 30, 25});
-    XS_CHECK(b.sum().item<int64_t>() == 100 && b[20][10].item<uint8_t>() == 1 && b[25][10].item<uint8_t>() == 0);
-    // A horizontal scribble of length 100 and radius 5 covers about 100 x 11 pixels plus two caps.
+    // 640 x 480 grows 1.6x to 1024 x 768: the disc grows with it (802 pixels, rows 304..337, cols 144..177).
+    const CanvasGeometry vga{1024, 768, 1024, 480, 640};
+    torch::Tensor q = rasterise_point(vga, 100.5f, 200.5f);
+    XS_CHECK_MSG(count(q) == 802, std::to_string(count(q)));
+    XS_CHECK((bbox(q) == std::array<float, 4>{144, 304, 178, 338}));
+    XS_CHECK(q.narrow(0, 768, 256).sum().item<int64_t>() == 0);
+    // 4000 x 3000 shrinks to 0.256x: 20 pixels, rows 510..514, cols 254..258.
+    const CanvasGeometry photo{1024, 768, 1024, 3000, 4000};
+    torch::Tensor r = rasterise_point(photo, 1000.5f, 2000.5f);
+    XS_CHECK_MSG(count(r) == 20, std::to_string(count(r)));
+    XS_CHECK((bbox(r) == std::array<float, 4>{254, 510, 259, 515}));
+    // A horizontal scribble (100, 300) -> (200, 300) on the 640 x 480 image: 1181 image pixels, 3083 on the canvas.
     ScribblePrompt s;
     s.points = {{100.5f, 300.5f}, {200.5f, 300.5f}};
-    torch::Tensor sc = rasterise_scribble(g, s);
-    const int64_t area = sc.sum().item<int64_t>();
-    XS_CHECK_MSG(area > 100 * 11 && area < 100 * 11 + 100, std::to_string(area));
-    XS_CHECK(sc[305][150].item<uint8_t>() == 1 && sc[306][150].item<uint8_t>() == 0);
-    // Scaled geometry: a 512 x 256 image on the 1024 canvas (scale 2); the disc keeps radius 10 on the canvas.
-    CanvasGeometry h;
-    h.canvas = 1024;
-    h.width = 512;
-    h.height = 256;
-    h.scaled_w = 1024;
-    h.scaled_h = 512;
-    torch::Tensor q = rasterise_point(h, 50.25f, 100.25f);
-    XS_CHECK(q.sum().item<int64_t>() == 317 && q[200][100].item<uint8_t>() == 1);
-    XS_CHECK(q.narrow(0, 512, 512).sum().item<int64_t>() == 0);
-    torch::Tensor edge = rasterise_point(h, 0.1f, 0.1f);  // clipped at the corner, never empty
-    XS_CHECK(edge.sum().item<int64_t>() > 50 && edge.sum().item<int64_t>() < 100);
-    // Mask prompt: PIL-nearest doubling of a 2-pixel mask.
+    XS_CHECK(draw_scribble(640, 480, s).area() == 1181);
+    XS_CHECK_MSG(count(rasterise_scribble(vga, s)) == 3083, std::to_string(count(rasterise_scribble(vga, s))));
+    // Box with integer corners: numpy's mask[20:25, 10:30] on the image, then resized.
+    Mask b = draw_box(640, 480, BoxPrompt{10, 20, 30, 25});
+    XS_CHECK(b.area() == 100 && b.at(10, 20) && !b.at(10, 25) && !b.at(30, 20));
+    XS_CHECK(count(rasterise_box(identity_geometry(1024), BoxPrompt{10, 20, 30, 25})) == 100);
+    // A shape lost in a shrinking resize keeps one canvas pixel.
+    torch::Tensor tiny = rasterise_box(photo, BoxPrompt{2000.2f, 1000.2f, 2000.8f, 1000.8f});
+    XS_CHECK_MSG(count(tiny) == 1 && tiny[256][512].item<uint8_t>() == 1, std::to_string(count(tiny)));
+    // Mask prompt: PIL-nearest doubling of one pixel of a 512 x 256 mask.
+    const CanvasGeometry h{1024, 512, 1024, 256, 512};
     Mask m(512, 256);
     m.set(3, 5, true);
     torch::Tensor mc = rasterise_mask(h, m);
-    XS_CHECK(mc.sum().item<int64_t>() == 4 && mc[10][6].item<uint8_t>() == 1 && mc[11][7].item<uint8_t>() == 1);
+    XS_CHECK(count(mc) == 4 && mc[10][6].item<uint8_t>() == 1 && mc[11][7].item<uint8_t>() == 1);
     Mask wrong(10, 10);
     XS_CHECK_THROWS(rasterise_mask(h, wrong), Error, "expected the image size");
+    XS_CHECK(count(rasterise_point(h, 0.1f, 0.1f)) > 0);  // clipped at the corner
+}
+
+// Negative prompts are drawn like positive ones, on the image grid with the same radii.
+XS_TEST(negative_prompts_use_the_image_radii) {
+    SegmentRequest r;
+    r.task = Task::Interactive;
+    r.points = {{100.5f, 200.5f, false}, {5.5f, 5.5f, true}};
+    ScribblePrompt s;
+    s.points = {{100.5f, 300.5f}, {200.5f, 300.5f}};
+    s.positive = false;
+    r.scribbles = {s};
+    std::vector<Mask> n = negative_prompts(r, 4000, 3000);
+    XS_CHECK(n.size() == 2 && n[0].area() == 317 && n[0].at(100, 200) && n[1].area() == 1181);
 }
 
 XS_TEST(regions_follow_the_task) {

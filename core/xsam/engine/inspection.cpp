@@ -116,14 +116,7 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
     if (request.task == Task::Interactive && !s.regions.empty()) {
         const std::array<float, 4> box = mask_box(region_to_image(s.regions.front(), g));
         for (int i = 0; i < 4; ++i) in->prompt_box[i] = box[size_t(i)];
-        // As segment(): negative prompts drawn on the image grid with the canvas radii.
-        const float scale = float(0.5 * (g.sx() + g.sy()));
-        for (const PointPrompt& pt : request.points)
-            if (!pt.positive) in->negatives.push_back(image_disc(p.width, p.height, pt.x, pt.y, kPointRadius / scale));
-        for (const ScribblePrompt& sc : request.scribbles)
-            if (!sc.positive)
-                in->negatives.push_back(
-                    image_scribble(p.width, p.height, sc.points, sc.radius > 0 ? sc.radius : kScribbleRadius / scale));
+        in->negatives = negative_prompts(request, p.width, p.height);  // as segment() uses them
     }
     in->score_threshold = request.score_threshold;
     in->mask_threshold = request.mask_threshold;

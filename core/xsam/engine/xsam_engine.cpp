@@ -101,26 +101,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Positions of the <p> ... </p> spans (inclusive) and of <SEG> tokens in `ids`.
-struct Marks {
-    std::vector<std::pair<int64_t, int64_t>> phrases;
-    std::vector<int64_t> segs;
-};
-
-Marks find_marks(const std::vector<int64_t>& ids, int64_t pstart, int64_t pend, int64_t seg, size_t limit) {
-    Marks m;
-    std::vector<int64_t> starts, ends;
-    for (size_t i = 0; i < std::min(limit, ids.size()); ++i) {
-        if (ids[i] == pstart) starts.push_back(int64_t(i));
-        if (ids[i] == pend) ends.push_back(int64_t(i));
-        if (ids[i] == seg) m.segs.push_back(int64_t(i));
-    }
-    // As the reference: the i-th <p> pairs with the i-th </p>.
-    for (size_t i = 0; i < std::min(starts.size(), ends.size()); ++i)
-        if (ends[i] >= starts[i]) m.phrases.emplace_back(starts[i], ends[i]);
-    return m;
-}
-
 }  // namespace
 
 size_t XsamPrepared::memory_bytes() const {
@@ -435,9 +415,7 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
 
     // 3. phrase and <SEG> embeddings (llm_projector of the last hidden states)
     torch::Tensor proj = m.llm_projector(hidden[0]);  // [L, D]
-    std::vector<torch::Tensor> phr;
-    for (auto [a, b] : marks.phrases) phr.push_back(proj.narrow(0, a, b - a + 1).mean(0));
-    torch::Tensor phrases = torch::stack(phr).unsqueeze(0);  // [1, K, D]
+    torch::Tensor phrases = phrase_embeddings(proj, marks).unsqueeze(0);  // [1, K, D]
     out.seg_embedding = proj[marks.segs.front()].unsqueeze(0);
     stage("segment.embeddings");
 
@@ -492,14 +470,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
             cands = instance_candidates(d, p.geometry, request.score_threshold, true);
             torch::Tensor prompt = region_to_image(s.regions.front(), p.geometry);
             std::vector<torch::Tensor> negatives;
-            const float r_point = kPointRadius / float(0.5 * (p.geometry.sx() + p.geometry.sy()));
-            const float r_scr = kScribbleRadius / float(0.5 * (p.geometry.sx() + p.geometry.sy()));
-            for (const PointPrompt& pt : request.points)
-                if (!pt.positive) negatives.push_back(from_mask(image_disc(p.width, p.height, pt.x, pt.y, r_point)));
-            for (const ScribblePrompt& sc : request.scribbles)
-                if (!sc.positive)
-                    negatives.push_back(
-                        from_mask(image_scribble(p.width, p.height, sc.points, sc.radius > 0 ? sc.radius : r_scr)));
+            for (const Mask& n : negative_prompts(request, p.width, p.height)) negatives.push_back(from_mask(n));
             const int chosen = choose_interactive(cands, prompt, negatives);
             if (chosen < 0) cands.clear();
             else cands = {cands[size_t(chosen)]};
@@ -591,10 +562,8 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     }
     torch::Tensor hidden = g.hidden[0];  // [L + n - 1, width]
     torch::Tensor proj = m.llm_projector(hidden);
-    std::vector<torch::Tensor> phr;
     std::vector<std::string> labels;
     for (auto [a, b] : marks.phrases) {
-        phr.push_back(proj.narrow(0, L + a, b - a + 1).mean(0));
         std::vector<int64_t> inner(gen.begin() + a + 1, gen.begin() + b);
         std::string s = tokenizer_->decode(inner);
         while (!s.empty() && s.front() == ' ') s.erase(s.begin());
@@ -603,7 +572,8 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     }
     torch::Tensor seg = proj[L + marks.segs.front()].unsqueeze(0);
     MaskDecoderOutput dec = m.decode(p.features, seg, false);
-    torch::Tensor logits = m.class_logits(dec.query_states.back(), torch::stack(phr).unsqueeze(0))[0];
+    torch::Tensor phrases = phrase_embeddings(proj, marks, L).unsqueeze(0);
+    torch::Tensor logits = m.class_logits(dec.query_states.back(), phrases)[0];
     stage("segment.mask_decoder");
     DecoderOutput d{logits.to(torch::kFloat32).to(torch::kCPU), dec.mask_logits.back()[0].to(torch::kFloat32)};
     for (Candidate& c : best_query_per_class(d, p.geometry, request.mask_threshold)) {

@@ -163,7 +163,7 @@ std::vector<Candidate> semantic_segments(const DecoderOutput& out, const CanvasG
 }
 
 std::vector<Candidate> panoptic_segments(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
-                                         float mask_threshold, float overlap_threshold) {
+                                         float mask_threshold, float overlap_threshold, const std::vector<int>& stuff) {
     check_output(out);
     torch::Tensor scores = class_probs(out.class_logits).to(out.mask_logits.device());
     auto [pred_score, pred_label] = scores.max(-1);
@@ -206,7 +206,10 @@ std::vector<Candidate> panoptic_segments(const DecoderOutput& out, const CanvasG
         cand.label = int(pred_label[queries[size_t(k)]].item<int64_t>());
         cand.score = pred_score[queries[size_t(k)]].item<float>();
         cand.mask = m.to(torch::kCPU);
-        res.push_back(std::move(cand));
+        const bool fuse = std::find(stuff.begin(), stuff.end(), cand.label) != stuff.end();
+        auto same_stuff = std::find_if(res.begin(), res.end(), [&](const Candidate& c) { return c.label == cand.label; });
+        if (fuse && same_stuff != res.end()) same_stuff->mask.logical_or_(cand.mask);
+        else res.push_back(std::move(cand));
     }
     std::stable_sort(res.begin(), res.end(), [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
     return res;

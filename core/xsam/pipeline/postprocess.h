@@ -7,7 +7,8 @@
 //     pairs by class probability; mask = logit > 0; score = class probability x mean mask probability
 //     inside the mask; kept when score >= threshold (interactive also keeps the best one).
 //   semantic: per pixel argmax over classes of sum_q p(class | q) sigmoid(mask_q); one mask per class.
-//   panoptic: Mask2Former's compute_segments (score > threshold, score-weighted argmax, overlap 0.8).
+//   panoptic: Mask2Former's compute_segments (score > threshold, score-weighted argmax, overlap 0.8, stuff
+//     classes fused into one segment each).
 //   interactive: among the candidates, the one whose box best overlaps the prompt's box.
 // Class probabilities are the softmax over the classes plus background, background dropped.
 //
@@ -48,8 +49,11 @@ std::vector<Candidate> best_query_per_class(const DecoderOutput& out, const Canv
 std::vector<Candidate> instance_candidates(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
                                            bool keep_best);
 std::vector<Candidate> semantic_segments(const DecoderOutput& out, const CanvasGeometry& g);
+// `stuff`: class indices whose segments are fused into one per class (the reference's label_ids_to_fuse):
+// the first segment of the class in query order takes the others' pixels and keeps its score.
 std::vector<Candidate> panoptic_segments(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
-                                         float mask_threshold = 0.5f, float overlap_threshold = 0.8f);
+                                         float mask_threshold = 0.5f, float overlap_threshold = 0.8f,
+                                         const std::vector<int>& stuff = {});
 
 // detectron2's box of a binary mask: (x0, y0, x1 + 1, y1 + 1); all zero when empty.
 std::array<float, 4> mask_box(const torch::Tensor& mask);

@@ -82,28 +82,137 @@ torch::Tensor image_to_tensor(const Image& image, const torch::Device& device) {
     return hwc.to(device).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
 }
 
-torch::Tensor pil_resize_u8(const torch::Tensor& image, int out_h, int out_w, const std::string& mode) {
-    check_mode(mode, "pil_resize_u8");
-    if (image.size(-2) == out_h && image.size(-1) == out_w) return image.clone();  // PIL copies
-    torch::Tensor x = image.to(torch::kFloat32);
-    torch::Tensor y;
-    if (mode == "nearest") {
-        // PIL NEAREST: source index floor((dst + 0.5) * in / out).
-        const int64_t in_h = x.size(-2), in_w = x.size(-1);
-        auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(x.device());
-        torch::Tensor ys = ((torch::arange(out_h, opts) + 0.5) * (double(in_h) / out_h)).floor().clamp_max(in_h - 1);
-        torch::Tensor xs = ((torch::arange(out_w, opts) + 0.5) * (double(in_w) / out_w)).floor().clamp_max(in_w - 1);
-        y = x.index_select(-2, ys.to(torch::kLong)).index_select(-1, xs.to(torch::kLong));
-        return y;
+namespace {
+
+// Pillow's Resample.c, 8 bits per channel.
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+double bilinear_filter(double x) {
+    x = std::fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double bicubic_filter(double x) {
+    const double a = -0.5;
+    x = std::fabs(x);
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+// For each output index: the first input index, the tap count and the fixed-point weights
+// (precompute_coeffs + normalize_coeffs_8bpc).
+struct Taps {
+    std::vector<int> first, count;
+    std::vector<int32_t> weights;  // out x ksize
+    int ksize = 0;
+};
+
+Taps pil_taps(int in_size, int out_size, const std::string& mode) {
+    const bool cubic = mode == "bicubic";
+    const double scale = double(in_size) / out_size;
+    const double filterscale = std::max(scale, 1.0);
+    const double support = (cubic ? 2.0 : 1.0) * filterscale;
+    Taps t;
+    t.ksize = int(std::ceil(support)) * 2 + 1;
+    t.first.resize(size_t(out_size));
+    t.count.resize(size_t(out_size));
+    t.weights.assign(size_t(out_size) * t.ksize, 0);
+    std::vector<double> k(static_cast<size_t>(t.ksize));
+    for (int xx = 0; xx < out_size; ++xx) {
+        const double center = (xx + 0.5) * scale;
+        const int xmin = std::max(int(center - support + 0.5), 0);
+        const int xmax = std::min(int(center + support + 0.5), in_size) - xmin;
+        double ww = 0.0;
+        for (int x = 0; x < xmax; ++x) {
+            const double arg = (x + xmin - center + 0.5) / filterscale;
+            k[size_t(x)] = cubic ? bicubic_filter(arg) : bilinear_filter(arg);
+            ww += k[size_t(x)];
+        }
+        for (int x = 0; x < xmax; ++x) {
+            const double w = ww != 0.0 ? k[size_t(x)] / ww : k[size_t(x)];
+            t.weights[size_t(xx) * t.ksize + x] = int32_t(w < 0 ? -0.5 + w * (1 << kPrecisionBits)
+                                                                : 0.5 + w * (1 << kPrecisionBits));
+        }
+        t.first[size_t(xx)] = xmin;
+        t.count[size_t(xx)] = xmax;
     }
-    auto opts = F::InterpolateFuncOptions().size(std::vector<int64_t>{out_h, out_w}).align_corners(false).antialias(true);
-    if (mode == "bicubic")
-        opts.mode(torch::kBicubic);
-    else
-        opts.mode(torch::kBilinear);
-    y = F::interpolate(x, opts);
-    // PIL writes uint8: round half up, clamp.
-    return (y + 0.5).floor().clamp(0.0, 255.0);
+    return t;
+}
+
+uint8_t clip8(int32_t v) {
+    const int32_t shifted = v >> kPrecisionBits;  // arithmetic shift: floor
+    return uint8_t(std::clamp(shifted, 0, 255));
+}
+
+// One separable pass over RGB rows: along x when `horizontal`, else along y.
+Image resample_pass(const Image& in, int out_w, int out_h, const Taps& t, bool horizontal) {
+    Image out;
+    out.width = out_w;
+    out.height = out_h;
+    out.rgb.resize(size_t(out_w) * out_h * 3);
+    at::parallel_for(0, out_h, 16, [&](int64_t y0, int64_t y1) {
+        for (int64_t y = y0; y < y1; ++y)
+            for (int x = 0; x < out_w; ++x) {
+                const int o = horizontal ? x : int(y);
+                const int32_t* k = &t.weights[size_t(o) * t.ksize];
+                int32_t ss[3] = {1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1)};
+                for (int i = 0; i < t.count[size_t(o)]; ++i) {
+                    const int src = t.first[size_t(o)] + i;
+                    const uint8_t* px = horizontal ? in.pixel(src, int(y)) : in.pixel(x, src);
+                    for (int c = 0; c < 3; ++c) ss[c] += int32_t(px[c]) * k[i];
+                }
+                uint8_t* dst = &out.rgb[(size_t(y) * out_w + x) * 3];
+                for (int c = 0; c < 3; ++c) dst[c] = clip8(ss[c]);
+            }
+    });
+    return out;
+}
+
+// PIL NEAREST (ImagingScaleAffine): source index = position in * 0.5 / out advanced by in / out per
+// step in double precision, truncated.
+std::vector<int> nearest_sources(int in, int out) {
+    std::vector<int> src(static_cast<size_t>(out));
+    const double step = double(in) / out;
+    double pos = step * 0.5;
+    for (int i = 0; i < out; ++i, pos += step) src[size_t(i)] = std::min(int(pos), in - 1);
+    return src;
+}
+
+}  // namespace
+
+Image pil_resize(const Image& image, int out_w, int out_h, const std::string& mode) {
+    check_mode(mode, "pil_resize");
+    if (image.empty() || image.rgb.size() != size_t(image.width) * image.height * 3)
+        throw Error("X-SAM preprocessing: the image is empty or its pixel buffer has the wrong size");
+    if (out_w <= 0 || out_h <= 0) throw Error("X-SAM preprocessing: empty resize target");
+    if (mode == "nearest") {
+        const std::vector<int> sx = nearest_sources(image.width, out_w), sy = nearest_sources(image.height, out_h);
+        Image out;
+        out.width = out_w;
+        out.height = out_h;
+        out.rgb.resize(size_t(out_w) * out_h * 3);
+        for (int y = 0; y < out_h; ++y)
+            for (int x = 0; x < out_w; ++x)
+                std::copy_n(image.pixel(sx[size_t(x)], sy[size_t(y)]), 3, &out.rgb[(size_t(y) * out_w + x) * 3]);
+        return out;
+    }
+    Image cur = image;
+    if (out_w != image.width) cur = resample_pass(cur, out_w, cur.height, pil_taps(image.width, out_w, mode), true);
+    if (out_h != image.height) cur = resample_pass(cur, out_w, out_h, pil_taps(image.height, out_h, mode), false);
+    return cur;
+}
+
+Image expand_to_square(const Image& image, int fill) {
+    const int side = std::max(image.width, image.height);
+    if (image.width == image.height) return image;
+    Image sq;
+    sq.width = sq.height = side;
+    sq.rgb.assign(size_t(side) * side * 3, uint8_t(fill));
+    const int x0 = (side - image.width) / 2, y0 = (side - image.height) / 2;
+    for (int y = 0; y < image.height; ++y)
+        std::copy_n(image.pixel(0, y), size_t(image.width) * 3, &sq.rgb[(size_t(y + y0) * side + x0) * 3]);
+    return sq;
 }
 
 SamInput preprocess_sam(const Image& image, const PreprocessConfig& config, const torch::Device& device) {
@@ -111,8 +220,7 @@ SamInput preprocess_sam(const Image& image, const PreprocessConfig& config, cons
     auto [h, w] = sam_scaled_size(image.height, image.width, config.sam_size);
     out.scaled_h = h;
     out.scaled_w = w;
-    torch::Tensor img = image_to_tensor(image, device);
-    torch::Tensor resized = pil_resize_u8(img, h, w, config.sam_resample);
+    torch::Tensor resized = image_to_tensor(pil_resize(image, w, h, config.sam_resample), device);
     torch::Tensor norm = normalise(resized, config.sam_mean, config.sam_std);
     out.pixels = F::pad(norm, F::PadFuncOptions({0, config.sam_size - w, 0, config.sam_size - h}).value(0.0))
                      .contiguous();
@@ -120,18 +228,9 @@ SamInput preprocess_sam(const Image& image, const PreprocessConfig& config, cons
 }
 
 torch::Tensor preprocess_siglip(const Image& image, const PreprocessConfig& config, const torch::Device& device) {
-    torch::Tensor img = image_to_tensor(image, device);
-    const int side = std::max(image.width, image.height);
-    torch::Tensor square = img;
-    if (image.width != image.height) {
-        square = torch::full({1, 3, side, side}, double(config.siglip_fill),
-                             torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        const int x0 = image.width < side ? (side - image.width) / 2 : 0;
-        const int y0 = image.height < side ? (side - image.height) / 2 : 0;
-        square.narrow(2, y0, image.height).narrow(3, x0, image.width).copy_(img);
-    }
-    torch::Tensor resized = pil_resize_u8(square, config.siglip_size, config.siglip_size, config.siglip_resample);
-    return normalise(resized, config.siglip_mean, config.siglip_std).contiguous();
+    const Image square = expand_to_square(image, config.siglip_fill);
+    const Image resized = pil_resize(square, config.siglip_size, config.siglip_size, config.siglip_resample);
+    return normalise(image_to_tensor(resized, device), config.siglip_mean, config.siglip_std).contiguous();
 }
 
 }  // namespace xs::xsam

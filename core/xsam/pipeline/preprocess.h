@@ -1,5 +1,6 @@
 #pragma once
-// The two image preprocessings of X-SAM, done with tensor ops on the engine's device.
+// The two image preprocessings of X-SAM: PIL's resize on the CPU (exact), then normalising on the
+// engine's device.
 //
 // SAM path (HF SamImageProcessor as X-SAM configures it): resize so that the long side is 1024 with
 //   new = int(old * 1024 / max(h, w) + 0.5), PIL bilinear (antialiased when shrinking, result rounded
@@ -9,9 +10,11 @@
 //   grey (127,127,127) (offset (side - w) / 2 or (side - h) / 2, rounded down), PIL resize to 384x384
 //   (bilinear by default; see PreprocessConfig::siglip_resample), scale 1/255, mean = std = 0.5.
 //
-// PIL's resampling is reproduced by LibTorch's antialiased interpolation (the same separable triangle /
-// cubic(a = -0.5) kernels with PIL's support scaling) followed by round-half-up to uint8; PIL's fixed-
-// point weights can still differ by one grey level on rare pixels.
+// The resize is PIL's own algorithm for 8-bit images (Pillow's Resample.c, which transformers' resize
+// runs): separable triangle / cubic (a = -0.5) kernels widened by the shrink factor, coefficients in
+// fixed point (22 bits), the horizontal pass rounded to uint8 before the vertical one. It matches PIL
+// value for value (tests/data/official); LibTorch's antialiased interpolate, used before, differed by
+// one grey level on 16-21% of the values of the sample photographs (bicubic: up to 5 levels).
 #include <torch/torch.h>
 
 #include <array>
@@ -46,9 +49,13 @@ std::pair<int, int> sam_scaled_size(int height, int width, int long_side);
 // RGB8 image -> float tensor [1, 3, H, W] with values 0..255 on `device`.
 torch::Tensor image_to_tensor(const Image& image, const torch::Device& device);
 
-// PIL-like resize of a [N, C, H, W] float tensor holding 0..255 values: antialiased "bilinear" or
-// "bicubic" (or "nearest"), then rounded half-up and clamped to 0..255 like PIL's uint8 output.
-torch::Tensor pil_resize_u8(const torch::Tensor& image, int out_h, int out_w, const std::string& mode);
+// Image.resize((out_w, out_h), mode) of an RGB image in PIL, value for value: "bilinear", "bicubic" or
+// "nearest". The same size returns a copy, as PIL does.
+Image pil_resize(const Image& image, int out_w, int out_h, const std::string& mode);
+
+// xtuner's expand2square: the image pasted on a square of `fill` grey, offset (side - w) / 2 or
+// (side - h) / 2 (rounded down).
+Image expand_to_square(const Image& image, int fill);
 
 struct SamInput {
     torch::Tensor pixels;  // [1, 3, S, S] float32, normalised, zero padded

@@ -140,65 +140,72 @@ std::vector<Piece> question_pieces(const Question& q, bool with_answer) {
     return out;
 }
 
+Marks find_marks(const std::vector<int64_t>& ids, int64_t pstart, int64_t pend, int64_t seg, size_t limit) {
+    Marks m;
+    std::vector<int64_t> starts, ends;
+    for (size_t i = 0; i < std::min(limit, ids.size()); ++i) {
+        if (ids[i] == pstart) starts.push_back(int64_t(i));
+        if (ids[i] == pend) ends.push_back(int64_t(i));
+        if (ids[i] == seg) m.segs.push_back(int64_t(i));
+    }
+    for (size_t i = 0; i < std::min(starts.size(), ends.size()); ++i)
+        if (ends[i] >= starts[i]) m.phrases.emplace_back(starts[i], ends[i]);
+    return m;
+}
+
+torch::Tensor phrase_embeddings(const torch::Tensor& proj, const Marks& marks, int64_t offset) {
+    if (marks.phrases.empty()) throw Error("X-SAM: no <p>...</p> phrase to embed");
+    std::vector<torch::Tensor> rows;
+    for (auto [a, b] : marks.phrases) rows.push_back(proj.narrow(0, offset + a, b - a + 1).mean(0));
+    return torch::stack(rows);
+}
+
 // ---- visual prompts --------------------------------------------------------------------------------
 
 namespace {
 
-// A W x H byte grid with drawing primitives on pixel centres; `limit_w/h` clip the drawable area.
-struct Grid {
-    int w, h;
-    std::vector<uint8_t> px;
-    Grid(int w_, int h_) : w(w_), h(h_), px(size_t(w_) * h_, 0) {}
-    void set(int c, int r) {
-        if (c >= 0 && r >= 0 && c < w && r < h) px[size_t(r) * w + c] = 1;
-    }
-    bool any() const { return std::any_of(px.begin(), px.end(), [](uint8_t v) { return v != 0; }); }
+int clamp_index(double v, int size) { return std::clamp(int(std::floor(v)), 0, size - 1); }
 
-    void disc(double cx, double cy, double r) {
-        const int c0 = int(std::floor(cx - r)) - 1, c1 = int(std::ceil(cx + r)) + 1;
-        const int r0 = int(std::floor(cy - r)) - 1, r1 = int(std::ceil(cy + r)) + 1;
-        for (int y = std::max(r0, 0); y <= std::min(r1, h - 1); ++y)
-            for (int x = std::max(c0, 0); x <= std::min(c1, w - 1); ++x) {
-                const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-                if (dx * dx + dy * dy <= r * r) px[size_t(y) * w + x] = 1;
-            }
-        set(int(std::floor(cx)), int(std::floor(cy)));  // never empty
-    }
+// The pixel holding image coordinate (x, y) (pixel centres at +0.5), clamped to the image.
+std::pair<int, int> pixel_of(const Mask& m, float x, float y) {
+    return {clamp_index(x, m.width()), clamp_index(y, m.height())};
+}
 
-    void capsule(double ax, double ay, double bx, double by, double r) {
-        const double vx = bx - ax, vy = by - ay, len2 = vx * vx + vy * vy;
-        const int c0 = int(std::floor(std::min(ax, bx) - r)) - 1, c1 = int(std::ceil(std::max(ax, bx) + r)) + 1;
-        const int r0 = int(std::floor(std::min(ay, by) - r)) - 1, r1 = int(std::ceil(std::max(ay, by) + r)) + 1;
-        for (int y = std::max(r0, 0); y <= std::min(r1, h - 1); ++y)
-            for (int x = std::max(c0, 0); x <= std::min(c1, w - 1); ++x) {
-                const double px_ = x + 0.5 - ax, py_ = y + 0.5 - ay;
-                double t = len2 > 0 ? (px_ * vx + py_ * vy) / len2 : 0.0;
-                t = std::clamp(t, 0.0, 1.0);
-                const double dx = px_ - t * vx, dy = py_ - t * vy;
-                if (dx * dx + dy * dy <= r * r) px[size_t(y) * w + x] = 1;
-            }
-        set(int(std::floor(ax)), int(std::floor(ay)));
-        set(int(std::floor(bx)), int(std::floor(by)));
-    }
-
-    void polyline(const std::vector<std::pair<double, double>>& pts, double r) {
-        if (pts.size() == 1) {
-            disc(pts[0].first, pts[0].second, r);
-            return;
+// enhance_with_circles for one pixel: every pixel at integer offsets with dx^2 + dy^2 <= r^2.
+void stamp_disc(Mask& m, int cx, int cy, double r) {
+    const int reach = int(std::floor(r));
+    for (int y = std::max(cy - reach, 0); y <= std::min(cy + reach, m.height() - 1); ++y)
+        for (int x = std::max(cx - reach, 0); x <= std::min(cx + reach, m.width() - 1); ++x) {
+            const double dx = x - cx, dy = y - cy;
+            if (dx * dx + dy * dy <= r * r) m.set(x, y, true);
         }
-        for (size_t i = 0; i + 1 < pts.size(); ++i)
-            capsule(pts[i].first, pts[i].second, pts[i + 1].first, pts[i + 1].second, r);
-    }
+}
 
-    void rect(double x0, double y0, double x1, double y1) {
-        // Pixels whose centre lies inside [x0, x1] x [y0, y1].
-        const int c0 = std::max(0, int(std::ceil(x0 - 0.5))), c1 = std::min(w - 1, int(std::floor(x1 - 0.5)));
-        const int r0 = std::max(0, int(std::ceil(y0 - 0.5))), r1 = std::min(h - 1, int(std::floor(y1 - 0.5)));
-        for (int y = r0; y <= r1; ++y)
-            for (int x = c0; x <= c1; ++x) px[size_t(y) * w + x] = 1;
-        set(int(std::floor((x0 + x1) / 2)), int(std::floor((y0 + y1) / 2)));
+// skimage.draw.line: Bresenham from (r0, c0) to (r1, c1), both ends included.
+std::vector<std::pair<int, int>> line_pixels(int r0, int c0, int r1, int c1) {
+    int r = r0, c = c0;
+    int dr = std::abs(r1 - r0), dc = std::abs(c1 - c0);
+    int sr = r1 - r > 0 ? 1 : -1, sc = c1 - c > 0 ? 1 : -1;
+    const bool steep = dr > dc;
+    if (steep) {
+        std::swap(r, c);
+        std::swap(dr, dc);
+        std::swap(sr, sc);
     }
-};
+    int d = 2 * dr - dc;
+    std::vector<std::pair<int, int>> out;
+    for (int i = 0; i < dc; ++i) {
+        out.emplace_back(steep ? c : r, steep ? r : c);
+        while (d >= 0) {
+            r += sr;
+            d -= 2 * dc;
+        }
+        c += sc;
+        d += 2 * dr;
+    }
+    out.emplace_back(r1, c1);
+    return out;
+}
 
 void check_geometry(const CanvasGeometry& g) {
     if (g.canvas <= 0 || g.scaled_h <= 0 || g.scaled_w <= 0 || g.scaled_h > g.canvas || g.scaled_w > g.canvas ||
@@ -206,78 +213,110 @@ void check_geometry(const CanvasGeometry& g) {
         throw Error("visual prompt rasterisation: invalid canvas geometry");
 }
 
-// Draws on the scaled (h', w') area, returns it padded to the S x S canvas.
-torch::Tensor to_canvas(const CanvasGeometry& g, const Grid& grid) {
-    torch::Tensor out = torch::zeros({g.canvas, g.canvas}, torch::kUInt8);
-    torch::Tensor src = torch::from_blob(const_cast<uint8_t*>(grid.px.data()), {grid.h, grid.w}, torch::kUInt8);
-    out.narrow(0, 0, grid.h).narrow(1, 0, grid.w).copy_(src);
-    return out;
-}
-
-Mask grid_to_mask(const Grid& grid) {
-    Mask m(grid.w, grid.h);
-    std::copy(grid.px.begin(), grid.px.end(), m.data());
-    return m;
+// PIL's NEAREST resize (ImagingScaleAffine): source index of each output index, the position
+// in * 0.5 / out advanced by in / out per step in double precision, truncated.
+std::vector<int> pil_nearest_sources(int in, int out) {
+    std::vector<int> src(static_cast<size_t>(out));
+    const double step = double(in) / double(out);
+    double pos = step * 0.5;
+    for (int i = 0; i < out; ++i) {
+        src[size_t(i)] = std::min(int(pos), in - 1);
+        pos += step;
+    }
+    return src;
 }
 
 }  // namespace
 
-torch::Tensor rasterise_point(const CanvasGeometry& g, float x, float y, float radius) {
-    check_geometry(g);
-    Grid grid(g.scaled_w, g.scaled_h);
-    grid.disc(x * g.sx(), y * g.sy(), radius);
-    return to_canvas(g, grid);
+Mask draw_point(int width, int height, float x, float y, float radius) {
+    Mask m(width, height);
+    auto [cx, cy] = pixel_of(m, x, y);
+    stamp_disc(m, cx, cy, radius);
+    return m;
 }
 
-torch::Tensor rasterise_scribble(const CanvasGeometry& g, const ScribblePrompt& s) {
-    check_geometry(g);
+Mask draw_scribble(int width, int height, const ScribblePrompt& s) {
     if (s.points.empty()) throw Error("a scribble has no points");
-    Grid grid(g.scaled_w, g.scaled_h);
-    std::vector<std::pair<double, double>> pts;
-    for (const PointF& p : s.points) pts.emplace_back(p.x * g.sx(), p.y * g.sy());
-    // A given radius is in image pixels; 0 means the training radius on the canvas.
-    const double r = s.radius > 0 ? s.radius * 0.5 * (g.sx() + g.sy()) : double(kScribbleRadius);
-    grid.polyline(pts, r);
-    return to_canvas(g, grid);
+    Mask line(width, height);
+    std::vector<std::pair<int, int>> pixels;  // (col, row) of the vertices
+    for (const PointF& p : s.points) pixels.push_back(pixel_of(line, p.x, p.y));
+    line.set(pixels[0].first, pixels[0].second, true);
+    for (size_t i = 0; i + 1 < pixels.size(); ++i)
+        for (auto [r, c] : line_pixels(pixels[i].second, pixels[i].first, pixels[i + 1].second, pixels[i + 1].first))
+            line.set(c, r, true);
+    const double radius = s.radius > 0 ? s.radius : kScribbleRadius;
+    Mask m(width, height);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            if (line.at(x, y)) stamp_disc(m, x, y, radius);
+    return m;
 }
 
-torch::Tensor rasterise_box(const CanvasGeometry& g, const BoxPrompt& b) {
-    check_geometry(g);
-    Grid grid(g.scaled_w, g.scaled_h);
-    grid.rect(b.x0 * g.sx(), b.y0 * g.sy(), b.x1 * g.sx(), b.y1 * g.sy());
-    return to_canvas(g, grid);
+Mask draw_box(int width, int height, const BoxPrompt& b) {
+    Mask m(width, height);
+    // Pixels whose centre lies inside [x0, x1] x [y0, y1].
+    const int c0 = std::max(0, int(std::ceil(b.x0 - 0.5))), c1 = std::min(width - 1, int(std::floor(b.x1 - 0.5)));
+    const int r0 = std::max(0, int(std::ceil(b.y0 - 0.5))), r1 = std::min(height - 1, int(std::floor(b.y1 - 0.5)));
+    for (int y = r0; y <= r1; ++y)
+        for (int x = c0; x <= c1; ++x) m.set(x, y, true);
+    if (!m.any()) {  // narrower than a pixel: the pixel holding its centre
+        auto [cx, cy] = pixel_of(m, 0.5f * (b.x0 + b.x1), 0.5f * (b.y0 + b.y1));
+        m.set(cx, cy, true);
+    }
+    return m;
 }
 
-torch::Tensor rasterise_mask(const CanvasGeometry& g, const Mask& m) {
+torch::Tensor to_canvas(const CanvasGeometry& g, const Mask& m) {
     check_geometry(g);
     if (m.width() != g.width || m.height() != g.height)
         throw Error("a mask prompt is " + std::to_string(m.width()) + "x" + std::to_string(m.height()) +
                     ", expected the image size " + std::to_string(g.width) + "x" + std::to_string(g.height));
-    Grid grid(g.scaled_w, g.scaled_h);
-    // PIL NEAREST: source = floor((dst + 0.5) * in / out).
-    std::vector<int> src_x(g.scaled_w), src_y(g.scaled_h);
-    for (int c = 0; c < g.scaled_w; ++c)
-        src_x[c] = std::min(g.width - 1, int(std::floor((c + 0.5) * double(g.width) / g.scaled_w)));
-    for (int r = 0; r < g.scaled_h; ++r)
-        src_y[r] = std::min(g.height - 1, int(std::floor((r + 0.5) * double(g.height) / g.scaled_h)));
+    torch::Tensor out = torch::zeros({g.canvas, g.canvas}, torch::kUInt8);
+    auto a = out.accessor<uint8_t, 2>();
+    const std::vector<int> src_x = pil_nearest_sources(g.width, g.scaled_w);
+    const std::vector<int> src_y = pil_nearest_sources(g.height, g.scaled_h);
+    bool any = false;
     for (int r = 0; r < g.scaled_h; ++r)
         for (int c = 0; c < g.scaled_w; ++c)
-            if (m.at(src_x[c], src_y[r])) grid.px[size_t(r) * grid.w + c] = 1;
-    return to_canvas(g, grid);
+            if (m.at(src_x[size_t(c)], src_y[size_t(r)])) {
+                a[r][c] = 1;
+                any = true;
+            }
+    if (any) return out;
+    // Lost in a shrinking resize: keep the canvas pixel of the first image pixel.
+    for (int y = 0; y < g.height; ++y)
+        for (int x = 0; x < g.width; ++x)
+            if (m.at(x, y)) {
+                a[int64_t(y) * g.scaled_h / g.height][int64_t(x) * g.scaled_w / g.width] = 1;
+                return out;
+            }
+    return out;
 }
 
-Mask image_disc(int width, int height, float x, float y, float radius) {
-    Grid grid(width, height);
-    grid.disc(x, y, radius);
-    return grid_to_mask(grid);
+torch::Tensor rasterise_point(const CanvasGeometry& g, float x, float y, float radius) {
+    check_geometry(g);
+    return to_canvas(g, draw_point(g.width, g.height, x, y, radius));
 }
 
-Mask image_scribble(int width, int height, const std::vector<PointF>& points, float radius) {
-    Grid grid(width, height);
-    std::vector<std::pair<double, double>> pts;
-    for (const PointF& p : points) pts.emplace_back(p.x, p.y);
-    if (!pts.empty()) grid.polyline(pts, radius);
-    return grid_to_mask(grid);
+torch::Tensor rasterise_scribble(const CanvasGeometry& g, const ScribblePrompt& s) {
+    check_geometry(g);
+    return to_canvas(g, draw_scribble(g.width, g.height, s));
+}
+
+torch::Tensor rasterise_box(const CanvasGeometry& g, const BoxPrompt& b) {
+    check_geometry(g);
+    return to_canvas(g, draw_box(g.width, g.height, b));
+}
+
+torch::Tensor rasterise_mask(const CanvasGeometry& g, const Mask& m) { return to_canvas(g, m); }
+
+std::vector<Mask> negative_prompts(const SegmentRequest& request, int width, int height) {
+    std::vector<Mask> out;
+    for (const PointPrompt& p : request.points)
+        if (!p.positive) out.push_back(draw_point(width, height, p.x, p.y));
+    for (const ScribblePrompt& s : request.scribbles)
+        if (!s.positive) out.push_back(draw_scribble(width, height, s));
+    return out;
 }
 
 RegionSet build_regions(const CanvasGeometry& g, const SegmentRequest& request) {

@@ -12,11 +12,17 @@
 // The pieces up to and including <image> are the same for every question: that is the prefix whose
 // key/value cache prepare() computes once per image.
 //
-// Visual prompts are rasterised on the SAM canvas (S x S, S = 1024, image scaled to (h', w') at its
-// top-left): point = disc of radius 10, scribble = polyline of radius 5, box = filled rectangle, mask =
-// nearest-neighbour resize (PIL NEAREST) of the image-size mask. A canvas pixel (c, r) belongs to a
-// shape when its centre (c + 0.5, r + 0.5) does, coordinates mapped by (x * w'/w, y * h'/h); each
-// non-empty shape keeps at least the pixel holding its anchor.
+// Visual prompts are drawn as the reference's data pipeline draws them (dataset/utils/vprompt.py,
+// intseg_dataset.py, vgdseg_dataset.py): on a mask of the ORIGINAL image size, then resized to (h', w')
+// like the image (the SAM processor's condition maps: PIL NEAREST) and zero padded to the S x S canvas.
+//   point:    the pixel holding (x, y), grown to a disc: pixels at integer offsets with dx^2 + dy^2 <= r^2,
+//             r = 10 image pixels (enhance_with_circles);
+//   scribble: the polyline's vertices as pixels, consecutive ones joined by skimage.draw.line (Bresenham),
+//             every line pixel grown to a disc of r = 5 image pixels;
+//   box:      the pixels whose centre lies inside the box (integer corners: numpy's mask[y0:y1, x0:x1]);
+//   mask:     as given.
+// A shape that covers image pixels but loses them all in a shrinking resize keeps one canvas pixel (its
+// first pixel in raster order, mapped down): the reference would pass an empty mask to the sampler.
 #include <torch/torch.h>
 
 #include <string>
@@ -64,29 +70,46 @@ std::vector<Piece> prefix_pieces();
 // answer with the template suffix "<|end|>" and the separator "\n" when `with_answer`.
 std::vector<Piece> question_pieces(const Question& q, bool with_answer);
 
+// Positions of the <p> ... </p> spans (inclusive) and of the <SEG> tokens among the first `limit` ids;
+// as the reference, the i-th <p> pairs with the i-th </p>.
+struct Marks {
+    std::vector<std::pair<int64_t, int64_t>> phrases;
+    std::vector<int64_t> segs;
+};
+Marks find_marks(const std::vector<int64_t>& ids, int64_t pstart, int64_t pend, int64_t seg, size_t limit);
+
+// One embedding per phrase: the mean of the rows of `proj` [L, D] over its span, rows shifted by
+// `offset` (the reference's _get_index_embeds over cond_ids) -> [K, D].
+torch::Tensor phrase_embeddings(const torch::Tensor& proj, const Marks& marks, int64_t offset = 0);
+
 // ---- visual prompts --------------------------------------------------------------------------------
 
 struct CanvasGeometry {
     int canvas = 1024;            // S
     int scaled_h = 0, scaled_w = 0;  // (h', w')
     int height = 0, width = 0;       // original image
-    double sx() const { return double(scaled_w) / double(width); }
-    double sy() const { return double(scaled_h) / double(height); }
 };
 
-inline constexpr float kPointRadius = 10.0f;     // canvas pixels
-inline constexpr float kScribbleRadius = 5.0f;   // canvas pixels
+inline constexpr float kPointRadius = 10.0f;    // image pixels (the reference's point_radius)
+inline constexpr float kScribbleRadius = 5.0f;  // image pixels (the reference's scribble_radius)
 
-// One binary region on the canvas: uint8 [S, S] (0/1) on the CPU, zero outside (h', w').
+// Shapes on the original image grid (width x height), clipped to it.
+Mask draw_point(int width, int height, float x, float y, float radius = kPointRadius);
+Mask draw_scribble(int width, int height, const ScribblePrompt& s);  // radius s.radius, or kScribbleRadius when 0
+Mask draw_box(int width, int height, const BoxPrompt& b);
+
+// An image-size mask on the canvas: PIL NEAREST resize to (h', w'), zero padding to S x S; uint8 [S, S].
+torch::Tensor to_canvas(const CanvasGeometry& g, const Mask& m);
+
+// One binary region on the canvas: to_canvas of the shape drawn on the image grid.
 torch::Tensor rasterise_point(const CanvasGeometry& g, float x, float y, float radius = kPointRadius);
 torch::Tensor rasterise_scribble(const CanvasGeometry& g, const ScribblePrompt& s);
 torch::Tensor rasterise_box(const CanvasGeometry& g, const BoxPrompt& b);
 torch::Tensor rasterise_mask(const CanvasGeometry& g, const Mask& m);
 
-// The same shapes drawn on the original image grid (negative prompts are applied there): the radius
-// is the canvas radius divided by the scale, so a negative click covers what a positive one would.
-Mask image_disc(int width, int height, float x, float y, float radius);
-Mask image_scribble(int width, int height, const std::vector<PointF>& points, float radius);
+// The negative points and scribbles of a request drawn on the image grid like positive ones (the
+// reference has no negative prompts; the interactive choice uses these, see postprocess.h).
+std::vector<Mask> negative_prompts(const SegmentRequest& request, int width, int height);
 
 // The visual prompts of a request as regions. Interactive: one region, the union of every positive
 // prompt (input_mask only when nothing else is given). VisualGrounded: one region per prompt, in the
