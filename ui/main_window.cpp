@@ -93,11 +93,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(worker_, &EngineWorker::segment_finished, this, &MainWindow::on_segment_finished);
     connect(worker_, &EngineWorker::segment_failed, this, &MainWindow::on_segment_failed);
 
-    connect(doc_, &Document::instances_changed, this, [this](int image_id) {
+    connect(doc_, &Document::instances_changed, this, [this](const ImageKey& key) {
         const ImageRecord* rec = current_record();
-        if (rec && rec->id == image_id) refresh_instances();
-        int index = -1;
-        if (const ImageRecord* r = doc_->project().find_image(image_id)) index = file_names_.indexOf(qstr(r->file_name));
+        if (rec && rec->file_name == key) refresh_instances();
+        const int index = file_names_.indexOf(qstr(key));
         if (index >= 0) refresh_file_item(index);
     });
     connect(doc_, &Document::categories_changed, this, [this] {
@@ -621,7 +620,7 @@ QString MainWindow::current_key() const { return current_ >= 0 ? file_names_.val
 
 // The engine caches prepared images by this key: the absolute path, so two folders with the same
 // relative names never share a cache entry.
-QString MainWindow::engine_key() const { return current_ >= 0 ? doc_->image_path(current_key().toStdString()) : QString(); }
+QString MainWindow::engine_key() const { return current_ >= 0 ? qstr(doc_->image_path(current_key().toStdString())) : QString(); }
 
 const ImageRecord* MainWindow::current_record() const {
     if (current_ < 0 || !image_) return nullptr;
@@ -682,7 +681,7 @@ void MainWindow::request_load(int index, bool for_display) {
     if (index < 0 || index >= file_names_.size()) return;
     const QString key = file_names_[index];
     if (loaded_.contains(key) || loading_.contains(key) || load_errors_.contains(key)) return;
-    const QString path = doc_->image_path(key.toStdString());
+    const QString path = qstr(doc_->image_path(key.toStdString()));
     auto* watcher = new QFutureWatcher<LoadedImage>(this);
     loading_.insert(key, watcher);
     const int generation = folder_generation_;
@@ -714,7 +713,7 @@ void MainWindow::request_load(int index, bool for_display) {
         } else if (engine_ready_ && key == file_names_.value(current_ + 1)) {
             // Run ahead: the engine prepares the next image while the user works on this one (a
             // prompt on the shown image goes first; the worker queues this behind it).
-            worker_->prefetch(doc_->image_path(key.toStdString()), loaded.image);
+            worker_->prefetch(qstr(doc_->image_path(key.toStdString())), loaded.image);
         }
     });
     watcher->setFuture(QtConcurrent::run(load_for_display, path));
@@ -731,7 +730,7 @@ void MainWindow::display_loaded(const LoadedImage& loaded) {
     }
     image_ = loaded.image;
     canvas_->set_image(loaded.levels);
-    ImageRecord& rec = doc_->ensure_image(key, loaded);  // a reduced preview's record is held at its size
+    ImageRecord& rec = doc_->ensure_image(key.toStdString(), loaded);  // a reduced preview's record is held at its size
     if (rec.width != image_->width || rec.height != image_->height) {
         notify(1, tr("%1 is now %2 x %3 pixels but was annotated at %4 x %5; its %6 instances are kept in the project but not shown.")
                       .arg(key).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
@@ -1078,23 +1077,14 @@ void MainWindow::on_segment_failed(int request_id, const QString& message) {
     Q_EMIT preview_changed();
 }
 
-int MainWindow::ensure_category() {
-    int id = categories_->current_category();
-    if (id && doc_->project().find_category(id)) return id;
-    if (!doc_->project().categories.empty()) return doc_->project().categories.front().id;
-    return 0;
+int MainWindow::category_for_new_instances(ProjectEdit* edit) {
+    return xs::category_for_new_instances(doc_->project(), categories_->current_category(), edit);
 }
 
-int MainWindow::category_for_new_instances(std::vector<Category>& cats, EditState& after) {
-    const int current = ensure_category();
-    if (current != 0) return current;
-    // First instance of a fresh project: make a category for it, applied with the edit (undoable).
-    const std::vector<Category> before = doc_->project().categories;
-    Category c = doc_->project().add_category("object");
-    doc_->project().categories = before;
-    cats.push_back(c);
-    after.categories = cats;
-    return c.id;
+void MainWindow::select_new_category(const ProjectEdit& edit, int category) {
+    if (!edit.categories) return;
+    refresh_categories();
+    categories_->set_current_category(category);
 }
 
 void MainWindow::accept_preview() {
@@ -1112,10 +1102,10 @@ void MainWindow::accept_preview() {
         statusBar()->showMessage(awaiting_ ? tr("Still waiting for the engine's answer.") : tr("Nothing to accept: click an object first."), 4000);
         return;
     }
-    EditState after;
-    std::vector<Category> cats = doc_->project().categories;
-    int current = category_for_new_instances(cats, after);
-    std::vector<Instance> list = rec->instances;
+    ProjectEdit after;
+    const int current = category_for_new_instances(&after);
+    const std::vector<Category>& cats = after.categories ? *after.categories : doc_->project().categories;
+    Instances list = rec->instances;
     std::vector<int64_t> new_ids;
     for (const InstanceResult& r : preview_) {
         int cat = current;
@@ -1123,20 +1113,17 @@ void MainWindow::accept_preview() {
             for (const Category& c : cats)
                 if (c.name == r.label) cat = c.id;
         }
-        Instance inst = doc_->make_instance(cat, rle_encode(r.mask), r.score, preview_source_.toStdString());
+        Instance inst = doc_->project().new_instance(cat, rle_encode(r.mask), r.score, preview_source_.toStdString());
         new_ids.push_back(inst.id);
         list.push_back(std::move(inst));
     }
-    after.instances[rec->id] = std::move(list);
+    after.instances[rec->file_name] = std::move(list);
     const int n = int(preview_.size());
     clear_prompts();
-    doc_->edit(std::move(after), n == 1 ? tr("Accept mask") : tr("Accept %1 masks").arg(n));
+    doc_->edit(after, n == 1 ? tr("Accept mask") : tr("Accept %1 masks").arg(n));
+    select_new_category(after, current);
     const Category* cat = doc_->project().find_category(current);
     statusBar()->showMessage(tr("Accepted %1 instance(s) as \"%2\". Ctrl+Z undoes.").arg(n).arg(cat ? qstr(cat->name) : QString()), 4000);
-    if (after.categories) {
-        refresh_categories();
-        categories_->set_current_category(current);
-    }
     set_selection(new_ids);
 }
 
@@ -1216,101 +1203,58 @@ void MainWindow::update_hover(int64_t id) {
 void MainWindow::on_brush_stroke(const std::vector<QPointF>& points, bool erase) {
     const ImageRecord* rec = current_record();
     if (!rec) return;
-    std::vector<Instance> list = rec->instances;
-    const double radius = canvas_->brush_radius();
     if (selected_.size() > 1) {
         statusBar()->showMessage(tr("Select a single instance to paint on."), 4000);
         return;
     }
+    if (selected_.empty() && erase) {
+        statusBar()->showMessage(tr("Select the instance to erase from first (Ctrl+click it)."), 4000);
+        return;
+    }
+    Mask stroke(rec->width, rec->height);
+    paint_stroke(stroke, points, canvas_->brush_radius(), true);
     if (selected_.empty()) {
-        if (erase) {
-            statusBar()->showMessage(tr("Select the instance to erase from first (Ctrl+click it)."), 4000);
-            return;
-        }
-        int cat = ensure_category();
-        EditState after;
-        if (cat == 0) {
-            std::vector<Category> before = doc_->project().categories;
-            Category c = doc_->project().add_category("object");
-            doc_->project().categories = before;
-            before.push_back(c);
-            after.categories = before;
-            cat = c.id;
-        }
-        Mask m(rec->width, rec->height);
-        paint_stroke(m, points, radius, true);
-        if (!m.any()) return;
-        Instance inst = doc_->make_instance(cat, rle_encode(m), 1.0f, "manual:brush");
-        int64_t id = inst.id;
-        list.push_back(std::move(inst));
-        after.instances[rec->id] = std::move(list);
-        bool new_category = bool(after.categories);
-        doc_->edit(std::move(after), tr("Brush (new instance)"));
-        if (new_category) refresh_categories();
+        if (!stroke.any()) return;
+        ProjectEdit after;
+        const int cat = category_for_new_instances(&after);
+        Instances list = rec->instances;
+        list.push_back(doc_->project().new_instance(cat, rle_encode(stroke), 1.0f, "manual:brush"));
+        const int64_t id = list.back().id;
+        after.instances[rec->file_name] = std::move(list);
+        doc_->edit(after, tr("Brush (new instance)"));
+        select_new_category(after, cat);
         set_selection({id});
         return;
     }
-    for (size_t i = 0; i < list.size(); ++i) {
-        if (list[i].id != selected_.front()) continue;
-        Mask m = rle_decode(list[i].mask);
-        paint_stroke(m, points, radius, !erase);
-        Rle updated = rle_encode(m);
-        if (updated == list[i].mask) return;
-        if (!m.any()) {
-            list.erase(list.begin() + long(i));
-            doc_->edit_instances(rec->id, std::move(list), tr("Erase (instance removed)"));
-            return;
-        }
-        list[i].mask = std::move(updated);
-        list[i].score = 1.0f;
-        list[i].modified_ms = now_ms();
-        doc_->edit_instances(rec->id, std::move(list), erase ? tr("Erase") : tr("Brush"));
-        return;
+    const size_t before = rec->instances.size();
+    if (auto list = paint_instance(rec->instances, selected_.front(), stroke, erase, now_ms())) {
+        const bool removed = list->size() < before;
+        doc_->edit_instances(rec->file_name, std::move(*list),
+                             removed ? tr("Erase (instance removed)") : erase ? tr("Erase") : tr("Brush"));
     }
 }
 
 void MainWindow::delete_selected() {
     if (text_edit_->hasFocus()) return;
     const ImageRecord* rec = current_record();
-    if (!rec || selected_.empty()) return;
-    std::vector<Instance> list;
-    for (const Instance& inst : rec->instances)
-        if (std::find(selected_.begin(), selected_.end(), inst.id) == selected_.end()) list.push_back(inst);
-    int n = int(rec->instances.size() - list.size());
-    selected_.clear();
-    doc_->edit_instances(rec->id, std::move(list), n == 1 ? tr("Delete instance") : tr("Delete %1 instances").arg(n));
+    if (!rec) return;
+    if (auto list = delete_instances(rec->instances, selected_)) {
+        const int n = int(rec->instances.size() - list->size());
+        selected_.clear();
+        doc_->edit_instances(rec->file_name, std::move(*list), n == 1 ? tr("Delete instance") : tr("Delete %1 instances").arg(n));
+    }
 }
 
 void MainWindow::merge_selected() {
     const ImageRecord* rec = current_record();
-    if (!rec || selected_.size() < 2) {
+    int64_t kept = 0;
+    std::optional<Instances> list = rec ? merge_instances(rec->instances, selected_, now_ms(), &kept) : std::nullopt;
+    if (!list) {
         statusBar()->showMessage(tr("Select two or more instances to merge (Ctrl+click or in the list)."), 4000);
         return;
     }
-    // Merge into the top-most selected instance (the last in drawing order).
-    std::vector<Instance> list = rec->instances;
-    int target = -1;
-    for (int i = int(list.size()) - 1; i >= 0 && target < 0; --i)
-        if (std::find(selected_.begin(), selected_.end(), list[i].id) != selected_.end()) target = i;
-    Mask merged = rle_decode(list[target].mask);
-    std::vector<Instance> out;
-    for (int i = 0; i < int(list.size()); ++i) {
-        bool sel = std::find(selected_.begin(), selected_.end(), list[i].id) != selected_.end();
-        if (sel && i != target) merged = mask_union(merged, rle_decode(list[i].mask));
-    }
-    for (int i = 0; i < int(list.size()); ++i) {
-        bool sel = std::find(selected_.begin(), selected_.end(), list[i].id) != selected_.end();
-        if (!sel || i == target) out.push_back(list[i]);
-    }
-    int64_t id = list[target].id;
-    for (Instance& inst : out) {
-        if (inst.id != id) continue;
-        inst.mask = rle_encode(merged);
-        inst.score = 1.0f;
-        inst.modified_ms = now_ms();
-    }
-    doc_->edit_instances(rec->id, std::move(out), tr("Merge %1 instances").arg(selected_.size()));
-    set_selection({id});
+    doc_->edit_instances(rec->file_name, std::move(*list), tr("Merge %1 instances").arg(selected_.size()));
+    set_selection({kept});
 }
 
 void MainWindow::subtract_selected() {
@@ -1319,25 +1263,8 @@ void MainWindow::subtract_selected() {
         statusBar()->showMessage(tr("Select two or more instances: the top-most one is cut out of the others."), 4000);
         return;
     }
-    std::vector<Instance> list = rec->instances;
-    int cutter = -1;
-    for (int i = int(list.size()) - 1; i >= 0 && cutter < 0; --i)
-        if (std::find(selected_.begin(), selected_.end(), list[i].id) != selected_.end()) cutter = i;
-    Mask cut = rle_decode(list[cutter].mask);
-    std::vector<Instance> out;
-    for (int i = 0; i < int(list.size()); ++i) {
-        Instance inst = list[i];
-        bool sel = std::find(selected_.begin(), selected_.end(), inst.id) != selected_.end();
-        if (sel && i != cutter) {
-            Mask m = mask_subtract(rle_decode(inst.mask), cut);
-            if (!m.any()) continue;  // nothing left of it
-            inst.mask = rle_encode(m);
-            inst.score = 1.0f;
-            inst.modified_ms = now_ms();
-        }
-        out.push_back(std::move(inst));
-    }
-    doc_->edit_instances(rec->id, std::move(out), tr("Subtract"));
+    if (auto list = subtract_instances(rec->instances, selected_, now_ms()))
+        doc_->edit_instances(rec->file_name, std::move(*list), tr("Subtract"));
 }
 
 void MainWindow::raise_selected() { move_selected(+1); }
@@ -1345,46 +1272,23 @@ void MainWindow::lower_selected() { move_selected(-1); }
 
 void MainWindow::move_selected(int step) {
     const ImageRecord* rec = current_record();
-    if (!rec || selected_.empty()) return;
-    std::vector<Instance> list = rec->instances;
-    auto sel = [&](const Instance& i) { return std::find(selected_.begin(), selected_.end(), i.id) != selected_.end(); };
-    bool moved = false;
-    if (step > 0) {
-        for (int i = int(list.size()) - 2; i >= 0; --i)
-            if (sel(list[i]) && !sel(list[i + 1])) {
-                std::swap(list[i], list[i + 1]);
-                moved = true;
-            }
-    } else {
-        for (int i = 1; i < int(list.size()); ++i)
-            if (sel(list[i]) && !sel(list[i - 1])) {
-                std::swap(list[i], list[i - 1]);
-                moved = true;
-            }
-    }
-    if (moved) doc_->edit_instances(rec->id, std::move(list), step > 0 ? tr("Bring forward") : tr("Send backward"));
+    if (!rec) return;
+    if (auto list = reorder_instances(rec->instances, selected_, step))
+        doc_->edit_instances(rec->file_name, std::move(*list), step > 0 ? tr("Bring forward") : tr("Send backward"));
 }
 
 void MainWindow::assign_category_to_selection() {
     const ImageRecord* rec = current_record();
-    int cat = categories_->current_category();
-    if (!rec || selected_.empty() || !cat) return;
-    std::vector<Instance> list = rec->instances;
-    for (Instance& inst : list)
-        if (std::find(selected_.begin(), selected_.end(), inst.id) != selected_.end()) {
-            inst.category_id = cat;
-            inst.modified_ms = now_ms();
-        }
-    doc_->edit_instances(rec->id, std::move(list), tr("Change category"));
+    if (!rec) return;
+    if (auto list = apply_category(rec->instances, selected_, categories_->current_category(), now_ms()))
+        doc_->edit_instances(rec->file_name, std::move(*list), tr("Change category"));
 }
 
 void MainWindow::toggle_visibility(int64_t id, bool visible) {
     const ImageRecord* rec = current_record();
     if (!rec) return;
-    std::vector<Instance> list = rec->instances;
-    for (Instance& inst : list)
-        if (inst.id == id) inst.visible = visible;
-    doc_->edit_instances(rec->id, std::move(list), visible ? tr("Show instance") : tr("Hide instance"));
+    if (auto list = set_visible(rec->instances, id, visible))
+        doc_->edit_instances(rec->file_name, std::move(*list), visible ? tr("Show instance") : tr("Hide instance"));
 }
 
 void MainWindow::instance_context_menu(const QPoint& global_pos) {
@@ -1411,18 +1315,14 @@ void MainWindow::add_category() {
     bool ok = false;
     QString name = QInputDialog::getText(this, tr("Add category"), tr("Name:"), QLineEdit::Normal, QString(), &ok).trimmed();
     if (!ok || name.isEmpty()) return;
-    if (doc_->project().find_category(name.toStdString())) {
+    std::optional<ProjectEdit> edit = xs::add_category(doc_->project(), name.toStdString());
+    if (!edit) {
         notify(1, tr("There is already a category named \"%1\".").arg(name));
         return;
     }
-    std::vector<Category> before = doc_->project().categories;
-    Category c = doc_->project().add_category(name.toStdString());  // takes the next id and palette colour
-    doc_->project().categories = before;
-    EditState after;
-    after.categories = before;
-    after.categories->push_back(c);
-    doc_->edit(std::move(after), tr("Add category %1").arg(name));
-    categories_->set_current_category(c.id);
+    const int id = edit->categories->back().id;
+    doc_->edit(std::move(*edit), tr("Add category %1").arg(name));
+    categories_->set_current_category(id);
 }
 
 void MainWindow::rename_category(int id) {
@@ -1431,16 +1331,13 @@ void MainWindow::rename_category(int id) {
     bool ok = false;
     QString name = QInputDialog::getText(this, tr("Rename category"), tr("Name:"), QLineEdit::Normal, qstr(c->name), &ok).trimmed();
     if (!ok || name.isEmpty() || name == qstr(c->name)) return;
-    const Category* other = doc_->project().find_category(name.toStdString());
-    if (other && other->id != id) {
+    ProjectEdit edit;
+    edit.categories = xs::rename_category(doc_->project().categories, id, name.toStdString());
+    if (!edit.categories) {
         notify(1, tr("There is already a category named \"%1\".").arg(name));
         return;
     }
-    EditState after;
-    after.categories = doc_->project().categories;
-    for (Category& k : *after.categories)
-        if (k.id == id) k.name = name.toStdString();
-    doc_->edit(std::move(after), tr("Rename category"));
+    doc_->edit(std::move(edit), tr("Rename category"));
 }
 
 void MainWindow::recolor_category(int id) {
@@ -1448,11 +1345,9 @@ void MainWindow::recolor_category(int id) {
     if (!c) return;
     QColor color = QColorDialog::getColor(to_qcolor(c->color), this, tr("Colour of %1").arg(qstr(c->name)));
     if (!color.isValid()) return;
-    EditState after;
-    after.categories = doc_->project().categories;
-    for (Category& k : *after.categories)
-        if (k.id == id) k.color = to_rgb(color);
-    doc_->edit(std::move(after), tr("Recolour category"));
+    ProjectEdit edit;
+    edit.categories = xs::recolor_category(doc_->project().categories, id, to_rgb(color));
+    doc_->edit(std::move(edit), tr("Recolour category"));
 }
 
 void MainWindow::delete_category(int id) {
@@ -1471,21 +1366,7 @@ void MainWindow::delete_category(int id) {
              : tr("Delete the category \"%1\"? No instance uses it.").arg(qstr(c->name)),
         QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
     if (answer != QMessageBox::Yes) return;
-    EditState after;
-    after.categories = doc_->project().categories;
-    after.categories->erase(std::remove_if(after.categories->begin(), after.categories->end(),
-                                           [id](const Category& k) { return k.id == id; }),
-                            after.categories->end());
-    for (const ImageRecord& r : doc_->project().images) {
-        bool touched = false;
-        std::vector<Instance> keep;
-        for (const Instance& inst : r.instances) {
-            if (inst.category_id == id) touched = true;
-            else keep.push_back(inst);
-        }
-        if (touched) after.instances[r.id] = std::move(keep);
-    }
-    doc_->edit(std::move(after), tr("Delete category"));
+    if (std::optional<ProjectEdit> edit = xs::delete_category(doc_->project(), id)) doc_->edit(std::move(*edit), tr("Delete category"));
 }
 
 void MainWindow::choose_category(int digit) {
@@ -1695,38 +1576,18 @@ void MainWindow::on_save_failed(const QString& message) {
 }
 
 void MainWindow::on_changed_on_disk() {
-    notice_->show_notice(
-        NoticeBar::Level::Warning,
-        tr("The project file %1 was changed by another program.").arg(doc_->path()),
-        {{tr("Reload it"), [this] {
-              // Keep our version beside it, then load theirs.
-              QString backup = doc_->path() + ".mine-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".json";
-              try {
-                  atomic_write_file(backup.toStdString(), project_to_json(doc_->full_project()));
-              } catch (const std::exception& e) {
-                  notify(2, tr("Could not keep a copy of your version: %1; nothing was reloaded.").arg(QString::fromStdString(e.what())));
-                  return;
-              }
-              QString path = doc_->path();
-              int index = current_;
-              Project theirs;
-              try {
-                  theirs = load_project(path.toStdString());
-              } catch (const std::exception& e) {
-                  notify(2, tr("Could not read the changed file: %1").arg(QString::fromStdString(e.what())));
-                  return;
-              }
-              doc_->open(std::move(theirs), path);
-              refresh_categories();
-              if (index >= 0) show_image(index);
-              notify(0, tr("Reloaded. Your previous version is kept in %1.").arg(backup));
-          }},
-         {tr("Keep mine"), [this] {
-              QString backup = doc_->path() + ".theirs-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".json";
-              QFile::copy(doc_->path(), backup);
-              doc_->keep_mine();  // writes ours again
-              notify(0, tr("Kept your version. The other one is saved as %1.").arg(backup));
-          }}});
+    auto reload = [this] {
+        const int index = current_;
+        QString error;
+        const QString backup = doc_->reload_theirs(&error);
+        if (backup.isEmpty()) return notify(2, error);
+        refresh_categories();
+        if (index >= 0) show_image(index);
+        notify(0, tr("Reloaded. Your previous version is kept in %1.").arg(backup));
+    };
+    auto keep = [this] { notify(0, tr("Kept your version. The other one is saved as %1.").arg(doc_->keep_mine())); };
+    notice_->show_notice(NoticeBar::Level::Warning, tr("The project file %1 was changed by another program.").arg(doc_->path()),
+                         {{tr("Reload it"), reload}, {tr("Keep mine"), keep}});
 }
 
 void MainWindow::notify(int level, const QString& text) {

@@ -186,10 +186,9 @@ private:
     void assign_category_to_selection();
     void toggle_visibility(int64_t id, bool visible);
     void instance_context_menu(const QPoint& global_pos);
-    int ensure_category();  // the current category, creating "object" when there is none
-    // The category new instances get, for an edit whose categories start as `cats`: on a fresh project
-    // (no category yet) an "object" category is made, appended to `cats` and `after.categories`.
-    int category_for_new_instances(std::vector<Category>& cats, EditState& after);
+    // The category new instances get (core/annotation/editing.h); on a fresh project it comes with *edit.
+    int category_for_new_instances(ProjectEdit* edit);
+    void select_new_category(const ProjectEdit& edit, int category);  // when the edit brought one
 
     // Categories
     void add_category();

@@ -160,7 +160,7 @@ void MainWindow::prefetch_next() {
     const QString next = file_names_.value(current_ + 1);
     auto it = loaded_.find(next);
     if (next.isEmpty() || it == loaded_.end() || !it->ok()) return;
-    worker_->prefetch(doc_->image_path(next.toStdString()), it->image);
+    worker_->prefetch(qstr(doc_->image_path(next.toStdString())), it->image);
 }
 
 // Engine options ----------------------------------------------------------------------------------
@@ -322,23 +322,14 @@ bool MainWindow::candidate_click(QPointF pos) {
 void MainWindow::add_instances(const std::vector<InstanceResult>& results, const QString& undo_text) {
     const ImageRecord* rec = current_record();
     if (!rec || results.empty()) return;
-    EditState after;
-    std::vector<Category> cats = doc_->project().categories;
-    int current = category_for_new_instances(cats, after);
-    std::vector<Instance> list = rec->instances;
-    std::vector<int64_t> ids;
+    ProjectEdit after;
+    const int current = category_for_new_instances(&after);
+    Instances list = rec->instances;
     const std::string source = (engine_info_.name + QStringLiteral(":vgd:") + candidates_origin_).toStdString();
-    for (const InstanceResult& r : results) {
-        Instance inst = doc_->make_instance(current, rle_encode(r.mask), r.score, source);
-        ids.push_back(inst.id);
-        list.push_back(std::move(inst));
-    }
-    after.instances[rec->id] = std::move(list);
-    doc_->edit(std::move(after), undo_text);
-    if (after.categories) {
-        refresh_categories();
-        categories_->set_current_category(current);
-    }
+    for (const InstanceResult& r : results) list.push_back(doc_->project().new_instance(current, rle_encode(r.mask), r.score, source));
+    after.instances[rec->file_name] = std::move(list);
+    doc_->edit(after, undo_text);
+    select_new_category(after, current);
 }
 
 void MainWindow::accept_candidate(int index) {

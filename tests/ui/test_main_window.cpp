@@ -248,12 +248,10 @@ private Q_SLOTS:
         ImageCanvas* c = w->canvas();
         Document* doc = w->document();
         // A second category through an undoable edit, chosen with the digit key 2.
-        EditState cats;
-        cats.categories = doc->project().categories;
-        Category extra = doc->project().add_category("tree");
-        doc->project().categories.pop_back();
-        cats.categories->push_back(extra);
-        doc->edit(cats, "add category");
+        std::optional<ProjectEdit> cats = add_category(doc->project(), "tree");
+        QVERIFY(cats);
+        const Category extra = cats->categories->back();
+        doc->edit(*cats, "add category");
         QCOMPARE(w->category_panel()->list()->count(), 2);
         QTest::keyClick(c, Qt::Key_2);
         QCOMPARE(w->category_panel()->current_category(), extra.id);
