@@ -64,11 +64,12 @@ void EngineWorker::set_registry(const EngineRegistry* registry) {
     registry_ = registry;
 }
 
-int EngineWorker::segment(const QString& image_key, std::shared_ptr<const Image> image,
+int EngineWorker::segment(const ImageKey& image_key, std::shared_ptr<const Image> image,
                           const SegmentRequest& request) {
     QMutexLocker lock(&mutex_);
     Job job;
     job.id = next_id_++;
+    job.generation = images_generation_;
     job.key = image_key;
     job.image = std::move(image);
     job.request = request;
@@ -80,9 +81,10 @@ int EngineWorker::segment(const QString& image_key, std::shared_ptr<const Image>
     return pending_job_->id;
 }
 
-void EngineWorker::prefetch(const QString& image_key, std::shared_ptr<const Image> image, bool first) {
+void EngineWorker::prefetch(const ImageKey& image_key, std::shared_ptr<const Image> image, bool first) {
     QMutexLocker lock(&mutex_);
     Job job;
+    job.generation = images_generation_;
     job.key = image_key;
     job.image = std::move(image);
     for (auto it = pending_prefetch_.begin(); it != pending_prefetch_.end();)
@@ -102,6 +104,17 @@ void EngineWorker::cancel_segment() {
     QMutexLocker lock(&mutex_);
     pending_job_.reset();
     if (running_cancel_) running_cancel_->cancel();
+}
+
+void EngineWorker::reset_images() {
+    QMutexLocker lock(&mutex_);
+    ++images_generation_;
+    pending_job_.reset();
+    pending_prefetch_.clear();
+    if (running_cancel_) running_cancel_->cancel();
+    stats_.keys.clear();
+    stats_.entries = 0;
+    stats_.bytes = 0;
 }
 
 bool EngineWorker::busy() const {
@@ -127,6 +140,7 @@ void EngineWorker::run() {
         std::optional<LoadedEngine> load;
         std::optional<Job> job;
         bool is_prefetch = false;
+        bool drop_cache = false;
         auto cancel = std::make_shared<CancelToken>();
         {
             QMutexLocker lock(&mutex_);
@@ -153,11 +167,14 @@ void EngineWorker::run() {
                 is_prefetch = true;
             }
             running_cancel_ = cancel;
+            drop_cache = cache_generation_ != images_generation_;  // another project's images
+            cache_generation_ = images_generation_;
             if (!busy_ && !is_prefetch) {
                 busy_ = true;
                 Q_EMIT busy_changed(true);
             }
         }
+        if (drop_cache) cache_.clear();
         if (load) {
             cache_.clear();
             engine_ = std::move(load->engine);  // the previous engine is destroyed here
@@ -178,7 +195,8 @@ void EngineWorker::run() {
                     QMutexLocker lock(&mutex_);
                     bool queued = false;
                     for (const Job& j : pending_prefetch_) queued = queued || j.key == job->key;
-                    if (!abort_ && !queued) pending_prefetch_.push_front(std::move(*job));
+                    if (!abort_ && !queued && job->generation == images_generation_)
+                        pending_prefetch_.push_front(std::move(*job));
                 } catch (const std::exception&) {
                     // A failed prefetch is reported when the image is actually asked about.
                 }
@@ -239,7 +257,7 @@ void EngineWorker::run_load(int id, const QString& name, const EngineOptions& op
     wake_.wakeOne();
 }
 
-std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& key, const Image& image,
+std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const ImageKey& key, const Image& image,
                                                                 const CancelToken& cancel, bool* from_cache) {
     for (auto it = cache_.begin(); it != cache_.end(); ++it) {
         if (it->key == key) {
@@ -247,7 +265,7 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& k
             *from_cache = true;
             QMutexLocker lock(&mutex_);
             stats_.keys.clear();
-            for (const CacheEntry& e : cache_) stats_.keys << e.key;
+            for (const CacheEntry& e : cache_) stats_.keys.push_back(e.key);
             return cache_.front().prepared;
         }
     }
@@ -271,7 +289,7 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& k
         stats_.entries = int(cache_.size());
         stats_.bytes = total;
         stats_.keys.clear();
-        for (const CacheEntry& e : cache_) stats_.keys << e.key;
+        for (const CacheEntry& e : cache_) stats_.keys.push_back(e.key);
         stats_.prepares += 1;
     }
     Q_EMIT cache_changed();

@@ -8,7 +8,8 @@
 // Results come back as queued signals; every request carries an id so stale answers can be dropped.
 //
 // The prepared-image cache is an LRU bounded by memory (PreparedImage::memory_bytes, budget set with
-// set_cache_budget; the most recent entry is always kept). Prefetches wait in a short queue; a prompt
+// set_cache_budget; the most recent entry is always kept), keyed by the project's ImageKey; opening
+// another project calls reset_images(), which empties it. Prefetches wait in a short queue; a prompt
 // cancels a running prefetch of another image, which is queued again after the prompt's answer.
 //
 // Loading an engine runs on a separate loader thread, so the current engine keeps answering until the
@@ -25,6 +26,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/annotation/project.h"
 #include "core/engine/engine.h"
 
 namespace xs {
@@ -39,7 +41,7 @@ struct EngineInfo {
 
 struct SegmentAnswer {
     int request_id = 0;
-    QString image_key;
+    ImageKey image_key;
     SegmentResult result;
     std::vector<StageTiming> prepare_timings;  // empty when the prepared image came from the cache
 };
@@ -62,18 +64,21 @@ public:
     // outlive the worker. For tests and embedding.
     void set_registry(const EngineRegistry* registry);
     // Asks for an answer; returns the request id. Cancels the request in flight.
-    int segment(const QString& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
+    int segment(const ImageKey& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
     // Prepares an image ahead of time (after any prompt). Queued last, or first when `first` (the shown
     // image); the queue keeps the newest few.
-    void prefetch(const QString& image_key, std::shared_ptr<const Image> image, bool first = false);
+    void prefetch(const ImageKey& image_key, std::shared_ptr<const Image> image, bool first = false);
     void cancel_segment();
+    // Another project's images: the same keys may name other files, so everything prepared so far is
+    // dropped (before the next request runs) and queued prefetches are forgotten.
+    void reset_images();
     bool busy() const;
 
     struct CacheStats {
         int entries = 0;
         size_t bytes = 0;
         size_t budget = 0;
-        QStringList keys;  // most recent first
+        std::vector<ImageKey> keys;  // most recent first
         int prepares = 0;  // prepare() calls since the engine was loaded
     };
     void set_cache_budget(size_t bytes);
@@ -94,15 +99,16 @@ protected:
 private:
     struct Job {
         int id = 0;
-        QString key;
+        int generation = 0;  // images_generation_ when it was asked for
+        ImageKey key;
         std::shared_ptr<const Image> image;
         SegmentRequest request;
     };
     struct CacheEntry {
-        QString key;
+        ImageKey key;
         std::shared_ptr<const PreparedImage> prepared;
     };
-    std::shared_ptr<const PreparedImage> prepared_for(const QString& key, const Image& image,
+    std::shared_ptr<const PreparedImage> prepared_for(const ImageKey& key, const Image& image,
                                                       const CancelToken& cancel, bool* from_cache);
     struct LoadedEngine {
         int id = 0;
@@ -122,7 +128,8 @@ private:
     QThreadPool loaders_;
     std::optional<Job> pending_job_;
     std::list<Job> pending_prefetch_;  // oldest first
-    QString running_prefetch_key_;     // the prefetch being prepared, empty if none
+    ImageKey running_prefetch_key_;    // the prefetch being prepared, empty if none
+    int images_generation_ = 0;        // reset_images() count
     size_t cache_budget_ = size_t(2) << 30;
     CacheStats stats_;
     std::shared_ptr<CancelToken> running_cancel_;
@@ -132,6 +139,7 @@ private:
     // Worker-thread state only.
     std::unique_ptr<Engine> engine_;
     std::list<CacheEntry> cache_;  // most recent first
+    int cache_generation_ = 0;     // the images_generation_ the cache holds
 };
 
 }  // namespace xs

@@ -35,13 +35,16 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 
 #include "core/builtin/builtin_engines.h"
+#include "core/io/folder_scan.h"
 #include "ui/coco_export.h"
 #include "ui/icons.h"
+#include "ui/image_browser.h"
 #include "ui/panels.h"
 #include "ui/qt_convert.h"
 #include "ui/widgets.h"
@@ -50,7 +53,6 @@ namespace xs {
 
 namespace {
 
-constexpr int kDecodedCacheSize = 5;  // decoded images kept (shown one and neighbours)
 const char* kProjectFileName = "xsam-project.json";
 
 // Tasks offered in the text-prompt bar, in menu order.
@@ -96,8 +98,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(doc_, &Document::instances_changed, this, [this](const ImageKey& key) {
         const ImageRecord* rec = current_record();
         if (rec && rec->file_name == key) refresh_instances();
-        const int index = file_names_.indexOf(qstr(key));
-        if (index >= 0) refresh_file_item(index);
+        browser_->refresh_item(key);
     });
     connect(doc_, &Document::categories_changed, this, [this] {
         refresh_categories();
@@ -133,9 +134,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    if (scan_cancel_) scan_cancel_->store(true);
-    for (auto* w : loading_) w->waitForFinished();
-    if (scan_watcher_) scan_watcher_->waitForFinished();
     // The document outlives this destructor's body (it is a child); its closing signals must not
     // reach the half-destroyed window.
     disconnect(doc_, nullptr, this, nullptr);
@@ -162,15 +160,22 @@ void MainWindow::build_ui() {
     // Left: images.
     files_ = new QListWidget(this);
     files_->setObjectName("fileList");
-    files_->setUniformItemSizes(true);
-    files_->setIconSize(QSize(10, 10));
+    browser_ = new ImageBrowser(doc_, files_, this);
     auto* files_dock = new QDockWidget(tr("Images"), this);
     files_dock->setObjectName("imagesDock");
     files_dock->setWidget(files_);
     addDockWidget(Qt::LeftDockWidgetArea, files_dock);
-    connect(files_, &QListWidget::currentRowChanged, this, [this](int row) {
-        if (row >= 0 && row != current_) show_image(row);
+    connect(browser_, &ImageBrowser::current_changed, this, &MainWindow::image_changing);
+    connect(browser_, &ImageBrowser::image_decoded, this, &MainWindow::image_decoded);
+    connect(browser_, &ImageBrowser::decode_failed, this, [this](const ImageKey& key, const QString& message) {
+        if (key != current_key()) return;
+        LoadedImage failed;
+        failed.error = message;
+        display_loaded(failed);
     });
+    connect(browser_, &ImageBrowser::scan_progress, this,
+            [this](int found) { progress_->setFormat(tr("Scanning… %1 images").arg(found)); });
+    connect(browser_, &ImageBrowser::scan_finished, this, &MainWindow::scan_finished);
 
     // Right: categories, instances, engine.
     categories_ = new CategoryPanel(this);
@@ -442,7 +447,7 @@ void MainWindow::save_settings() {
     if (!engine_name_.isEmpty()) s.setValue("engine/name", engine_name_);
     if (doc_->is_open()) {
         s.setValue("files/last_project", doc_->path());
-        if (current_ >= 0) s.setValue("files/last_image/" + doc_->path(), file_names_.value(current_));
+        if (browser_->current() >= 0) s.setValue("files/last_image/" + doc_->path(), QByteArray::fromStdString(current_key()));
     }
 }
 
@@ -466,7 +471,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 void MainWindow::update_window_title() {
     QString title = QStringLiteral("X-SAM Studio");
     if (doc_->is_open()) title = QFileInfo(doc_->image_root()).fileName() + QStringLiteral(" — ") + title;
-    if (current_ >= 0) title = file_names_.value(current_) + QStringLiteral(" · ") + title;
+    if (browser_->current() >= 0) title = qstr(current_key()) + QStringLiteral(" · ") + title;
     setWindowTitle(title);
 }
 
@@ -514,9 +519,7 @@ bool MainWindow::open_folder(const QString& folder_in) {
     doc_->open(std::move(project), project_path);
     if (!notice.isEmpty()) notify(1, notice);
     else notice_->hide();
-    QStringList known;
-    for (const ImageRecord& r : doc_->project().images) known << qstr(r.file_name);
-    start_scan(doc_->image_root(), known);
+    start_scan();
     return true;
 }
 
@@ -530,222 +533,107 @@ bool MainWindow::open_project(const QString& project_file) {
     }
     doc_->open(std::move(project), project_file);
     notice_->hide();
-    QStringList known;
-    for (const ImageRecord& r : doc_->project().images) known << qstr(r.file_name);
-    if (!QFileInfo(doc_->image_root()).isDir()) {
-        notify(1, tr("The image folder %1 of this project does not exist; the annotations are kept, but images cannot be shown.")
-                      .arg(doc_->image_root()));
-        scan_finished({}, known, false);
-        return true;
-    }
-    start_scan(doc_->image_root(), known);
+    start_scan();
     return true;
 }
 
-void MainWindow::start_scan(const QString& root, const QStringList& known) {
-    if (scan_cancel_) scan_cancel_->store(true);
-    ++folder_generation_;
-    loading_.clear();  // their results are dropped when they arrive
-    file_names_.clear();
-    files_->clear();
-    current_ = -1;
+void MainWindow::start_scan() {
     image_.reset();
-    loaded_.clear();
-    loaded_order_.clear();
-    load_errors_.clear();
     clear_prompts();
     selected_.clear();
-    canvas_->clear_image(tr("Looking for images in %1…").arg(root));
+    worker_->reset_images();  // the same keys may name other files now
+    canvas_->clear_image(tr("Looking for images in %1…").arg(doc_->image_root()));
     statusBar()->clearMessage();
     status_zoom_->clear();
     status_cursor_->clear();
     refresh_categories();
     instances_->set_instances(nullptr, doc_->project());
+    if (!QFileInfo(doc_->image_root()).isDir()) {
+        notify(1, tr("The image folder %1 of this project does not exist; the annotations are kept, but images cannot be shown.")
+                      .arg(doc_->image_root()));
+        browser_->list_project_images();
+        return;
+    }
+    show_progress(tr("Scanning…"), 0, 0, [this] { browser_->cancel_scan(); });
+    browser_->scan();
     update_window_title();
-
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    auto found_count = std::make_shared<std::atomic<int>>(0);
-    scan_cancel_ = cancel;
-    scan_found_ = found_count;
-    auto* watcher = new QFutureWatcher<QStringList>(this);
-    scan_watcher_ = watcher;
-    connect(watcher, &QFutureWatcher<QStringList>::finished, this, [this, watcher, cancel, known] {
-        watcher->deleteLater();
-        if (scan_watcher_ != watcher) return;  // a newer scan replaced this one
-        scan_watcher_ = nullptr;
-        hide_progress();
-        scan_finished(watcher->result(), known, cancel->load());
-    });
-    show_progress(tr("Scanning…"), 0, 0, [cancel] { cancel->store(true); });
-    auto* ticker = new QTimer(watcher);
-    connect(ticker, &QTimer::timeout, this, [this, found_count] {
-        progress_->setFormat(tr("Scanning… %1 images").arg(found_count->load()));
-    });
-    ticker->start(100);
-    watcher->setFuture(QtConcurrent::run([root, cancel, found_count] {
-        return scan_images(root, cancel.get(), [found_count](int n) { found_count->store(n); });
-    }));
 }
 
-void MainWindow::scan_finished(const QStringList& found, const QStringList& known, bool cancelled) {
-    QStringList names = found;
-    // Images the project knows but the scan did not see (moved, or a cancelled scan) stay listed so
-    // their annotations remain reachable.
-    for (const QString& k : known)
-        if (!names.contains(k)) names << k;
-    natural_sort(names);
-    file_names_ = names;
-    files_->clear();
-    for (int i = 0; i < file_names_.size(); ++i) {
-        new QListWidgetItem(file_names_[i], files_);
-        refresh_file_item(i);
-    }
-    if (cancelled) notify(1, tr("The folder scan was cancelled; %1 images listed.").arg(file_names_.size()));
-    if (file_names_.isEmpty()) {
+void MainWindow::scan_finished(int images, const QStringList& notes) {
+    hide_progress();
+    if (!notes.isEmpty()) notify(1, notes.join('\n'));
+    if (images == 0) {
         QString msg = tr("No images found in %1.\nLooked in every sub-folder for %2.")
-                          .arg(doc_->image_root(), image_name_filters_text());
+                          .arg(doc_->image_root(), qstr(image_file_patterns()));
         canvas_->clear_image(msg);
         notify(1, msg);
         return;
     }
-    statusBar()->showMessage(tr("%1 images in %2").arg(file_names_.size()).arg(doc_->image_root()), 5000);
-    QString last = QSettings().value("files/last_image/" + doc_->path()).toString();
-    int start = std::max(0, int(file_names_.indexOf(last)));
-    show_image(start);
+    statusBar()->showMessage(tr("%1 images in %2").arg(images).arg(doc_->image_root()), 5000);
+    const ImageKey last = QSettings().value("files/last_image/" + doc_->path()).toByteArray().toStdString();
+    show_image(std::max(0, browser_->index_of(last)));
 }
 
 // Images ---------------------------------------------------------------------------------------
 
-QString MainWindow::current_key() const { return current_ >= 0 ? file_names_.value(current_) : QString(); }
-
-// The engine caches prepared images by this key: the absolute path, so two folders with the same
-// relative names never share a cache entry.
-QString MainWindow::engine_key() const { return current_ >= 0 ? qstr(doc_->image_path(current_key().toStdString())) : QString(); }
+ImageKey MainWindow::current_key() const { return browser_->current_key(); }
+int MainWindow::current_index() const { return browser_->current(); }
+int MainWindow::image_count() const { return browser_->count(); }
+bool MainWindow::scanning() const { return browser_->scanning(); }
 
 const ImageRecord* MainWindow::current_record() const {
-    if (current_ < 0 || !image_) return nullptr;
-    return doc_->project().find_image(current_key().toStdString()) ;
+    if (!image_) return nullptr;
+    return doc_->project().find_image(current_key());
 }
 
-void MainWindow::refresh_file_item(int index) {
-    QListWidgetItem* item = files_->item(index);
-    if (!item) return;
-    const ImageRecord* rec = doc_->project().find_image(file_names_[index].toStdString());
-    int n = rec ? int(rec->instances.size()) : 0;
-    QString error = load_errors_.value(file_names_[index]);
-    QColor dot = !error.isEmpty() ? QColor(0xe7, 0x4c, 0x3c) : n > 0 ? QColor(0x2e, 0xcc, 0x71) : QColor(0, 0, 0, 0);
-    QPixmap pm(10, 10);
-    pm.fill(Qt::transparent);
-    {
-        QPainter p(&pm);
-        p.setRenderHint(QPainter::Antialiasing);
-        p.setPen(n > 0 || !error.isEmpty() ? Qt::NoPen : QPen(QColor(0x90, 0x90, 0x90), 1));
-        p.setBrush(dot);
-        p.drawEllipse(QRectF(1, 1, 8, 8));
-    }
-    item->setIcon(QIcon(pm));
-    item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(file_names_[index]).arg(n) : file_names_[index]);
-    item->setData(Qt::UserRole, n);
-    item->setToolTip(!error.isEmpty() ? error : n > 0 ? tr("%1 instances").arg(n) : tr("not annotated yet"));
-}
+void MainWindow::show_image(int index) { browser_->show(index); }
 
-void MainWindow::show_image(int index) {
-    if (index < 0 || index >= file_names_.size()) return;
+// A new current image: its prompts, selection and display go; it shows when decoded.
+void MainWindow::image_changing(int index) {
     clear_prompts();
     selected_.clear();
     hovered_ = 0;
-    current_ = index;
-    {
-        QSignalBlocker block(files_);
-        files_->setCurrentRow(index);
-    }
     image_.reset();
     update_window_title();
-    const QString key = file_names_[index];
-    auto it = loaded_.find(key);
-    if (it != loaded_.end()) {
-        display_loaded(it.value());
-    } else if (load_errors_.contains(key)) {
-        LoadedImage failed;
-        failed.error = load_errors_.value(key);
-        display_loaded(failed);
-    } else {
-        canvas_->clear_image(tr("Loading %1…").arg(key));
-        instances_->set_instances(nullptr, doc_->project());
-        request_load(index, true);
-    }
+    canvas_->clear_image(tr("Loading %1…").arg(qstr(current_key())));
+    instances_->set_instances(nullptr, doc_->project());
     Q_EMIT image_shown(index);
 }
 
-void MainWindow::request_load(int index, bool for_display) {
-    if (index < 0 || index >= file_names_.size()) return;
-    const QString key = file_names_[index];
-    if (loaded_.contains(key) || loading_.contains(key) || load_errors_.contains(key)) return;
-    const QString path = qstr(doc_->image_path(key.toStdString()));
-    auto* watcher = new QFutureWatcher<LoadedImage>(this);
-    loading_.insert(key, watcher);
-    const int generation = folder_generation_;
-    connect(watcher, &QFutureWatcher<LoadedImage>::finished, this, [this, watcher, key, generation] {
-        watcher->deleteLater();
-        if (generation != folder_generation_) return;  // from a folder that is no longer open
-        loading_.remove(key);
-        LoadedImage loaded = watcher->result();
-        if (!loaded.ok()) {
-            load_errors_.insert(key, loaded.error);
-            int i = file_names_.indexOf(key);
-            refresh_file_item(i);
-            if (key == current_key()) display_loaded(loaded);
-            return;
-        }
-        loaded_.insert(key, loaded);
-        loaded_order_.removeAll(key);
-        loaded_order_.append(key);
-        while (loaded_order_.size() > kDecodedCacheSize) {
-            QString old = loaded_order_.takeFirst();
-            if (old == current_key()) {
-                loaded_order_.append(old);
-                continue;
-            }
-            loaded_.remove(old);
-        }
-        if (key == current_key()) {
-            display_loaded(loaded);
-        } else if (engine_ready_ && key == file_names_.value(current_ + 1)) {
-            // Run ahead: the engine prepares the next image while the user works on this one (a
-            // prompt on the shown image goes first; the worker queues this behind it).
-            worker_->prefetch(qstr(doc_->image_path(key.toStdString())), loaded.image);
-        }
-    });
-    watcher->setFuture(QtConcurrent::run(load_for_display, path));
-    Q_UNUSED(for_display);
+void MainWindow::image_decoded(const ImageKey& key, const LoadedImage& loaded) {
+    if (key == current_key()) {
+        display_loaded(loaded);
+    } else if (engine_ready_ && key == browser_->key(browser_->current() + 1)) {
+        // Run ahead: the engine prepares the next image while the user works on this one (a
+        // prompt on the shown image goes first; the worker queues this behind it).
+        worker_->prefetch(key, loaded.image);
+    }
 }
 
 void MainWindow::display_loaded(const LoadedImage& loaded) {
-    const QString key = current_key();
+    const ImageKey key = current_key();
     if (!loaded.ok()) {
-        canvas_->clear_image(tr("Cannot show %1\n\n%2").arg(key, loaded.error));
-        notify(2, tr("Cannot open %1: %2").arg(key, loaded.error));
+        canvas_->clear_image(tr("Cannot show %1\n\n%2").arg(qstr(key), loaded.error));
+        notify(2, tr("Cannot open %1: %2").arg(qstr(key), loaded.error));
         instances_->set_instances(nullptr, doc_->project());
         return;
     }
     image_ = loaded.image;
     canvas_->set_image(loaded.levels);
-    ImageRecord& rec = doc_->ensure_image(key.toStdString(), loaded);  // a reduced preview's record is held at its size
+    ImageRecord& rec = doc_->ensure_image(key, loaded);  // a reduced preview's record is held at its size
     if (rec.width != image_->width || rec.height != image_->height) {
         notify(1, tr("%1 is now %2 x %3 pixels but was annotated at %4 x %5; its %6 instances are kept in the project but not shown.")
-                      .arg(key).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
+                      .arg(qstr(key)).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
     } else if (notice_->isVisible() && notice_->text().startsWith(tr("Cannot open"))) {
         notice_->hide();
     }
     refresh_instances();
-    refresh_file_item(current_);
-    statusBar()->showMessage(tr("%1  ·  %2  ·  decoded in %3 ms").arg(key, loaded.size_text())
+    browser_->refresh_item(key);
+    statusBar()->showMessage(tr("%1  ·  %2  ·  decoded in %3 ms").arg(qstr(key), loaded.size_text())
                                  .arg(loaded.ms, 0, 'f', 0), 4000);
     // Get the engine going on this image now, so the first click answers quickly; decode the
     // neighbours so A/D switch instantly.
-    if (engine_ready_) worker_->prefetch(engine_key(), image_, true);
-    request_load(current_ + 1, false);
-    request_load(current_ - 1, false);
+    if (engine_ready_) worker_->prefetch(key, image_, true);
     prefetch_next();
 }
 
@@ -768,13 +656,8 @@ void MainWindow::refresh_instances() {
 
 void MainWindow::refresh_categories() { categories_->set_categories(doc_->project().categories); }
 
-void MainWindow::next_image() {
-    if (current_ + 1 < file_names_.size()) show_image(current_ + 1);
-}
-
-void MainWindow::prev_image() {
-    if (current_ > 0) show_image(current_ - 1);
-}
+void MainWindow::next_image() { browser_->next(); }
+void MainWindow::prev_image() { browser_->prev(); }
 
 // Engine ---------------------------------------------------------------------------------------
 
@@ -816,7 +699,7 @@ bool MainWindow::cancel_engine_load() {
         notify(1, tr("Loading the %1 engine was cancelled; no engine is active.").arg(cancelled));
     }
     update_capabilities();
-    if (engine_ready_ && image_) worker_->prefetch(engine_key(), image_);
+    if (engine_ready_ && image_) worker_->prefetch(current_key(), image_);
     return true;
 }
 
@@ -830,7 +713,7 @@ void MainWindow::on_engine_loaded(const EngineInfo& info) {
     engine_panel_->set_info(info);
     update_status_engine();
     update_capabilities();
-    if (image_) worker_->prefetch(engine_key(), image_);
+    if (image_) worker_->prefetch(current_key(), image_);
     prefetch_next();
     // Prompts placed while the engine was loading are answered now.
     if (image_ && (!prompts_.points.empty() || !prompts_.boxes.empty() || !prompts_.scribbles.empty()))
@@ -977,7 +860,7 @@ void MainWindow::send_prompts(Task task) {
     prompts_.inspect = inspector_dock_ && inspector_dock_->isVisible();
     preview_source_ = prompt_source(prompts_);
     request_timer_.restart();
-    awaiting_ = worker_->segment(engine_key(), image_, prompts_);
+    awaiting_ = worker_->segment(current_key(), image_, prompts_);
     status_engine_->setText(QStringLiteral("%1 · %2 · working…").arg(engine_info_.name, engine_info_.device));
 }
 
@@ -1021,7 +904,7 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     if (answer.request_id != awaiting_) return;  // superseded
     awaiting_ = 0;
     double round_trip = request_timer_.elapsed();
-    if (answer.image_key != engine_key()) return;
+    if (answer.image_key != current_key()) return;
     if (handle_grounded_answer(answer, round_trip)) return;  // "find all like this" candidates
     preview_.clear();
     std::vector<Mask> masks;
@@ -1577,7 +1460,7 @@ void MainWindow::on_save_failed(const QString& message) {
 
 void MainWindow::on_changed_on_disk() {
     auto reload = [this] {
-        const int index = current_;
+        const int index = browser_->current();
         QString error;
         const QString backup = doc_->reload_theirs(&error);
         if (backup.isEmpty()) return notify(2, error);

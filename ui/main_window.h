@@ -5,10 +5,8 @@
 // and engine panels on the right, tools and the text-prompt bar on top, engine status and progress in
 // the status bar. Every user action is a QAction with a shortcut (listed by the F1 help overlay).
 #include <QElapsedTimer>
-#include <QFutureWatcher>
 #include <QHash>
 #include <QMainWindow>
-#include <atomic>
 #include <memory>
 
 #include "ui/document.h"
@@ -32,6 +30,7 @@ class QToolButton;
 namespace xs {
 
 class CandidatesPanel;
+class ImageBrowser;
 class CaptionView;
 class CategoryPanel;
 class InspectorPanel;
@@ -78,12 +77,12 @@ public:
     CategoryPanel* category_panel() { return categories_; }
     InstancePanel* instance_panel() { return instances_; }
     NoticeBar* notice_bar() { return notice_; }
-    int current_index() const { return current_; }
-    int image_count() const { return int(file_names_.size()); }
+    int current_index() const;
+    int image_count() const;
     const ImageRecord* current_record() const;
     bool image_ready() const { return image_ != nullptr; }
     bool engine_ready() const { return engine_ready_; }
-    bool scanning() const { return scan_watcher_ != nullptr; }
+    bool scanning() const;
     int preview_count() const { return int(preview_.size()); }
     bool request_pending() const { return awaiting_ != 0; }
     std::vector<int64_t> selected_instances() const { return selected_; }
@@ -120,17 +119,16 @@ private:
                          const QString& tip, void (MainWindow::*slot)());
 
     // Images
-    void start_scan(const QString& root, const QStringList& known);
-    void scan_finished(const QStringList& found, const QStringList& known, bool cancelled);
-    void request_load(int index, bool for_display);
+    void start_scan();
+    void scan_finished(int images, const QStringList& notes);
+    void image_changing(int index);
+    void image_decoded(const ImageKey& key, const LoadedImage& loaded);
     void display_loaded(const LoadedImage& loaded);
-    void refresh_file_item(int index);
     void refresh_instances();
     void refresh_categories();
     void next_image();
     void prev_image();
-    QString current_key() const;
-    QString engine_key() const;
+    ImageKey current_key() const;
 
     // Prompts and engine
     void add_point(QPointF pos, bool positive);
@@ -253,17 +251,8 @@ private:
     QList<QPair<QString, QList<QAction*>>> help_sections_;
 
     // Images
-    QStringList file_names_;  // relative to the image root
-    int current_ = -1;
+    ImageBrowser* browser_;
     std::shared_ptr<const Image> image_;  // the shown image as the engine sees it
-    QHash<QString, LoadedImage> loaded_;  // small cache of decoded images (shown and neighbours)
-    QStringList loaded_order_;
-    QHash<QString, QFutureWatcher<LoadedImage>*> loading_;
-    QHash<QString, QString> load_errors_;
-    int folder_generation_ = 0;
-    QFutureWatcher<QStringList>* scan_watcher_ = nullptr;
-    std::shared_ptr<std::atomic<bool>> scan_cancel_;
-    std::shared_ptr<std::atomic<int>> scan_found_;
 
     // Prompts
     SegmentRequest prompts_;

@@ -16,6 +16,7 @@
 
 #include "ui/candidates.h"
 #include "ui/caption_view.h"
+#include "ui/image_browser.h"
 #include "ui/inspector.h"
 #include "ui/main_window.h"
 #include "ui/model_settings.h"
@@ -156,11 +157,10 @@ void MainWindow::fit_to_screen() {
 }
 
 void MainWindow::prefetch_next() {
-    if (!engine_ready_ || current_ < 0) return;
-    const QString next = file_names_.value(current_ + 1);
-    auto it = loaded_.find(next);
-    if (next.isEmpty() || it == loaded_.end() || !it->ok()) return;
-    worker_->prefetch(qstr(doc_->image_path(next.toStdString())), it->image);
+    if (!engine_ready_) return;
+    const ImageKey next = browser_->key(browser_->current() + 1);
+    const LoadedImage* loaded = next.empty() ? nullptr : browser_->decoded(next);
+    if (loaded && loaded->ok()) worker_->prefetch(next, loaded->image);
 }
 
 // Engine options ----------------------------------------------------------------------------------

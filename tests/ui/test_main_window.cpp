@@ -18,6 +18,7 @@
 #include <QStandardPaths>
 #include <QTreeWidget>
 #include <QtTest>
+#include <filesystem>
 #include <memory>
 
 #include "core/io/project_file.h"
@@ -99,7 +100,7 @@ private Q_SLOTS:
         QCoreApplication::setApplicationName("test_ui_main_window");
         QSettings().clear();
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-test");
-        QDir(root_).removeRecursively();
+        std::filesystem::remove_all(root_.toStdString());  // (QDir cannot remove names that are not UTF-8)
         folder_ = root_ + "/photos";
         QVERIFY(QDir().mkpath(folder_ + "/sub"));
         make_disc_image(folder_ + "/img1.png", 640, 480, disc1_, QColor(220, 60, 50), QColor(40, 90, 160), true);
@@ -514,6 +515,25 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(w->notice_bar()->text().contains("megapixels"), qPrintable(w->notice_bar()->text()), 10000);
         QVERIFY(w->notice_bar()->text().contains("30000 x 20000"));
         QVERIFY(!w->image_ready());
+    }
+
+    // The one folder scanner's rules in the image list: a name that is not UTF-8 is listed (not
+    // dropped), a link to a folder outside (here the whole disk) is not followed and the notice says so.
+    void folder_scan_rules_in_the_image_list() {
+        MainWindow* w = window_ ? window_.get() : open_window();
+        const QString dir = root_ + "/odd-names";
+        QVERIFY(QDir().mkpath(dir));
+        make_disc_image(dir + "/a.png", 64, 48, Disc{32, 24, 10}, Qt::red, Qt::blue);
+        const std::string raw = dir.toStdString() + "/z-\xff\xfe.png";  // not UTF-8
+        QVERIFY(std::filesystem::copy_file(dir.toStdString() + "/a.png", raw));
+        std::filesystem::create_directory_symlink("/", dir.toStdString() + "/whole-disk");
+        QVERIFY(w->open_folder(dir));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->scanning() && w->image_ready(), 20000);
+        QCOMPARE(w->image_count(), 2);
+        QCOMPARE(w->file_list()->item(0)->text(), QString("a.png"));
+        QVERIFY(w->file_list()->item(1)->text().startsWith("z-"));
+        QVERIFY2(w->notice_bar()->text().contains("not followed") && w->notice_bar()->text().contains("whole-disk"),
+                 qPrintable(w->notice_bar()->text()));
     }
 
     void malformed_project_is_left_untouched() {
