@@ -14,6 +14,7 @@ constexpr size_t kMaxQueuedPrefetches = 3;  // the shown image and its neighbour
 EngineWorker::EngineWorker(QObject* parent) : QThread(parent) {
     qRegisterMetaType<xs::EngineInfo>();
     qRegisterMetaType<xs::SegmentAnswer>();
+    qRegisterMetaType<std::vector<xs::InstanceResult>>();
     // Cancelled loads keep running to their end (factories cannot be interrupted), so a few may
     // overlap with the one the user is waiting for.
     loaders_.setMaxThreadCount(4);
@@ -64,17 +65,36 @@ void EngineWorker::set_registry(const EngineRegistry* registry) {
     registry_ = registry;
 }
 
+const EngineRegistry& EngineWorker::registry() const {
+    QMutexLocker lock(&mutex_);
+    return registry_ ? *registry_ : builtin_engines();
+}
+
 int EngineWorker::segment(const ImageKey& image_key, std::shared_ptr<const Image> image,
                           const SegmentRequest& request) {
-    QMutexLocker lock(&mutex_);
     Job job;
-    job.id = next_id_++;
-    job.generation = images_generation_;
     job.key = image_key;
     job.image = std::move(image);
     job.request = request;
-    // Latest wins; a prefetch preparing this very image goes on (the answer needs it anyway).
-    if (running_cancel_ && running_prefetch_key_ != job.key) running_cancel_->cancel();
+    return queue_request(std::move(job));
+}
+
+int EngineWorker::postprocess(std::shared_ptr<const Inspection> inspection, float score_threshold,
+                              float mask_threshold) {
+    Job job;
+    job.inspection = std::move(inspection);
+    job.score_threshold = score_threshold;
+    job.mask_threshold = mask_threshold;
+    return queue_request(std::move(job));
+}
+
+int EngineWorker::queue_request(Job job) {
+    QMutexLocker lock(&mutex_);
+    job.id = next_id_++;
+    job.generation = images_generation_;
+    // Latest wins; a prefetch preparing this very image goes on (the answer needs it anyway), and so
+    // does whatever runs when this is only a (short) re-run of the post-processing.
+    if (running_cancel_ && !job.inspection && running_prefetch_key_ != job.key) running_cancel_->cancel();
     pending_job_ = std::move(job);
     if (!isRunning()) start();
     wake_.wakeOne();
@@ -201,6 +221,8 @@ void EngineWorker::run() {
                     // A failed prefetch is reported when the image is actually asked about.
                 }
             }
+        } else if (job->inspection) {
+            serve_postprocess(*job);
         } else {
             serve_segment(std::move(*job), cancel);
         }
@@ -294,6 +316,18 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const ImageKey& 
     }
     Q_EMIT cache_changed();
     return prepared;
+}
+
+void EngineWorker::serve_postprocess(const Job& job) {
+    if (!engine_) {
+        Q_EMIT segment_failed(job.id, tr("No engine is loaded."));
+        return;
+    }
+    try {
+        Q_EMIT postprocessed(job.id, engine_->postprocess(*job.inspection, job.score_threshold, job.mask_threshold));
+    } catch (const std::exception& e) {
+        Q_EMIT segment_failed(job.id, QString::fromStdString(e.what()));
+    }
 }
 
 void EngineWorker::serve_segment(Job job, std::shared_ptr<CancelToken> cancel) {

@@ -6,6 +6,8 @@
 // one in flight (through its CancelToken) and replaces any that is waiting. Prepared images are kept
 // in a small cache so going back to an image costs nothing, and the next image can be prepared ahead.
 // Results come back as queued signals; every request carries an id so stale answers can be dropped.
+// A re-run of the engine's own post-processing over an inspection (other thresholds, no model pass) is
+// a request like a prompt.
 //
 // The prepared-image cache is an LRU bounded by memory (PreparedImage::memory_bytes, budget set with
 // set_cache_budget; the most recent entry is always kept), keyed by the project's ImageKey; opening
@@ -18,7 +20,6 @@
 // and a load that completes after that is discarded (its engine destroyed, no signal).
 #include <QMutex>
 #include <QString>
-#include <QStringList>
 #include <QThread>
 #include <QThreadPool>
 #include <QWaitCondition>
@@ -28,6 +29,7 @@
 
 #include "core/annotation/project.h"
 #include "core/engine/engine.h"
+#include "core/engine/inspection.h"
 
 namespace xs {
 
@@ -63,8 +65,13 @@ public:
     // The registry engines are created from (builtin_engines() when never set or nullptr). It must
     // outlive the worker. For tests and embedding.
     void set_registry(const EngineRegistry* registry);
+    const EngineRegistry& registry() const;
     // Asks for an answer; returns the request id. Cancels the request in flight.
     int segment(const ImageKey& image_key, std::shared_ptr<const Image> image, const SegmentRequest& request);
+    // Re-runs the engine's post-processing over an inspection at other thresholds (no model pass);
+    // returns the request id (postprocessed, or segment_failed). A request like segment(): the newest
+    // one wins.
+    int postprocess(std::shared_ptr<const Inspection> inspection, float score_threshold, float mask_threshold);
     // Prepares an image ahead of time (after any prompt). Queued last, or first when `first` (the shown
     // image); the queue keeps the newest few.
     void prefetch(const ImageKey& image_key, std::shared_ptr<const Image> image, bool first = false);
@@ -89,6 +96,7 @@ Q_SIGNALS:
     void engine_failed(const QString& name, const QString& message);
     void segment_finished(const xs::SegmentAnswer& answer);
     void segment_failed(int request_id, const QString& message);
+    void postprocessed(int request_id, const std::vector<xs::InstanceResult>& instances);
     void busy_changed(bool busy);
     void load_progress(int load_id, double fraction, const QString& stage);
     void cache_changed();  // an image was prepared or dropped
@@ -103,6 +111,8 @@ private:
         ImageKey key;
         std::shared_ptr<const Image> image;
         SegmentRequest request;
+        std::shared_ptr<const Inspection> inspection;  // set: a post-processing request
+        float score_threshold = 0, mask_threshold = 0;
     };
     struct CacheEntry {
         ImageKey key;
@@ -117,6 +127,8 @@ private:
     };
     void run_load(int id, const QString& name, const EngineOptions& options);
     void serve_segment(Job job, std::shared_ptr<CancelToken> cancel);
+    void serve_postprocess(const Job& job);
+    int queue_request(Job job);  // latest wins
 
     mutable QMutex mutex_;
     QWaitCondition wake_;
@@ -146,3 +158,4 @@ private:
 
 Q_DECLARE_METATYPE(xs::EngineInfo)
 Q_DECLARE_METATYPE(xs::SegmentAnswer)
+Q_DECLARE_METATYPE(std::vector<xs::InstanceResult>)

@@ -243,7 +243,12 @@ private Q_SLOTS:
     }
 
     void changed_image_file_is_reported() {
+        window_ = std::make_unique<MainWindow>();  // its own window: the tests run alone and in any order
         MainWindow* w = window_.get();
+        w->show();
+        w->set_engine("classic");
+        QVERIFY(w->open_folder(dir_));
+        QVERIFY(QTest::qWaitFor([w] { return !w->scanning() && w->image_ready(); }, kEngineTimeoutMs));
         QVERIFY(!w->notice_bar()->isVisible() || !w->notice_bar()->text().contains("changed on disk"));
         w->show_image(1);
         QTRY_VERIFY_WITH_TIMEOUT(w->image_ready() && w->current_record() && w->current_record()->file_name == "b-small.jpg", 20000);

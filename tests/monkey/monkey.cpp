@@ -327,10 +327,21 @@ void Monkey::drop_dialog_answer() {
 
 // Actions ------------------------------------------------------------------------------------------
 
+void Monkey::add(const char* name, int weight, std::function<void()> run) {
+    actions_.push_back(Action{name, weight, std::move(run)});
+}
+
 void Monkey::build_actions() {
-    auto add = [this](const char* name, int weight, std::function<void()> run) {
-        actions_.push_back(Action{name, weight, std::move(run)});
-    };
+    add_prompt_actions();
+    add_edit_actions();
+    add_category_actions();
+    add_view_actions();
+    add_file_actions();
+    counts_.assign(actions_.size(), 0);
+}
+
+// Prompts: points, boxes, scribbles, text tasks; accept and discard.
+void Monkey::add_prompt_actions() {
     add("click", 12, [this] {
         choose_tool("toolPrompt", Qt::Key_P);
         const bool positive = chance(0.75);
@@ -363,6 +374,30 @@ void Monkey::build_actions() {
         note("discard (Esc)");
         key(Qt::Key_Escape);
     });
+    add("text_prompt", 2, [this] {
+        auto* combo = window_->findChild<QComboBox*>("taskCombo");
+        auto* text = window_->findChild<QLineEdit*>("textPrompt");
+        if (!combo || !text) return note("text prompt: no prompt bar");
+        combo->setFocus();
+        QTest::keyClick(combo, chance(0.5) ? Qt::Key_Down : Qt::Key_Up);
+        const QString words = QString::fromUtf8(kTexts[uniform(0, int(std::size(kTexts)) - 1)]);
+        note(QStringLiteral("text prompt task \"%1\" text \"%2\"").arg(combo->currentText(), words));
+        if (text->isEnabled()) {
+            text->setFocus();
+            text->selectAll();
+            QTest::keyClick(text, Qt::Key_Delete);
+            type_text(text, words);
+            QTest::keyClick(text, Qt::Key_Return);
+        } else if (auto* run = window_->findChild<QAbstractButton*>("runText"); run && run->isEnabled()) {
+            QTest::mouseClick(run, Qt::LeftButton);
+        }
+        canvas()->setFocus();
+        settle_engine();
+    });
+}
+
+// Selections and edits: brush, eraser, merge, subtract, delete, reorder, category keys, undo, redo.
+void Monkey::add_edit_actions() {
     add("select", 8, [this] {
         int64_t id = 0;
         const QPoint p = instance_point(&id);
@@ -426,6 +461,20 @@ void Monkey::build_actions() {
             if (s.key == Qt::Key_G) settle_engine();
         });
     }
+    add("undo_run", 6, [this] {
+        const int n = uniform(1, 6);
+        note(QStringLiteral("undo x%1").arg(n));
+        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier);
+    });
+    add("redo_run", 4, [this] {
+        const int n = uniform(1, 6);
+        note(QStringLiteral("redo x%1").arg(n));
+        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    });
+}
+
+// Categories: the digit keys, adding, renaming and deleting through their dialogs.
+void Monkey::add_category_actions() {
     add("category_key", 4, [this] {
         const int digit = uniform(1, 9);
         note(QStringLiteral("category key %1").arg(digit));
@@ -476,16 +525,10 @@ void Monkey::build_actions() {
         if (del) QTest::mouseClick(del, Qt::LeftButton);
         canvas()->setFocus();
     });
-    add("undo_run", 6, [this] {
-        const int n = uniform(1, 6);
-        note(QStringLiteral("undo x%1").arg(n));
-        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier);
-    });
-    add("redo_run", 4, [this] {
-        const int n = uniform(1, 6);
-        note(QStringLiteral("redo x%1").arg(n));
-        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
-    });
+}
+
+// Images and the view: next, previous, the list, wheel zoom, panning, the help overlay.
+void Monkey::add_view_actions() {
     add("next_image", 4, [this] {
         note("next image (D)");
         key(Qt::Key_D);
@@ -526,26 +569,10 @@ void Monkey::build_actions() {
             QTest::keyClick(help, Qt::Key_Escape);
         canvas()->setFocus();
     });
-    add("text_prompt", 2, [this] {
-        auto* combo = window_->findChild<QComboBox*>("taskCombo");
-        auto* text = window_->findChild<QLineEdit*>("textPrompt");
-        if (!combo || !text) return note("text prompt: no prompt bar");
-        combo->setFocus();
-        QTest::keyClick(combo, chance(0.5) ? Qt::Key_Down : Qt::Key_Up);
-        const QString words = QString::fromUtf8(kTexts[uniform(0, int(std::size(kTexts)) - 1)]);
-        note(QStringLiteral("text prompt task \"%1\" text \"%2\"").arg(combo->currentText(), words));
-        if (text->isEnabled()) {
-            text->setFocus();
-            text->selectAll();
-            QTest::keyClick(text, Qt::Key_Delete);
-            type_text(text, words);
-            QTest::keyClick(text, Qt::Key_Return);
-        } else if (auto* run = window_->findChild<QAbstractButton*>("runText"); run && run->isEnabled()) {
-            QTest::mouseClick(run, Qt::LeftButton);
-        }
-        canvas()->setFocus();
-        settle_engine();
-    });
+}
+
+// Export, engines, closing and opening the folder again.
+void Monkey::add_file_actions() {
     add("export", 2, [this] {
         const QString path = QDir(folder_).filePath(QStringLiteral("export-%1.json").arg(exports_++ % 2));
         const bool polygons = chance(0.4);
@@ -599,7 +626,6 @@ void Monkey::build_actions() {
         }
         open_window(folder_);
     });
-    counts_.assign(actions_.size(), 0);
 }
 
 // Invariants ---------------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ private:
         std::function<void()> run;
     };
     void build_actions();
+    void add(const char* name, int weight, std::function<void()> run);
+    void add_prompt_actions();
+    void add_edit_actions();
+    void add_category_actions();
+    void add_view_actions();
+    void add_file_actions();
     void make_folder(const QString& folder);
     bool open_window(const QString& folder);
     void close_window();

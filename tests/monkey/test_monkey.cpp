@@ -41,7 +41,7 @@ private Q_SLOTS:
         const QString model = settings_.scratch + "/tiny-model";
         write_random_xsam_model(qEnvironmentVariable("XS_SOURCE_DIR").toStdString() + "/models/xsam-tiny.json",
                                 model.toStdString(), 3);
-        QSettings().setValue("xsam/model_dir", model);
+        QSettings().setValue("xsam/model", model);  // the engine settings page's key (<engine>/<option>)
 #endif
     }
 
