@@ -57,6 +57,7 @@ void Document::close() {
     open_ = false;
     save_error_.clear();
     disk_conflict_ = false;
+    suspect_stamp_.clear();
     working_.clear();
     changed_files_.clear();
 }
@@ -263,6 +264,7 @@ QString Document::keep_mine() {
     const QString backup = backup_path("theirs");
     QFile::copy(path_, backup);
     disk_conflict_ = false;
+    suspect_stamp_.clear();
     known_stamp_.clear();
     autosave();
     return backup;
@@ -294,8 +296,8 @@ QString Document::disk_stamp() const {
     return QString::number(fi.lastModified().toMSecsSinceEpoch()) + ":" + QString::number(fi.size());
 }
 
-// Our own saves move the file's stamp too; a stamp change with no save of ours in between means
-// someone else wrote the file.
+// Our own saves move the file's stamp too; a stamp change with no save of ours in between, seen at two
+// checks in a row, means someone else wrote the file.
 void Document::check_disk() {
     if (!saver_ || disk_conflict_) return;
     int64_t saves_before = saver_->saves_completed();
@@ -309,12 +311,22 @@ void Document::check_disk() {
         }
         seen_saves_ = saves_after;
         known_stamp_ = stamp;
+        suspect_stamp_.clear();
         return;
     }
-    if (!known_stamp_.isEmpty() && stamp != known_stamp_) {
-        disk_conflict_ = true;
-        Q_EMIT changed_on_disk();
+    if (known_stamp_.isEmpty() || stamp == known_stamp_) {
+        suspect_stamp_.clear();
+        return;
     }
+    // The file changed and no save of ours has counted itself. Ours renames the file a moment before
+    // it counts (and a busy machine can stretch that moment past this check), so only a change still
+    // unexplained at the next check is someone else's (found by the GUI monkey).
+    if (stamp != suspect_stamp_) {
+        suspect_stamp_ = stamp;
+        return;
+    }
+    disk_conflict_ = true;
+    Q_EMIT changed_on_disk();
 }
 
 }  // namespace xs

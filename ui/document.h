@@ -93,6 +93,7 @@ private:
     QTimer disk_timer_;
     int64_t seen_saves_ = 0;
     QString known_stamp_;
+    QString suspect_stamp_;  // a change seen once and not yet explained by a save of ours
     bool disk_conflict_ = false;
 
     // Images held at working resolution while open: image key -> sizes and, per instance id, pairs
