@@ -22,7 +22,8 @@ mkdir -p "$scratch"
 echo "run-monkey: $minutes minutes, seed $seed (scratch $scratch)"
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 set +e
-XS_MONKEY_SECONDS=$((minutes * 60)) XS_MONKEY_SEED="$seed" XS_MONKEY_ACTIONS="${XS_MONKEY_ACTIONS:-300}" \
+# QtTest stops a test function after 5 minutes unless told otherwise: the run plus 10 minutes.
+QTEST_FUNCTION_TIMEOUT=$(( (minutes * 60 + 600) * 1000 )) XS_MONKEY_SECONDS=$((minutes * 60)) XS_MONKEY_SEED="$seed" XS_MONKEY_ACTIONS="${XS_MONKEY_ACTIONS:-300}" \
   XS_SOURCE_DIR="$root" XS_TEST_TMP="$scratch" OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" \
   "$build/tests/monkey/test_monkey" -maxwarnings 0
 status=$?

@@ -1,12 +1,13 @@
 #pragma once
-// The main window lays out and wires; the parts decide:
-//   ImageBrowser      the image list: folder scan, decode cache, neighbours (ui/image_browser.h)
-//   PromptSession     prompts, preview, candidates, caption, the last answer (ui/prompt_session.h)
-//   AnnotationEditor  selection and every edit as an undo step (ui/annotation_editor.h)
-//   EngineController  engine choice, loading, settings pages (ui/engine_controller.h)
-//   ExportController  COCO export (ui/export_controller.h)
-//   ActionTable       every action as a data row: menus, tool bar, shortcuts (ui/action_table.h)
-//   ImageCanvas       display, with one CanvasTool class per tool (ui/image_canvas.h, ui/tools/)
+// The main window lays out and wires; the parts decide (README, "Architecture"):
+//   ImageBrowser + ShownImage          the image list (scan, decode cache, neighbours) and what follows
+//                                      when an image is current or decoded (ui/image_browser.h, shown_image.h)
+//   PromptSession + SessionView        prompts, preview, candidates, caption, the last answer
+//   AnnotationEditor + AnnotationView  selection and every edit as an undo step; the instance display
+//   EngineController + EngineView      engine choice, loading, settings pages; the Engine panel and status
+//   ExportController                   COCO export
+//   ActionTable                        every action as a data row: menus, tool bar, shortcuts, help
+//   ImageCanvas                        display, with one CanvasTool class per tool (ui/tools/)
 //
 // Layout: image list on the left, canvas in the middle (notice bar above it), categories, instances
 // (candidates), engine (caption) panels on the right, the inspector below, tools and the text-prompt
