@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QUndoCommand>
 
@@ -14,14 +15,14 @@ namespace {
 
 class EditCommand : public QUndoCommand {
 public:
-    EditCommand(Document* doc, EditState before, EditState after, const QString& text)
+    EditCommand(Document* doc, ProjectEdit before, ProjectEdit after, const QString& text)
         : QUndoCommand(text), doc_(doc), before_(std::move(before)), after_(std::move(after)) {}
     void redo() override { doc_->apply(after_); }
     void undo() override { doc_->apply(before_); }
 
 private:
     Document* doc_;
-    EditState before_, after_;
+    ProjectEdit before_, after_;
 };
 
 constexpr int kDiskCheckMs = 1500;
@@ -56,6 +57,7 @@ void Document::close() {
     open_ = false;
     save_error_.clear();
     disk_conflict_ = false;
+    suspect_stamp_.clear();
     working_.clear();
     changed_files_.clear();
 }
@@ -102,19 +104,10 @@ QString Document::image_root() const {
     return QDir::cleanPath(QFileInfo(path_).absolutePath() + "/" + root);
 }
 
-QString Document::image_path(const std::string& file_name) const {
-    return QDir::cleanPath(image_root() + "/" + qstr(file_name));
-}
+std::string Document::image_path(const ImageKey& key) const { return image_root().toStdString() + "/" + key; }
 
-ImageRecord& Document::ensure_image(const QString& file_name, int width, int height) {
-    if (ImageRecord* rec = project_.find_image(file_name.toStdString())) return *rec;
-    ImageRecord& rec = project_.add_image(file_name.toStdString(), width, height);
-    autosave();
-    return rec;
-}
-
-ImageRecord& Document::ensure_image(const QString& file_name, const LoadedImage& loaded) {
-    const std::string name = file_name.toStdString();
+ImageRecord& Document::ensure_image(const ImageKey& name, const LoadedImage& loaded) {
+    const QString file_name = qstr(name);
     const int W = loaded.full_width > 0 ? loaded.full_width : loaded.image->width;
     const int H = loaded.full_height > 0 ? loaded.full_height : loaded.image->height;
     ImageRecord* rec = project_.find_image(name);
@@ -140,8 +133,8 @@ ImageRecord& Document::ensure_image(const QString& file_name, const LoadedImage&
     }
     // A reduced image: hold its record at the working resolution while the project is open.
     const int w = loaded.image->width, h = loaded.image->height;
-    if ((w != W || h != H) && !working_.count(rec->id) && rec->width == W && rec->height == H) {
-        Working& wk = working_[rec->id];
+    if ((w != W || h != H) && !working_.count(name) && rec->width == W && rec->height == H) {
+        Working& wk = working_[name];
         wk.full_w = W;
         wk.full_h = H;
         wk.work_w = w;
@@ -159,8 +152,8 @@ ImageRecord& Document::ensure_image(const QString& file_name, const LoadedImage&
     return *rec;
 }
 
-bool Document::working_resolution(int image_id, int* full_w, int* full_h, int* work_w, int* work_h) const {
-    auto it = working_.find(image_id);
+bool Document::working_resolution(const ImageKey& key, int* full_w, int* full_h, int* work_w, int* work_h) const {
+    auto it = working_.find(key);
     if (it == working_.end()) return false;
     if (full_w) *full_w = it->second.full_w;
     if (full_h) *full_h = it->second.full_h;
@@ -170,7 +163,7 @@ bool Document::working_resolution(int image_id, int* full_w, int* full_h, int* w
 }
 
 ImageRecord Document::full_record(const ImageRecord& rec) const {
-    auto it = working_.find(rec.id);
+    auto it = working_.find(rec.file_name);
     if (it == working_.end()) return rec;
     const Working& wk = it->second;
     ImageRecord out = rec;
@@ -196,24 +189,13 @@ Project Document::full_project() const {
     if (working_.empty()) return project_;
     Project p = project_;
     for (ImageRecord& rec : p.images) {
-        if (working_.count(rec.id)) rec = full_record(rec);
+        if (working_.count(rec.file_name)) rec = full_record(rec);
     }
     return p;
 }
 
-Instance Document::make_instance(int category_id, Rle mask, float score, const std::string& source) {
-    Instance inst;
-    inst.id = project_.next_instance_id++;
-    inst.category_id = category_id;
-    inst.mask = std::move(mask);
-    inst.score = score;
-    inst.source = source;
-    inst.created_ms = inst.modified_ms = now_ms();
-    return inst;
-}
-
-EditState Document::current_state_for(const EditState& like) const {
-    EditState s;
+ProjectEdit Document::current_state_for(const ProjectEdit& like) const {
+    ProjectEdit s;
     if (like.categories) s.categories = project_.categories;
     for (const auto& kv : like.instances) {
         const ImageRecord* rec = project_.find_image(kv.first);
@@ -222,26 +204,26 @@ EditState Document::current_state_for(const EditState& like) const {
     return s;
 }
 
-void Document::edit_instances(int image_id, std::vector<Instance> after, const QString& text) {
-    EditState s;
-    s.instances[image_id] = std::move(after);
+void Document::edit_instances(const ImageKey& key, Instances after, const QString& text) {
+    ProjectEdit s;
+    s.instances[key] = std::move(after);
     edit(std::move(s), text);
 }
 
-void Document::edit(EditState after, const QString& text) {
-    if (!open_) return;
-    EditState before = current_state_for(after);
+void Document::edit(ProjectEdit after, const QString& text) {
+    if (!open_ || after.empty()) return;
+    ProjectEdit before = current_state_for(after);
     undo_.push(new EditCommand(this, std::move(before), std::move(after), text));
 }
 
-void Document::apply(const EditState& state) {
+void Document::apply(const ProjectEdit& state) {
     if (state.categories) project_.categories = *state.categories;
     for (const auto& kv : state.instances) {
         if (ImageRecord* rec = project_.find_image(kv.first)) {
             rec->instances = kv.second;
             // Full-resolution masks arriving in a working-resolution record (an undo step from
             // before the image was opened, an import) are mapped down, remembering the original.
-            auto wk = working_.find(rec->id);
+            auto wk = working_.find(rec->file_name);
             if (wk != working_.end()) {
                 for (Instance& inst : rec->instances) {
                     if (inst.mask.width == wk->second.full_w && inst.mask.height == wk->second.full_h) {
@@ -274,11 +256,39 @@ void Document::autosave() {
     }
 }
 
-void Document::keep_mine() {
+QString Document::backup_path(const char* which) const {
+    return path_ + "." + which + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".json";
+}
+
+QString Document::keep_mine() {
+    const QString backup = backup_path("theirs");
+    QFile::copy(path_, backup);
     disk_conflict_ = false;
+    suspect_stamp_.clear();
     known_stamp_.clear();
     if (saver_) saver_->adopt_disk_version();  // the saver writes only over a version it knows
     autosave();
+    return backup;
+}
+
+QString Document::reload_theirs(QString* error) {
+    const QString backup = backup_path("mine");
+    try {
+        atomic_write_file(backup.toStdString(), project_to_json(full_project()));
+    } catch (const std::exception& e) {
+        *error = tr("Could not keep a copy of your version: %1; nothing was reloaded.").arg(QString::fromStdString(e.what()));
+        return QString();
+    }
+    Project theirs;
+    try {
+        theirs = load_project(path_.toStdString());
+    } catch (const std::exception& e) {
+        *error = tr("Could not read the changed file: %1 (your version is kept in %2)").arg(QString::fromStdString(e.what()), backup);
+        return QString();
+    }
+    const QString path = path_;  // open() closes first, which clears path_
+    open(std::move(theirs), path);
+    return backup;
 }
 
 QString Document::disk_stamp() const {
@@ -287,8 +297,8 @@ QString Document::disk_stamp() const {
     return QString::number(fi.lastModified().toMSecsSinceEpoch()) + ":" + QString::number(fi.size());
 }
 
-// Our own saves move the file's stamp too; a stamp change with no save of ours in between means
-// someone else wrote the file.
+// Our own saves move the file's stamp too; a stamp change with no save of ours in between, seen at two
+// checks in a row, means someone else wrote the file.
 void Document::check_disk() {
     if (!saver_ || disk_conflict_) return;
     int64_t saves_before = saver_->saves_completed();
@@ -302,12 +312,22 @@ void Document::check_disk() {
         }
         seen_saves_ = saves_after;
         known_stamp_ = stamp;
+        suspect_stamp_.clear();
         return;
     }
-    if (!known_stamp_.isEmpty() && stamp != known_stamp_) {
-        disk_conflict_ = true;
-        Q_EMIT changed_on_disk();
+    if (known_stamp_.isEmpty() || stamp == known_stamp_) {
+        suspect_stamp_.clear();
+        return;
     }
+    // The file changed and no save of ours has counted itself. Ours renames the file a moment before
+    // it counts (and a busy machine can stretch that moment past this check), so only a change still
+    // unexplained at the next check is someone else's (found by the GUI monkey).
+    if (stamp != suspect_stamp_) {
+        suspect_stamp_ = stamp;
+        return;
+    }
+    disk_conflict_ = true;
+    Q_EMIT changed_on_disk();
 }
 
 }  // namespace xs

@@ -1,10 +1,11 @@
 #pragma once
 // The open project: the model, its file, autosave, undo, and change notifications.
 //
-// Every change goes through edit_instances() / edit_categories(), which push an EditCommand on the
-// undo stack; applying a command (first time, undo or redo) updates the model, emits the change
-// signals and hands a snapshot to the Autosaver, which writes the file atomically on its own thread.
-// A timer notices when the project file is changed by someone else.
+// Every change is a ProjectEdit (core/annotation/editing.h: the state after it) pushed with edit() or
+// edit_instances() as one command on the undo stack; applying a command (first time, undo or redo)
+// updates the model, emits the change signals and hands a snapshot to the Autosaver, which writes the
+// file atomically on its own thread. Images are named by their ImageKey throughout. A timer notices
+// when the project file is changed by someone else.
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -13,16 +14,12 @@
 #include <memory>
 #include <optional>
 
+#include "core/annotation/editing.h"
 #include "core/annotation/project.h"
 #include "core/io/project_file.h"
 #include "ui/image_source.h"
 
 namespace xs {
-
-struct EditState {
-    std::optional<std::vector<Category>> categories;          // set when categories change
-    std::map<int, std::vector<Instance>> instances;           // image id -> its instance list
-};
 
 class Document : public QObject {
     Q_OBJECT
@@ -40,39 +37,39 @@ public:
 
     Project& project() { return project_; }
     const Project& project() const { return project_; }
-    QString image_root() const;                              // absolute folder
-    QString image_path(const std::string& file_name) const;  // absolute path of an image
+    QString image_root() const;                         // absolute folder
+    std::string image_path(const ImageKey& key) const;  // absolute path of an image (file system bytes)
     QUndoStack* undo_stack() { return &undo_; }
 
-    // The record for an image (relative path), added with its size when new. Not an undoable edit.
-    ImageRecord& ensure_image(const QString& file_name, int width, int height);
-    // The same for a decoded image: the record is kept at the image's full resolution in the file,
-    // but while the project is open a reduced (preview) image's record and instances are held at the
-    // working resolution, so display, engines and editing all work there (see full_project()).
-    // Records the file's fingerprint when first seen; when the file changed since, emits
-    // image_file_changed once.
-    ImageRecord& ensure_image(const QString& file_name, const LoadedImage& loaded);
+    // The record for a decoded image, added when new (not an undoable edit): it is kept at the image's
+    // full resolution in the file, but while the project is open a reduced (preview) image's record
+    // and instances are held at the working resolution, so display, engines and editing all work
+    // there (see full_project()). Records the file's fingerprint when first seen; when the file
+    // changed since, emits image_file_changed once.
+    ImageRecord& ensure_image(const ImageKey& key, const LoadedImage& loaded);
     // The project as it is saved and exported: every record at full resolution. Instances of
     // working-resolution images map back exactly (core/mask/mask_scale.h); an instance whose
     // working mask is unchanged keeps its original full-resolution RLE untouched.
     Project full_project() const;
     // Full and working size of an image shown at reduced resolution; false for the others.
-    bool working_resolution(int image_id, int* full_w, int* full_h, int* work_w, int* work_h) const;
-    // A new instance with a fresh id (not yet in the project: put it in an edit).
-    Instance make_instance(int category_id, Rle mask, float score, const std::string& source);
+    bool working_resolution(const ImageKey& key, int* full_w, int* full_h, int* work_w, int* work_h) const;
 
-    // Undoable edits. Text is what Edit > Undo shows.
-    void edit_instances(int image_id, std::vector<Instance> after, const QString& text);
-    void edit(EditState after, const QString& text);
-    void apply(const EditState& state);  // used by EditCommand
-    EditState current_state_for(const EditState& like) const;
+    // Undoable edits. Text is what Edit > Undo shows. An empty edit pushes nothing.
+    void edit_instances(const ImageKey& key, Instances after, const QString& text);
+    void edit(ProjectEdit after, const QString& text);
+    void apply(const ProjectEdit& state);  // used by the undo command
+    ProjectEdit current_state_for(const ProjectEdit& like) const;
 
     QString last_save_error() const { return save_error_; }
-    // After changed_on_disk(): keep the version in memory and write it over the file again.
-    void keep_mine();
+    // After changed_on_disk(): keep the version in memory and write it over the file again; the other
+    // version is copied beside it first. Returns the copy's path.
+    QString keep_mine();
+    // After changed_on_disk(): reopen the file as it is now; our version is written beside it first
+    // (returns its path). On failure nothing is reloaded and *error says why.
+    QString reload_theirs(QString* error);
 
 Q_SIGNALS:
-    void instances_changed(int image_id);
+    void instances_changed(const xs::ImageKey& key);
     void categories_changed();
     void save_failed(const QString& message);
     void save_recovered();
@@ -85,6 +82,7 @@ private:
     void check_disk();
     void start_saver();
     QString disk_stamp() const;
+    QString backup_path(const char* which) const;  // <project>.<which>-<time>.json
 
     Project project_;
     QString path_;
@@ -95,9 +93,10 @@ private:
     QTimer disk_timer_;
     int64_t seen_saves_ = 0;
     QString known_stamp_;
+    QString suspect_stamp_;  // a change seen once and not yet explained by a save of ours
     bool disk_conflict_ = false;
 
-    // Images held at working resolution while open: image id -> sizes and, per instance id, pairs
+    // Images held at working resolution while open: image key -> sizes and, per instance id, pairs
     // (working RLE, full-resolution RLE): `original` for the masks the instance had at full
     // resolution (kept for the session, so an edit undone maps back to exactly the original), and
     // `upsampled` for the last edited mask (so it is upsampled once, not on every save).
@@ -106,7 +105,7 @@ private:
         std::map<int64_t, std::pair<Rle, Rle>> original;
         mutable std::map<int64_t, std::pair<Rle, Rle>> upsampled;
     };
-    std::map<int, Working> working_;
+    std::map<ImageKey, Working> working_;
     ImageRecord full_record(const ImageRecord& rec) const;
     // Image files found changed this session: file name -> current stamp (recorded on the next edit).
     std::map<std::string, std::pair<int64_t, std::string>> changed_files_;

@@ -14,6 +14,7 @@ constexpr size_t kMaxQueuedPrefetches = 3;  // the shown image and its neighbour
 EngineWorker::EngineWorker(QObject* parent) : QThread(parent) {
     qRegisterMetaType<xs::EngineInfo>();
     qRegisterMetaType<xs::SegmentAnswer>();
+    qRegisterMetaType<std::vector<xs::InstanceResult>>();
     // Cancelled loads keep running to their end (factories cannot be interrupted), so a few may
     // overlap with the one the user is waiting for.
     loaders_.setMaxThreadCount(4);
@@ -64,25 +65,46 @@ void EngineWorker::set_registry(const EngineRegistry* registry) {
     registry_ = registry;
 }
 
-int EngineWorker::segment(const QString& image_key, std::shared_ptr<const Image> image,
-                          const SegmentRequest& request) {
+const EngineRegistry& EngineWorker::registry() const {
     QMutexLocker lock(&mutex_);
+    return registry_ ? *registry_ : builtin_engines();
+}
+
+int EngineWorker::segment(const ImageKey& image_key, std::shared_ptr<const Image> image,
+                          const SegmentRequest& request) {
     Job job;
-    job.id = next_id_++;
     job.key = image_key;
     job.image = std::move(image);
     job.request = request;
-    // Latest wins; a prefetch preparing this very image goes on (the answer needs it anyway).
-    if (running_cancel_ && running_prefetch_key_ != job.key) running_cancel_->cancel();
+    return queue_request(std::move(job));
+}
+
+int EngineWorker::postprocess(std::shared_ptr<const Inspection> inspection, float score_threshold,
+                              float mask_threshold) {
+    Job job;
+    job.inspection = std::move(inspection);
+    job.score_threshold = score_threshold;
+    job.mask_threshold = mask_threshold;
+    return queue_request(std::move(job));
+}
+
+int EngineWorker::queue_request(Job job) {
+    QMutexLocker lock(&mutex_);
+    job.id = next_id_++;
+    job.generation = images_generation_;
+    // Latest wins; a prefetch preparing this very image goes on (the answer needs it anyway), and so
+    // does whatever runs when this is only a (short) re-run of the post-processing.
+    if (running_cancel_ && !job.inspection && running_prefetch_key_ != job.key) running_cancel_->cancel();
     pending_job_ = std::move(job);
     if (!isRunning()) start();
     wake_.wakeOne();
     return pending_job_->id;
 }
 
-void EngineWorker::prefetch(const QString& image_key, std::shared_ptr<const Image> image, bool first) {
+void EngineWorker::prefetch(const ImageKey& image_key, std::shared_ptr<const Image> image, bool first) {
     QMutexLocker lock(&mutex_);
     Job job;
+    job.generation = images_generation_;
     job.key = image_key;
     job.image = std::move(image);
     for (auto it = pending_prefetch_.begin(); it != pending_prefetch_.end();)
@@ -102,6 +124,17 @@ void EngineWorker::cancel_segment() {
     QMutexLocker lock(&mutex_);
     pending_job_.reset();
     if (running_cancel_) running_cancel_->cancel();
+}
+
+void EngineWorker::reset_images() {
+    QMutexLocker lock(&mutex_);
+    ++images_generation_;
+    pending_job_.reset();
+    pending_prefetch_.clear();
+    if (running_cancel_) running_cancel_->cancel();
+    stats_.keys.clear();
+    stats_.entries = 0;
+    stats_.bytes = 0;
 }
 
 bool EngineWorker::busy() const {
@@ -127,6 +160,7 @@ void EngineWorker::run() {
         std::optional<LoadedEngine> load;
         std::optional<Job> job;
         bool is_prefetch = false;
+        bool drop_cache = false;
         auto cancel = std::make_shared<CancelToken>();
         {
             QMutexLocker lock(&mutex_);
@@ -153,11 +187,14 @@ void EngineWorker::run() {
                 is_prefetch = true;
             }
             running_cancel_ = cancel;
+            drop_cache = cache_generation_ != images_generation_;  // another project's images
+            cache_generation_ = images_generation_;
             if (!busy_ && !is_prefetch) {
                 busy_ = true;
                 Q_EMIT busy_changed(true);
             }
         }
+        if (drop_cache) cache_.clear();
         if (load) {
             cache_.clear();
             engine_ = std::move(load->engine);  // the previous engine is destroyed here
@@ -178,11 +215,14 @@ void EngineWorker::run() {
                     QMutexLocker lock(&mutex_);
                     bool queued = false;
                     for (const Job& j : pending_prefetch_) queued = queued || j.key == job->key;
-                    if (!abort_ && !queued) pending_prefetch_.push_front(std::move(*job));
+                    if (!abort_ && !queued && job->generation == images_generation_)
+                        pending_prefetch_.push_front(std::move(*job));
                 } catch (const std::exception&) {
                     // A failed prefetch is reported when the image is actually asked about.
                 }
             }
+        } else if (job->inspection) {
+            serve_postprocess(*job);
         } else {
             serve_segment(std::move(*job), cancel);
         }
@@ -239,7 +279,7 @@ void EngineWorker::run_load(int id, const QString& name, const EngineOptions& op
     wake_.wakeOne();
 }
 
-std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& key, const Image& image,
+std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const ImageKey& key, const Image& image,
                                                                 const CancelToken& cancel, bool* from_cache) {
     for (auto it = cache_.begin(); it != cache_.end(); ++it) {
         if (it->key == key) {
@@ -247,7 +287,7 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& k
             *from_cache = true;
             QMutexLocker lock(&mutex_);
             stats_.keys.clear();
-            for (const CacheEntry& e : cache_) stats_.keys << e.key;
+            for (const CacheEntry& e : cache_) stats_.keys.push_back(e.key);
             return cache_.front().prepared;
         }
     }
@@ -271,11 +311,23 @@ std::shared_ptr<const PreparedImage> EngineWorker::prepared_for(const QString& k
         stats_.entries = int(cache_.size());
         stats_.bytes = total;
         stats_.keys.clear();
-        for (const CacheEntry& e : cache_) stats_.keys << e.key;
+        for (const CacheEntry& e : cache_) stats_.keys.push_back(e.key);
         stats_.prepares += 1;
     }
     Q_EMIT cache_changed();
     return prepared;
+}
+
+void EngineWorker::serve_postprocess(const Job& job) {
+    if (!engine_) {
+        Q_EMIT segment_failed(job.id, tr("No engine is loaded."));
+        return;
+    }
+    try {
+        Q_EMIT postprocessed(job.id, engine_->postprocess(*job.inspection, job.score_threshold, job.mask_threshold));
+    } catch (const std::exception& e) {
+        Q_EMIT segment_failed(job.id, QString::fromStdString(e.what()));
+    }
 }
 
 void EngineWorker::serve_segment(Job job, std::shared_ptr<CancelToken> cancel) {

@@ -4,7 +4,7 @@
 
 namespace xs {
 
-enum class IconKind { Select, Prompt, Scribble, Brush, Eraser, Accept, Undo, Redo, Fit, ActualSize, Outlines };
+enum class IconKind { None, Select, Prompt, Scribble, Brush, Eraser, Accept, Undo, Redo, Fit, ActualSize, Outlines };
 
 QIcon make_icon(IconKind kind);
 

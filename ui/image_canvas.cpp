@@ -21,11 +21,11 @@ const QColor kNegative(0xe7, 0x4c, 0x3c);
 const QColor kBox(0xf1, 0xc4, 0x0f);
 constexpr double kMinZoom = 0.01;
 constexpr double kMaxZoom = 64.0;
-constexpr double kDragThreshold = 4.0;  // widget pixels before a press becomes a drag
 
 }  // namespace
 
 ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
+    qRegisterMetaType<xs::Gesture>();
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
@@ -189,10 +189,10 @@ void ImageCanvas::set_prompts(const SegmentRequest& prompts) {
     update();
 }
 
-void ImageCanvas::set_tool(Tool tool) {
-    tool_ = tool;
-    stroke_.clear();
-    dragging_box_ = false;
+void ImageCanvas::set_tool(std::unique_ptr<CanvasTool> tool, const QString& name) {
+    tool_ = std::move(tool);
+    tool_name_ = name;
+    drag_button_ = Qt::NoButton;
     update_cursor();
     update();
 }
@@ -329,33 +329,7 @@ void ImageCanvas::draw_prompts(QPainter& p) const {
         p.drawLine(w - QPointF(3, 0), w + QPointF(3, 0));
         if (pt.positive) p.drawLine(w - QPointF(0, 3), w + QPointF(0, 3));
     }
-    // Gesture in progress.
-    if (dragging_box_) {
-        QRectF r = QRectF(press_widget_, mouse_widget_).normalized();
-        p.setPen(QPen(kBox, 1.5, Qt::DashLine));
-        p.setBrush(QColor(kBox.red(), kBox.green(), kBox.blue(), 30));
-        p.drawRect(r);
-    }
-    if (stroke_.size() > 0) {
-        bool brush = tool_ == Tool::Brush || tool_ == Tool::Eraser;
-        QColor c = brush ? (tool_ == Tool::Eraser || drag_button_ == Qt::RightButton ? QColor(255, 255, 255, 110)
-                                                                                     : QColor(0, 200, 255, 110))
-                         : (drag_button_ == Qt::RightButton ? kNegative : kPositive);
-        double width = brush ? 2 * brush_radius_ * scale_ : 3;
-        QPainterPath path(image_to_widget(stroke_.front()));
-        for (const QPointF& q : stroke_) path.lineTo(image_to_widget(q));
-        p.setPen(QPen(c, std::max(1.0, width), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
-        p.setBrush(Qt::NoBrush);
-        p.drawPath(path);
-    }
-    if ((tool_ == Tool::Brush || tool_ == Tool::Eraser) && rect().contains(mouse_widget_.toPoint())) {
-        p.setBrush(Qt::NoBrush);
-        double r = brush_radius_ * scale_;
-        p.setPen(QPen(QColor(0, 0, 0, 180), 3));
-        p.drawEllipse(mouse_widget_, r, r);
-        p.setPen(QPen(tool_ == Tool::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255), 1.5));
-        p.drawEllipse(mouse_widget_, r, r);
-    }
+    if (tool_) tool_->paint(p, *this);
 }
 
 void ImageCanvas::resizeEvent(QResizeEvent*) {
@@ -369,6 +343,10 @@ void ImageCanvas::wheelEvent(QWheelEvent* e) {
     e->accept();
 }
 
+ToolEvent ImageCanvas::tool_event(const QMouseEvent* e) const {
+    return ToolEvent{widget_to_image(e->position()), e->position(), e->button(), e->modifiers()};
+}
+
 void ImageCanvas::mousePressEvent(QMouseEvent* e) {
     mouse_widget_ = e->position();
     if (levels_.empty()) return;
@@ -379,21 +357,19 @@ void ImageCanvas::mousePressEvent(QMouseEvent* e) {
         return;
     }
     if (e->button() != Qt::LeftButton && e->button() != Qt::RightButton) return;
-    if (drag_button_ != Qt::NoButton) return;  // one gesture at a time
-    QPointF img = widget_to_image(e->position());
-    if (e->button() == Qt::LeftButton && (tool_ == Tool::Select || (e->modifiers() & Qt::ControlModifier))) {
-        if (inside_image(img)) Q_EMIT select_clicked(img, e->modifiers() & (Qt::ControlModifier | Qt::ShiftModifier));
+    if (drag_button_ != Qt::NoButton || !tool_) return;  // one gesture at a time
+    const ToolEvent te = tool_event(e);
+    if (e->button() == Qt::LeftButton && (e->modifiers() & Qt::ControlModifier)) {  // selects in every tool
+        if (inside_image(te.image)) Q_EMIT gesture(Gesture{Gesture::Kind::Select, true, {te.image}});
         return;
     }
     drag_button_ = e->button();
-    press_widget_ = e->position();
-    stroke_.clear();
-    if (tool_ == Tool::Scribble || tool_ == Tool::Brush || tool_ == Tool::Eraser) stroke_.push_back(img);
+    tool_->press(te, *this);
     update();
 }
 
 void ImageCanvas::mouseMoveEvent(QMouseEvent* e) {
-    QPointF prev = mouse_widget_;
+    const QPointF prev = mouse_widget_;
     mouse_widget_ = e->position();
     if (panning_) {
         offset_ += e->position() - pan_last_;
@@ -402,19 +378,16 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* e) {
         update();
         return;
     }
-    QPointF img = widget_to_image(e->position());
-    Q_EMIT cursor_moved(img);
-    if (drag_button_ != Qt::NoButton) {
-        if (tool_ == Tool::Prompt && drag_button_ == Qt::LeftButton &&
-            (e->position() - press_widget_).manhattanLength() > kDragThreshold)
-            dragging_box_ = true;
-        if (!stroke_.empty()) stroke_.push_back(img);
+    const ToolEvent te = tool_event(e);
+    Q_EMIT cursor_moved(te.image);
+    if (drag_button_ != Qt::NoButton && tool_) {
+        tool_->move(te, *this);
         update();
         return;
     }
     update_hover(e->position());
-    if (tool_ == Tool::Brush || tool_ == Tool::Eraser) {
-        double r = brush_radius_ * scale_ + 4;
+    if (tool_ && tool_->draws_at_pointer()) {
+        const double r = brush_radius_ * scale_ + 4;
         update(QRectF(prev, QSizeF()).adjusted(-r, -r, r, r).toAlignedRect());
         update(QRectF(mouse_widget_, QSizeF()).adjusted(-r, -r, r, r).toAlignedRect());
     }
@@ -426,27 +399,9 @@ void ImageCanvas::mouseReleaseEvent(QMouseEvent* e) {
         update_cursor();
         return;
     }
-    if (e->button() != drag_button_) return;
+    if (e->button() != drag_button_ || !tool_) return;
     drag_button_ = Qt::NoButton;
-    QPointF img = widget_to_image(e->position());
-    const bool positive = e->button() == Qt::LeftButton;
-    std::vector<QPointF> stroke;
-    stroke.swap(stroke_);
-    if (tool_ == Tool::Prompt) {
-        if (dragging_box_) {
-            dragging_box_ = false;
-            QRectF r = QRectF(widget_to_image(press_widget_), img).normalized() &
-                       QRectF(QPointF(0, 0), QSizeF(levels_[0].size()));
-            if (r.width() >= 1 && r.height() >= 1) Q_EMIT box_drawn(r);
-        } else if (inside_image(img)) {
-            Q_EMIT point_clicked(img, positive);
-        }
-    } else if (tool_ == Tool::Scribble) {
-        if (stroke.size() >= 2) Q_EMIT scribble_drawn(stroke, positive);
-        else if (inside_image(img)) Q_EMIT point_clicked(img, positive);
-    } else if (tool_ == Tool::Brush || tool_ == Tool::Eraser) {
-        if (!stroke.empty()) Q_EMIT brush_stroke(stroke, tool_ == Tool::Eraser || !positive);
-    }
+    tool_->release(tool_event(e), *this, [this](const Gesture& g) { Q_EMIT gesture(g); });
     update();
 }
 
@@ -487,9 +442,7 @@ void ImageCanvas::update_hover(QPointF widget_pos) {
 
 void ImageCanvas::update_cursor() {
     if (space_down_) setCursor(Qt::OpenHandCursor);
-    else if (tool_ == Tool::Select) setCursor(Qt::ArrowCursor);
-    else if (tool_ == Tool::Brush || tool_ == Tool::Eraser) setCursor(Qt::BlankCursor);
-    else setCursor(Qt::CrossCursor);
+    else setCursor(tool_ ? tool_->cursor() : Qt::ArrowCursor);
 }
 
 }  // namespace xs

@@ -1,10 +1,12 @@
 #pragma once
-// The image canvas: draws the image, the instance overlay, the live preview and the prompts, and turns
-// mouse input into prompts, brush strokes and selections (in image pixel coordinates).
+// The image canvas: draws the image, the instance overlay, the live preview and the prompts, and hands
+// mouse input to the current tool (ui/canvas_tool.h), whose gestures (prompts, strokes, selections, in
+// image pixel coordinates) it passes on.
 //
 // Zoom with the wheel (around the cursor), fit() and actual_size(); pan with the middle button or
-// space + left drag. Large images stay smooth: the image is kept as a pyramid of halved copies and
-// only the visible part of the level nearest the screen resolution is drawn.
+// space + left drag; Ctrl+click selects in every tool. Large images stay smooth: the image is kept as
+// a pyramid of halved copies and only the visible part of the level nearest the screen resolution is
+// drawn.
 #include <QImage>
 #include <QPainterPath>
 #include <QPointF>
@@ -14,13 +16,12 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "ui/canvas_tool.h"
 #include "ui/overlay.h"
 
 namespace xs {
 
-enum class Tool { Select, Prompt, Scribble, Brush, Eraser };
-
-class ImageCanvas : public QWidget {
+class ImageCanvas : public QWidget, private ToolView {
     Q_OBJECT
 public:
     explicit ImageCanvas(QWidget* parent = nullptr);
@@ -47,24 +48,22 @@ public:
     void set_candidates(const std::vector<Mask>& masks, int current);
     int candidate_at(QPointF image_pos) const;  // index of the smallest candidate there, -1 if none
 
-    void set_tool(Tool tool);
-    Tool tool() const { return tool_; }
+    // The canvas owns the tool; `name` is its action's (the tool bar and tests read it back).
+    void set_tool(std::unique_ptr<CanvasTool> tool, const QString& name);
+    const QString& tool_name() const { return tool_name_; }
+    const CanvasTool* tool() const { return tool_.get(); }
     void set_brush_radius(double radius);
-    double brush_radius() const { return brush_radius_; }
+    double brush_radius() const override { return brush_radius_; }
 
     double zoom() const { return scale_; }
     void fit();
     void actual_size();
     void zoom_by(double factor, QPointF widget_anchor);
     QPointF widget_to_image(QPointF p) const { return (p - offset_) / scale_; }
-    QPointF image_to_widget(QPointF p) const { return p * scale_ + offset_; }
+    QPointF image_to_widget(QPointF p) const override { return p * scale_ + offset_; }
 
 Q_SIGNALS:
-    void point_clicked(QPointF image_pos, bool positive);
-    void box_drawn(QRectF image_rect);
-    void scribble_drawn(std::vector<QPointF> image_points, bool positive);
-    void brush_stroke(std::vector<QPointF> image_points, bool erase);
-    void select_clicked(QPointF image_pos, bool extend);
+    void gesture(const xs::Gesture& gesture);  // a finished gesture of the tool, or a Ctrl+click selection
     void hovered_instance_changed(int64_t instance_id);
     void cursor_moved(QPointF image_pos);
     void zoom_changed(double zoom);
@@ -94,7 +93,12 @@ private:
     void draw_prompts(QPainter& p) const;
     void update_hover(QPointF widget_pos);
     void update_cursor();
-    bool inside_image(QPointF image_pos) const;
+    ToolEvent tool_event(const QMouseEvent* e) const;
+    // ToolView
+    bool inside_image(QPointF image_pos) const override;
+    QSizeF image_extent() const override { return QSizeF(image_size()); }
+    double scale() const override { return scale_; }
+    QPointF mouse_widget() const override { return mouse_widget_; }
 
     std::vector<QImage> levels_;
     QString message_;
@@ -117,17 +121,17 @@ private:
     QPointF offset_;
     bool fit_mode_ = true;
 
-    Tool tool_ = Tool::Prompt;
+    std::unique_ptr<CanvasTool> tool_;
+    QString tool_name_;
     double brush_radius_ = 12.0;
     bool space_down_ = false;
     bool panning_ = false;
     QPointF pan_last_;
-    Qt::MouseButton drag_button_ = Qt::NoButton;
-    QPointF press_widget_;
-    bool dragging_box_ = false;
-    std::vector<QPointF> stroke_;  // image coords of the scribble / brush stroke in progress
+    Qt::MouseButton drag_button_ = Qt::NoButton;  // the tool's gesture in progress
     QPointF mouse_widget_{-1, -1};
     int64_t hovered_ = 0;
 };
 
 }  // namespace xs
+
+Q_DECLARE_METATYPE(xs::Gesture)

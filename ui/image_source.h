@@ -1,12 +1,10 @@
 #pragma once
-// Finding and decoding images for the GUI. Both run on worker threads (QtConcurrent), never on the
-// GUI thread.
+// Decoding images for display and for the engine. Runs on worker threads (ui/background_task.h),
+// never on the GUI thread. (Which files are images: core/io/folder_scan.h.)
 #include <QImage>
 #include <QString>
-#include <QStringList>
-#include <atomic>
-#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/io/image.h"
@@ -17,19 +15,8 @@ namespace xs {
 // bounds (core/io/image_decode.h: kWorkingMaxSide, kWorkingMaxPixels) open as a bounded preview.
 constexpr int64_t kMaxImagePixels = 4'000'000'000;
 
-bool is_image_file_name(const QString& name);
-QString image_name_filters_text();  // "*.jpg *.png ..." for messages
-
-// Sorts paths the way people expect: "img2" before "img10", case-insensitive.
-void natural_sort(QStringList& paths);
-
-// Image files under root (recursive), as '/'-separated paths relative to root, naturally sorted.
-// Stops early (returning what it found so far) when *cancel becomes true; reports the count found.
-QStringList scan_images(const QString& root, const std::atomic<bool>* cancel,
-                        const std::function<void(int found)>& progress = {});
-
 struct LoadedImage {
-    QString path;
+    std::string path;                    // the file system's bytes
     std::shared_ptr<const Image> image;  // what the engine sees: the working image (maybe a preview)
     std::vector<QImage> levels;          // display pyramid: working size, then halved copies
     QString error;                       // non-empty when it could not be loaded
@@ -45,6 +32,6 @@ struct LoadedImage {
     QString size_text() const;
 };
 
-LoadedImage load_for_display(const QString& path);
+LoadedImage load_for_display(const std::string& path);
 
 }  // namespace xs

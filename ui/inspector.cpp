@@ -96,6 +96,17 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     row->addWidget(export_);
     lay->addLayout(row);
 
+    lay->addWidget(make_tabs(), 1);
+
+    connect(score_, &QSlider::valueChanged, this, &InspectorPanel::thresholds_moved);
+    connect(mask_, &QSlider::valueChanged, this, &InspectorPanel::thresholds_moved);
+    connect(export_, &QPushButton::clicked, this, &InspectorPanel::export_dialog);
+    set_thresholds(0.5f, 0.5f);
+    clear();
+}
+
+// Prompt (tokens on the left, the visual prompts on the right), Queries and Timings.
+QTabWidget* InspectorPanel::make_tabs() {
     tabs_ = new QTabWidget(this);
     // Prompt: tokens and regions.
     // Tokens on the left, the visual prompts on the right.
@@ -130,13 +141,7 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     timings_->setHeaderLabels({tr("stage"), tr("ms")});
     tabs_->addTab(timings_, tr("Timings"));
     tabs_->setMinimumHeight(230);
-    lay->addWidget(tabs_, 1);
-
-    connect(score_, &QSlider::valueChanged, this, &InspectorPanel::thresholds_moved);
-    connect(mask_, &QSlider::valueChanged, this, &InspectorPanel::thresholds_moved);
-    connect(export_, &QPushButton::clicked, this, &InspectorPanel::export_dialog);
-    set_thresholds(0.5f, 0.5f);
-    clear();
+    return tabs_;
 }
 
 float InspectorPanel::score_threshold() const { return float(score_->value()) / 100.f; }
@@ -159,8 +164,9 @@ void InspectorPanel::thresholds_moved() {
 
 void InspectorPanel::clear() {
     inspection_.reset();
-    summary_->setText(tr("<span style='color:gray'>Run a prompt with X-SAM while the inspector is open: the "
-                         "tokens, the visual prompts, every decoder query and the timings appear here.</span>"));
+    summary_->setText(tr("<span style='color:gray'>No answer to show yet. Run a prompt: with an engine that reports "
+                         "what the model saw, the tokens, the visual prompts, every decoder query and the timings of "
+                         "its last answer appear here.</span>"));
     result_->clear();
     export_->setEnabled(false);
     tokens_->clear();
@@ -181,7 +187,8 @@ void InspectorPanel::set_inspection(std::shared_ptr<const Inspection> inspection
     if (!inspection_) return;
     const Inspection& in = *inspection_;
     export_->setEnabled(true);
-    const char* rules[] = {"best query per class", "instances (top query-class pairs)", "interactive choice", "not reproducible here"};
+    const char* rules[] = {"best query per class", "instances (top query-class pairs)", "interactive choice", "panoptic segments",
+                           "semantic segments"};
     summary_->setText(tr("<b>%1</b> · task <b>%2</b> · %3 tokens · %4 queries on a %5×%6 grid · canvas %7 (image %8×%9 "
                          "scaled to %10×%11) · post-processing: %12")
                           .arg(qs(in.engine), QString::fromLatin1(task_name(in.task)))
@@ -205,12 +212,14 @@ void InspectorPanel::set_inspection(std::shared_ptr<const Inspection> inspection
 void InspectorPanel::refilter() {
     if (!inspection_) return;
     ++refilters_;
-    std::vector<InstanceResult> out = postprocess_inspection(*inspection_, score_threshold(), mask_threshold());
+    Q_EMIT refilter_requested(score_threshold(), mask_threshold());
+}
+
+void InspectorPanel::show_refiltered(int instances) {
     result_->setText(tr("%1 instance(s) at score ≥ %2, mask > %3 (post-processing only)")
-                         .arg(out.size())
+                         .arg(instances)
                          .arg(score_threshold(), 0, 'f', 2)
                          .arg(mask_threshold(), 0, 'f', 2));
-    Q_EMIT refiltered(out);
 }
 
 void InspectorPanel::fill_tokens() {

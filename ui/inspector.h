@@ -5,9 +5,9 @@
 //   Queries  every decoder query, sorted by its best class probability: a thumbnail of its mask
 //            probabilities, the best class, every class probability and the background's.
 //   Timings  per stage (prepare, when it ran for this request, and segment).
-// The score and mask thresholds re-run only the post-processing (postprocess_inspection, no model
-// pass) and the result replaces the preview / candidates at once. Export writes the whole inspection
-// as JSON.
+// The score and mask thresholds ask the engine to re-run only its post-processing over the inspection
+// (no model pass; refilter_requested, answered with show_refiltered) and the result replaces the
+// preview / candidates. Export writes the whole inspection as JSON.
 #include <QWidget>
 #include <memory>
 #include <vector>
@@ -37,8 +37,9 @@ public:
     float score_threshold() const;
     float mask_threshold() const;
     void set_thresholds(float score, float mask);  // without re-filtering
-    // Re-runs the post-processing at the current thresholds and emits refiltered (no model call).
+    // Asks for the post-processing at the current thresholds (refilter_requested; no model call).
     void refilter();
+    void show_refiltered(int instances);  // the answer: how many instances these thresholds give
     bool export_json(const QString& path, QString* error = nullptr) const;
 
     // For tests and scripting.
@@ -51,9 +52,10 @@ public:
 
 Q_SIGNALS:
     void thresholds_changed(float score, float mask);
-    void refiltered(const std::vector<xs::InstanceResult>& instances);
+    void refilter_requested(float score_threshold, float mask_threshold);
 
 private:
+    QTabWidget* make_tabs();
     void thresholds_moved();
     void export_dialog();
     void fill_tokens();

@@ -195,7 +195,7 @@ EnginePanel::EnginePanel(QWidget* parent) : QWidget(parent) {
     auto* settings = new QToolButton(this);
     settings->setObjectName("engineSettings");
     settings->setText(tr("Settings…"));
-    settings->setToolTip(tr("X-SAM model folder, device, precision and prepared-image cache (Ctrl+,)"));
+    settings->setToolTip(tr("The settings of the engine chosen here, and the prepared-image cache (Ctrl+,)"));
     connect(settings, &QToolButton::clicked, this, &EnginePanel::settings_requested);
     row->addWidget(settings);
     lay->addLayout(row);

@@ -72,7 +72,7 @@ public:
 
 Q_SIGNALS:
     void engine_chosen(const QString& name);
-    void settings_requested();  // the model settings (X-SAM folder, device, precision, cache)
+    void settings_requested();  // the chosen engine's settings page
 
 private:
     QComboBox* combo_;

@@ -1,6 +1,9 @@
 #include "ui/widgets.h"
 
 #include <QAction>
+#include <QGuiApplication>
+#include <QScreen>
+#include <algorithm>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QPainter>
@@ -9,6 +12,20 @@
 #include <QToolButton>
 
 namespace xs {
+
+void fit_to_screen(QWidget* w) {
+    QScreen* screen = w->screen() ? w->screen() : QGuiApplication::primaryScreen();
+    if (!screen) return;
+    const QRect avail = screen->availableGeometry();
+    const QSize room = avail.size() - QSize(16, 48);  // the frame, not known before the window is shown
+    const QSize want = w->size().boundedTo(room).expandedTo(QSize(640, 480).boundedTo(room));
+    if (want != w->size()) w->resize(want);
+    QRect g = w->geometry();
+    if (avail.contains(g)) return;
+    g.moveLeft(std::clamp(g.left(), avail.left(), std::max(avail.left(), avail.right() - g.width())));
+    g.moveTop(std::clamp(g.top(), avail.top() + 32, std::max(avail.top(), avail.bottom() - g.height())));
+    w->move(g.topLeft());
+}
 
 NoticeBar::NoticeBar(QWidget* parent) : QFrame(parent) {
     setObjectName("noticeBar");
@@ -51,6 +68,10 @@ void NoticeBar::show_notice(Level level, const QString& text, const QList<Button
         buttons_->addWidget(button);
     }
     show();
+}
+
+void NoticeBar::notify(int level, const QString& text) {
+    show_notice(level == 2 ? Level::Error : level == 1 ? Level::Warning : Level::Info, text);
 }
 
 HelpOverlay::HelpOverlay(QWidget* parent) : QWidget(parent) {

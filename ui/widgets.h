@@ -23,6 +23,7 @@ public:
         std::function<void()> on_click;
     };
     void show_notice(Level level, const QString& text, const QList<Button>& buttons = {});
+    void notify(int level, const QString& text);  // 0 info, 1 warning, 2 error
     QString text() const { return label_->text(); }
     Level level() const { return level_; }
 
@@ -51,5 +52,9 @@ private:
     QList<QPair<QString, QList<QAction*>>> sections_;
     QStringList extra_;
 };
+
+// Fits a top-level window into its screen's available area (a saved geometry from a bigger screen
+// too), before it is first shown.
+void fit_to_screen(QWidget* window);
 
 }  // namespace xs

@@ -31,12 +31,18 @@ int64_t now_ms() {
 }
 
 Category& Project::add_category(const std::string& name) {
-    int id = next_category_id;
-    for (const Category& c : categories) id = std::max(id, c.id + 1);
-    return add_category(name, category_palette_color(id));
+    categories.push_back(reserve_category(name));
+    return categories.back();
 }
 
 Category& Project::add_category(const std::string& name, Rgb color) {
+    Category c = reserve_category(name);
+    c.color = color;
+    categories.push_back(c);
+    return categories.back();
+}
+
+Category Project::reserve_category(const std::string& name) {
     if (name.empty()) throw Error("a category needs a non-empty name");
     if (find_category(name)) throw Error("category '" + name + "' exists already");
     int id = next_category_id;
@@ -44,10 +50,9 @@ Category& Project::add_category(const std::string& name, Rgb color) {
     Category c;
     c.id = id;
     c.name = name;
-    c.color = color;
-    categories.push_back(c);
+    c.color = category_palette_color(id);
     next_category_id = id + 1;
-    return categories.back();
+    return c;
 }
 
 Category* Project::find_category(int id) {
@@ -119,8 +124,15 @@ const ImageRecord* Project::find_image(int id) const {
     return nullptr;
 }
 
-ImageRecord* Project::find_image(const std::string& file_name) {
+ImageRecord* Project::find_image(const ImageKey& file_name) {
     for (ImageRecord& i : images) {
+        if (i.file_name == file_name) return &i;
+    }
+    return nullptr;
+}
+
+const ImageRecord* Project::find_image(const ImageKey& file_name) const {
+    for (const ImageRecord& i : images) {
         if (i.file_name == file_name) return &i;
     }
     return nullptr;
@@ -137,8 +149,14 @@ Instance& Project::add_instance(ImageRecord& image, int category_id, Rle mask, f
                     "x" + std::to_string(mask.height) + ", image is " + std::to_string(image.width) + "x" +
                     std::to_string(image.height));
     }
+    image.instances.push_back(new_instance(category_id, std::move(mask), score, source));
+    return image.instances.back();
+}
+
+Instance Project::new_instance(int category_id, Rle mask, float score, const std::string& source) {
     // The counter is part of the saved state (loaders set it to at least max id + 1), so no scan.
     const int64_t id = std::max<int64_t>(next_instance_id, 1);
+    next_instance_id = id + 1;
     Instance inst;
     inst.id = id;
     inst.category_id = category_id;
@@ -146,9 +164,7 @@ Instance& Project::add_instance(ImageRecord& image, int category_id, Rle mask, f
     inst.score = score;
     inst.source = source;
     inst.created_ms = inst.modified_ms = now_ms();
-    image.instances.push_back(std::move(inst));
-    next_instance_id = id + 1;
-    return image.instances.back();
+    return inst;
 }
 
 Instance* Project::find_instance(int64_t id, ImageRecord** image_out) {

@@ -38,9 +38,13 @@ struct Instance {
     bool visible = true;  // display state, saved so a reopened project looks the same
 };
 
+// An image's identity everywhere (folder scan, decode cache, engine cache, undo): its path relative to
+// the project's image root, '/'-separated, as the file system's bytes (not necessarily UTF-8).
+using ImageKey = std::string;
+
 struct ImageRecord {
     int id = 0;             // >= 1, unique within the project
-    std::string file_name;  // relative to Project::image_root, '/' separators
+    ImageKey file_name;     // relative to Project::image_root, '/' separators
     int width = 0;          // as displayed (after EXIF orientation)
     int height = 0;
     std::vector<Instance> instances;  // in drawing order (later ones on top)
@@ -62,19 +66,26 @@ public:
     Category* find_category(int id);
     const Category* find_category(int id) const;
     Category* find_category(const std::string& name);
+    // A new category named `name` with the next id and that id's palette colour, not yet in the list:
+    // the id is taken now (never reused, even when the category is not kept). Throws xs::Error for an
+    // empty or existing name.
+    Category reserve_category(const std::string& name);
     // Removes the category and every instance that uses it; returns how many instances went.
     int remove_category(int id);
 
     ImageRecord& add_image(const std::string& file_name, int width, int height);
     ImageRecord* find_image(int id);
     const ImageRecord* find_image(int id) const;
-    ImageRecord* find_image(const std::string& file_name);
+    ImageRecord* find_image(const ImageKey& file_name);
+    const ImageRecord* find_image(const ImageKey& file_name) const;
 
     // Adds an instance with a fresh id and timestamps; throws xs::Error if the category is unknown
     // or the mask size differs from the image size.
     Instance& add_instance(ImageRecord& image, int category_id, Rle mask, float score = 1.0f,
                            const std::string& source = "manual");
     Instance* find_instance(int64_t id, ImageRecord** image_out = nullptr);
+    // A new instance with the next id (taken now) and timestamps, not yet on any image.
+    Instance new_instance(int category_id, Rle mask, float score, const std::string& source);
 
     int64_t instance_count() const;
 

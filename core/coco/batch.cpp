@@ -12,24 +12,23 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
-#include "core/io/json_names.h"
 #include "core/io/file_io.h"
+#include "core/io/folder_scan.h"
+#include "core/io/json_names.h"
+#include "core/io/json_read.h"
+#include "core/io/project_file.h"
 #include "core/util/error.h"
 #include "core/util/posix_io.h"
 
 namespace xs::batch {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-// The same extensions as the GUI's folder scan (ui/image_source.cpp).
-const char* const kExtensions[] = {"jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm", "ppm", "pbm"};
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -37,93 +36,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-bool is_image_file_name(const std::string& name) {
-    const size_t slash = name.find_last_of('/');
-    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-    const size_t dot = base.find_last_of('.');
-    if (dot == std::string::npos) return false;
-    std::string ext = base.substr(dot + 1);
-    for (char& c : ext) c = ascii_lower(c);
-    for (const char* e : kExtensions)
-        if (ext == e) return true;
-    return false;
-}
-
-int natural_compare(const std::string& a, const std::string& b) {
-    size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-        if (is_digit(a[i]) && is_digit(b[j])) {
-            size_t si = i, sj = j;
-            while (si < a.size() && a[si] == '0') ++si;
-            while (sj < b.size() && b[sj] == '0') ++sj;
-            size_t ei = si, ej = sj;
-            while (ei < a.size() && is_digit(a[ei])) ++ei;
-            while (ej < b.size() && is_digit(b[ej])) ++ej;
-            if (ei - si != ej - sj) return (ei - si) < (ej - sj) ? -1 : 1;
-            const int c = a.compare(si, ei - si, b, sj, ej - sj);
-            if (c != 0) return c < 0 ? -1 : 1;
-            i = ei;
-            j = ej;
-            continue;
-        }
-        const unsigned char ca = static_cast<unsigned char>(ascii_lower(a[i]));
-        const unsigned char cb = static_cast<unsigned char>(ascii_lower(b[j]));
-        if (ca != cb) return ca < cb ? -1 : 1;
-        ++i;
-        ++j;
-    }
-    if (i < a.size()) return 1;
-    if (j < b.size()) return -1;
-    return 0;
-}
-
-void natural_sort(std::vector<std::string>& names) {
-    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-        const int c = natural_compare(a, b);
-        return c != 0 ? c < 0 : a < b;
-    });
-}
-
-std::vector<std::string> list_images(const std::string& root_text) {
-    std::error_code ec;
-    fs::path root = fs::absolute(fs::path(root_text), ec).lexically_normal();
-    if (root.has_relative_path() && root.filename().empty()) root = root.parent_path();  // "dir/" -> "dir"
-    const fs::file_status st = fs::status(root, ec);
-    if (ec || !fs::exists(st)) throw Error(root_text + ": no such folder");
-    if (!fs::is_directory(st)) throw Error(root_text + ": not a folder");
-    std::vector<std::string> found;
-    auto it = fs::recursive_directory_iterator(
-        root, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied, ec);
-    if (ec) throw Error(root_text + ": cannot read the folder (" + ec.message() + ")");
-    for (const auto end = fs::recursive_directory_iterator(); it != end; it.increment(ec)) {
-        if (ec) throw Error(root_text + ": cannot list the folder (" + ec.message() + ")");
-        const fs::directory_entry& e = *it;
-        const std::string name = e.path().filename().string();
-        const bool hidden = !name.empty() && name[0] == '.';
-        std::error_code ec2;
-        if (e.is_directory(ec2)) {
-            // A linked folder that leads to (a folder above) one of the folders on the way down to it
-            // would be walked forever. The test depends only on the tree, not on the order folders are read.
-            bool loop = false;
-            if (!hidden && e.is_symlink(ec2)) {
-                const fs::path target = fs::canonical(e.path(), ec2);
-                loop = bool(ec2);
-                for (fs::path p = e.path().parent_path(); !loop; p = p.parent_path()) {
-                    const fs::path here = fs::canonical(p, ec2);
-                    if (ec2 || std::mismatch(target.begin(), target.end(), here.begin(), here.end()).first == target.end())
-                        loop = true;
-                    if (p == root || p.empty() || p.parent_path() == p) break;
-                }
-            }
-            if (hidden || loop) it.disable_recursion_pending();
-            continue;
-        }
-        if (hidden || !e.is_regular_file(ec2) || !is_image_file_name(name)) continue;
-        found.push_back(e.path().lexically_relative(root).generic_string());
-    }
-    natural_sort(found);
-    return found;
-}
+std::vector<std::string> list_images(const std::string& root) { return scan_image_folder(root).files; }
 
 ShardSpec parse_shard(const std::string& text) {
     const std::string hint = " (expected I/N with 0 <= I < N: shards are numbered from 0, like SLURM_ARRAY_TASK_ID "

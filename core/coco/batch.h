@@ -26,15 +26,9 @@ namespace xs::batch {
 
 using ojson = nlohmann::ordered_json;
 
-// The GUI's image list rules: these extensions (case-insensitive), every sub-folder, hidden files and
-// folders (name starting with '.') left out, symbolic links followed (each real folder visited once).
-bool is_image_file_name(const std::string& name);
-// "img2" < "img10": runs of ASCII digits compare by value, everything else ASCII-case-insensitively;
-// ties broken by plain byte order so the order is total. Returns <0, 0, >0.
-int natural_compare(const std::string& a, const std::string& b);
-void natural_sort(std::vector<std::string>& names);
-// '/'-separated paths relative to root, naturally sorted. Throws xs::Error if root is missing or not
-// a folder.
+// The images of root by the GUI's rules (core/io/folder_scan.h: the one scanner of both): '/'-separated
+// paths relative to root as the file system's bytes, naturally sorted. Throws xs::Error if root is
+// missing or not a folder.
 std::vector<std::string> list_images(const std::string& root);
 
 struct ShardSpec {

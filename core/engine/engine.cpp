@@ -180,8 +180,21 @@ std::string validate_request(const Capabilities& caps, const SegmentRequest& req
     return "";
 }
 
-void EngineRegistry::add(const std::string& name, const std::string& description, EngineFactory factory) {
-    entries_[name] = Entry{description, std::move(factory)};
+std::vector<InstanceResult> Engine::postprocess(const Inspection&, float, float) const {
+    throw Error("engine '" + name() + "' cannot re-run its post-processing (it makes no inspections)");
+}
+
+void EngineRegistry::add(EngineDescription description, EngineFactory factory) {
+    const std::string name = description.name;
+    entries_[name] = Entry{std::move(description), std::move(factory)};
+}
+
+void EngineRegistry::add(const std::string& name, const std::string& summary, EngineFactory factory) {
+    EngineDescription d;
+    d.name = name;
+    d.title = name;
+    d.summary = summary;
+    add(std::move(d), std::move(factory));
 }
 
 std::vector<std::string> EngineRegistry::names() const {
@@ -192,19 +205,27 @@ std::vector<std::string> EngineRegistry::names() const {
 
 std::string EngineRegistry::description(const std::string& name) const {
     auto it = entries_.find(name);
-    return it == entries_.end() ? std::string() : it->second.description;
+    return it == entries_.end() ? std::string() : it->second.description.summary;
+}
+
+std::string EngineRegistry::unknown(const std::string& name) const {
+    std::string known;
+    for (const auto& e : entries_) {
+        if (!known.empty()) known += ", ";
+        known += e.first;
+    }
+    return "unknown engine '" + name + "' (this build has: " + (known.empty() ? "none" : known) + ")";
+}
+
+const EngineDescription& EngineRegistry::describe(const std::string& name) const {
+    auto it = entries_.find(name);
+    if (it == entries_.end()) throw Error(unknown(name));
+    return it->second.description;
 }
 
 std::unique_ptr<Engine> EngineRegistry::create(const std::string& name, const EngineOptions& options) const {
     auto it = entries_.find(name);
-    if (it == entries_.end()) {
-        std::string known;
-        for (const auto& e : entries_) {
-            if (!known.empty()) known += ", ";
-            known += e.first;
-        }
-        throw Error("unknown engine '" + name + "' (this build has: " + (known.empty() ? "none" : known) + ")");
-    }
+    if (it == entries_.end()) throw Error(unknown(name));
     std::unique_ptr<Engine> engine;
     try {
         engine = it->second.factory(options);

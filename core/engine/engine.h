@@ -150,6 +150,12 @@ public:
     std::string check(const SegmentRequest& request, int image_width, int image_height) const {
         return validate_request(capabilities(), request, image_width, image_height, name());
     }
+
+    // Re-runs only the post-processing of an answer this engine inspected (SegmentResult::inspection)
+    // at other thresholds: no model pass. Engines that make no inspections throw xs::Error (this
+    // default).
+    virtual std::vector<InstanceResult> postprocess(const Inspection& inspection, float score_threshold,
+                                                    float mask_threshold) const;
 };
 
 // Engine options are plain key/value strings: "model" (folder), "device" ("cpu"/"cuda"),
@@ -157,19 +163,64 @@ public:
 using EngineOptions = std::map<std::string, std::string>;
 using EngineFactory = std::function<std::unique_ptr<Engine>(const EngineOptions&)>;
 
+// One option an engine takes (an EngineOptions key), described so that a settings page can be made
+// from it without knowing the engine.
+struct EngineOption {
+    enum class Type { Folder, Choice, Integer };
+    struct Choice {
+        std::string value;
+        std::string label;
+        bool available = true;  // false: shown but not selectable here, with why_not
+        std::string why_not;
+    };
+    std::string key;
+    Type type = Type::Choice;
+    std::string label;          // "Model folder"
+    std::string help;           // one or two sentences (a tooltip)
+    std::string default_value;
+    std::vector<Choice> choices;  // Type::Choice
+    int min = 0, max = 0;         // Type::Integer
+    std::string zero_means;       // Type::Integer: what 0 stands for, e.g. "all cores"
+};
+
+// What a model folder holds, in words.
+struct FolderReport {
+    bool ok = false;
+    std::vector<std::string> problems;  // what is missing or does not match (when not ok)
+    std::string summary;                // what was found (when ok)
+};
+
+struct EngineDescription {
+    std::string name;     // the registry name
+    std::string title;    // for people
+    std::string summary;  // one line: what it is and does
+    std::vector<EngineOption> options;
+    // The Folder option that must be set before the engine can load ("": the engine needs none),
+    // what such a folder holds, and the check of one (a few seconds at most: run it off the GUI
+    // thread).
+    std::string model_folder_option;
+    std::string folder_help;
+    std::function<FolderReport(const std::string& dir)> check_folder;
+};
+
 class EngineRegistry {
 public:
-    void add(const std::string& name, const std::string& description, EngineFactory factory);
+    void add(EngineDescription description, EngineFactory factory);
+    // An engine that takes no option.
+    void add(const std::string& name, const std::string& summary, EngineFactory factory);
     std::vector<std::string> names() const;
-    std::string description(const std::string& name) const;
+    std::string description(const std::string& name) const;  // the summary line; "" for an unknown name
+    // Throws xs::Error for an unknown name (listing the known ones).
+    const EngineDescription& describe(const std::string& name) const;
     // Throws xs::Error for an unknown name (listing the known ones) or a failing factory.
     std::unique_ptr<Engine> create(const std::string& name, const EngineOptions& options) const;
 
 private:
     struct Entry {
-        std::string description;
+        EngineDescription description;
         EngineFactory factory;
     };
+    std::string unknown(const std::string& name) const;
     std::map<std::string, Entry> entries_;
 };
 

@@ -8,23 +8,11 @@
 //   SegmentRequest req = ...; req.inspect = true;
 //   SegmentResult res = engine->segment(*prepared, req, cancel);
 //   const Inspection& in = *res.inspection;
-//   std::vector<InstanceResult> again = postprocess_inspection(in, 0.3f, 0.5f);  // no model pass
+//   std::vector<InstanceResult> again = engine->postprocess(in, 0.3f, 0.5f);  // no model pass
 //   std::string json = inspection_to_json(in);
 //
-// postprocess_inspection() re-runs only the post-processing with other thresholds. It follows the
-// X-SAM rules of core/xsam/pipeline/postprocess.h (bilinear resize with align_corners=false from the decoder's
-// grid to the S x S canvas, crop to the scaled image, bilinear resize to the original size):
-//   BestPerClass  referring / reasoning / caption: per class the query with the highest class
-//                 probability; mask = probability > mask_threshold.
-//   Instances     generic / open-vocabulary / VGD: the top Q (query, class) pairs by class
-//                 probability; mask = probability > mask_threshold; score = class probability x mean
-//                 mask probability inside; kept when >= threshold. At mask_threshold 0.5 this is the
-//                 reference's logit > 0, which the engine itself always uses for these tasks; other
-//                 mask thresholds are the inspector's extension.
-//   Interactive   Instances with the best one always kept, then the candidate whose box overlaps the
-//                 positive prompt's box best (candidates covering negative prompts last).
-// Computed in float like the engine's own pass, so masks may differ from segment()'s in the odd pixel
-// whose probability lies within float rounding of the threshold.
+// The engine that made an inspection re-runs its own post-processing over it at other thresholds
+// (Engine::postprocess): one implementation, the engine's. `rule` names which one, for people.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -58,11 +46,11 @@ struct InspectionQuery {
 };
 
 struct Inspection {
-    enum class Rule { BestPerClass, Instances, Interactive, None };
+    enum class Rule { BestPerClass, Instances, Interactive, Panoptic, Semantic };
 
     std::string engine;
     Task task = Task::Interactive;
-    Rule rule = Rule::None;
+    Rule rule = Rule::Instances;
     std::string question;                 // the question text (the region placeholders as "<region>")
     std::string answer;                   // the teacher-forced or generated answer
     std::vector<InspectionToken> tokens;  // the whole sequence the LLM read, prefix first
@@ -74,6 +62,7 @@ struct Inspection {
     int num_queries = 0;
     int mask_h = 0, mask_w = 0;
     std::vector<float> mask_logits;       // Q * mask_h * mask_w
+    std::vector<float> class_logits;      // Q * (classes + 1), background last: the raw class scores
     std::vector<InspectionQuery> queries;
 
     // Geometry: the S x S canvas, the scaled image (scaled_w x scaled_h at its top-left), the original.
@@ -90,25 +79,14 @@ struct Inspection {
 
     // Queries sorted by their best class probability, highest first (indices into `queries`).
     std::vector<int> queries_by_score() const;
-    // One query's mask logits at the original image size (row-major H x W).
-    std::vector<float> query_logits_at_image(int query) const;
     // One query's probabilities on its own grid (mask_h x mask_w), for thumbnails.
     std::vector<float> query_probs(int query) const;
 };
 
-// The instances the engine's post-processing gives for these thresholds (see the header comment).
-std::vector<InstanceResult> postprocess_inspection(const Inspection& inspection, float score_threshold,
-                                                   float mask_threshold);
+const char* rule_name(Inspection::Rule rule);  // "best_per_class", "instances", ...
 
 // The whole inspection as JSON: tokens, labels, regions (RLE canvases + sampled points), queries with
 // class probabilities, sorted order, thresholds, geometry, timings; mask grids as float arrays.
 std::string inspection_to_json(const Inspection& inspection, bool with_mask_grids = true);
-
-// Bilinear resize with align_corners = false (torch.nn.functional.interpolate's rule), float.
-std::vector<float> resize_bilinear(const std::vector<float>& src, int src_h, int src_w, int dst_h, int dst_w);
-
-// IoU of two boxes (x0, y0, x1, y1); 0 where the union is empty (detectron2's pairwise_iou). Shared by
-// this post-processing and the X-SAM engine's (core/xsam/postprocess).
-float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b);
 
 }  // namespace xs

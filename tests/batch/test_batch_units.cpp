@@ -15,6 +15,7 @@
 
 #include "core/coco/batch.h"
 #include "core/coco/merge.h"
+#include "core/io/folder_scan.h"
 #include "core/mask/mask.h"
 #include "tests/harness/error_message.h"
 
@@ -100,7 +101,7 @@ batch::ImageRecord synthetic_record(const std::vector<std::string>& names, size_
 std::vector<std::string> synthetic_names() {
     std::vector<std::string> names;
     for (int i = 1; i <= 23; ++i) names.push_back((i % 4 == 0 ? "sub/img" : "img") + std::to_string(i) + ".png");
-    batch::natural_sort(names);
+    natural_sort(names);
     return names;
 }
 
@@ -127,13 +128,13 @@ private Q_SLOTS:
     void naturalOrder() {
         std::vector<std::string> v = {"img10.png", "img2.png", "IMG1.png", "img01.png", "a/b.png", "A/a.png",
                                       "img2a.png", "x100", "x99"};
-        batch::natural_sort(v);
+        natural_sort(v);
         const std::vector<std::string> want = {"A/a.png",  "a/b.png",   "IMG1.png", "img01.png", "img2.png",
                                                "img2a.png", "img10.png", "x99",      "x100"};
         QCOMPARE(v, want);
-        QVERIFY(batch::natural_compare("img2", "img10") < 0);
-        QVERIFY(batch::natural_compare("img10", "img2") > 0);
-        QCOMPARE(batch::natural_compare("Abc", "abc"), 0);  // ties are broken by byte order in natural_sort
+        QVERIFY(natural_compare("img2", "img10") < 0);
+        QVERIFY(natural_compare("img10", "img2") > 0);
+        QCOMPARE(natural_compare("Abc", "abc"), 0);  // ties are broken by byte order in natural_sort
     }
 
     void listRules() {

@@ -137,7 +137,7 @@ private Q_SLOTS:
         QCOMPARE(rec->instances.size(), size_t(1));
         QCOMPARE(rec->instances[0].mask.width, ww);
         int fw = 0, fh = 0;
-        QVERIFY(w->document()->working_resolution(rec->id, &fw, &fh, nullptr, nullptr));
+        QVERIFY(w->document()->working_resolution(rec->file_name, &fw, &fh, nullptr, nullptr));
         QCOMPARE(fw, kSide);
 
         // Click the disc (working coordinates), accept.
@@ -224,7 +224,7 @@ private Q_SLOTS:
         for (int y = 0; y < 50; ++y)
             for (int x = 0; x < 50; ++x) m.set(x, y, true);
         list[0].mask = rle_encode(m);
-        doc->edit_instances(rec->id, list, "test brush");
+        doc->edit_instances(rec->file_name, list, "test brush");
         const Rle edited_full = rle_upsample(list[0].mask, kSide, kSide);
         auto huge_of = [](const Project& p) {
             for (const ImageRecord& r : p.images)
@@ -243,7 +243,12 @@ private Q_SLOTS:
     }
 
     void changed_image_file_is_reported() {
+        window_ = std::make_unique<MainWindow>();  // its own window: the tests run alone and in any order
         MainWindow* w = window_.get();
+        w->show();
+        w->set_engine("classic");
+        QVERIFY(w->open_folder(dir_));
+        QVERIFY(QTest::qWaitFor([w] { return !w->scanning() && w->image_ready(); }, kEngineTimeoutMs));
         QVERIFY(!w->notice_bar()->isVisible() || !w->notice_bar()->text().contains("changed on disk"));
         w->show_image(1);
         QTRY_VERIFY_WITH_TIMEOUT(w->image_ready() && w->current_record() && w->current_record()->file_name == "b-small.jpg", 20000);

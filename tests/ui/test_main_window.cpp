@@ -1,6 +1,8 @@
 // Drives the real main window with QTest mouse and key events (offscreen): open a folder, click an
 // object with the classic engine, accept, undo, redo, switch images, brush and erase, export COCO,
 // reopen the project; plus the bad-input paths. Screenshots of each state go to /tmp/gui-shots/.
+// Every test starts its own window on its own copy of the photos, in the state the walkthrough's
+// earlier steps would leave (Start), so the tests run alone and in any order.
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -10,6 +12,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QListWidget>
+#include <QMenuBar>
 #include <QPainter>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -18,9 +21,11 @@
 #include <QStandardPaths>
 #include <QTreeWidget>
 #include <QtTest>
+#include <filesystem>
 #include <memory>
 
 #include "core/io/project_file.h"
+#include "ui/action_table.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/panels.h"
@@ -75,10 +80,44 @@ QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget
 class TestMainWindow : public QObject {
     Q_OBJECT
 private:
-    QString root_, folder_;
+    QString root_, photos_, folder_;  // root_: scratch; photos_: the generated images; folder_: this test's copy
     const Disc disc1_{300, 220, 90};
     const Disc disc2_{200, 260, 70};
     std::unique_ptr<MainWindow> window_;
+
+    // No project yet; the disc on img1.png accepted (category "object"); the disc with a hole in its
+    // middle (one eraser dab) and the green square in a second category "tree".
+    enum class Start { Empty, Disc, DiscWithHoleAndSquare };
+
+    void write_project(Start start) {
+        Project p;
+        p.image_root = ".";
+        ImageRecord& img1 = p.add_image("img1.png", 640, 480);
+        Mask disc = disc_mask(640, 480, disc1_);
+        if (start == Start::DiscWithHoleAndSquare)
+            for (int y = disc1_.cy - 12; y <= disc1_.cy + 12; ++y)
+                for (int x = disc1_.cx - 12; x <= disc1_.cx + 12; ++x)
+                    if ((x - disc1_.cx) * (x - disc1_.cx) + (y - disc1_.cy) * (y - disc1_.cy) <= 144) disc.set(x, y, false);
+        p.add_instance(img1, p.add_category("object").id, rle_encode(disc), 1.0f, "test:disc");
+        if (start == Start::DiscWithHoleAndSquare) {
+            Mask square(640, 480);
+            for (int y = 380; y < 440; ++y)
+                for (int x = 520; x < 580; ++x) square.set(x, y, true);
+            p.add_instance(img1, p.add_category("tree").id, rle_encode(square), 1.0f, "test:square");
+        }
+        save_project(p, (folder_ + "/xsam-project.json").toStdString());
+    }
+
+    // A fresh window on a fresh copy of the photos (root_/name) in the given state, image 0 shown.
+    MainWindow* window_on(const QString& name, Start start) {
+        folder_ = root_ + "/" + name;
+        std::filesystem::remove_all(folder_.toStdString());
+        std::filesystem::copy(photos_.toStdString(), folder_.toStdString(), std::filesystem::copy_options::recursive);
+        if (start != Start::Empty) write_project(start);
+        MainWindow* w = open_window();
+        if (!w->open_folder(folder_) || !wait_ready(w)) return nullptr;
+        return w;
+    }
 
     MainWindow* open_window() {
         window_ = std::make_unique<MainWindow>();
@@ -99,13 +138,13 @@ private Q_SLOTS:
         QCoreApplication::setApplicationName("test_ui_main_window");
         QSettings().clear();
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-test");
-        QDir(root_).removeRecursively();
-        folder_ = root_ + "/photos";
-        QVERIFY(QDir().mkpath(folder_ + "/sub"));
-        make_disc_image(folder_ + "/img1.png", 640, 480, disc1_, QColor(220, 60, 50), QColor(40, 90, 160), true);
-        make_disc_image(folder_ + "/img10.png", 640, 480, disc2_, QColor(240, 220, 40), QColor(30, 30, 30));
-        make_disc_image(folder_ + "/sub/img2.png", 500, 400, Disc{250, 200, 60}, QColor(250, 250, 250), QColor(20, 120, 40));
-        QFile junk(folder_ + "/img3.png");  // not an image at all
+        std::filesystem::remove_all(root_.toStdString());  // (QDir cannot remove names that are not UTF-8)
+        photos_ = root_ + "/photos";
+        QVERIFY(QDir().mkpath(photos_ + "/sub"));
+        make_disc_image(photos_ + "/img1.png", 640, 480, disc1_, QColor(220, 60, 50), QColor(40, 90, 160), true);
+        make_disc_image(photos_ + "/img10.png", 640, 480, disc2_, QColor(240, 220, 40), QColor(30, 30, 30));
+        make_disc_image(photos_ + "/sub/img2.png", 500, 400, Disc{250, 200, 60}, QColor(250, 250, 250), QColor(20, 120, 40));
+        QFile junk(photos_ + "/img3.png");  // not an image at all
         QVERIFY(junk.open(QIODevice::WriteOnly));
         junk.write("this is not a PNG file");
     }
@@ -120,10 +159,36 @@ private Q_SLOTS:
         shot(&w, "00-empty");
     }
 
-    void opens_folder_naturally_sorted() {
+    // The action table makes the menus, the shortcuts and the tools: every row's shortcuts parse (as
+    // many as the row lists), every tool row is a checkable action of the Tools menu that puts its tool
+    // on the canvas.
+    void action_table_makes_menus_shortcuts_and_tools() {
         MainWindow* w = open_window();
-        QVERIFY(w->open_folder(folder_));
-        QVERIFY(wait_ready(w));
+        QStringList menus;
+        for (QAction* m : w->menuBar()->actions()) menus << m->text().remove('&');
+        QCOMPARE(menus, QStringList({"File", "Edit", "View", "Tools", "Engine", "Help"}));
+        for (const ActionRow& row : action_rows()) {
+            QAction* a = w->action(row.name);
+            QVERIFY2(a, row.name);
+            const QStringList keys = QString::fromLatin1(row.keys).split("; ", Qt::SkipEmptyParts);
+            QCOMPARE(a->shortcuts().size(), keys.size());
+            for (int i = 0; i < keys.size(); ++i)
+                QVERIFY2(!a->shortcuts()[i].isEmpty() && a->shortcuts()[i].count() == 1, qPrintable(QString(row.name) + " " + keys[i]));
+            if (!row.tool) continue;
+            QVERIFY(a->isCheckable());
+            QCOMPARE(row.menu, MenuId::Tools);
+            if (!a->isEnabled()) continue;  // what the engine cannot do (tested elsewhere)
+            a->trigger();
+            QCOMPARE(w->canvas()->tool_name(), QString(row.name));
+            QVERIFY(a->isChecked());
+        }
+        QCOMPARE(w->action("zoomIn")->shortcuts().value(1), QKeySequence(Qt::Key_Plus));
+        QCOMPARE(w->action("help")->shortcuts().value(1), QKeySequence(Qt::Key_Question));
+    }
+
+    void opens_folder_naturally_sorted() {
+        MainWindow* w = window_on("opens", Start::Empty);
+        QVERIFY(w);
         QCOMPARE(w->image_count(), 4);
         QStringList names;
         for (int i = 0; i < w->file_list()->count(); ++i) names << w->file_list()->item(i)->text();
@@ -143,7 +208,8 @@ private Q_SLOTS:
     }
 
     void click_preview_accept_undo_redo() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("click", Start::Empty);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx, disc1_.cy));
         QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kEngineTimeoutMs);
@@ -172,7 +238,8 @@ private Q_SLOTS:
     }
 
     void negative_click_and_escape() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("negative", Start::Disc);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, 560, 60));
         QTRY_VERIFY_WITH_TIMEOUT(!w->request_pending(), kEngineTimeoutMs);
@@ -184,7 +251,8 @@ private Q_SLOTS:
     }
 
     void switch_images_with_a_and_d() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("switch", Start::Disc);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         QTest::keyClick(c, Qt::Key_D);
         QCOMPARE(w->current_index(), 1);
@@ -206,7 +274,8 @@ private Q_SLOTS:
     }
 
     void brush_and_eraser_keep_holes() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("brush", Start::Disc);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         QVERIFY(w->current_record() && w->current_record()->instances.size() == 1);
         const Instance before = w->current_record()->instances[0];
@@ -214,7 +283,7 @@ private Q_SLOTS:
         QTest::mouseClick(c, Qt::LeftButton, Qt::ControlModifier, to_widget(c, disc1_.cx, disc1_.cy));
         QCOMPARE(w->selected_instances().size(), size_t(1));
         QTest::keyClick(c, Qt::Key_B);
-        QCOMPARE(c->tool(), Tool::Brush);
+        QCOMPARE(c->tool_name(), QString("toolBrush"));
         QTest::mousePress(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx + 60, disc1_.cy));
         for (int x = disc1_.cx + 70; x <= disc1_.cx + 160; x += 10) QTest::mouseMove(c, to_widget(c, x, disc1_.cy));
         QTest::mouseRelease(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx + 160, disc1_.cy));
@@ -227,7 +296,7 @@ private Q_SLOTS:
         shot(w, "05-brush");
         // Erase a dab in the middle: a hole, kept as a hole.
         QTest::keyClick(c, Qt::Key_E);
-        QCOMPARE(c->tool(), Tool::Eraser);
+        QCOMPARE(c->tool_name(), QString("toolEraser"));
         QTest::mouseClick(c, Qt::LeftButton, {}, to_widget(c, disc1_.cx, disc1_.cy));
         Mask m = rle_decode(w->current_record()->instances[0].mask);
         QVERIFY(!m.at(disc1_.cx, disc1_.cy));
@@ -239,21 +308,20 @@ private Q_SLOTS:
         QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
         QVERIFY(!rle_decode(w->current_record()->instances[0].mask).at(disc1_.cx, disc1_.cy));
         QTest::keyClick(c, Qt::Key_P);
-        QCOMPARE(c->tool(), Tool::Prompt);
+        QCOMPARE(c->tool_name(), QString("toolPrompt"));
         shot(w, "06-hole");
     }
 
     void second_instance_categories_and_merge() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("second", Start::Disc);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         Document* doc = w->document();
         // A second category through an undoable edit, chosen with the digit key 2.
-        EditState cats;
-        cats.categories = doc->project().categories;
-        Category extra = doc->project().add_category("tree");
-        doc->project().categories.pop_back();
-        cats.categories->push_back(extra);
-        doc->edit(cats, "add category");
+        std::optional<ProjectEdit> cats = add_category(doc->project(), "tree");
+        QVERIFY(cats);
+        const Category extra = cats->categories->back();
+        doc->edit(*cats, "add category");
         QCOMPARE(w->category_panel()->list()->count(), 2);
         QTest::keyClick(c, Qt::Key_2);
         QCOMPARE(w->category_panel()->current_category(), extra.id);
@@ -289,7 +357,8 @@ private Q_SLOTS:
     }
 
     void hover_highlights_the_instance_under_the_cursor() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("hover", Start::DiscWithHoleAndSquare);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         QSignalSpy hovered(c, &ImageCanvas::hovered_instance_changed);
         QTest::mouseMove(c, to_widget(c, disc1_.cx, disc1_.cy - 50));
@@ -301,7 +370,8 @@ private Q_SLOTS:
     }
 
     void wheel_zoom_and_middle_drag_pan() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("wheel", Start::DiscWithHoleAndSquare);
+        QVERIFY(w);
         ImageCanvas* c = w->canvas();
         const QPoint anchor = to_widget(c, 100, 100);
         const double zoom = c->zoom();
@@ -325,7 +395,8 @@ private Q_SLOTS:
     }
 
     void help_overlay() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("help", Start::Empty);
+        QVERIFY(w);
         QTest::keyClick(w->canvas(), Qt::Key_F1);
         auto* help = w->findChild<HelpOverlay*>("helpOverlay");
         QVERIFY(help && help->isVisible());
@@ -335,7 +406,8 @@ private Q_SLOTS:
     }
 
     void export_coco_rle_and_polygons() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("export", Start::DiscWithHoleAndSquare);
+        QVERIFY(w);
         const QString path = root_ + "/export.json";
         QString summary;
         QVERIFY2(w->export_coco(path, false, &summary), qPrintable(summary));
@@ -363,6 +435,7 @@ private Q_SLOTS:
     }
 
     void reopen_finds_everything() {
+        QVERIFY(window_on("reopen", Start::DiscWithHoleAndSquare));
         Project saved_in_memory = window_->document()->project();
         window_.reset();  // flushes the autosave
         Project on_disk = load_project((folder_ + "/xsam-project.json").toStdString());
@@ -383,7 +456,8 @@ private Q_SLOTS:
     }
 
     void project_changed_on_disk() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("changed", Start::Disc);
+        QVERIFY(w);
         const QString path = w->document()->path();
         QTest::qWait(1700);  // let the watcher record our own last save
         Project other = load_project(path.toStdString());
@@ -405,7 +479,8 @@ private Q_SLOTS:
     }
 
     void unwritable_project_location_loses_nothing() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("unwritable", Start::Disc);
+        QVERIFY(w);
         Document* doc = w->document();
         const QString image_root = doc->image_root();
         const int64_t instances = doc->project().instance_count();
@@ -433,7 +508,8 @@ private Q_SLOTS:
     }
 
     void folder_without_images() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("no-images", Start::Empty);
+        QVERIFY(w);
         QString empty = root_ + "/empty";
         QVERIFY(QDir().mkpath(empty));
         QVERIFY(w->open_folder(empty));
@@ -454,7 +530,7 @@ private Q_SLOTS:
         const QStringList photos = QDir(src).entryList({"*.png", "*.jpg"}, QDir::Files);
         QVERIFY2(photos.size() >= 3, qPrintable(src));
         for (const QString& f : photos) QVERIFY(QFile::copy(src + "/" + f, samples + "/" + f));
-        MainWindow* w = window_ ? window_.get() : open_window();
+        MainWindow* w = open_window();
         QVERIFY(w->open_folder(samples));
         QVERIFY2(wait_ready(w), qPrintable(QString("scanning %1 image %2 engine %3 count %4 notice %5")
                                                .arg(w->scanning()).arg(w->image_ready()).arg(w->engine_ready())
@@ -469,7 +545,7 @@ private Q_SLOTS:
         const QSize size = c->image_size();
         // A positive scribble along the cat's body (chelsea.png: the cat fills the middle).
         QTest::keyClick(c, Qt::Key_S);
-        QCOMPARE(c->tool(), Tool::Scribble);
+        QCOMPARE(c->tool_name(), QString("toolScribble"));
         QPoint a = to_widget(c, size.width() * 0.35, size.height() * 0.55);
         QTest::mousePress(c, Qt::LeftButton, {}, a);
         for (int i = 1; i <= 10; ++i)
@@ -511,15 +587,35 @@ private Q_SLOTS:
         out.writeRawData("IEND", 4);
         out << quint32(0xae426082u);
         f.close();
-        MainWindow* w = window_ ? window_.get() : open_window();
+        MainWindow* w = open_window();
         QVERIFY(w->open_folder(dir));
         QTRY_VERIFY2_WITH_TIMEOUT(w->notice_bar()->text().contains("megapixels"), qPrintable(w->notice_bar()->text()), 10000);
         QVERIFY(w->notice_bar()->text().contains("30000 x 20000"));
         QVERIFY(!w->image_ready());
     }
 
+    // The one folder scanner's rules in the image list: a name that is not UTF-8 is listed (not
+    // dropped), a link to a folder outside (here the whole disk) is not followed and the notice says so.
+    void folder_scan_rules_in_the_image_list() {
+        MainWindow* w = open_window();
+        const QString dir = root_ + "/odd-names";
+        QVERIFY(QDir().mkpath(dir));
+        make_disc_image(dir + "/a.png", 64, 48, Disc{32, 24, 10}, Qt::red, Qt::blue);
+        const std::string raw = dir.toStdString() + "/z-\xff\xfe.png";  // not UTF-8
+        QVERIFY(std::filesystem::copy_file(dir.toStdString() + "/a.png", raw));
+        std::filesystem::create_directory_symlink("/", dir.toStdString() + "/whole-disk");
+        QVERIFY(w->open_folder(dir));
+        QTRY_VERIFY_WITH_TIMEOUT(!w->scanning() && w->image_ready(), 20000);
+        QCOMPARE(w->image_count(), 2);
+        QCOMPARE(w->file_list()->item(0)->text(), QString("a.png"));
+        QVERIFY(w->file_list()->item(1)->text().startsWith("z-"));
+        QVERIFY2(w->notice_bar()->text().contains("not followed") && w->notice_bar()->text().contains("whole-disk"),
+                 qPrintable(w->notice_bar()->text()));
+    }
+
     void malformed_project_is_left_untouched() {
-        MainWindow* w = window_.get();
+        MainWindow* w = window_on("malformed", Start::Empty);
+        QVERIFY(w);
         QString bad = root_ + "/bad";
         QVERIFY(QDir().mkpath(bad));
         make_disc_image(bad + "/a.png", 64, 48, Disc{32, 24, 10}, Qt::red, Qt::blue);

@@ -2,7 +2,8 @@
 // random-weight model (models/xsam-tiny.json): the model settings page (bad folders give messages, a
 // good one loads with a progress bar), a referring prompt, "Find all like this" candidates accepted
 // and rejected one by one and all at once with undo, the grounded caption's phrase <-> mask links,
-// the inspector re-filtering without a model call, and the prepared-image LRU bounded by memory.
+// the inspector re-filtering without a model call (and showing the last answer when opened later),
+// and the prepared-image LRU bounded by memory. Every test starts its own window (xsam_window).
 // Screenshots go to /tmp/gui-shots/xsam-*.png.
 #include <QAction>
 #include <QApplication>
@@ -30,6 +31,7 @@
 #include <QTextBrowser>
 #include <QTreeWidget>
 #include <QtTest>
+#include <filesystem>
 #include <memory>
 
 #include "core/builtin/builtin_engines.h"
@@ -40,7 +42,7 @@
 #include "ui/image_canvas.h"
 #include "ui/inspector.h"
 #include "ui/main_window.h"
-#include "ui/model_settings.h"
+#include "ui/engine_settings.h"
 #include "ui/widgets.h"
 
 using namespace xs;
@@ -73,6 +75,11 @@ void make_image(const QString& path, int w, int h, QColor bg) {
 
 QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
 
+bool is_prepared(MainWindow* w, const std::string& key) {
+    const std::vector<std::string> keys = w->engine_worker()->cache_stats().keys;
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
 int instance_count(MainWindow* w) {
     const ImageRecord* rec = w->current_record();
     return rec ? int(rec->instances.size()) : -1;
@@ -88,6 +95,32 @@ private:
 
     bool wait_answer(MainWindow* w) {
         return QTest::qWaitFor([w] { return !w->request_pending(); }, kTimeoutMs);
+    }
+
+    // A fresh window with X-SAM (the tiny model, its calls counted) on a fresh copy of the three
+    // images, a.png shown and prepared-for, the default thresholds: each test starts from here, so
+    // they run alone and in any order.
+    MainWindow* xsam_window(const QString& name) {
+        QSettings s;
+        s.setValue("xsam/model", model_);
+        s.remove("inspector");
+        const QString folder = root_ + "/" + name;
+        std::filesystem::remove_all(folder.toStdString());
+        std::filesystem::copy(folder_.toStdString(), folder.toStdString(), std::filesystem::copy_options::recursive);
+        w_ = std::make_unique<MainWindow>();
+        MainWindow* w = w_.get();
+        w->engine_worker()->set_registry(&test::test_registry());
+        w->resize(1400, 860);
+        w->show();
+        QApplication::setActiveWindow(w);
+        w->set_engine("xsam");
+        if (!w->open_folder(folder)) return nullptr;
+        if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready() && w->engine_name() == "xsam"; },
+                             kTimeoutMs))
+            return nullptr;
+        if (!QTest::qWaitForWindowActive(w)) return nullptr;
+        w->canvas()->setFocus();
+        return w;
     }
 
 private Q_SLOTS:
@@ -125,6 +158,7 @@ private Q_SLOTS:
     }
 
     void settings_page_refuses_bad_folders_and_loads_a_good_one_with_progress() {
+        QSettings().remove("xsam/model");  // no model folder chosen yet
         w_ = std::make_unique<MainWindow>();
         MainWindow* w = w_.get();
         w->engine_worker()->set_registry(&test::test_registry());
@@ -140,10 +174,10 @@ private Q_SLOTS:
 
         // Choosing X-SAM without a model folder opens the settings with a message; classic stays.
         w->set_engine("xsam");
-        QVERIFY(w->model_settings_dialog());
+        QVERIFY(w->engine_settings_dialog());
         QCOMPARE(w->engine_name(), QString("classic"));
         QVERIFY(w->notice_bar()->text().contains("model folder"));
-        ModelSettingsDialog* d = w->model_settings_dialog();
+        EngineSettingsDialog* d = w->engine_settings_dialog();
         QVERIFY(QTest::qWaitForWindowExposed(d));
 
         auto check = [&](const QString& folder) {
@@ -199,40 +233,41 @@ private Q_SLOTS:
             last = f;
         }
         QVERIFY(last >= 0.9);
-        QCOMPARE(QSettings().value("xsam/model_dir").toString(), QDir::cleanPath(model_));
+        QCOMPARE(QSettings().value("xsam/model").toString(), QDir::cleanPath(model_));
         QVERIFY(w->action("findSimilar")->isEnabled());
-        QVERIFY(!w->model_settings_dialog());  // closed
+        QVERIFY(!w->engine_settings_dialog());  // closed
     }
 
     // The device list offers the GPU only where LibTorch finds one; a saved GPU choice on a machine
     // without one falls back to the CPU and says so (this machine has none; where one exists the
     // saved choice stands).
     void settings_page_offers_cuda_only_when_a_gpu_exists() {
-        XsamSettings saved;
-        saved.model_dir = model_;
-        saved.device = "cuda";
-        ModelSettingsDialog d(saved);
+        EngineSettings saved;
+        saved.options = {{"model", model_.toStdString()}, {"device", "cuda"}};
+        EngineSettingsDialog d(builtin_engines().describe("xsam"), saved);
         d.show();
         QVERIFY(QTest::qWaitForWindowExposed(&d));
-        auto* items = qobject_cast<QStandardItemModel*>(d.device_box()->model());
+        auto* device = qobject_cast<QComboBox*>(d.field("device"));
+        QVERIFY(device);
+        auto* items = qobject_cast<QStandardItemModel*>(device->model());
         QVERIFY(items && items->rowCount() == 2);
         const int gpus = cuda_device_count();
         QCOMPARE(items->item(1)->isEnabled(), gpus > 0);
         QVERIFY(QTest::qWaitFor([&d] { return !d.checking() && d.status_label()->text().contains(QRegularExpression("✓|✗")); }, 30000));
         if (gpus == 0) {
-            QCOMPARE(d.settings().device, QString("cpu"));
-            QVERIFY(d.device_box()->itemText(1).contains("none found"));
+            QCOMPARE(d.settings().options.at("device"), std::string("cpu"));
+            QVERIFY(device->itemText(1).contains("none found"));
             QVERIFY2(d.status_label()->text().contains("finds none here"), qPrintable(d.status_label()->text()));
             shot(&d, "settings-no-gpu");
         } else {
-            QCOMPARE(d.settings().device, QString("cuda"));
+            QCOMPARE(d.settings().options.at("device"), std::string("cuda"));
             QVERIFY(!d.status_label()->text().contains("finds none here"));
         }
         QVERIFY(d.folder_ok());  // the device note does not block a good folder
     }
 
     void referring_text_gives_an_instance() {
-        MainWindow* w = w_.get();
+        MainWindow* w = xsam_window("referring");
         QVERIFY(w);
         QApplication::setActiveWindow(w);
         QVERIFY(QTest::qWaitForWindowActive(w));
@@ -275,7 +310,7 @@ private Q_SLOTS:
     }
 
     void find_all_like_this_candidates_accept_reject_and_undo() {
-        MainWindow* w = w_.get();
+        MainWindow* w = xsam_window("find-all");
         QVERIFY(w);
         QApplication::setActiveWindow(w);
         QVERIFY(QTest::qWaitForWindowActive(w));
@@ -363,7 +398,7 @@ private Q_SLOTS:
     }
 
     void caption_phrases_link_to_masks() {
-        MainWindow* w = w_.get();
+        MainWindow* w = xsam_window("caption");
         QVERIFY(w);
         QApplication::setActiveWindow(w);
         QVERIFY(QTest::qWaitForWindowActive(w));
@@ -410,7 +445,7 @@ private Q_SLOTS:
     }
 
     void inspector_thresholds_refilter_without_a_model_call() {
-        MainWindow* w = w_.get();
+        MainWindow* w = xsam_window("inspector");
         QVERIFY(w);
         QApplication::setActiveWindow(w);
         QVERIFY(QTest::qWaitForWindowActive(w));
@@ -445,6 +480,7 @@ private Q_SLOTS:
         const int refilters = in->refilter_count();
         in->score_slider()->setFocus();
         for (int i = 0; i < 10; ++i) QTest::keyClick(in->score_slider(), Qt::Key_Right);  // +0.05 each
+        QVERIFY(wait_answer(w));  // the engine's post-processing runs on its worker thread
         QCOMPARE(in->refilter_count(), refilters + 10);
         QCOMPARE(test::engine_calls().segments, calls);
         const int n_high = int(w->candidates().size());
@@ -452,15 +488,17 @@ private Q_SLOTS:
         for (const InstanceResult& r : w->candidates()) QVERIFY(r.score >= in->score_threshold());
         // Back down: the same candidates as the model gave.
         for (int i = 0; i < 10; ++i) QTest::keyClick(in->score_slider(), Qt::Key_Left);
+        QVERIFY(wait_answer(w));
         QCOMPARE(int(w->candidates().size()), n_low);
         // The mask threshold changes the masks, not the model either.
         const int64_t area = w->candidates().empty() ? 0 : w->candidates().front().mask.area();
         in->mask_slider()->setFocus();
         for (int i = 0; i < 6; ++i) QTest::keyClick(in->mask_slider(), Qt::Key_Right);
+        QVERIFY(wait_answer(w));
         QCOMPARE(test::engine_calls().segments, calls);
         if (!w->candidates().empty()) QVERIFY(w->candidates().front().mask.area() <= area);
         // The thresholds apply to the next request and are remembered.
-        QCOMPARE(QSettings().value("xsam/score_threshold").toFloat(), in->score_threshold());
+        QCOMPARE(QSettings().value("inspector/score_threshold").toFloat(), in->score_threshold());
 
         // Export as JSON.
         const QString path = root_ + "/inspection.json";
@@ -479,15 +517,38 @@ private Q_SLOTS:
         w->action("toggleInspector")->trigger();
     }
 
+    // An inspector opened after a prompt shows that prompt's answer: the prompt session keeps the last
+    // answer with its inspection (before, it said "run a prompt while the inspector is open").
+    void inspector_opened_after_a_prompt_shows_its_answer() {
+        MainWindow* w = xsam_window("inspector-later");
+        QVERIFY(w);
+        QVERIFY(!w->inspector_dock()->isVisible());
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        combo->setCurrentIndex(combo->findText("Referring"));
+        auto* text = w->findChild<QLineEdit*>("textPrompt");
+        text->clear();
+        QTest::keyClicks(text, "the red block");
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([w] { return !w->request_pending() && w->preview_count() > 0; }, kTimeoutMs));
+        w->action("toggleInspector")->trigger();
+        QVERIFY(w->inspector_dock()->isVisible());
+        InspectorPanel* in = w->inspector();
+        QVERIFY(in->inspection());
+        QCOMPARE(in->inspection()->task, Task::Referring);
+        QVERIFY2(QString::fromStdString(in->inspection()->question).contains("the red block"),
+                 qPrintable(QString::fromStdString(in->inspection()->question)));
+        QCOMPARE(in->queries_tree()->topLevelItemCount(), in->inspection()->num_queries);
+        shot(w, "inspector-opened-after-the-prompt");
+    }
+
     void next_image_is_prepared_in_the_background() {
-        MainWindow* w = w_.get();
+        MainWindow* w = xsam_window("prepared-ahead");
         QVERIFY(w);
         QApplication::setActiveWindow(w);
         QVERIFY(QTest::qWaitForWindowActive(w));
         w->canvas()->setFocus();
         // The image after the shown one is prepared without being asked about.
-        const QString next = QDir(folder_).filePath("b.png");
-        QVERIFY(QTest::qWaitFor([w, next] { return w->engine_worker()->cache_stats().keys.contains(next); }, kTimeoutMs));
+        QVERIFY(QTest::qWaitFor([w] { return is_prepared(w, "b.png"); }, kTimeoutMs));
         const EngineWorker::CacheStats s = w->engine_worker()->cache_stats();
         qInfo("X-SAM tiny: %d prepared images cached, %zu bytes (%.1f KB each), budget %zu MB", s.entries, s.bytes,
               s.entries ? double(s.bytes) / s.entries / 1024.0 : 0.0, s.budget >> 20);
@@ -504,8 +565,7 @@ private Q_SLOTS:
         QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
         QVERIFY(wait_answer(w));
         // The only prepare since then is the next image's (c.png), ahead of time.
-        const QString after = QDir(folder_).filePath("c.png");
-        QVERIFY(QTest::qWaitFor([w, after] { return w->engine_worker()->cache_stats().keys.contains(after); }, kTimeoutMs));
+        QVERIFY(QTest::qWaitFor([w] { return is_prepared(w, "c.png"); }, kTimeoutMs));
         QCOMPARE(test::engine_calls().prepares - prepares, 1);
         shot(w, "second-image");
     }
@@ -531,18 +591,18 @@ private Q_SLOTS:
         EngineWorker::CacheStats s = worker.cache_stats();
         QCOMPARE(s.entries, 2);
         QCOMPARE(s.bytes, size_t(2000));
-        QCOMPARE(s.keys, QStringList({"k3", "k2"}));
+        QCOMPARE(s.keys, (std::vector<std::string>{"k3", "k2"}));
         // A hit moves k2 to the front; the next insertion then drops k3.
         SegmentRequest r;
         r.points.push_back({1, 1, true});
         worker.segment("k2", image, r);
         QVERIFY(QTest::qWaitFor([&] { return answers == 1; }, 10000));
-        QCOMPARE(worker.cache_stats().keys, QStringList({"k2", "k3"}));
+        QCOMPARE(worker.cache_stats().keys, (std::vector<std::string>{"k2", "k3"}));
         QCOMPARE(test::engine_calls().prepares - p0, 3);
         worker.segment("k1", image, r);  // evicted earlier: prepared again
         QVERIFY(QTest::qWaitFor([&] { return answers == 2; }, 10000));
         QCOMPARE(test::engine_calls().prepares - p0, 4);
-        QCOMPARE(worker.cache_stats().keys, QStringList({"k1", "k2"}));
+        QCOMPARE(worker.cache_stats().keys, (std::vector<std::string>{"k1", "k2"}));
         // A bigger budget keeps more; an entry larger than the budget alone is still kept (the newest).
         worker.set_cache_budget(10000);
         for (const char* k : {"k3", "k4", "k5"}) worker.prefetch(k, image);
@@ -551,7 +611,7 @@ private Q_SLOTS:
         test::set_sized_bytes(50000);
         worker.prefetch("huge", image);
         QVERIFY(QTest::qWaitFor([&] { return worker.cache_stats().prepares == 8; }, 10000));
-        QCOMPARE(worker.cache_stats().keys, QStringList({"huge"}));
+        QCOMPARE(worker.cache_stats().keys, (std::vector<std::string>{"huge"}));
         QCOMPARE(worker.cache_stats().bytes, size_t(50000));
     }
 };

@@ -40,6 +40,9 @@ public:
         }
         return inner_->segment(prepared, request, cancel);
     }
+    std::vector<InstanceResult> postprocess(const Inspection& inspection, float score, float mask) const override {
+        return inner_->postprocess(inspection, score, mask);
+    }
 
 private:
     std::unique_ptr<Engine> inner_;
@@ -98,7 +101,8 @@ const EngineRegistry& test_registry() {
         EngineRegistry reg;
         reg.add("classic", "the built-in classic engine",
                 [](const EngineOptions& o) { return builtin_engines().create("classic", o); });
-        reg.add("xsam", "X-SAM, counting calls", [](const EngineOptions& o) -> std::unique_ptr<Engine> {
+        // X-SAM as the build describes it (its settings page), counting calls.
+        reg.add(builtin_engines().describe("xsam"), [](const EngineOptions& o) -> std::unique_ptr<Engine> {
             return std::make_unique<CountingXsam>(builtin_engines().create("xsam", o));
         });
         reg.add("sized", "prepared images of a set size", [](const EngineOptions&) -> std::unique_ptr<Engine> {

@@ -1,6 +1,7 @@
-// The inspection X-SAM fills when a request asks for it, and postprocess_inspection() (no LibTorch,
-// no model pass) against segment() itself: for each task and several thresholds, the instances
-// re-derived from one inspection equal those of a fresh segment() run with those thresholds.
+// The inspection X-SAM fills when a request asks for it, and the engine's own post-processing re-run
+// over it (Engine::postprocess, no model pass) against segment() itself: for each task and several
+// thresholds, the instances re-derived from one inspection equal those of a fresh segment() run with
+// those thresholds.
 //
 // Tolerances: the same count, labels and prompt indices; scores within 1e-4 (absolute); masks may
 // differ only where a probability lies within float rounding of the threshold: at most 0.1% of the
@@ -98,11 +99,11 @@ void check_task(const SegmentRequest& request, const std::vector<std::pair<float
     XS_CHECK_MSG(base.inspection != nullptr, name + ": no inspection");
     if (!base.inspection) return;
     const Inspection& in = *base.inspection;
-    compare(postprocess_inspection(in, 0.5f, 0.5f), base.instances, name + " @0.5/0.5");
+    compare(engine().postprocess(in, 0.5f, 0.5f), base.instances, name + " @0.5/0.5");
     for (auto [s, m] : thresholds) {
         SegmentResult ref = run(request, s, m);
         XS_CHECK_MSG(ref.inspection == nullptr, name + ": an inspection nobody asked for");
-        std::vector<InstanceResult> ours = postprocess_inspection(in, s, m);
+        std::vector<InstanceResult> ours = engine().postprocess(in, s, m);
         compare(ours, ref.instances, name + " @" + std::to_string(s) + "/" + std::to_string(m));
         if (most_instances) *most_instances = std::max(*most_instances, ours.size());
     }
@@ -177,16 +178,16 @@ XS_TEST(postprocessing_over_the_inspection_equals_segment_vgd) {
     r.boxes.push_back({20, 30, 60, 70});
     r.points.push_back({110, 50, true});
     size_t most = 0;
-    // The engine's instance rule takes masks at logit > 0 (probability 0.5) whatever the request's
-    // mask threshold; the comparison is at 0.5, the inspector's other mask thresholds are checked below.
+    // The comparison is at mask threshold 0.5 (the reference's logit > 0); other mask thresholds are
+    // checked below.
     check_task(r, {{0.05f, 0.5f}, {0.15f, 0.5f}, {0.3f, 0.5f}}, "vgd", &most);
     XS_CHECK_MSG(most >= 2, "the thresholds should let several instances through (got " + std::to_string(most) + ")");
     // A higher mask threshold gives smaller (never larger) masks for the same (query, class) pairs.
     SegmentRequest ri = r;
     ri.inspect = true;
     SegmentResult base = run(ri, 0.05f, 0.5f);
-    std::vector<InstanceResult> lo = postprocess_inspection(*base.inspection, 0.0f, 0.3f);
-    std::vector<InstanceResult> hi = postprocess_inspection(*base.inspection, 0.0f, 0.7f);
+    std::vector<InstanceResult> lo = engine().postprocess(*base.inspection, 0.0f, 0.3f);
+    std::vector<InstanceResult> hi = engine().postprocess(*base.inspection, 0.0f, 0.7f);
     int64_t area_lo = 0, area_hi = 0;
     for (const InstanceResult& i : lo) area_lo += i.mask.area();
     for (const InstanceResult& i : hi) area_hi += i.mask.area();
@@ -211,14 +212,6 @@ XS_TEST(postprocessing_over_the_inspection_equals_segment_interactive) {
     r.points.push_back({40, 50, true});
     r.points.push_back({110, 50, false});
     check_task(r, {{0.05f, 0.5f}, {0.3f, 0.5f}, {0.9f, 0.5f}}, "interactive");
-}
-
-XS_TEST(resize_bilinear_matches_hand_values) {
-    // 2 -> 4 with align_corners = false: src = (d + 0.5) / 2 - 0.5 -> 0 (clamped), 0.25, 0.75, 1.25 (-> 1).
-    std::vector<float> out = resize_bilinear({0.f, 4.f}, 1, 2, 1, 4);
-    XS_CHECK(out.size() == 4);
-    const float expect[4] = {0.f, 1.f, 3.f, 4.f};
-    for (int i = 0; i < 4; ++i) XS_CHECK_MSG(std::fabs(out[size_t(i)] - expect[i]) < 1e-6f, "resize " + std::to_string(i));
 }
 
 XS_TEST_MAIN()

@@ -61,7 +61,9 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
         case Task::GroundedCaption: in->rule = Inspection::Rule::BestPerClass; break;
         case Task::Generic:
         case Task::OpenVocabulary:
-            in->rule = generic_mode == "instance" ? Inspection::Rule::Instances : Inspection::Rule::None;
+            in->rule = generic_mode == "panoptic"   ? Inspection::Rule::Panoptic
+                       : generic_mode == "semantic" ? Inspection::Rule::Semantic
+                                                    : Inspection::Rule::Instances;
             break;
         case Task::VisualGrounded: in->rule = Inspection::Rule::Instances; break;
         case Task::Interactive: in->rule = Inspection::Rule::Interactive; break;
@@ -91,7 +93,9 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
     }
 
     // The last decoder level.
-    torch::Tensor probs = s.class_logits.to(torch::kFloat32).to(torch::kCPU).softmax(-1).contiguous();  // [Q, C + 1]
+    torch::Tensor logits = s.class_logits.to(torch::kFloat32).to(torch::kCPU).contiguous();  // [Q, C + 1]
+    in->class_logits.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+    torch::Tensor probs = logits.softmax(-1).contiguous();
     torch::Tensor masks = s.mask_logits.to(torch::kFloat32).to(torch::kCPU).contiguous();                // [Q, h, w]
     in->num_queries = int(masks.size(0));
     in->mask_h = int(masks.size(1));

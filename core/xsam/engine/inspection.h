@@ -12,8 +12,7 @@
 
 namespace xs::xsam {
 
-// `generic_mode`: the engine's rule for generic / open-vocabulary ("instance" is reproducible by
-// postprocess_inspection; "panoptic" and "semantic" give Rule::None).
+// `generic_mode`: the engine's rule for generic / open-vocabulary ("instance", "panoptic", "semantic").
 std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const XsamPrepared& prepared,
                                             const ScoringOutput& scoring, const SegmentRequest& request,
                                             const std::vector<StageTiming>& timings, const std::string& generic_mode);

@@ -447,50 +447,80 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
     ScoringOutput s = score(p, request, cancel, &res.timings);
     auto t0 = std::chrono::steady_clock::now();
     c10::InferenceMode guard;
-    DecoderOutput d{s.class_logits, s.mask_logits};
+    PostprocessInput in{request.task, DecoderOutput{s.class_logits, s.mask_logits}, p.geometry, {}, {}};
+    if (request.task == Task::Interactive) {
+        in.prompt_box = mask_box(region_to_image(s.regions.front(), p.geometry));
+        for (const Mask& n : negative_prompts(request, p.width, p.height)) in.negatives.push_back(from_mask(n));
+    }
+    res.instances = run_postprocess(in, request.score_threshold, request.mask_threshold, s.labels);
+    res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
+    return res;
+}
+
+// The post-processing of segment(), also re-run over an inspection (postprocess()): one implementation.
+std::vector<InstanceResult> XsamEngine::run_postprocess(const PostprocessInput& in, float score_threshold,
+                                                        float mask_threshold, const std::vector<std::string>& labels) const {
     std::vector<Candidate> cands;
-    switch (request.task) {
+    switch (in.task) {
         case Task::Referring:
         case Task::Reasoning:
-            cands = best_query_per_class(d, p.geometry, request.mask_threshold);
+        case Task::GroundedCaption:
+            cands = best_query_per_class(in.decoder, in.geometry, mask_threshold);
             break;
         case Task::Generic:
         case Task::OpenVocabulary:
             if (options_.generic_mode == "panoptic")
-                cands = panoptic_segments(d, p.geometry, request.score_threshold, request.mask_threshold);
+                cands = panoptic_segments(in.decoder, in.geometry, score_threshold, mask_threshold);
             else if (options_.generic_mode == "semantic")
-                cands = semantic_segments(d, p.geometry);
+                cands = semantic_segments(in.decoder, in.geometry);
             else
-                cands = instance_candidates(d, p.geometry, request.score_threshold, false);
+                cands = instance_candidates(in.decoder, in.geometry, score_threshold, false, mask_threshold);
             break;
         case Task::VisualGrounded:
-            cands = instance_candidates(d, p.geometry, request.score_threshold, false);
+            cands = instance_candidates(in.decoder, in.geometry, score_threshold, false, mask_threshold);
             break;
         case Task::Interactive: {
-            cands = instance_candidates(d, p.geometry, request.score_threshold, true);
-            torch::Tensor prompt = region_to_image(s.regions.front(), p.geometry);
-            std::vector<torch::Tensor> negatives;
-            for (const Mask& n : negative_prompts(request, p.width, p.height)) negatives.push_back(from_mask(n));
-            const int chosen = choose_interactive(cands, prompt, negatives);
+            cands = instance_candidates(in.decoder, in.geometry, score_threshold, true, mask_threshold);
+            const int chosen = choose_interactive(cands, in.prompt_box, in.negatives);
             if (chosen < 0) cands.clear();
             else cands = {cands[size_t(chosen)]};
             break;
         }
-        case Task::GroundedCaption:
-            break;
     }
+    std::vector<InstanceResult> out;
     for (Candidate& c : cands) {
         InstanceResult r;
         r.mask = to_mask(c.mask);
         r.score = std::clamp(c.score, 0.f, 1.f);
         r.prompt_index = c.label;
-        if (c.label >= 0 && size_t(c.label) < s.labels.size()) r.label = s.labels[size_t(c.label)];
-        res.instances.push_back(std::move(r));
+        if (c.label >= 0 && size_t(c.label) < labels.size()) r.label = labels[size_t(c.label)];
+        out.push_back(std::move(r));
     }
-    res.timings.push_back({"segment.postprocess", ms_since(t0)});
-    // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
-    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
-    return res;
+    return out;
+}
+
+std::vector<InstanceResult> XsamEngine::postprocess(const Inspection& inspection, float score_threshold,
+                                                    float mask_threshold) const {
+    const Inspection& i = inspection;
+    const int64_t Q = i.num_queries, classes = i.queries.empty() ? 0 : int64_t(i.queries.front().class_probs.size());
+    if (Q <= 0 || i.mask_logits.size() != size_t(Q * i.mask_h * i.mask_w) || i.class_logits.size() != size_t(Q * (classes + 1)))
+        throw Error("engine 'xsam': the inspection's decoder outputs do not match its queries");
+    c10::InferenceMode guard;
+    auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+    PostprocessInput in;
+    in.task = i.task;
+    in.decoder.class_logits = torch::from_blob(const_cast<float*>(i.class_logits.data()), {Q, classes + 1}, f32).clone();
+    in.decoder.mask_logits = torch::from_blob(const_cast<float*>(i.mask_logits.data()), {Q, i.mask_h, i.mask_w}, f32).clone();
+    in.geometry.canvas = i.canvas;
+    in.geometry.scaled_w = i.scaled_w;
+    in.geometry.scaled_h = i.scaled_h;
+    in.geometry.width = i.width;
+    in.geometry.height = i.height;
+    in.prompt_box = {i.prompt_box[0], i.prompt_box[1], i.prompt_box[2], i.prompt_box[3]};
+    for (const Mask& m : i.negatives) in.negatives.push_back(from_mask(m));
+    return run_postprocess(in, score_threshold, mask_threshold, i.labels);
 }
 
 SegmentResult XsamEngine::caption_teacher_forced(const PreparedImage& prepared, const std::string& answer,
@@ -626,9 +656,7 @@ int xsam_cuda_device_count() {
 }
 
 void register_xsam_engine(EngineRegistry& registry) {
-    registry.add("xsam",
-                 "X-SAM segmentation MLLM (SAM-L + SigLIP2 + Phi-3) on LibTorch: interactive, visual grounded, "
-                 "referring, reasoning, generic, open-vocabulary, grounded caption; needs --model DIR",
+    registry.add(describe_xsam_engine(),
                  [](const EngineOptions& options) -> std::unique_ptr<Engine> {
                      return std::make_unique<xsam::XsamEngine>(xsam::XsamEngineOptions::from(options));
                  });

@@ -15,6 +15,7 @@
 // "cuda[:N]" (bf16 by default). Cancellation is checked between stages.
 #include <torch/torch.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,8 @@ public:
     std::shared_ptr<const PreparedImage> prepare(const Image& image, const CancelToken& cancel) override;
     SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& request,
                           const CancelToken& cancel) override;
+    std::vector<InstanceResult> postprocess(const Inspection& inspection, float score_threshold,
+                                            float mask_threshold) const override;
 
     // The scoring pass alone (every task but GroundedCaption).
     ScoringOutput score(const XsamPrepared& prepared, const SegmentRequest& request, const CancelToken& cancel,
@@ -103,6 +106,16 @@ public:
     std::string decode(const std::vector<int64_t>& ids) const;
 
 private:
+    // What the post-processing of one answer reads (from a scoring pass or from an inspection).
+    struct PostprocessInput {
+        Task task = Task::Interactive;
+        DecoderOutput decoder;
+        CanvasGeometry geometry;
+        std::array<float, 4> prompt_box{};       // interactive: the positive prompt's box
+        std::vector<torch::Tensor> negatives;    // interactive: negative prompts at the image size
+    };
+    std::vector<InstanceResult> run_postprocess(const PostprocessInput& in, float score_threshold, float mask_threshold,
+                                                const std::vector<std::string>& labels) const;
     const XsamPrepared& check_prepared(const PreparedImage& prepared) const;
     torch::Tensor embed_ids(const std::vector<int64_t>& ids, const std::vector<torch::Tensor>& region_feats);
     SegmentResult caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,

@@ -18,6 +18,9 @@
 namespace xs {
 
 void register_xsam_engine(EngineRegistry& registry);
+// What the X-SAM engine takes (model folder, device, precision, threads) and how a model folder is
+// checked (core/xsam/engine/xsam_description.cpp, free of LibTorch).
+EngineDescription describe_xsam_engine();
 
 // Number of CUDA devices LibTorch can use here (0 without a GPU or a CUDA-enabled LibTorch).
 int xsam_cuda_device_count();

@@ -1,10 +1,10 @@
 #include "core/xsam/pipeline/postprocess.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
-#include "core/engine/inspection.h"
 #include "core/util/error.h"
 
 namespace xs::xsam {
@@ -28,9 +28,10 @@ void check_output(const DecoderOutput& out) {
         throw Error("X-SAM post-processing: mask logits must be [queries, h, w]");
 }
 
-// Sum and mean probability inside (logit > 0) of one upsampled query: the reference's mask score.
-float mask_score(const torch::Tensor& logits_hw) {
-    torch::Tensor m = (logits_hw > 0).to(torch::kFloat32);
+// Mean probability inside the mask (logit > cut) of one upsampled query: the reference's mask score
+// (cut 0).
+float mask_score(const torch::Tensor& logits_hw, float cut) {
+    torch::Tensor m = (logits_hw > cut).to(torch::kFloat32);
     const double num = (logits_hw.sigmoid() * m).sum().item<double>();
     const double den = m.sum().item<double>() + 1e-6;
     return float(num / den);
@@ -70,8 +71,11 @@ std::vector<Candidate> best_query_per_class(const DecoderOutput& out, const Canv
 }
 
 std::vector<Candidate> instance_candidates(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
-                                           bool keep_best) {
+                                           bool keep_best, float mask_threshold) {
     check_output(out);
+    // The mask's logit threshold: 0 (probability 0.5, the reference) by default.
+    const float cut = mask_threshold <= 0.f ? -INFINITY : mask_threshold >= 1.f ? INFINITY
+                                                         : std::log(mask_threshold / (1.f - mask_threshold));
     torch::Tensor scores = class_probs(out.class_logits).to(torch::kCPU);  // [Q, C]
     const int64_t Q = scores.size(0), C = scores.size(1);
     // The reference keeps the top Q of the Q x C (query, class) pairs.
@@ -99,7 +103,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         torch::Tensor up = masks_to_image(out.mask_logits.index_select(0, idx_t), g);  // [n, H, W]
         for (size_t k = 0; k < qs.size(); ++k) {
             logit_cache[size_t(qs[k])] = up[int64_t(k)];
-            ms_cache[size_t(qs[k])] = mask_score(up[int64_t(k)]);
+            ms_cache[size_t(qs[k])] = mask_score(up[int64_t(k)], cut);
         }
         group = std::min<int64_t>(group * 2, 16);
     };
@@ -112,7 +116,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         const float score = s * ms_cache[size_t(q)];
         const torch::Tensor& logits = logit_cache[size_t(q)];
         if (score >= threshold) {
-            Candidate cand{int(q), int(c), score, (logits > 0).to(torch::kCPU)};
+            Candidate cand{int(q), int(c), score, (logits > cut).to(torch::kCPU)};
             if (cand.mask.any().item<bool>()) kept.push_back(std::move(cand));
         }
         if (score > best_score) {
@@ -124,7 +128,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         bool present = std::any_of(kept.begin(), kept.end(),
                                    [&](const Candidate& k) { return k.query == best.query && k.label == best.label; });
         if (!present) {
-            best.mask = (logit_cache[size_t(best.query)] > 0).to(torch::kCPU);
+            best.mask = (logit_cache[size_t(best.query)] > cut).to(torch::kCPU);
             kept.push_back(std::move(best));
         }
     }
@@ -223,9 +227,22 @@ std::array<float, 4> mask_box(const torch::Tensor& mask) {
             float(cols.max().item<int64_t>() + 1), float(rows.max().item<int64_t>() + 1)};
 }
 
-float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b) { return xs::box_iou(a, b); }
+float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b) {
+    const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
+    const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
+    const float iw = std::max(0.f, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+    const float ih = std::max(0.f, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+    const float inter = iw * ih;
+    const float uni = area_a + area_b - inter;
+    return uni > 0 ? inter / uni : 0.f;  // detectron2's pairwise_iou: 0 where the union is empty
+}
 
 int choose_interactive(std::vector<Candidate>& candidates, const torch::Tensor& prompt_mask,
+                       const std::vector<torch::Tensor>& negatives) {
+    return choose_interactive(candidates, mask_box(prompt_mask), negatives);
+}
+
+int choose_interactive(std::vector<Candidate>& candidates, const std::array<float, 4>& pbox,
                        const std::vector<torch::Tensor>& negatives) {
     if (candidates.empty()) return -1;
     std::vector<int> hits(candidates.size(), 0);
@@ -233,7 +250,6 @@ int choose_interactive(std::vector<Candidate>& candidates, const torch::Tensor& 
         for (const torch::Tensor& n : negatives)
             if (candidates[i].mask.logical_and(n).any().item<bool>()) ++hits[i];
     const int fewest = *std::min_element(hits.begin(), hits.end());
-    const std::array<float, 4> pbox = mask_box(prompt_mask);
     int chosen = -1;
     float best = -1.f;
     for (size_t i = 0; i < candidates.size(); ++i) {

@@ -4,8 +4,9 @@
 //   referring / reasoning / grounded caption: for each class (phrase) the query with the highest
 //     class probability; mask = sigmoid(logit) > mask_threshold.
 //   instance (generic, open-vocabulary, VGD, interactive candidates): the top num_queries (query, class)
-//     pairs by class probability; mask = logit > 0; score = class probability x mean mask probability
-//     inside the mask; kept when score >= threshold (interactive also keeps the best one).
+//     pairs by class probability; mask = sigmoid(logit) > mask_threshold (the reference's logit > 0 at
+//     the default 0.5); score = class probability x mean mask probability inside the mask; kept when
+//     score >= threshold (interactive also keeps the best one).
 //   semantic: per pixel argmax over classes of sum_q p(class | q) sigmoid(mask_q); one mask per class.
 //   panoptic: Mask2Former's compute_segments (score > threshold, score-weighted argmax, overlap 0.8, stuff
 //     classes fused into one segment each).
@@ -47,7 +48,7 @@ torch::Tensor class_probs(const torch::Tensor& class_logits);
 
 std::vector<Candidate> best_query_per_class(const DecoderOutput& out, const CanvasGeometry& g, float mask_threshold);
 std::vector<Candidate> instance_candidates(const DecoderOutput& out, const CanvasGeometry& g, float threshold,
-                                           bool keep_best);
+                                           bool keep_best, float mask_threshold = 0.5f);
 std::vector<Candidate> semantic_segments(const DecoderOutput& out, const CanvasGeometry& g);
 // `stuff`: class indices whose segments are fused into one per class (the reference's label_ids_to_fuse):
 // the first segment of the class in query order takes the others' pixels and keeps its score.
@@ -67,6 +68,9 @@ float box_iou(const std::array<float, 4>& a, const std::array<float, 4>& b);
 //      candidate covered a negative prompt).
 // Returns the index of the chosen candidate (its mask edited in place), -1 when there is none.
 int choose_interactive(std::vector<Candidate>& candidates, const torch::Tensor& prompt_mask,
+                       const std::vector<torch::Tensor>& negatives);
+// The same with the positive prompt's box (mask_box of its region) given directly.
+int choose_interactive(std::vector<Candidate>& candidates, const std::array<float, 4>& prompt_box,
                        const std::vector<torch::Tensor>& negatives);
 
 // Region canvas (uint8 [S, S]) -> bool [H, W] at the original size (torch "nearest" of the (h', w') crop).

@@ -1,0 +1,206 @@
+#include "core/annotation/editing.h"
+
+#include <algorithm>
+
+namespace xs {
+
+namespace {
+
+bool is_selected(const Selection& selected, int64_t id) {
+    return std::find(selected.begin(), selected.end(), id) != selected.end();
+}
+
+// Index of the top-most (last in drawing order) selected instance, -1 if none.
+int top_most_selected(const Instances& list, const Selection& selected) {
+    for (int i = int(list.size()) - 1; i >= 0; --i)
+        if (is_selected(selected, list[size_t(i)].id)) return i;
+    return -1;
+}
+
+int count_selected(const Instances& list, const Selection& selected) {
+    int n = 0;
+    for (const Instance& inst : list) n += is_selected(selected, inst.id);
+    return n;
+}
+
+void touch(Instance& inst, Rle mask, int64_t now) {
+    inst.mask = std::move(mask);
+    inst.score = 1.0f;
+    inst.modified_ms = now;
+}
+
+bool name_taken(const std::vector<Category>& list, const std::string& name, int except_id) {
+    for (const Category& c : list)
+        if (c.name == name && c.id != except_id) return true;
+    return false;
+}
+
+}  // namespace
+
+std::optional<Instances> merge_instances(const Instances& list, const Selection& selected, int64_t now, int64_t* kept) {
+    if (count_selected(list, selected) < 2) return std::nullopt;
+    const int target = top_most_selected(list, selected);
+    Mask merged = rle_decode(list[size_t(target)].mask);
+    Instances out;
+    for (int i = 0; i < int(list.size()); ++i) {
+        const Instance& inst = list[size_t(i)];
+        if (i == target || !is_selected(selected, inst.id)) out.push_back(inst);
+        else merged = mask_union(merged, rle_decode(inst.mask));
+    }
+    for (Instance& inst : out)
+        if (inst.id == list[size_t(target)].id) touch(inst, rle_encode(merged), now);
+    if (kept) *kept = list[size_t(target)].id;
+    return out;
+}
+
+std::optional<Instances> subtract_instances(const Instances& list, const Selection& selected, int64_t now) {
+    if (count_selected(list, selected) < 2) return std::nullopt;
+    const int cutter = top_most_selected(list, selected);
+    const Mask cut = rle_decode(list[size_t(cutter)].mask);
+    Instances out;
+    bool changed = false;
+    for (int i = 0; i < int(list.size()); ++i) {
+        Instance inst = list[size_t(i)];
+        if (i != cutter && is_selected(selected, inst.id)) {
+            const Mask m = mask_subtract(rle_decode(inst.mask), cut);
+            Rle rle = rle_encode(m);
+            if (rle == inst.mask) {
+                out.push_back(std::move(inst));
+                continue;
+            }
+            changed = true;
+            if (!m.any()) continue;  // nothing left of it
+            touch(inst, std::move(rle), now);
+        }
+        out.push_back(std::move(inst));
+    }
+    if (!changed) return std::nullopt;
+    return out;
+}
+
+std::optional<Instances> delete_instances(const Instances& list, const Selection& selected) {
+    Instances out;
+    for (const Instance& inst : list)
+        if (!is_selected(selected, inst.id)) out.push_back(inst);
+    if (out.size() == list.size()) return std::nullopt;
+    return out;
+}
+
+std::optional<Instances> reorder_instances(const Instances& list, const Selection& selected, int step) {
+    Instances out = list;
+    auto sel = [&](size_t i) { return is_selected(selected, out[i].id); };
+    bool moved = false;
+    if (step > 0) {
+        for (int i = int(out.size()) - 2; i >= 0; --i)
+            if (sel(size_t(i)) && !sel(size_t(i) + 1)) {
+                std::swap(out[size_t(i)], out[size_t(i) + 1]);
+                moved = true;
+            }
+    } else if (step < 0) {
+        for (size_t i = 1; i < out.size(); ++i)
+            if (sel(i) && !sel(i - 1)) {
+                std::swap(out[i], out[i - 1]);
+                moved = true;
+            }
+    }
+    if (!moved) return std::nullopt;
+    return out;
+}
+
+std::optional<Instances> apply_category(const Instances& list, const Selection& selected, int category_id, int64_t now) {
+    Instances out = list;
+    bool changed = false;
+    for (Instance& inst : out)
+        if (is_selected(selected, inst.id) && inst.category_id != category_id) {
+            inst.category_id = category_id;
+            inst.modified_ms = now;
+            changed = true;
+        }
+    if (!changed) return std::nullopt;
+    return out;
+}
+
+std::optional<Instances> set_visible(const Instances& list, int64_t id, bool visible) {
+    Instances out = list;
+    for (Instance& inst : out)
+        if (inst.id == id && inst.visible != visible) {
+            inst.visible = visible;
+            return out;
+        }
+    return std::nullopt;
+}
+
+std::optional<Instances> paint_instance(const Instances& list, int64_t id, const Mask& stroke, bool erase, int64_t now) {
+    Instances out = list;
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (out[i].id != id) continue;
+        const Mask before = rle_decode(out[i].mask);
+        const Mask after = erase ? mask_subtract(before, stroke) : mask_union(before, stroke);
+        if (after == before) return std::nullopt;
+        if (!after.any()) {
+            out.erase(out.begin() + std::ptrdiff_t(i));
+            return out;
+        }
+        touch(out[i], rle_encode(after), now);
+        return out;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name) {
+    if (name.empty() || name_taken(list, name, id)) return std::nullopt;
+    std::vector<Category> out = list;
+    for (Category& c : out)
+        if (c.id == id && c.name != name) {
+            c.name = name;
+            return out;
+        }
+    return std::nullopt;
+}
+
+std::optional<std::vector<Category>> recolor_category(const std::vector<Category>& list, int id, Rgb color) {
+    std::vector<Category> out = list;
+    for (Category& c : out)
+        if (c.id == id && !(c.color == color)) {
+            c.color = color;
+            return out;
+        }
+    return std::nullopt;
+}
+
+std::optional<ProjectEdit> delete_category(const Project& project, int id) {
+    if (!project.find_category(id)) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    edit.categories->erase(std::remove_if(edit.categories->begin(), edit.categories->end(),
+                                          [id](const Category& c) { return c.id == id; }),
+                           edit.categories->end());
+    for (const ImageRecord& rec : project.images) {
+        Instances keep;
+        for (const Instance& inst : rec.instances)
+            if (inst.category_id != id) keep.push_back(inst);
+        if (keep.size() != rec.instances.size()) edit.instances[rec.file_name] = std::move(keep);
+    }
+    return edit;
+}
+
+std::optional<ProjectEdit> add_category(Project& project, const std::string& name) {
+    if (name.empty() || project.find_category(name)) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    edit.categories->push_back(project.reserve_category(name));
+    return edit;
+}
+
+int category_for_new_instances(Project& project, int current, ProjectEdit* edit) {
+    if (current && project.find_category(current)) return current;
+    if (!project.categories.empty()) return project.categories.front().id;
+    // The first instance of a fresh project: its category comes with the edit (and goes with its undo).
+    if (!edit->categories) edit->categories = project.categories;
+    for (const Category& c : *edit->categories)
+        if (c.name == "object") return c.id;
+    edit->categories->push_back(project.reserve_category("object"));
+    return edit->categories->back().id;
+}
+
+}  // namespace xs

@@ -1,0 +1,278 @@
+// The editing operations of core/annotation/editing.h as tables (QtTest data rows): each row is the
+// instance list before, the selection, the operation and the list expected after ("-" when the
+// operation must change nothing).
+//
+// Lists are written compactly on a 4 x 3 image: "1:2:##..##......" is instance 1 of category 2 whose
+// mask is the 12 pixels row by row ('#' set); "1*:..." marks an instance the operation edited (score
+// 1, modified at the operation's time); a '!' after the category means hidden.
+#include <QtTest>
+
+#include "core/annotation/editing.h"
+
+using namespace xs;
+
+namespace {
+
+constexpr int kW = 4, kH = 3;
+constexpr int64_t kBefore = 1000, kNow = 5000;
+
+Mask parse_mask(const QString& pixels) {
+    Mask m(kW, kH);
+    for (int i = 0; i < kW * kH && i < pixels.size(); ++i) m.set(i % kW, i / kW, pixels[i] == '#');
+    return m;
+}
+
+Instances parse_list(const QString& text) {
+    Instances list;
+    for (const QString& spec : text.split(' ', Qt::SkipEmptyParts)) {
+        const QStringList f = spec.split(':');
+        Instance inst;
+        QString id = f[0];
+        const bool edited = id.endsWith('*');
+        if (edited) id.chop(1);
+        inst.id = id.toLongLong();
+        QString cat = f[1];
+        inst.visible = !cat.endsWith('!');
+        if (!inst.visible) cat.chop(1);
+        inst.category_id = cat.toInt();
+        inst.mask = rle_encode(parse_mask(f[2]));
+        inst.score = edited ? 1.0f : 0.5f;
+        inst.created_ms = kBefore;
+        inst.modified_ms = edited ? kNow : kBefore;
+        list.push_back(inst);
+    }
+    return list;
+}
+
+Selection parse_selection(const QString& text) {
+    Selection s;
+    for (const QString& id : text.split(',', Qt::SkipEmptyParts)) s.push_back(id.toLongLong());
+    return s;
+}
+
+QString describe(const Instances& list) {
+    QStringList out;
+    for (const Instance& inst : list) {
+        QString pixels;
+        const Mask m = rle_decode(inst.mask);
+        for (int y = 0; y < kH; ++y)
+            for (int x = 0; x < kW; ++x) pixels += m.at(x, y) ? '#' : '.';
+        const bool edited = inst.modified_ms == kNow && inst.score == 1.0f;
+        out << QStringLiteral("%1%2:%3%4:%5").arg(inst.id).arg(edited ? "*" : "").arg(inst.category_id)
+                   .arg(inst.visible ? "" : "!").arg(pixels);
+    }
+    return out.join(' ');
+}
+
+std::optional<Instances> run(const QString& op, const Instances& list, const Selection& sel, int arg, const QString& stroke) {
+    if (op == "merge") return merge_instances(list, sel, kNow);
+    if (op == "subtract") return subtract_instances(list, sel, kNow);
+    if (op == "delete") return delete_instances(list, sel);
+    if (op == "reorder") return reorder_instances(list, sel, arg);
+    if (op == "category") return apply_category(list, sel, arg, kNow);
+    if (op == "show") return set_visible(list, sel.front(), arg != 0);
+    if (op == "paint") return paint_instance(list, sel.front(), parse_mask(stroke), false, kNow);
+    if (op == "erase") return paint_instance(list, sel.front(), parse_mask(stroke), true, kNow);
+    return std::nullopt;
+}
+
+}  // namespace
+
+class TestEditing : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void instance_operations_data() {
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("selection");
+        QTest::addColumn<int>("arg");
+        QTest::addColumn<QString>("stroke");
+        QTest::addColumn<QString>("after");
+        const QString three = "1:1:##..##...... 2:2:.##..##..... 3:1:........####";
+        // merge: into the top-most selected, the union of the masks; unselected ones stay in place.
+        QTest::newRow("merge two") << "merge" << three << "1,2" << 0 << "" << "2*:2:###.###..... 3:1:........####";
+        QTest::newRow("merge around an unselected one") << "merge" << three << "3,1" << 0 << ""
+                                                        << "2:2:.##..##..... 3*:1:##..##..####";
+        QTest::newRow("merge all, selection order ignored") << "merge" << three << "3,2,1" << 0 << ""
+                                                            << "3*:1:###.###.####";
+        QTest::newRow("merge needs two") << "merge" << three << "2" << 0 << "" << "-";
+        QTest::newRow("merge of unknown ids") << "merge" << three << "7,8" << 0 << "" << "-";
+        // subtract: the top-most selected is cut out of the others; an emptied one goes.
+        QTest::newRow("subtract") << "subtract" << three << "1,2" << 0 << "" << "1*:1:#...#....... 2:2:.##..##..... 3:1:........####";
+        QTest::newRow("subtract empties") << "subtract" << "1:1:.#...#...... 2:2:.##..##....." << "1,2" << 0 << ""
+                                          << "2:2:.##..##.....";
+        QTest::newRow("subtract without overlap") << "subtract" << three << "1,3" << 0 << "" << "-";
+        QTest::newRow("subtract needs two") << "subtract" << three << "1" << 0 << "" << "-";
+        // delete
+        QTest::newRow("delete one") << "delete" << three << "2" << 0 << "" << "1:1:##..##...... 3:1:........####";
+        QTest::newRow("delete all") << "delete" << three << "1,2,3" << 0 << "" << "";
+        QTest::newRow("delete nothing") << "delete" << three << "" << 0 << "" << "-";
+        // reorder: one place, past unselected neighbours only.
+        QTest::newRow("raise") << "reorder" << three << "1" << 1 << "" << "2:2:.##..##..... 1:1:##..##...... 3:1:........####";
+        QTest::newRow("raise a block") << "reorder" << three << "1,2" << 1 << ""
+                                       << "3:1:........#### 1:1:##..##...... 2:2:.##..##.....";
+        QTest::newRow("raise the top-most") << "reorder" << three << "3" << 1 << "" << "-";
+        QTest::newRow("lower") << "reorder" << three << "3" << -1 << "" << "1:1:##..##...... 3:1:........#### 2:2:.##..##.....";
+        QTest::newRow("lower the bottom one") << "reorder" << three << "1" << -1 << "" << "-";
+        // apply category
+        QTest::newRow("category") << "category" << three << "1,2" << 5 << ""
+                                  << "1:5:##..##...... 2:5:.##..##..... 3:1:........####";
+        QTest::newRow("category unchanged") << "category" << three << "1,3" << 1 << "" << "-";
+        // visibility
+        QTest::newRow("hide") << "show" << three << "2" << 0 << "" << "1:1:##..##...... 2:2!:.##..##..... 3:1:........####";
+        QTest::newRow("show a shown one") << "show" << three << "2" << 1 << "" << "-";
+        // paint and erase (holes are kept)
+        QTest::newRow("paint") << "paint" << three << "3" << 0 << "...#...#...." << "1:1:##..##...... 2:2:.##..##..... 3*:1:...#...#####";
+        QTest::newRow("paint inside") << "paint" << three << "3" << 0 << "........##.." << "-";
+        QTest::newRow("erase a hole") << "erase" << "1:1:############" << "1" << 0 << ".....#......" << "1*:1:#####.######";
+        QTest::newRow("erase to nothing") << "erase" << three << "3" << 0 << "........####"
+                                          << "1:1:##..##...... 2:2:.##..##.....";
+        QTest::newRow("erase outside") << "erase" << three << "3" << 0 << "#..........." << "-";
+        QTest::newRow("paint an unknown id") << "paint" << three << "9" << 0 << "############" << "-";
+    }
+
+    void instance_operations() {
+        QFETCH(QString, op);
+        QFETCH(QString, before);
+        QFETCH(QString, selection);
+        QFETCH(int, arg);
+        QFETCH(QString, stroke);
+        QFETCH(QString, after);
+        const Instances list = parse_list(before);
+        const std::optional<Instances> got = run(op, list, parse_selection(selection), arg, stroke);
+        if (after == "-") {
+            if (got) QFAIL(qPrintable("changed to " + describe(*got)));
+            return;
+        }
+        QVERIFY(got);
+        QCOMPARE(describe(*got), describe(parse_list(after)));
+        QCOMPARE(describe(list), describe(parse_list(before)));  // the input is left as it was
+    }
+
+    void merge_reports_the_kept_id() {
+        int64_t kept = 0;
+        QVERIFY(merge_instances(parse_list("4:1:#........... 9:1:.#.......... 6:1:..#........."), {4, 9}, kNow, &kept));
+        QCOMPARE(kept, int64_t(9));
+    }
+
+    void category_names_data() {
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<int>("id");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("after");  // names in order, "-" for no change
+        QTest::newRow("rename") << "rename" << 2 << "dog" << "cat dog";
+        QTest::newRow("rename to a taken name") << "rename" << 2 << "cat" << "-";
+        QTest::newRow("rename to the same name") << "rename" << 2 << "tree" << "-";
+        QTest::newRow("rename to nothing") << "rename" << 1 << "" << "-";
+        QTest::newRow("rename an unknown id") << "rename" << 7 << "dog" << "-";
+        QTest::newRow("add") << "add" << 0 << "dog" << "cat tree dog";
+        QTest::newRow("add a taken name") << "add" << 0 << "tree" << "-";
+        QTest::newRow("add Unicode") << "add" << 0 << "Äpfel 日本" << "cat tree Äpfel 日本";
+        QTest::newRow("add nothing") << "add" << 0 << "" << "-";
+    }
+
+    void category_names() {
+        QFETCH(QString, op);
+        QFETCH(int, id);
+        QFETCH(QString, name);
+        QFETCH(QString, after);
+        Project p;
+        p.add_category("cat");
+        p.add_category("tree");
+        std::optional<std::vector<Category>> got;
+        if (op == "rename") got = rename_category(p.categories, id, name.toStdString());
+        if (op == "add")
+            if (std::optional<ProjectEdit> e = add_category(p, name.toStdString())) got = e->categories;
+        if (after == "-") {
+            QVERIFY(!got);
+            return;
+        }
+        QVERIFY(got);
+        QStringList names;
+        for (const Category& c : *got) names << QString::fromStdString(c.name);
+        QCOMPARE(names.join(' '), after);
+        QCOMPARE(p.categories.size(), size_t(2));  // the project itself is not changed
+    }
+
+    void added_category_ids_are_never_reused() {
+        Project p;
+        p.add_category("cat");
+        std::optional<ProjectEdit> first = add_category(p, "dog");
+        QVERIFY(first);
+        QCOMPARE(first->categories->back().id, 2);
+        QCOMPARE(first->categories->back().color, category_palette_color(2));
+        // The edit is undone (never applied): the next category still gets a fresh id.
+        std::optional<ProjectEdit> second = add_category(p, "dog");
+        QVERIFY(second);
+        QCOMPARE(second->categories->back().id, 3);
+    }
+
+    void recolor() {
+        Project p;
+        p.add_category("cat");
+        const Rgb red{255, 0, 0};
+        std::optional<std::vector<Category>> got = recolor_category(p.categories, 1, red);
+        QVERIFY(got);
+        QVERIFY(got->front().color == red);
+        QVERIFY(!recolor_category(*got, 1, red));
+        QVERIFY(!recolor_category(p.categories, 4, red));
+    }
+
+    void delete_category_removes_its_instances_everywhere() {
+        Project p;
+        const int cat = p.add_category("cat").id;
+        const int tree = p.add_category("tree").id;
+        ImageRecord& a = p.add_image("a.png", kW, kH);
+        p.add_instance(a, cat, rle_encode(parse_mask("#")));
+        p.add_instance(a, tree, rle_encode(parse_mask(".#")));
+        ImageRecord& b = p.add_image("b.png", kW, kH);
+        p.add_instance(b, tree, rle_encode(parse_mask("..#")));
+        p.add_image("c.png", kW, kH);
+        std::optional<ProjectEdit> e = delete_category(p, tree);
+        QVERIFY(e);
+        QCOMPARE(e->categories->size(), size_t(1));
+        QCOMPARE(e->categories->front().name, std::string("cat"));
+        QCOMPARE(e->instances.size(), size_t(2));  // only the images it touches
+        QCOMPARE(e->instances["a.png"].size(), size_t(1));
+        QCOMPARE(e->instances["a.png"].front().category_id, cat);
+        QVERIFY(e->instances["b.png"].empty());
+        QVERIFY(!delete_category(p, 42));
+    }
+
+    void new_instance_category_data() {
+        QTest::addColumn<QString>("categories");
+        QTest::addColumn<int>("current");
+        QTest::addColumn<QString>("chosen");      // the chosen category's name
+        QTest::addColumn<bool>("edit_adds_one");  // the edit carries a new category
+        QTest::newRow("the current one") << "cat tree" << 2 << "tree" << false;
+        QTest::newRow("none current: the first") << "cat tree" << 0 << "cat" << false;
+        QTest::newRow("a deleted current one: the first") << "cat tree" << 9 << "cat" << false;
+        QTest::newRow("a fresh project: object") << "" << 0 << "object" << true;
+    }
+
+    void new_instance_category() {
+        QFETCH(QString, categories);
+        QFETCH(int, current);
+        QFETCH(QString, chosen);
+        QFETCH(bool, edit_adds_one);
+        Project p;
+        for (const QString& n : categories.split(' ', Qt::SkipEmptyParts)) p.add_category(n.toStdString());
+        ProjectEdit edit;
+        const int id = category_for_new_instances(p, current, &edit);
+        QCOMPARE(bool(edit.categories), edit_adds_one);
+        const std::vector<Category>& cats = edit.categories ? *edit.categories : p.categories;
+        const Category* c = nullptr;
+        for (const Category& k : cats)
+            if (k.id == id) c = &k;
+        QVERIFY(c);
+        QCOMPARE(QString::fromStdString(c->name), chosen);
+        // Asking again within the same edit does not reserve a second one.
+        if (edit_adds_one) {
+            QCOMPARE(category_for_new_instances(p, 0, &edit), id);
+            QCOMPARE(edit.categories->size(), size_t(1));
+        }
+    }
+};
+
+QTEST_MAIN(TestEditing)
+#include "test_editing.moc"

@@ -1,0 +1,750 @@
+#include "tests/monkey/monkey.h"
+
+#include <QAbstractButton>
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QPainter>
+#include <QRadioButton>
+#include <QTimer>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QUndoStack>
+#include <QWheelEvent>
+#include <QtTest>
+#include <set>
+#include <sstream>
+
+#include "core/coco/coco.h"
+#include "core/io/project_file.h"
+#include "ui/document.h"
+#include "ui/image_canvas.h"
+#include "ui/main_window.h"
+#include "ui/panels.h"
+#include "ui/widgets.h"
+
+namespace xs::monkey {
+
+namespace {
+
+constexpr int kEngineTimeoutMs = 90000;
+constexpr int kFileCheckEvery = 10;   // actions between file == document checks
+constexpr int kUndoCheckEvery = 60;   // actions between undo-all / redo-all checks
+const char* const kCategoryNames[] = {"object", "cat", "tree", "bird", "Äpfel", "日本の猫", "x"};
+const char* const kTexts[] = {"the red disc", "a green square", "everything", "object, tree", ""};
+
+// A disc and a square on a plain background; sizes differ between images.
+QImage scene(int w, int h, QColor bg, QColor disc, QPoint centre, int radius) {
+    QImage img(w, h, QImage::Format_RGB32);
+    img.fill(bg);
+    QPainter p(&img);
+    p.setPen(Qt::NoPen);
+    p.setBrush(disc);
+    p.drawEllipse(centre, radius, radius);
+    p.setBrush(QColor(40, 200, 60));
+    p.drawRect(w - 70, h - 60, 45, 40);
+    return img;
+}
+
+Mask box_mask(int w, int h, int x0, int y0, int x1, int y1) {
+    Mask m(w, h);
+    for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) m.set(x, y, true);
+    return m;
+}
+
+// The first line where two texts differ, with a little context, for failure messages.
+QString first_difference(const std::string& a, const std::string& b) {
+    std::istringstream sa(a), sb(b);
+    std::string la, lb;
+    for (int line = 1;; ++line) {
+        const bool ga = bool(std::getline(sa, la)), gb = bool(std::getline(sb, lb));
+        if (!ga && !gb) return QStringLiteral("(no difference)");
+        if (!ga || !gb || la != lb)
+            return QStringLiteral("line %1:\n  expected: %2\n  actual:   %3")
+                .arg(line)
+                .arg(QString::fromStdString(ga ? la : "<end>").left(300), QString::fromStdString(gb ? lb : "<end>").left(300));
+    }
+}
+
+// Types text like a keyboard would; QTest::keyClicks takes ASCII only, so other characters are sent as
+// key events that carry their text (as an input method does).
+void type_text(QWidget* w, const QString& text) {
+    for (const QChar ch : text) {
+        if (ch.unicode() < 0x80) QTest::keyClick(w, ch.toLatin1());
+        else QTest::sendKeyEvent(QTest::Click, w, Qt::Key_unknown, QString(ch), Qt::NoModifier);
+    }
+}
+
+// Clicks a dialog's standard button, like a user would; a dialog without one is rejected.
+void press_button(QWidget* dialog, QDialogButtonBox::StandardButton which) {
+    if (auto* box = dialog->findChild<QDialogButtonBox*>())
+        if (QAbstractButton* b = box->button(which)) {
+            QTest::mouseClick(b, Qt::LeftButton);
+            return;
+        }
+    if (auto* d = qobject_cast<QDialog*>(dialog)) d->reject();
+}
+
+}  // namespace
+
+std::string undoable_state(const Project& project) {
+    std::ostringstream out;
+    Project p;
+    p.categories = project.categories;
+    for (const ImageRecord& rec : project.images) {
+        if (rec.instances.empty()) continue;
+        ImageRecord r = rec;
+        r.file_size = -1;  // fingerprints are recorded without undo
+        r.file_hash.clear();
+        p.images.push_back(std::move(r));
+    }
+    std::sort(p.images.begin(), p.images.end(),
+              [](const ImageRecord& a, const ImageRecord& b) { return a.file_name < b.file_name; });
+    for (ImageRecord& r : p.images) r.id = 0;  // ids are given when an image is first shown
+    // The id counters (left at 1 here) move forward and are not undone: ids are never reused.
+    return project_to_json(p);
+}
+
+Monkey::Monkey(Settings settings) : settings_(std::move(settings)), rng_(settings_.seed) { build_actions(); }
+
+Monkey::~Monkey() { close_window(); }
+
+int Monkey::uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+bool Monkey::chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+
+void Monkey::note(const QString& what) {
+    recent_ << QStringLiteral("#%1 %2").arg(actions_done_).arg(what);
+    while (recent_.size() > 30) recent_.removeFirst();
+    if (settings_.verbose) qInfo("monkey %s", qPrintable(recent_.last()));
+}
+
+void Monkey::fail(const QString& what) {
+    if (!failure_.isEmpty()) return;  // the first failure is the one that matters
+    failure_ = QStringLiteral("seed %1, episode %2, after %3 actions: %4\nlast actions:\n  %5")
+                   .arg(settings_.seed)
+                   .arg(episodes_)
+                   .arg(actions_done_)
+                   .arg(what, recent_.join("\n  "));
+}
+
+QString Monkey::histogram() const {
+    QStringList lines;
+    for (size_t i = 0; i < actions_.size(); ++i) lines << QStringLiteral("%1 %2").arg(actions_[i].name).arg(counts_[i]);
+    QStringList sources;
+    for (const auto& [source, n] : sources_) sources << QStringLiteral("%1 %2").arg(QString::fromStdString(source)).arg(n);
+    return lines.join(", ") + "; instances seen by source: " + sources.join(", ");
+}
+
+// The folder ---------------------------------------------------------------------------------------
+
+void Monkey::make_folder(const QString& folder) {
+    QDir(folder).removeRecursively();
+    QDir().mkpath(folder + "/sub");
+    scene(220, 160, QColor(40, 90, 160), QColor(220, 60, 50), QPoint(80, 70), 40).save(folder + "/a1.png");
+    scene(200, 150, QColor(30, 30, 30), QColor(240, 220, 40), QPoint(100, 60), 35).save(folder + "/a2.png");
+    scene(240, 180, QColor(200, 200, 200), QColor(20, 20, 200), QPoint(60, 90), 45).save(folder + "/a10.png");
+    scene(180, 140, QColor(20, 120, 40), QColor(250, 250, 250), QPoint(70, 60), 30).save(folder + "/sub/b1.png");
+    scene(160, 120, QColor(90, 30, 90), QColor(240, 140, 20), QPoint(50, 50), 25).save(folder + "/Äpfel.png");
+    QFile junk(folder + "/broken.png");  // not an image: opening it must say so and change nothing
+    if (junk.open(QIODevice::WriteOnly)) junk.write("this is not a PNG file");
+    // A starting project with two instances, so undoing everything has somewhere to go back to.
+    Project p;
+    p.image_root = ".";
+    const int object = p.add_category("object").id;
+    const int tree = p.add_category("tree").id;
+    ImageRecord& a1 = p.add_image("a1.png", 220, 160);
+    p.add_instance(a1, object, rle_encode(box_mask(220, 160, 40, 30, 120, 110)), 0.9f, "monkey:start");
+    p.add_instance(a1, tree, rle_encode(box_mask(220, 160, 150, 100, 195, 140)), 1.0f, "monkey:start");
+    save_project(p, (folder + "/xsam-project.json").toStdString());
+}
+
+bool Monkey::open_window(const QString& folder) {
+    window_ = std::make_unique<MainWindow>();
+    window_->resize(1200, 800);
+    window_->show();
+    QApplication::setActiveWindow(window_.get());
+    if (!QTest::qWaitForWindowExposed(window_.get())) {
+        fail("the main window was never exposed");
+        return false;
+    }
+    window_->set_engine(settings_.engines.value(uniform(0, int(settings_.engines.size()) - 1)));
+    if (!window_->open_folder(folder)) {
+        fail("open_folder failed: " + window_->notice_bar()->text());
+        return false;
+    }
+    MainWindow* w = window_.get();
+    if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kEngineTimeoutMs)) {
+        fail("the folder did not open with an image and a ready engine");
+        return false;
+    }
+    QObject::connect(window_.get(), &MainWindow::export_finished, window_.get(),
+                     [this](bool ok, bool cancelled, const QString& message) {
+                         if (!ok && !cancelled) fail("the export failed: " + message);
+                     });
+    baseline_ = undoable_state(window_->document()->project());
+    canvas()->setFocus();
+    return true;
+}
+
+void Monkey::close_window() {
+    if (!window_) return;
+    // Close any dialog the last action may have left (the export summary, say).
+    for (QWidget* top : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(top)) box->close();
+    window_.reset();
+}
+
+bool Monkey::run_episode(int actions, int64_t deadline_ms) {
+    ++episodes_;
+    seen_.clear();  // ids start again in the fresh folder
+    folder_ = QDir(settings_.scratch).filePath(QStringLiteral("episode-%1").arg(episodes_ % 3));
+    close_window();
+    make_folder(folder_);
+    note(QStringLiteral("open %1").arg(folder_));
+    if (!open_window(folder_)) return false;
+    std::vector<int> weights;
+    for (const Action& a : actions_) weights.push_back(a.weight);
+    std::discrete_distribution<int> pick(weights.begin(), weights.end());
+    for (int i = 0; i < actions && failure_.isEmpty(); ++i) {
+        if (deadline_ms && QDateTime::currentMSecsSinceEpoch() > deadline_ms) break;
+        const int k = pick(rng_);
+        ++counts_[size_t(k)];
+        ++actions_done_;
+        actions_[size_t(k)].run();
+        drop_dialog_answer();
+        QTest::qWait(uniform(0, 3) == 0 ? 20 : 1);
+        if (QWidget* modal = QApplication::activeModalWidget())
+            fail(QStringLiteral("a dialog was left open: %1 \"%2\"").arg(modal->metaObject()->className(), modal->windowTitle()));
+        if (!failure_.isEmpty()) break;
+        check_quick();
+        if (actions_done_ % kFileCheckEvery == 0) check_file_matches_document();
+        if (actions_done_ % kUndoCheckEvery == 0) check_undo_redo_all();
+    }
+    if (failure_.isEmpty()) check_undo_redo_all();
+    if (failure_.isEmpty()) check_file_matches_document();
+    close_window();
+    return failure_.isEmpty();
+}
+
+// Helpers ------------------------------------------------------------------------------------------
+
+QWidget* Monkey::canvas() const { return window_->canvas(); }
+
+QPoint Monkey::image_point() {
+    auto* c = window_->canvas();
+    const QSize s = c->image_size().isValid() ? c->image_size() : QSize(200, 150);
+    // Mostly inside the image, sometimes a little outside it.
+    const double x = std::uniform_real_distribution<double>(-10, s.width() + 10)(rng_);
+    const double y = std::uniform_real_distribution<double>(-10, s.height() + 10)(rng_);
+    QPoint p = c->image_to_widget(QPointF(x, y)).toPoint();
+    return QPoint(std::clamp(p.x(), 1, c->width() - 2), std::clamp(p.y(), 1, c->height() - 2));
+}
+
+QPoint Monkey::instance_point(int64_t* id) {
+    *id = 0;
+    const ImageRecord* rec = window_->current_record();
+    if (!rec || rec->instances.empty()) return image_point();
+    const Instance& inst = rec->instances[size_t(uniform(0, int(rec->instances.size()) - 1))];
+    const Mask m = rle_decode(inst.mask);
+    for (int tries = 0; tries < 200; ++tries) {
+        const int x = uniform(0, m.width() - 1), y = uniform(0, m.height() - 1);
+        if (m.at(x, y)) {
+            *id = inst.id;
+            return window_->canvas()->image_to_widget(QPointF(x + 0.5, y + 0.5)).toPoint();
+        }
+    }
+    return image_point();
+}
+
+void Monkey::key(int k, int modifiers) {
+    // A window manager gives the window back its focus when a dialog closes; offscreen, the user's
+    // click on the window does.
+    if (QApplication::activeWindow() != window_.get()) QApplication::setActiveWindow(window_.get());
+    if (!canvas()->hasFocus()) canvas()->setFocus();
+    QTest::keyClick(canvas(), Qt::Key(k), Qt::KeyboardModifiers(modifiers));
+}
+
+void Monkey::drag(int button, int modifiers, const std::vector<QPoint>& path) {
+    QWidget* c = canvas();
+    const auto b = Qt::MouseButton(button);
+    const auto m = Qt::KeyboardModifiers(modifiers);
+    QTest::mousePress(c, b, m, path.front());
+    for (size_t i = 1; i < path.size(); ++i) QTest::mouseMove(c, path[i]);
+    QTest::mouseRelease(c, b, m, path.back());
+}
+
+void Monkey::choose_tool(const char* action_name, int k) {
+    QAction* a = window_->action(action_name);
+    if (a && !a->isChecked()) key(k);
+}
+
+// Most of the time the monkey waits for the engine like a patient user; sometimes it races on.
+void Monkey::settle_engine() {
+    if (chance(0.25)) return;
+    MainWindow* w = window_.get();
+    if (!QTest::qWaitFor([w] { return !w->request_pending() && !w->engine_loading(); }, kEngineTimeoutMs))
+        fail("the engine did not answer within 90 s");
+}
+
+void Monkey::settle_image() {
+    if (chance(0.3)) return;
+    MainWindow* w = window_.get();
+    (void)QTest::qWaitFor([w] { return w->image_ready(); }, 3000);  // the broken file never becomes ready
+}
+
+// Answers the next modal dialog (opened by the action that runs right after this call). The answer
+// is dropped when the action ends without a dialog (e.g. nothing to rename), so it can never answer
+// a later action's dialog.
+void Monkey::answer_next_dialog(std::function<void(QWidget*)> answer) {
+    drop_dialog_answer();
+    answerer_ = new QTimer;
+    QTimer* timer = answerer_;
+    QObject::connect(timer, &QTimer::timeout, timer, [this, timer, answer] {
+        QWidget* modal = QApplication::activeModalWidget();
+        if (!modal || !modal->isVisible()) return;
+        drop_dialog_answer();
+        answer(modal);
+    });
+    timer->start(5);
+}
+
+void Monkey::drop_dialog_answer() {
+    if (!answerer_) return;
+    answerer_->stop();
+    answerer_->deleteLater();
+    answerer_ = nullptr;
+}
+
+// Actions ------------------------------------------------------------------------------------------
+
+void Monkey::add(const char* name, int weight, std::function<void()> run) {
+    actions_.push_back(Action{name, weight, std::move(run)});
+}
+
+void Monkey::build_actions() {
+    add_prompt_actions();
+    add_edit_actions();
+    add_category_actions();
+    add_view_actions();
+    add_file_actions();
+    counts_.assign(actions_.size(), 0);
+}
+
+// Prompts: points, boxes, scribbles, text tasks; accept and discard.
+void Monkey::add_prompt_actions() {
+    add("click", 12, [this] {
+        choose_tool("toolPrompt", Qt::Key_P);
+        const bool positive = chance(0.75);
+        const QPoint p = image_point();
+        note(QStringLiteral("click %1 at %2,%3").arg(positive ? "left" : "right").arg(p.x()).arg(p.y()));
+        QTest::mouseClick(canvas(), positive ? Qt::LeftButton : Qt::RightButton, {}, p);
+        settle_engine();
+    });
+    add("box", 5, [this] {
+        choose_tool("toolPrompt", Qt::Key_P);
+        const QPoint a = image_point(), b = image_point();
+        note(QStringLiteral("box %1,%2 -> %3,%4").arg(a.x()).arg(a.y()).arg(b.x()).arg(b.y()));
+        drag(Qt::LeftButton, 0, {a, (a + b) / 2, b});
+        settle_engine();
+    });
+    add("scribble", 4, [this] {
+        choose_tool("toolScribble", Qt::Key_S);
+        std::vector<QPoint> path{image_point()};
+        for (int i = uniform(1, 6); i > 0; --i) path.push_back(path.back() + QPoint(uniform(-30, 30), uniform(-30, 30)));
+        const bool positive = chance(0.7);
+        note(QStringLiteral("scribble %1, %2 points").arg(positive ? "left" : "right").arg(path.size()));
+        drag(positive ? Qt::LeftButton : Qt::RightButton, 0, path);
+        settle_engine();
+    });
+    add("accept", 8, [this] {
+        note("accept (Enter)");
+        key(Qt::Key_Return);
+    });
+    add("discard", 4, [this] {
+        note("discard (Esc)");
+        key(Qt::Key_Escape);
+    });
+    add("text_prompt", 2, [this] {
+        auto* combo = window_->findChild<QComboBox*>("taskCombo");
+        auto* text = window_->findChild<QLineEdit*>("textPrompt");
+        if (!combo || !text) return note("text prompt: no prompt bar");
+        combo->setFocus();
+        QTest::keyClick(combo, chance(0.5) ? Qt::Key_Down : Qt::Key_Up);
+        const QString words = QString::fromUtf8(kTexts[uniform(0, int(std::size(kTexts)) - 1)]);
+        note(QStringLiteral("text prompt task \"%1\" text \"%2\"").arg(combo->currentText(), words));
+        if (text->isEnabled()) {
+            text->setFocus();
+            text->selectAll();
+            QTest::keyClick(text, Qt::Key_Delete);
+            type_text(text, words);
+            QTest::keyClick(text, Qt::Key_Return);
+        } else if (auto* run = window_->findChild<QAbstractButton*>("runText"); run && run->isEnabled()) {
+            QTest::mouseClick(run, Qt::LeftButton);
+        }
+        canvas()->setFocus();
+        settle_engine();
+    });
+}
+
+// Selections and edits: brush, eraser, merge, subtract, delete, reorder, category keys, undo, redo.
+void Monkey::add_edit_actions() {
+    add("select", 8, [this] {
+        int64_t id = 0;
+        const QPoint p = instance_point(&id);
+        const int mods = int(Qt::ControlModifier) | (chance(0.3) ? int(Qt::ShiftModifier) : 0);
+        note(QStringLiteral("ctrl+click instance %1 at %2,%3%4").arg(id).arg(p.x()).arg(p.y()).arg(mods & Qt::ShiftModifier ? " +shift" : ""));
+        QTest::mouseClick(canvas(), Qt::LeftButton, Qt::KeyboardModifiers(mods), p);
+    });
+    add("select_list", 3, [this] {
+        auto* tree = window_->findChild<QTreeWidget*>("instanceTree");
+        if (!tree || tree->topLevelItemCount() == 0) return note("select in list: empty");
+        const int row = uniform(0, tree->topLevelItemCount() - 1);
+        const QRect r = tree->visualItemRect(tree->topLevelItem(row));
+        const bool extend = chance(0.4);
+        note(QStringLiteral("list click row %1%2").arg(row).arg(extend ? " +ctrl" : ""));
+        QTest::mouseClick(tree->viewport(), Qt::LeftButton, extend ? Qt::ControlModifier : Qt::NoModifier,
+                          QPoint(r.right() - 5, r.center().y()));
+        canvas()->setFocus();
+    });
+    add("brush", 5, [this] {
+        choose_tool("toolBrush", Qt::Key_B);
+        std::vector<QPoint> path{image_point()};
+        for (int i = uniform(0, 5); i > 0; --i) path.push_back(path.back() + QPoint(uniform(-25, 25), uniform(-25, 25)));
+        const bool paint = chance(0.8);
+        note(QStringLiteral("brush %1, %2 points").arg(paint ? "paint" : "right (erase)").arg(path.size()));
+        drag(paint ? Qt::LeftButton : Qt::RightButton, 0, path);
+    });
+    add("eraser", 3, [this] {
+        choose_tool("toolEraser", Qt::Key_E);
+        std::vector<QPoint> path{image_point()};
+        for (int i = uniform(0, 4); i > 0; --i) path.push_back(path.back() + QPoint(uniform(-20, 20), uniform(-20, 20)));
+        note(QStringLiteral("eraser, %1 points").arg(path.size()));
+        drag(Qt::LeftButton, 0, path);
+    });
+    add("brush_size", 1, [this] {
+        const bool bigger = chance(0.5);
+        note(bigger ? "brush bigger (])" : "brush smaller ([)");
+        key(bigger ? Qt::Key_BracketRight : Qt::Key_BracketLeft);
+    });
+    struct Simple {
+        const char* name;
+        int weight;
+        int key;
+        int modifiers;
+    };
+    const Simple simple[] = {
+        {"merge (M)", 3, Qt::Key_M, 0},         {"subtract (X)", 3, Qt::Key_X, 0},
+        {"delete (Del)", 3, Qt::Key_Delete, 0}, {"raise (PgUp)", 2, Qt::Key_PageUp, 0},
+        {"lower (PgDn)", 2, Qt::Key_PageDown, 0}, {"apply category (C)", 3, Qt::Key_C, 0},
+        {"select tool (V)", 1, Qt::Key_V, 0},   {"outlines (O)", 1, Qt::Key_O, 0},
+        {"fit (F)", 1, Qt::Key_F, 0},           {"1:1 (0)", 1, Qt::Key_0, 0},
+        {"zoom in (=)", 1, Qt::Key_Equal, 0},   {"zoom out (-)", 1, Qt::Key_Minus, 0},
+        {"inspector (Ctrl+I)", 1, Qt::Key_I, int(Qt::ControlModifier)},
+        {"find all like this (G)", 2, Qt::Key_G, 0}, {"accept candidate (Y)", 2, Qt::Key_Y, 0},
+        {"reject candidate (N)", 1, Qt::Key_N, 0}, {"accept all candidates (Shift+Y)", 1, Qt::Key_Y, int(Qt::ShiftModifier)},
+        {"reject all candidates (Shift+N)", 1, Qt::Key_N, int(Qt::ShiftModifier)},
+    };
+    for (const Simple& s : simple) {
+        add(s.name, s.weight, [this, s] {
+            note(s.name);
+            key(s.key, s.modifiers);
+            if (s.key == Qt::Key_G) settle_engine();
+        });
+    }
+    add("undo_run", 6, [this] {
+        const int n = uniform(1, 6);
+        note(QStringLiteral("undo x%1").arg(n));
+        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier);
+    });
+    add("redo_run", 4, [this] {
+        const int n = uniform(1, 6);
+        note(QStringLiteral("redo x%1").arg(n));
+        for (int i = 0; i < n; ++i) key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    });
+}
+
+// Categories: the digit keys, adding, renaming and deleting through their dialogs.
+void Monkey::add_category_actions() {
+    add("category_key", 4, [this] {
+        const int digit = uniform(1, 9);
+        note(QStringLiteral("category key %1").arg(digit));
+        key(Qt::Key_0 + digit);
+    });
+    add("add_category", 2, [this] {
+        const QString name = QString::fromUtf8(kCategoryNames[uniform(0, int(std::size(kCategoryNames)) - 1)]);
+        const bool ok = chance(0.85);
+        note(QStringLiteral("add category \"%1\" (%2)").arg(name, ok ? "OK" : "Cancel"));
+        answer_next_dialog([name, ok](QWidget* dialog) {
+            if (auto* edit = dialog->findChild<QLineEdit*>()) {
+                edit->selectAll();
+                type_text(edit, name);
+            }
+            press_button(dialog, ok ? QDialogButtonBox::Ok : QDialogButtonBox::Cancel);
+        });
+        key(Qt::Key_N, Qt::ControlModifier);
+    });
+    add("rename_category", 1, [this] {
+        QToolButton* rename = nullptr;
+        for (QToolButton* b : window_->category_panel()->findChildren<QToolButton*>())
+            if (b->text() == "Rename") rename = b;
+        const QString name = QString::fromUtf8(kCategoryNames[uniform(0, int(std::size(kCategoryNames)) - 1)]) + "-r";
+        note(QStringLiteral("rename the current category to \"%1\"").arg(name));
+        answer_next_dialog([name](QWidget* dialog) {
+            if (auto* edit = dialog->findChild<QLineEdit*>()) {
+                edit->selectAll();
+                type_text(edit, name);
+            }
+            press_button(dialog, QDialogButtonBox::Ok);
+        });
+        if (rename) QTest::mouseClick(rename, Qt::LeftButton);
+        canvas()->setFocus();
+    });
+    add("delete_category", 2, [this] {
+        QToolButton* del = nullptr;
+        for (QToolButton* b : window_->category_panel()->findChildren<QToolButton*>())
+            if (b->text() == "Delete") del = b;
+        const bool yes = chance(0.75);
+        note(QStringLiteral("delete the current category (%1)").arg(yes ? "Yes" : "Cancel"));
+        answer_next_dialog([yes](QWidget* dialog) {
+            if (auto* box = qobject_cast<QMessageBox*>(dialog)) {
+                QTest::mouseClick(box->button(yes ? QMessageBox::Yes : QMessageBox::Cancel), Qt::LeftButton);
+            } else if (auto* d = qobject_cast<QDialog*>(dialog)) {
+                d->reject();
+            }
+        });
+        if (del) QTest::mouseClick(del, Qt::LeftButton);
+        canvas()->setFocus();
+    });
+}
+
+// Images and the view: next, previous, the list, wheel zoom, panning, the help overlay.
+void Monkey::add_view_actions() {
+    add("next_image", 4, [this] {
+        note("next image (D)");
+        key(Qt::Key_D);
+        settle_image();
+    });
+    add("prev_image", 3, [this] {
+        note("previous image (A)");
+        key(Qt::Key_A);
+        settle_image();
+    });
+    add("pick_image", 2, [this] {
+        auto* list = window_->file_list();
+        if (list->count() == 0) return note("pick image: empty list");
+        const int row = uniform(0, list->count() - 1);
+        note(QStringLiteral("click image %1 in the list").arg(row));
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(row)).center());
+        canvas()->setFocus();
+        settle_image();
+    });
+    add("wheel", 3, [this] {
+        const QPoint at = image_point();
+        const int notches = chance(0.5) ? 1 : -1;
+        note(QStringLiteral("wheel %1 at %2,%3").arg(notches).arg(at.x()).arg(at.y()));
+        QWheelEvent wheel(QPointF(at), canvas()->mapToGlobal(QPointF(at)), QPoint(), QPoint(0, 120 * notches), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(canvas(), &wheel);
+    });
+    add("pan", 2, [this] {
+        const QPoint a = image_point();
+        const QPoint b = a + QPoint(uniform(-60, 60), uniform(-60, 60));
+        note(QStringLiteral("middle drag %1,%2 -> %3,%4").arg(a.x()).arg(a.y()).arg(b.x()).arg(b.y()));
+        drag(Qt::MiddleButton, 0, {a, b});
+    });
+    add("help", 1, [this] {
+        note("help (F1), then Esc");
+        key(Qt::Key_F1);
+        if (auto* help = window_->findChild<HelpOverlay*>("helpOverlay"); help && help->isVisible())
+            QTest::keyClick(help, Qt::Key_Escape);
+        canvas()->setFocus();
+    });
+}
+
+// Export, engines, closing and opening the folder again.
+void Monkey::add_file_actions() {
+    add("export", 2, [this] {
+        const QString path = QDir(folder_).filePath(QStringLiteral("export-%1.json").arg(exports_++ % 2));
+        const bool polygons = chance(0.4);
+        note(QStringLiteral("export COCO (%1) to %2").arg(polygons ? "polygons" : "RLE", path));
+        answer_next_dialog([path, polygons](QWidget* dialog) {
+            if (auto* edit = dialog->findChild<QLineEdit*>()) {
+                edit->selectAll();
+                QTest::keyClick(edit, Qt::Key_Delete);
+                type_text(edit, path);
+            }
+            for (QRadioButton* r : dialog->findChildren<QRadioButton*>())
+                if (r->text().startsWith(polygons ? "Polygons" : "RLE")) QTest::mouseClick(r, Qt::LeftButton);
+            press_button(dialog, QDialogButtonBox::Ok);
+        });
+        QFile::remove(path);
+        key(Qt::Key_E, Qt::ControlModifier);
+        MainWindow* w = window_.get();
+        if (!QTest::qWaitFor([w] { return !w->exporting(); }, kEngineTimeoutMs)) return fail("the export never ended");
+        // The summary box (or a failure notice) closes like a user would.
+        QTest::qWait(20);
+        for (QWidget* top : QApplication::topLevelWidgets())
+            if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible())
+                QTest::mouseClick(box->button(QMessageBox::Ok), Qt::LeftButton);
+        QApplication::setActiveWindow(w);
+        check_export(path);
+    });
+    if (settings_.engines.size() > 1) {
+        add("engine_switch", 1, [this] {
+            auto* combo = window_->findChild<QComboBox*>("engineCombo");
+            if (!combo) return note("engine switch: no engine list");
+            combo->setFocus();
+            const int to = (combo->currentIndex() + uniform(1, combo->count() - 1)) % combo->count();
+            note(QStringLiteral("switch engine to %1").arg(combo->itemText(to)));
+            while (combo->currentIndex() != to) QTest::keyClick(combo, combo->currentIndex() < to ? Qt::Key_Down : Qt::Key_Up);
+            canvas()->setFocus();
+            MainWindow* w = window_.get();
+            if (!QTest::qWaitFor([w] { return !w->engine_loading(); }, kEngineTimeoutMs)) fail("the engine load never ended");
+        });
+    }
+    add("reopen", 1, [this] {
+        note("close the window and open the folder again");
+        const std::string before = project_to_json(window_->document()->full_project());
+        const QString path = window_->document()->path();
+        close_window();
+        try {
+            const std::string after = project_to_json(load_project(path.toStdString()));
+            if (after != before) return fail("the project file after closing differs from the document:\n" +
+                                             first_difference(before, after));
+        } catch (const std::exception& e) {
+            return fail(QStringLiteral("the project file does not load after closing: %1").arg(e.what()));
+        }
+        open_window(folder_);
+    });
+}
+
+// Invariants ---------------------------------------------------------------------------------------
+
+void Monkey::check_quick() {
+    if (!window_) return;
+    Document* doc = window_->document();
+    const Project& p = doc->project();
+    std::set<int64_t> ids;
+    std::set<int> cats;
+    for (const Category& c : p.categories) cats.insert(c.id);
+    for (const ImageRecord& rec : p.images)
+        for (const Instance& inst : rec.instances) {
+            if (seen_.insert(inst.id).second) ++sources_[inst.source.substr(0, inst.source.find(':'))];
+            if (!ids.insert(inst.id).second) return fail(QStringLiteral("instance id %1 appears twice").arg(inst.id));
+            if (!cats.count(inst.category_id))
+                return fail(QStringLiteral("instance %1 has the unknown category %2").arg(inst.id).arg(inst.category_id));
+            if (inst.mask.width != rec.width || inst.mask.height != rec.height)
+                return fail(QStringLiteral("instance %1 is %2x%3 on a %4x%5 image").arg(inst.id).arg(inst.mask.width)
+                                .arg(inst.mask.height).arg(rec.width).arg(rec.height));
+            if (inst.id >= p.next_instance_id) return fail(QStringLiteral("instance id %1 is not below the next id").arg(inst.id));
+        }
+    if (const ImageRecord* rec = window_->current_record()) {
+        auto* tree = window_->findChild<QTreeWidget*>("instanceTree");
+        if (tree && tree->topLevelItemCount() != int(rec->instances.size()))
+            return fail(QStringLiteral("the instance list shows %1 rows for %2 instances")
+                            .arg(tree->topLevelItemCount()).arg(rec->instances.size()));
+    }
+    if (window_->notice_bar()->isVisible() && window_->notice_bar()->text().contains("changed by another program"))
+        return fail("our own saves were taken for another program's: " + window_->notice_bar()->text());
+    if (actions_done_ % 2 == 0) {
+        try {
+            load_project(doc->path().toStdString());  // whatever autosave is doing, the file loads
+        } catch (const std::exception& e) {
+            fail(QStringLiteral("the project file does not load: %1").arg(e.what()));
+        }
+    }
+}
+
+void Monkey::check_file_matches_document() {
+    if (!window_) return;
+    Document* doc = window_->document();
+    doc->flush();
+    try {
+        const std::string disk = project_to_json(load_project(doc->path().toStdString()));
+        const std::string memory = project_to_json(doc->full_project());
+        if (disk != memory) fail("the project file differs from the document:\n" + first_difference(memory, disk));
+    } catch (const std::exception& e) {
+        fail(QStringLiteral("the project file does not load: %1").arg(e.what()));
+    }
+}
+
+// From wherever the user is in the undo history: redo to its end (the final state), undo everything
+// (the starting state), redo everything (the final state again), then undo back to where the user was.
+void Monkey::check_undo_redo_all() {
+    if (!window_) return;
+    MainWindow* w = window_.get();
+    if (!QTest::qWaitFor([w] { return !w->request_pending() && !w->engine_loading(); }, kEngineTimeoutMs))
+        return fail("the engine did not answer within 90 s");
+    QUndoStack* stack = w->document()->undo_stack();
+    const Project& project = w->document()->project();
+    const int where = stack->index(), steps = stack->count();
+    const std::string at_where = project_to_json(project);
+    auto press = [&](bool redo, int until_index) {
+        for (int i = 0; i <= steps && stack->index() != until_index; ++i)
+            key(Qt::Key_Z, redo ? int(Qt::ControlModifier | Qt::ShiftModifier) : int(Qt::ControlModifier));
+        return stack->index() == until_index;
+    };
+    if (!press(true, steps)) return fail(QStringLiteral("redo keys did not reach the end of %1 steps").arg(steps));
+    const std::string final_state = project_to_json(project);
+    if (!press(false, 0)) {
+        QWidget* f = QApplication::focusWidget();
+        return fail(QStringLiteral("undo keys did not undo all %1 steps (stopped at %2; focus %3 %4; active window %5)")
+                        .arg(steps).arg(stack->index()).arg(f ? f->metaObject()->className() : "none", f ? f->objectName() : "")
+                        .arg(QApplication::activeWindow() ? QApplication::activeWindow()->metaObject()->className() : "none"));
+    }
+    const std::string initial = undoable_state(project);
+    if (initial != baseline_)
+        return fail(QStringLiteral("undoing all %1 steps does not give the starting state:\n").arg(steps) +
+                    first_difference(baseline_, initial));
+    if (!press(true, steps)) return fail(QStringLiteral("redo keys did not redo all %1 steps").arg(steps));
+    const std::string redone = project_to_json(project);
+    if (redone != final_state)
+        return fail(QStringLiteral("redoing all %1 steps does not give the final state:\n").arg(steps) +
+                    first_difference(final_state, redone));
+    if (!press(false, where)) return fail(QStringLiteral("undo keys did not go back to step %1").arg(where));
+    if (project_to_json(project) != at_where)
+        return fail(QStringLiteral("going back to step %1 of %2 does not give the state there:\n").arg(where).arg(steps) +
+                    first_difference(at_where, project_to_json(project)));
+    note(QStringLiteral("checked: undo all %1 steps = start, redo all = end, back to step %2").arg(steps).arg(where));
+}
+
+void Monkey::check_export(const QString& path) {
+    const Project doc = window_->document()->full_project();
+    CocoImportOptions options;
+    options.images_dir = folder_.toStdString();
+    options.check_images = true;
+    Project coco;
+    try {
+        coco = read_coco(path.toStdString(), options);
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("the exported COCO %1 fails the import checks: %2").arg(path, e.what()));
+    }
+    int expected = 0;
+    for (const ImageRecord& rec : doc.images)
+        for (const Instance& inst : rec.instances) {
+            if (!doc.find_category(inst.category_id) || rle_area(inst.mask) == 0) continue;
+            ++expected;
+            ImageRecord* image = nullptr;
+            const Instance* got = coco.find_instance(inst.id, &image);
+            if (!got) return fail(QStringLiteral("instance %1 is missing from the export").arg(inst.id));
+            if (image->file_name != rec.file_name || !(rle_decode(got->mask) == rle_decode(inst.mask)))
+                return fail(QStringLiteral("instance %1 differs in the export").arg(inst.id));
+            const Category* c = coco.find_category(got->category_id);
+            if (!c || c->name != doc.find_category(inst.category_id)->name)
+                return fail(QStringLiteral("instance %1 has another category in the export").arg(inst.id));
+        }
+    if (coco.instance_count() != expected)
+        return fail(QStringLiteral("the export has %1 annotations for %2 instances").arg(coco.instance_count()).arg(expected));
+}
+
+}  // namespace xs::monkey

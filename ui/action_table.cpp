@@ -1,0 +1,203 @@
+#include "ui/action_table.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QCoreApplication>
+#include <QMenu>
+#include <QMenuBar>
+#include <QWidget>
+
+#include "ui/tools/tools.h"
+
+namespace xs {
+
+namespace {
+
+bool points_or_box(const Capabilities& c) {
+    return c.supports(Task::Interactive, PromptKind::Point) || c.supports(Task::Interactive, PromptKind::Box);
+}
+bool scribbles(const Capabilities& c) { return c.supports(Task::Interactive, PromptKind::Scribble); }
+bool visual_grounded(const Capabilities& c) { return c.supports(Task::VisualGrounded); }
+
+using M = MenuId;
+using B = BarId;
+using I = IconKind;
+
+// The rows, in menu order within each menu.
+std::vector<ActionRow> make_rows() {
+    std::vector<ActionRow> rows = {
+        {"openFolder", "Open &Folder…", "Ctrl+O", "Open a folder of images", M::File},
+        {"openProject", "Open &Project…", "Ctrl+Shift+O", "Open a project file", M::File},
+        {"saveAs", "Save Project &As…", "Ctrl+Shift+S", "Save the project to another file", M::File, B::None, I::None, true},
+        {"exportCoco", "&Export COCO…", "Ctrl+E", "Export the annotations as COCO JSON", M::File},
+        {"quit", "&Quit", "Ctrl+Q", "Quit (everything is already saved)", M::File, B::None, I::None, true},
+
+        {"accept", "Accept mask", "Return; Enter", "Accept the preview as instances of the current category", M::Edit, B::Edit, I::Accept},
+        {"discard", "Discard prompts", "Esc", "Discard the prompts and the preview, or clear the selection", M::Edit},
+        {"undo", "Undo", "Ctrl+Z", "Undo the last change", M::Edit, B::Edit, I::Undo},
+        {"redo", "Redo", "Ctrl+Shift+Z; Ctrl+Y", "Redo", M::Edit, B::Edit, I::Redo},
+        {"deleteInstance", "Delete instance", "Del; Backspace", "Delete the selected instances", M::Edit},
+        {"mergeInstances", "Merge", "M", "Merge the selected instances into the top-most one", M::Edit},
+        {"subtractInstances", "Subtract", "X", "Cut the top-most selected instance out of the other selected ones", M::Edit},
+        {"raiseInstance", "Bring forward", "PgUp", "Move the selected instances up in drawing order", M::Edit},
+        {"lowerInstance", "Send backward", "PgDown", "Move the selected instances down in drawing order", M::Edit},
+        {"assignCategory", "Apply category", "C", "Give the selected instances the current category", M::Edit},
+        {"addCategory", "Add category", "Ctrl+N", "Add a category", M::Edit},
+
+        {"nextImage", "Next image", "D", "Show the next image", M::View},
+        {"prevImage", "Previous image", "A", "Show the previous image", M::View},
+        {"zoomFit", "Fit to window", "F", "Fit the image to the window", M::View, B::View, I::Fit, true},
+        {"zoomActual", "Actual size (1:1)", "0", "Show the image at 100%", M::View, B::View, I::ActualSize},
+        {"zoomIn", "Zoom in", "=; +", "Zoom in", M::View},
+        {"zoomOut", "Zoom out", "-", "Zoom out", M::View},
+        {"toggleOutlines", "Outlines", "O", "Show or hide mask outlines", M::View, B::View, I::Outlines, true, true},
+
+        {"toolSelect", "Select", "V", "Select instances (Ctrl+click works in every tool)", M::Tools, B::Tools, I::Select, false,
+         true, make_select_tool},
+        {"toolPrompt", "Points and box", "P", "Left click: positive point, right click: negative point, drag: box", M::Tools,
+         B::Tools, I::Prompt, false, true, make_points_box_tool, points_or_box, "point or box prompts"},
+        {"toolScribble", "Scribble", "S", "Left drag: positive scribble, right drag: negative scribble", M::Tools, B::Tools,
+         I::Scribble, false, true, make_scribble_tool, scribbles, "scribble prompts"},
+        {"toolBrush", "Brush", "B", "Paint onto the selected instance (a new one if none is selected)", M::Tools, B::Tools,
+         I::Brush, false, true, make_brush_tool},
+        {"toolEraser", "Eraser", "E", "Erase from the selected instance", M::Tools, B::Tools, I::Eraser, false, true,
+         make_eraser_tool},
+        {"brushBigger", "Bigger brush", "]", "Make the brush bigger", M::Tools, B::None, I::None, true},
+        {"brushSmaller", "Smaller brush", "[", "Make the brush smaller", M::Tools},
+        {"focusText", "Text prompt", "T", "Type a text prompt", M::Tools},
+
+        {"engineSettings", "Engine settings…", "Ctrl+,", "The settings of the engine chosen in the Engine panel", M::Engine},
+        {"findSimilar", "Find all like this", "G",
+         "Find every object like the selected instance or the marked example (visual grounded)", M::Engine, B::Engine,
+         I::None, true, false, nullptr, visual_grounded, "the visual grounded task"},
+        {"acceptCandidate", "Accept candidate", "Y", "Accept the current candidate as an instance", M::Engine},
+        {"rejectCandidate", "Reject candidate", "N", "Reject the current candidate", M::Engine},
+        {"acceptAllCandidates", "Accept all candidates", "Shift+Y", "Accept every candidate (one undo step)", M::Engine},
+        {"rejectAllCandidates", "Reject all candidates", "Shift+N", "Reject every candidate", M::Engine},
+        {"toggleInspector", "Inspector", "Ctrl+I", "Show what the model saw and produced", M::Engine, B::None, I::None,
+         true, true},
+
+        {"help", "Shortcuts help", "F1; ?", "Show every shortcut", M::Help},
+    };
+    // Digits choose categories (listed in the help as one line, not in a menu).
+    static const char* const kDigits[] = {"category1", "category2", "category3", "category4", "category5",
+                                          "category6", "category7", "category8", "category9"};
+    static const char* const kKeys[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9"};
+    for (int d = 0; d < 9; ++d) rows.push_back({kDigits[d], "Choose category", kKeys[d], "Choose the category with this number"});
+    return rows;
+}
+
+const char* menu_title(MenuId m) {
+    switch (m) {
+        case MenuId::File: return QT_TRANSLATE_NOOP("ActionTable", "&File");
+        case MenuId::Edit: return QT_TRANSLATE_NOOP("ActionTable", "&Edit");
+        case MenuId::View: return QT_TRANSLATE_NOOP("ActionTable", "&View");
+        case MenuId::Tools: return QT_TRANSLATE_NOOP("ActionTable", "&Tools");
+        case MenuId::Engine: return QT_TRANSLATE_NOOP("ActionTable", "E&ngine");
+        case MenuId::Help: return QT_TRANSLATE_NOOP("ActionTable", "&Help");
+        case MenuId::None: break;
+    }
+    return "";
+}
+
+const char* help_title(MenuId m) {
+    switch (m) {
+        case MenuId::File: return QT_TRANSLATE_NOOP("ActionTable", "Files");
+        case MenuId::Edit: return QT_TRANSLATE_NOOP("ActionTable", "Annotate");
+        case MenuId::View: return QT_TRANSLATE_NOOP("ActionTable", "Navigate and view");
+        case MenuId::Tools: return QT_TRANSLATE_NOOP("ActionTable", "Tools");
+        case MenuId::Engine: return QT_TRANSLATE_NOOP("ActionTable", "Engine");
+        case MenuId::Help: return QT_TRANSLATE_NOOP("ActionTable", "Help");
+        case MenuId::None: break;
+    }
+    return "";
+}
+
+QString tr(const char* text) { return QCoreApplication::translate("ActionTable", text); }
+
+const MenuId kMenus[] = {MenuId::File, MenuId::Edit, MenuId::View, MenuId::Tools, MenuId::Engine, MenuId::Help};
+
+}  // namespace
+
+const std::vector<ActionRow>& action_rows() {
+    static const std::vector<ActionRow> rows = make_rows();
+    return rows;
+}
+
+ActionTable::ActionTable(QWidget* window, const Handlers& handlers, std::function<void(const ActionRow&)> on_tool) {
+    tools_ = new QActionGroup(window);
+    for (const ActionRow& row : action_rows()) {
+        QAction* a = make(window, row);
+        if (row.tool) {
+            tools_->addAction(a);
+            QObject::connect(a, &QAction::triggered, window, [on_tool, &row] { on_tool(row); });
+        } else if (handlers.contains(row.name)) {
+            QObject::connect(a, &QAction::triggered, window, handlers.value(row.name));
+        } else {
+            qFatal("action table: no handler for the action '%s'", row.name);
+        }
+    }
+}
+
+QAction* ActionTable::make(QWidget* window, const ActionRow& row) {
+    auto* a = new QAction(tr(row.text), window);
+    a->setObjectName(row.name);
+    const QList<QKeySequence> keys = QKeySequence::listFromString(QString::fromLatin1(row.keys));
+    a->setShortcuts(keys);
+    a->setShortcutContext(Qt::WindowShortcut);
+    const QString key_text = keys.isEmpty() ? QString() : keys.first().toString(QKeySequence::NativeText);
+    a->setToolTip(key_text.isEmpty() ? tr(row.tip) : QStringLiteral("%1 (%2)").arg(tr(row.tip), key_text));
+    a->setStatusTip(tr(row.tip));
+    a->setCheckable(row.checkable || row.tool);
+    a->setIcon(make_icon(row.icon));
+    window->addAction(a);
+    actions_.insert(row.name, a);
+    return a;
+}
+
+QList<QAction*> ActionTable::in_bar(BarId bar) const {
+    QList<QAction*> out;
+    for (const ActionRow& row : action_rows())
+        if (row.bar == bar) out << action(row.name);
+    return out;
+}
+
+void ActionTable::fill_menus(QMenuBar* bar) const {
+    for (MenuId m : kMenus) {
+        QMenu* menu = bar->addMenu(tr(menu_title(m)));
+        for (const ActionRow& row : action_rows()) {
+            if (row.menu != m) continue;
+            if (row.separator_before) menu->addSeparator();
+            menu->addAction(action(row.name));
+        }
+    }
+}
+
+QList<QPair<QString, QList<QAction*>>> ActionTable::help_sections() const {
+    QList<QPair<QString, QList<QAction*>>> sections;
+    for (MenuId m : kMenus) {
+        QList<QAction*> list;
+        for (const ActionRow& row : action_rows())
+            if (row.menu == m) list << action(row.name);
+        sections.append({tr(help_title(m)), list});
+    }
+    return sections;
+}
+
+void ActionTable::update_needs(bool engine_ready, const Capabilities& caps,
+                               const std::function<QString(const QString&)>& why) {
+    for (const ActionRow& row : action_rows()) {
+        if (!row.needs) continue;
+        QAction* a = action(row.name);
+        const bool ok = engine_ready && row.needs(caps);
+        a->setEnabled(ok);
+        const QString keys = a->shortcut().toString(QKeySequence::NativeText);
+        a->setToolTip(ok ? QStringLiteral("%1 (%2)").arg(tr(row.tip), keys) : why(tr(row.needs_what)));
+    }
+}
+
+void ActionTable::check_tool(const QString& name) {
+    if (QAction* a = action(name)) a->setChecked(true);
+}
+
+}  // namespace xs

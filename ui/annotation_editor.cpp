@@ -1,0 +1,214 @@
+#include "ui/annotation_editor.h"
+
+#include <QColorDialog>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <algorithm>
+
+#include "ui/document.h"
+#include "ui/qt_convert.h"
+
+namespace xs {
+
+AnnotationEditor::AnnotationEditor(Document* doc, QWidget* window) : QObject(window), doc_(doc), window_(window) {}
+
+void AnnotationEditor::set_image(const ImageKey& key) {
+    key_ = key;
+    set_selection({});
+}
+
+const ImageRecord* AnnotationEditor::record() const { return key_.empty() ? nullptr : doc_->project().find_image(key_); }
+
+void AnnotationEditor::set_selection(const Selection& ids) {
+    selection_ = ids;
+    Q_EMIT selection_changed(selection_);
+}
+
+void AnnotationEditor::select(int64_t id, bool extend) {
+    Selection ids = extend ? selection_ : Selection();
+    if (id) {
+        auto it = std::find(ids.begin(), ids.end(), id);
+        if (it != ids.end() && extend) ids.erase(it);
+        else if (it == ids.end()) ids.push_back(id);
+    }
+    set_selection(ids);
+}
+
+void AnnotationEditor::drop_missing_from_selection() {
+    const ImageRecord* rec = record();
+    Selection keep;
+    if (rec)
+        for (int64_t id : selection_)
+            for (const Instance& inst : rec->instances)
+                if (inst.id == id) keep.push_back(id);
+    if (keep != selection_) set_selection(keep);
+}
+
+std::vector<Mask> AnnotationEditor::masks(bool selected_only) const {
+    std::vector<Mask> out;
+    const ImageRecord* rec = record();
+    if (!rec) return out;
+    for (const Instance& inst : rec->instances) {
+        const bool selected = std::find(selection_.begin(), selection_.end(), inst.id) != selection_.end();
+        if ((selected || !selected_only) && inst.mask.width == rec->width && inst.mask.height == rec->height)
+            out.push_back(rle_decode(inst.mask));
+    }
+    return out;
+}
+
+void AnnotationEditor::merge() {
+    const ImageRecord* rec = record();
+    int64_t kept = 0;
+    std::optional<Instances> list = rec ? merge_instances(rec->instances, selection_, now_ms(), &kept) : std::nullopt;
+    if (!list) return Q_EMIT message(tr("Select two or more instances to merge (Ctrl+click or in the list)."), 4000);
+    doc_->edit_instances(key_, std::move(*list), tr("Merge %1 instances").arg(selection_.size()));
+    set_selection({kept});
+}
+
+void AnnotationEditor::subtract() {
+    const ImageRecord* rec = record();
+    if (!rec || selection_.size() < 2)
+        return Q_EMIT message(tr("Select two or more instances: the top-most one is cut out of the others."), 4000);
+    if (auto list = subtract_instances(rec->instances, selection_, now_ms()))
+        doc_->edit_instances(key_, std::move(*list), tr("Subtract"));
+}
+
+void AnnotationEditor::delete_selected() {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (auto list = delete_instances(rec->instances, selection_)) {
+        const int n = int(rec->instances.size() - list->size());
+        selection_.clear();
+        doc_->edit_instances(key_, std::move(*list), n == 1 ? tr("Delete instance") : tr("Delete %1 instances").arg(n));
+        Q_EMIT selection_changed(selection_);
+    }
+}
+
+void AnnotationEditor::move(int step) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (auto list = reorder_instances(rec->instances, selection_, step))
+        doc_->edit_instances(key_, std::move(*list), step > 0 ? tr("Bring forward") : tr("Send backward"));
+}
+
+void AnnotationEditor::apply_current_category() {
+    const ImageRecord* rec = record();
+    if (!rec || !doc_->project().find_category(category_)) return;
+    if (auto list = apply_category(rec->instances, selection_, category_, now_ms()))
+        doc_->edit_instances(key_, std::move(*list), tr("Change category"));
+}
+
+void AnnotationEditor::set_visible(int64_t id, bool visible) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (auto list = xs::set_visible(rec->instances, id, visible))
+        doc_->edit_instances(key_, std::move(*list), visible ? tr("Show instance") : tr("Hide instance"));
+}
+
+int AnnotationEditor::category_for_new(ProjectEdit* edit) {
+    return category_for_new_instances(doc_->project(), category_, edit);
+}
+
+void AnnotationEditor::stroke(const Mask& stroke, bool erase) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (selection_.size() > 1) return Q_EMIT message(tr("Select a single instance to paint on."), 4000);
+    if (selection_.empty() && erase)
+        return Q_EMIT message(tr("Select the instance to erase from first (Ctrl+click it)."), 4000);
+    if (selection_.empty()) {
+        if (!stroke.any()) return;
+        ProjectEdit edit;
+        const int category = category_for_new(&edit);
+        Instances list = rec->instances;
+        list.push_back(doc_->project().new_instance(category, rle_encode(stroke), 1.0f, "manual:brush"));
+        const int64_t id = list.back().id;
+        edit.instances[key_] = std::move(list);
+        doc_->edit(edit, tr("Brush (new instance)"));
+        if (edit.categories) Q_EMIT category_made(category);
+        return set_selection({id});
+    }
+    const size_t before = rec->instances.size();
+    if (auto list = paint_instance(rec->instances, selection_.front(), stroke, erase, now_ms())) {
+        const bool removed = list->size() < before;
+        doc_->edit_instances(key_, std::move(*list), removed ? tr("Erase (instance removed)") : erase ? tr("Erase") : tr("Brush"));
+        if (removed) set_selection({});
+    }
+}
+
+std::vector<int64_t> AnnotationEditor::add_instances(const std::vector<InstanceResult>& results, const std::string& source,
+                                                     bool use_labels, const QString& undo_text) {
+    const ImageRecord* rec = record();
+    if (!rec || results.empty()) return {};
+    ProjectEdit edit;
+    const int current = category_for_new(&edit);
+    const std::vector<Category>& cats = edit.categories ? *edit.categories : doc_->project().categories;
+    Instances list = rec->instances;
+    std::vector<int64_t> ids;
+    for (const InstanceResult& r : results) {
+        int category = current;
+        for (const Category& c : cats)
+            if (use_labels && !r.label.empty() && c.name == r.label) category = c.id;
+        list.push_back(doc_->project().new_instance(category, rle_encode(r.mask), r.score, source));
+        ids.push_back(list.back().id);
+    }
+    edit.instances[key_] = std::move(list);
+    doc_->edit(edit, undo_text);
+    if (edit.categories) Q_EMIT category_made(current);
+    return ids;
+}
+
+void AnnotationEditor::add_category() {
+    if (!doc_->is_open()) return;
+    bool ok = false;
+    const QString name = QInputDialog::getText(window_, tr("Add category"), tr("Name:"), QLineEdit::Normal, QString(), &ok).trimmed();
+    if (!ok || name.isEmpty()) return;
+    std::optional<ProjectEdit> edit = xs::add_category(doc_->project(), name.toStdString());
+    if (!edit) return Q_EMIT notice(1, tr("There is already a category named \"%1\".").arg(name));
+    const int id = edit->categories->back().id;
+    doc_->edit(std::move(*edit), tr("Add category %1").arg(name));
+    Q_EMIT category_made(id);
+}
+
+void AnnotationEditor::rename_category(int id) {
+    const Category* c = doc_->project().find_category(id);
+    if (!c) return;
+    bool ok = false;
+    const QString name =
+        QInputDialog::getText(window_, tr("Rename category"), tr("Name:"), QLineEdit::Normal, qstr(c->name), &ok).trimmed();
+    if (!ok || name.isEmpty() || name == qstr(c->name)) return;
+    ProjectEdit edit;
+    edit.categories = xs::rename_category(doc_->project().categories, id, name.toStdString());
+    if (!edit.categories) return Q_EMIT notice(1, tr("There is already a category named \"%1\".").arg(name));
+    doc_->edit(std::move(edit), tr("Rename category"));
+}
+
+void AnnotationEditor::recolor_category(int id) {
+    const Category* c = doc_->project().find_category(id);
+    if (!c) return;
+    const QColor color = QColorDialog::getColor(to_qcolor(c->color), window_, tr("Colour of %1").arg(qstr(c->name)));
+    if (!color.isValid()) return;
+    ProjectEdit edit;
+    edit.categories = xs::recolor_category(doc_->project().categories, id, to_rgb(color));
+    doc_->edit(std::move(edit), tr("Recolour category"));
+}
+
+void AnnotationEditor::delete_category(int id) {
+    const Category* c = doc_->project().find_category(id);
+    if (!c) return;
+    int uses = 0, images = 0;
+    for (const ImageRecord& r : doc_->project().images) {
+        const int n = int(std::count_if(r.instances.begin(), r.instances.end(), [id](const Instance& i) { return i.category_id == id; }));
+        uses += n;
+        images += n > 0;
+    }
+    const QString question =
+        uses ? tr("Delete the category \"%1\" and its %2 instances on %3 images?\n(Undo brings them back.)").arg(qstr(c->name)).arg(uses).arg(images)
+             : tr("Delete the category \"%1\"? No instance uses it.").arg(qstr(c->name));
+    if (QMessageBox::question(window_, tr("Delete category"), question, QMessageBox::Yes | QMessageBox::Cancel,
+                              QMessageBox::Cancel) != QMessageBox::Yes)
+        return;
+    if (std::optional<ProjectEdit> edit = xs::delete_category(doc_->project(), id)) doc_->edit(std::move(*edit), tr("Delete category"));
+}
+
+}  // namespace xs

@@ -1,0 +1,71 @@
+#pragma once
+// Editing the shown image's annotations: the selection, and every change as one undoable step. The
+// changes themselves are the pure functions of core/annotation/editing.h; this class picks their
+// inputs (the selection, the current category), asks for names and confirmations, and hands the
+// results to the document's undo stack.
+#include <QObject>
+#include <QString>
+#include <vector>
+
+#include "core/annotation/editing.h"
+#include "core/engine/engine.h"
+
+class QWidget;
+
+namespace xs {
+
+class Document;
+
+class AnnotationEditor : public QObject {
+    Q_OBJECT
+public:
+    AnnotationEditor(Document* doc, QWidget* window);
+
+    // The shown image (empty: none shown); the selection starts empty.
+    void set_image(const ImageKey& key);
+    const ImageRecord* record() const;  // the shown image's record, nullptr when none is shown
+    void set_current_category(int id) { category_ = id; }
+
+    const Selection& selection() const { return selection_; }
+    void set_selection(const Selection& ids);
+    void select(int64_t id, bool extend);  // id 0 (nothing there) clears, unless extending
+    void drop_missing_from_selection();    // after undo: ids that are gone leave the selection
+    std::vector<Mask> selected_masks() const { return masks(true); }
+    std::vector<Mask> masks(bool selected_only) const;  // of the shown image's instances
+
+    void merge();
+    void subtract();
+    void delete_selected();
+    void move(int step);  // +1 bring forward, -1 send backward
+    void apply_current_category();
+    void set_visible(int64_t id, bool visible);
+    // A brush or eraser stroke (a mask of the image's size) on the selected instance; painting with
+    // nothing selected makes a new instance.
+    void stroke(const Mask& stroke, bool erase);
+    // New instances from engine results, in one step; `use_labels`: a result whose label names a
+    // category goes there. Returns their ids.
+    std::vector<int64_t> add_instances(const std::vector<InstanceResult>& results, const std::string& source,
+                                       bool use_labels, const QString& undo_text);
+
+    void add_category();  // asks for a name
+    void rename_category(int id);
+    void recolor_category(int id);
+    void delete_category(int id);  // asks first
+
+Q_SIGNALS:
+    void selection_changed(const xs::Selection& ids);
+    void category_made(int id);                  // a new category was added: make it current
+    void message(const QString& text, int ms);   // for the status bar
+    void notice(int level, const QString& text); // for the notice bar (1 warning)
+
+private:
+    int category_for_new(ProjectEdit* edit);
+
+    Document* doc_;
+    QWidget* window_;
+    ImageKey key_;
+    Selection selection_;
+    int category_ = 0;
+};
+
+}  // namespace xs

@@ -1,0 +1,68 @@
+#pragma once
+// A canvas tool: what presses, moves and releases of the mouse on the image mean, what it draws while
+// a gesture is in progress, its cursor and a line of help. One class per tool (ui/tools/); a new tool
+// is one new source file (the class and its make_*_tool() factory, declared in ui/tools/tools.h) plus
+// its row in the action table (ui/action_table.cpp), which gives it a name, a shortcut and a place in
+// the menus and the tool bar.
+//
+// Tools speak in gestures, in image coordinates; the canvas hands each finished one on
+// (ImageCanvas::gesture) to whoever handles that kind: prompts go to the prompt session, strokes and
+// selections to the editor. Panning, zooming and Ctrl+click selection belong to the canvas, in every
+// tool.
+#include <QPointF>
+#include <Qt>
+#include <QSizeF>
+#include <QString>
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QPainter;
+
+namespace xs {
+
+struct Gesture {
+    enum class Kind { Point, Box, Scribble, Stroke, Select };
+    Kind kind = Kind::Point;
+    // Point, Scribble: a positive prompt (false: negative). Stroke: paint (false: erase). Select: add
+    // to the selection (false: replace it).
+    bool positive = true;
+    std::vector<QPointF> points;  // image coordinates; a Box has its two corners
+};
+
+struct ToolEvent {
+    QPointF image;   // image coordinates
+    QPointF widget;  // canvas coordinates
+    Qt::MouseButton button = Qt::NoButton;
+    Qt::KeyboardModifiers modifiers;
+};
+
+// What a tool may read of the canvas while it works.
+class ToolView {
+public:
+    virtual ~ToolView() = default;
+    virtual bool inside_image(QPointF image_pos) const = 0;
+    virtual QSizeF image_extent() const = 0;  // image pixels
+    virtual QPointF image_to_widget(QPointF image_pos) const = 0;
+    virtual double scale() const = 0;          // canvas pixels per image pixel
+    virtual double brush_radius() const = 0;   // image pixels
+    virtual QPointF mouse_widget() const = 0;  // the pointer; (-1, -1) when it is outside
+};
+
+class CanvasTool {
+public:
+    using Emit = std::function<void(const Gesture&)>;
+    virtual ~CanvasTool() = default;
+    // Presses of the left or right button (the canvas keeps the middle one and Ctrl+click).
+    virtual void press(const ToolEvent& e, const ToolView& view) = 0;
+    virtual void move(const ToolEvent& e, const ToolView& view) = 0;
+    virtual void release(const ToolEvent& e, const ToolView& view, const Emit& emit) = 0;
+    virtual void cancel() = 0;  // drop the gesture in progress (another tool was chosen)
+    // The gesture in progress (and, for tools that draw at the pointer, their outline).
+    virtual void paint(QPainter& p, const ToolView& view) const = 0;
+    virtual Qt::CursorShape cursor() const = 0;
+    virtual bool draws_at_pointer() const { return false; }  // repaint around the pointer as it moves
+    virtual QString help() const = 0;
+};
+
+}  // namespace xs

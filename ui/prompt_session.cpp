@@ -1,0 +1,281 @@
+#include "ui/prompt_session.h"
+
+#include "core/engine/inspection.h"
+#include "ui/engine_controller.h"
+#include "ui/qt_convert.h"
+
+namespace xs {
+
+namespace {
+
+constexpr double kDuplicateIou = 0.85;  // a candidate this close to an annotated instance is not offered
+
+QStringList split_names(const QString& text) {
+    QStringList out;
+    for (const QString& part : text.split(',')) {
+        const QString t = part.trimmed();
+        if (!t.isEmpty()) out << t;
+    }
+    return out;
+}
+
+bool has_visual_prompts(const SegmentRequest& r) { return !r.points.empty() || !r.boxes.empty() || !r.scribbles.empty(); }
+
+}  // namespace
+
+PromptSession::PromptSession(EngineController* engines, QObject* parent) : QObject(parent), engines_(engines) {
+    EngineWorker* worker = engines_->worker();
+    connect(worker, &EngineWorker::segment_finished, this, &PromptSession::on_finished);
+    connect(worker, &EngineWorker::segment_failed, this, &PromptSession::on_failed);
+    connect(worker, &EngineWorker::postprocessed, this, &PromptSession::on_postprocessed);
+}
+
+void PromptSession::set_image(const ImageKey& key, std::shared_ptr<const Image> image) {
+    clear();
+    key_ = key;
+    image_ = std::move(image);
+}
+
+void PromptSession::clear() {
+    prompts_ = SegmentRequest();
+    preview_.clear();
+    candidates_.clear();
+    if (awaiting_) engines_->worker()->cancel_segment();
+    awaiting_ = 0;
+    Q_EMIT prompts_changed(prompts_);
+    Q_EMIT preview_changed();
+    Q_EMIT candidates_changed(QString());
+}
+
+bool PromptSession::has_work() const { return has_visual_prompts(prompts_) || !preview_.empty() || !candidates_.empty(); }
+
+void PromptSession::add_point(QPointF pos, bool positive) {
+    if (!image_) return;
+    prompts_.points.push_back(PointPrompt{float(pos.x()), float(pos.y()), positive});
+    send(Task::Interactive);
+}
+
+void PromptSession::add_box(QRectF r) {
+    if (!image_) return;
+    prompts_.boxes = {BoxPrompt{float(r.left()), float(r.top()), float(r.right()), float(r.bottom())}};  // one per object
+    send(Task::Interactive);
+}
+
+void PromptSession::add_scribble(const std::vector<QPointF>& points, bool positive) {
+    if (!image_) return;
+    ScribblePrompt s;
+    s.positive = positive;
+    for (const QPointF& p : points) s.points.push_back(PointF{float(p.x()), float(p.y())});
+    prompts_.scribbles.push_back(std::move(s));
+    send(Task::Interactive);
+}
+
+bool PromptSession::run_task(Task task, const QString& text, const std::vector<std::string>& default_categories,
+                             QString* problem) {
+    if (!image_) return false;
+    SegmentRequest next;
+    if (task == Task::Referring || task == Task::Reasoning) {
+        if (text.trimmed().isEmpty()) return *problem = tr("Type what to look for first."), false;
+        next.text = text.trimmed().toStdString();
+    } else if (task == Task::Generic || task == Task::OpenVocabulary) {
+        for (const QString& c : split_names(text)) next.categories.push_back(c.toStdString());
+        if (next.categories.empty()) next.categories = default_categories;
+        if (next.categories.empty()) return *problem = tr("Type category names, separated by commas."), false;
+    } else if (task == Task::VisualGrounded) {
+        if (!has_visual_prompts(prompts_))
+            return *problem = tr("Mark one example object with points, a box or a scribble first."), false;
+        next = prompts_;
+        next.text.clear();
+        next.categories.clear();
+    }
+    prompts_ = next;
+    send(task);
+    return true;
+}
+
+bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem) {
+    if (!image_) return false;
+    SegmentRequest r;
+    for (const PointPrompt& p : prompts_.points)
+        if (p.positive) r.points.push_back(p);
+    r.boxes = prompts_.boxes;
+    for (const ScribblePrompt& s : prompts_.scribbles)
+        if (s.positive) r.scribbles.push_back(s);
+    candidates_origin_ = tr("the marked example");
+    if (!has_visual_prompts(r)) {
+        r.mask_prompts = masks;
+        candidates_origin_ = origin;
+    }
+    if (!has_visual_prompts(r) && r.mask_prompts.empty())
+        return *problem = tr("Select an instance (Ctrl+click) or mark an example with points, a box or a scribble, then press G."), false;
+    candidates_.clear();
+    preview_.clear();
+    Q_EMIT preview_changed();
+    Q_EMIT candidates_changed(QString());
+    prompts_ = r;
+    send(Task::VisualGrounded);
+    if (awaiting_) Q_EMIT message(tr("Looking for everything like %1…").arg(candidates_origin_), 0);
+    return true;
+}
+
+void PromptSession::resend() {
+    if (image_ && has_visual_prompts(prompts_)) send(Task::Interactive);
+}
+
+void PromptSession::set_thresholds(float score, float mask) {
+    score_threshold_ = score;
+    mask_threshold_ = mask;
+}
+
+void PromptSession::send(Task task) {
+    Q_EMIT prompts_changed(prompts_);
+    const EngineInfo& engine = engines_->info();
+    // Interactive refinement: the current preview is the starting point for the next answer.
+    prompts_.input_mask.reset();
+    if (task == Task::Interactive && task_ == Task::Interactive && preview_.size() == 1 &&
+        engine.capabilities.supports(Task::Interactive, PromptKind::Mask))
+        prompts_.input_mask = preview_.front().mask;
+    if (!engines_->ready()) {
+        Q_EMIT message(tr("The engine is not ready yet; the prompts are kept."), 4000);
+        return;
+    }
+    prompts_.task = task;
+    const std::string why = validate_request(engine.capabilities, prompts_, image_->width, image_->height,
+                                             engine.name.toStdString());
+    if (!why.empty()) {
+        Q_EMIT message(qstr(why), 8000);
+        Q_EMIT problem(1, qstr(why));
+        return;
+    }
+    task_ = task;
+    prompts_.score_threshold = score_threshold_;
+    prompts_.mask_threshold = mask_threshold_;
+    prompts_.inspect = true;  // kept with the answer, for the inspector (engines that cannot, ignore it)
+    preview_source_ = source_of(prompts_);
+    candidates_source_ = engine.name + QStringLiteral(":vgd:") + candidates_origin_;
+    timer_.restart();
+    refiltering_ = false;
+    awaiting_ = engines_->worker()->segment(key_, image_, prompts_);
+}
+
+void PromptSession::on_finished(const SegmentAnswer& answer) {
+    if (answer.request_id != awaiting_) return;  // superseded
+    awaiting_ = 0;
+    if (answer.image_key != key_) return;
+    last_answer_ = answer;
+    Q_EMIT answered(answer, double(timer_.elapsed()));
+    if (task_ == Task::VisualGrounded) return show_candidates(answer.result.instances);
+    show_preview(answer.result.instances);
+    if (task_ == Task::GroundedCaption) show_caption(answer);
+    Q_EMIT message(preview_.empty() ? tr("The engine found nothing for these prompts. Add or move prompts, or press Esc.")
+                                    : tr("Preview: %1 mask(s). Enter accepts them in the current category, Esc discards.")
+                                          .arg(preview_.size()),
+                   8000);
+}
+
+void PromptSession::on_failed(int request_id, const QString& message) {
+    if (request_id != awaiting_) return;
+    awaiting_ = 0;
+    Q_EMIT problem(2, tr("The engine could not answer: %1").arg(message));
+    Q_EMIT preview_changed();
+}
+
+void PromptSession::refilter(float score, float mask) {
+    if (!image_ || !last_answer_ || !last_answer_->result.inspection || last_answer_->image_key != key_) return;
+    if (awaiting_ && !refiltering_) return;  // a new answer is on its way: it replaces the last one
+    refiltering_ = true;
+    awaiting_ = engines_->worker()->postprocess(last_answer_->result.inspection, score, mask);
+}
+
+void PromptSession::on_postprocessed(int request_id, const std::vector<InstanceResult>& instances) {
+    if (request_id != awaiting_) return;
+    awaiting_ = 0;
+    if (last_answer_->result.inspection->task == Task::VisualGrounded) show_candidates(instances);
+    else show_preview(instances);
+    Q_EMIT refiltered(int(instances.size()));
+}
+
+void PromptSession::show_preview(const std::vector<InstanceResult>& results) {
+    preview_.clear();
+    for (const InstanceResult& r : results) {
+        if (r.mask.width() != image_->width || r.mask.height() != image_->height || !r.mask.any()) continue;
+        preview_.push_back(r);
+        if (task_ == Task::Interactive) break;  // the best mask only
+    }
+    Q_EMIT preview_changed();
+}
+
+void PromptSession::show_candidates(const std::vector<InstanceResult>& results) {
+    candidates_.clear();
+    // What is annotated already (the example itself, usually) is not offered again.
+    const std::vector<Mask> existing = existing_ ? existing_() : std::vector<Mask>();
+    int duplicates = 0;
+    for (const InstanceResult& r : results) {
+        if (r.mask.width() != image_->width || r.mask.height() != image_->height || !r.mask.any()) continue;
+        bool dup = false;
+        for (const Mask& m : existing) dup = dup || mask_iou(m, r.mask) >= kDuplicateIou;
+        if (dup) ++duplicates;
+        else candidates_.push_back(r);
+    }
+    QString origin = candidates_origin_.isEmpty() ? tr("the example") : candidates_origin_;
+    if (duplicates) origin += tr(" (%1 already annotated, not listed)").arg(duplicates);
+    Q_EMIT candidates_changed(origin);
+    Q_EMIT message(candidates_.empty()
+                       ? tr("Nothing like %1 was found.").arg(origin)
+                       : tr("%1 candidate(s): Y accepts the current one, N rejects it, Shift+Y accepts all, Esc rejects all.")
+                             .arg(candidates_.size()),
+                   8000);
+}
+
+// Phrase i links to the preview mask whose prompt_index is i.
+void PromptSession::show_caption(const SegmentAnswer& answer) {
+    const QString text = qstr(answer.result.text);
+    int phrases = 0;
+    for (int pos = 0; (pos = text.indexOf("<p>", pos)) >= 0; pos += 3) ++phrases;
+    std::vector<bool> has_mask(size_t(phrases), false);
+    for (const InstanceResult& r : preview_)
+        if (r.prompt_index >= 0 && r.prompt_index < phrases) has_mask[size_t(r.prompt_index)] = true;
+    Q_EMIT caption_changed(text, has_mask);
+}
+
+std::vector<InstanceResult> PromptSession::take_preview() {
+    std::vector<InstanceResult> out = preview_;
+    clear();
+    return out;
+}
+
+std::optional<InstanceResult> PromptSession::take_candidate(int index) {
+    if (index < 0 || index >= int(candidates_.size())) return std::nullopt;
+    InstanceResult r = candidates_[size_t(index)];
+    candidates_.erase(candidates_.begin() + index);
+    Q_EMIT candidates_changed(candidates_origin_);
+    return r;
+}
+
+std::vector<InstanceResult> PromptSession::take_candidates() {
+    std::vector<InstanceResult> all;
+    all.swap(candidates_);
+    Q_EMIT candidates_changed(QString());
+    return all;
+}
+
+bool PromptSession::reject_candidate(int index) { return bool(take_candidate(index)); }
+
+void PromptSession::reject_candidates() { take_candidates(); }
+
+QString PromptSession::source_of(const SegmentRequest& r) const {
+    QStringList parts;
+    int pos = 0, neg = 0;
+    for (const PointPrompt& p : r.points) (p.positive ? pos : neg)++;
+    if (pos || neg) parts << QStringLiteral("points(%1+,%2-)").arg(pos).arg(neg);
+    if (!r.boxes.empty()) parts << QStringLiteral("box");
+    int spos = 0, sneg = 0;
+    for (const ScribblePrompt& s : r.scribbles) (s.positive ? spos : sneg)++;
+    if (spos || sneg) parts << QStringLiteral("scribbles(%1+,%2-)").arg(spos).arg(sneg);
+    if (!r.text.empty()) parts << QStringLiteral("text(\"%1\")").arg(qstr(r.text).left(60));
+    if (!r.categories.empty()) parts << QStringLiteral("categories(%1)").arg(r.categories.size());
+    const QString task = r.task == Task::Interactive ? QString() : QString::fromLatin1(task_name(r.task)) + ":";
+    return engines_->info().name + ":" + task + parts.join(',');
+}
+
+}  // namespace xs
