@@ -128,7 +128,7 @@ int run_info(xs::cli::Args& args) {
         if (!img.instances.empty()) ++annotated;
         for (const xs::Instance& inst : img.instances) ++per_cat[inst.category_id];
     }
-    std::printf("project:    %s (format version %d)\n", project_path.c_str(), xs::kProjectFormatVersion);
+    std::printf("project:    %s (format version %d)\n", project_path.c_str(), xs::project_format_version(p));
     std::printf("image root: %s (%s)\n", p.image_root.c_str(), resolved_image_root(p, project_path).c_str());
     std::printf("images:     %zu (%d with instances)\n", p.images.size(), annotated);
     std::printf("instances:  %lld\n", static_cast<long long>(p.instance_count()));
@@ -137,6 +137,18 @@ int run_info(xs::cli::Args& args) {
         std::printf("  %4d  %-24s #%02x%02x%02x  %lld instance(s)\n", c.id, c.name.c_str(), c.color.r, c.color.g,
                     c.color.b, static_cast<long long>(per_cat[c.id]));
     }
+    int64_t prompts = 0, sentences = 0, captions = 0, episodes = 0;
+    for (const xs::ImageRecord& img : p.images) {
+        captions += int64_t(img.captions.size());
+        episodes += int64_t(img.episodes.size());
+        for (const xs::Instance& inst : img.instances) {
+            prompts += inst.prompt.empty() ? 0 : 1;
+            sentences += int64_t(inst.referring.size());
+        }
+    }
+    std::printf("grounding:  %lld instance prompt(s), %lld referring sentence(s), %lld caption(s), %lld episode(s)\n",
+                static_cast<long long>(prompts), static_cast<long long>(sentences), static_cast<long long>(captions),
+                static_cast<long long>(episodes));
     // Image files that changed on disk since they were annotated (fingerprints: core/io/file_stamp.h).
     int stamped = 0;
     for (const xs::ImageRecord& img : p.images) stamped += img.file_size >= 0 && !img.file_hash.empty();
