@@ -4,7 +4,10 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/formats/output_folder.h"
+#include "core/formats/png_codec.h"
 #include "core/io/file_io.h"
 #include "core/mask/polygon.h"
 #include "tests/formats/fixture.h"
@@ -80,7 +83,7 @@ private Q_SLOTS:
         check_round_trip(p, import_with(find_format("yolo-seg"), dir + "/out", dir + "/images"), rep);
         // The two-part instance is one line: one polygon with a bridge that adds no pixel.
         const std::string labels = read_whole_file(dir + "/out/labels/sub/a.txt", "labels");
-        QCOMPARE(int(std::count(labels.begin(), labels.end(), '\n')), 9);
+        QCOMPARE(int(std::count(labels.begin(), labels.end(), '\n')), 10);
     }
 
     void yoloReadsUltralyticsLayouts() {
@@ -136,6 +139,251 @@ private Q_SLOTS:
         QVERIFY2(e.find(dir + "/" + message.toStdString()) == 0, e.c_str());
         QCOMPARE(p.instance_count(), instances);  // unchanged
         QCOMPARE(int(p.images.size()), 40);
+    }
+
+    // ---- every format that writes whole instances ----
+
+    void roundTripOnStampsBench_data() {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<bool>("exact");  // stamps-bench has holes (occlusions) but no overlaps
+        QTest::newRow("coco") << "coco" << true;
+        QTest::newRow("yolo-seg") << "yolo-seg" << false;
+        QTest::newRow("png-masks") << "png-masks" << true;
+        QTest::newRow("voc") << "voc" << true;
+        QTest::newRow("labelme") << "labelme" << false;
+    }
+
+    void roundTripOnStampsBench() {
+        QFETCH(QString, format);
+        QFETCH(bool, exact);
+        const Format& f = find_format(format.toStdString());
+        const Project p = bench_project();
+        const std::string out = scratch("bench-" + f.info().name) + "/out" + (f.info().exports_folder ? "" : ".json");
+        const ExportReport rep = export_with(f, p, out);
+        QCOMPARE(rep.images, 40);
+        QCOMPARE(rep.instances, int64_t(57));
+        QCOMPARE(rep.losses.empty(), exact);
+        check_round_trip(p, import_with(f, out, p.image_root), rep);
+    }
+
+    void roundTripOnEdgeCases_data() {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("losses");  // what the export must report for sub/a.png
+        QTest::newRow("coco") << "coco" << "";
+        QTest::newRow("yolo-seg") << "yolo-seg" << "1 instances with holes filled";
+        QTest::newRow("png-masks") << "png-masks"
+                                   << "1 instances hidden entirely by later ones, 1 instances partly hidden by later ones";
+        QTest::newRow("voc") << "voc" << "1 instances hidden entirely by later ones, 1 instances partly hidden by later ones";
+        QTest::newRow("labelme") << "labelme" << "1 instances with holes filled";
+    }
+
+    void roundTripOnEdgeCases() {
+        QFETCH(QString, format);
+        QFETCH(QString, losses);
+        const Format& f = find_format(format.toStdString());
+        const std::string dir = scratch("edge-" + f.info().name);
+        const Project p = edge_project(dir + "/images");
+        const std::string out = dir + "/out" + (f.info().exports_folder ? "" : ".json");
+        const ExportReport rep = export_with(f, p, out);
+        std::string reported;
+        if (const ImageLoss* l = loss_of(rep, "sub/a.png")) {
+            for (const auto& [what, n] : l->counts) reported += (reported.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+        }
+        QCOMPARE(QString::fromStdString(reported), losses);
+        QVERIFY(!loss_of(rep, "empty.png"));
+        check_round_trip(p, import_with(f, out, dir + "/images"), rep);
+    }
+
+    // ---- PNG masks and VOC ----
+
+    void rasterLayouts() {
+        const std::string dir = scratch("raster-layout");
+        const Project p = edge_project(dir + "/images");
+        export_with(find_format("png-masks"), p, dir + "/png");
+        const PngValues ids = png_decode_values(read_whole_file(dir + "/png/instances/sub/a.png", "png"), "ids");
+        const PngValues cls = png_decode_values(read_whole_file(dir + "/png/semantic/sub/a.png", "png"), "cls");
+        QCOMPARE(int(ids.kind), int(PngValues::Kind::Grey));
+        QCOMPARE(int(cls.kind), int(PngValues::Kind::Indexed));
+        QCOMPARE(ids.values[size_t(15) * 24 + 23], uint32_t(8));  // the corner pixel: the 8th instance
+        QCOMPARE(cls.values[size_t(15) * 24 + 23], uint32_t(2));  // class "dot" (second category)
+        QVERIFY(cls.palette[2] == p.categories[1].color);
+        QVERIFY(read_whole_file(dir + "/png/classes.json", "c").find("\"name\": \"dot\"") != std::string::npos);
+        export_with(find_format("voc"), p, dir + "/voc", {{"val-fraction", "0.5"}});
+        const PngValues obj = png_decode_values(read_whole_file(dir + "/voc/SegmentationObject/sub/a.png", "png"), "obj");
+        QCOMPARE(int(obj.kind), int(PngValues::Kind::Indexed));
+        QVERIFY(obj.palette[1] == (Rgb{128, 0, 0}));  // the VOC colour map
+        QCOMPARE(read_whole_file(dir + "/voc/labelmap.txt", "l"), std::string("# label:color_rgb:parts:actions\nbackground:0,0,0::\n"
+                 "shape:230,25,75::\ndot:60,180,75::\n"));
+        QCOMPARE(read_whole_file(dir + "/voc/ImageSets/Segmentation/trainval.txt", "l"), std::string("sub/a\nempty\n"));
+        QVERIFY(fs::is_symlink(dir + "/voc/JPEGImages/sub/a.png"));
+    }
+
+    void vocWithoutLabelmapAndWithVoid() {
+        // As VOC 2012 ships it: no labelmap.txt, 255 on object borders, no ImageSets.
+        const std::string dir = scratch("voc-plain");
+        fs::create_directories(dir + "/images");
+        cv::imwrite(dir + "/images/2007_000032.jpg", cv::Mat(6, 8, CV_8UC3, cv::Scalar(9, 9, 9)));
+        std::vector<uint8_t> obj(48, 0), cls(48, 0);
+        for (int y = 1; y < 4; ++y)
+            for (int x = 1; x < 4; ++x) {
+                obj[size_t(y) * 8 + x] = 1;
+                cls[size_t(y) * 8 + x] = 15;  // person
+            }
+        obj[0] = cls[0] = 255;  // void
+        std::vector<Rgb> pal(256);
+        write_text(dir + "/voc/SegmentationObject/2007_000032.png", png_encode_indexed(8, 6, obj, pal));
+        write_text(dir + "/voc/SegmentationClass/2007_000032.png", png_encode_indexed(8, 6, cls, pal));
+        ImportReport rep;
+        const Project q = import_with(find_format("voc"), dir + "/voc", dir + "/images", &rep);
+        QCOMPARE(int(q.images[0].instances.size()), 1);
+        QCOMPARE(const_cast<Project&>(q).find_category(q.images[0].instances[0].category_id)->name, std::string("person"));
+        QCOMPARE(rle_area(q.images[0].instances[0].mask), int64_t(9));
+        QVERIFY(rep.warnings[0].find("no labelmap.txt") != std::string::npos);
+    }
+
+    void rasterBadFilesAreRefusedByName_data() {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("damage");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("png: class missing from the table") << "png-masks" << "classes" << "semantic/sub/a.png: class 2 is not in classes.json";
+        QTest::newRow("png: truncated") << "png-masks" << "truncate" << "instances/sub/a.png: PNG file is truncated or corrupt";
+        QTest::newRow("png: semantic missing") << "png-masks" << "no-semantic" << "semantic/sub/a.png: cannot open";
+        QTest::newRow("png: background under an instance") << "png-masks" << "background" << "semantic/sub/a.png: background at (23, 15) under instance 8";
+        QTest::newRow("png: sizes differ") << "png-masks" << "size" << "semantic/sub/a.png: 4x4, but";
+        QTest::newRow("png: image missing") << "png-masks" << "no-image" << "instances/empty.png: no image \"empty.*\"";
+        QTest::newRow("png: bad class table") << "png-masks" << "bad-json" << "classes.json: [1].index: must be 0..255";
+        QTest::newRow("voc: labelmap colour") << "voc" << "labelmap" << "labelmap.txt:3: colour \"1,2\" is not r,g,b";
+        QTest::newRow("voc: class beyond labelmap") << "voc" << "classes" << "SegmentationClass/sub/a.png: class 2 is not in labelmap.txt";
+        QTest::newRow("voc: two classes in one object") << "voc" << "mixed" << "SegmentationClass/sub/a.png: instance 1 of";
+    }
+
+    void rasterBadFilesAreRefusedByName() {
+        QFETCH(QString, format);
+        QFETCH(QString, damage);
+        QFETCH(QString, message);
+        const Format& f = find_format(format.toStdString());
+        const std::string dir = scratch("raster-bad");
+        const Project p = edge_project(dir + "/images");
+        const std::string out = dir + "/out";
+        export_with(f, p, out);
+        const bool voc = format == "voc";
+        const std::string cls_png = out + (voc ? "/SegmentationClass/sub/a.png" : "/semantic/sub/a.png");
+        const std::string ids_png = out + (voc ? "/SegmentationObject/sub/a.png" : "/instances/sub/a.png");
+        PngValues cls = png_decode_values(read_whole_file(cls_png, "png"), "cls");
+        std::vector<uint8_t> cls8(cls.values.begin(), cls.values.end());
+        const std::string d = damage.toStdString();
+        if (d == "classes" && voc) write_text(out + "/labelmap.txt", "background:0,0,0::\nshape:1,2,3::\n");
+        if (d == "classes" && !voc) write_text(out + "/classes.json", "[{\"index\": 1, \"name\": \"shape\"}]");
+        if (d == "bad-json") write_text(out + "/classes.json", "[{\"index\": 0, \"name\": \"bg\"}, {\"index\": 300, \"name\": \"x\"}]");
+        if (d == "labelmap") write_text(out + "/labelmap.txt", "# x\nbackground:0,0,0::\nshape:1,2::\n");
+        if (d == "truncate") write_text(ids_png, read_whole_file(ids_png, "png").substr(0, 60));
+        if (d == "no-semantic") fs::remove(cls_png);
+        if (d == "no-image") fs::remove(dir + "/images/empty.png");
+        if (d == "background" || d == "mixed") {
+            if (d == "background") cls8[size_t(15) * 24 + 23] = 0;  // the corner dot
+            else cls8[size_t(1) * 24 + 1] = 2;                      // one pixel of the ring
+            write_text(cls_png, png_encode_indexed(24, 16, cls8, cls.palette));
+        }
+        if (d == "size") write_text(cls_png, png_encode_indexed(4, 4, std::vector<uint8_t>(16, 1), cls.palette));
+        Project target = bench_project();
+        const int64_t before = target.instance_count();
+        ImportOptions io;
+        io.images_dir = dir + "/images";
+        ImportReport rep;
+        const std::string e = expect_error([&] { f.import_into(target, out, io, rep); });
+        QVERIFY2(e.find(message.toStdString()) != std::string::npos && e.find(out) != std::string::npos, e.c_str());
+        QCOMPARE(target.instance_count(), before);
+        QCOMPARE(int(target.categories.size()), 20);
+    }
+
+    void tooManyClassesForEightBitsIsRefused() {
+        const std::string dir = scratch("classes");
+        Project p;
+        p.image_root = dir;
+        for (int i = 0; i < 256; ++i) p.add_category("c" + std::to_string(i));
+        std::string e = expect_error([&] { export_with(find_format("png-masks"), p, dir + "/png"); });
+        QVERIFY2(e.find("at most 255 classes; the project has 256 (nothing was written)") != std::string::npos, e.c_str());
+        e = expect_error([&] { export_with(find_format("voc"), p, dir + "/voc"); });
+        QVERIFY2(e.find("at most 254 classes") != std::string::npos, e.c_str());
+        QVERIFY(nothing_written_at(dir + "/png") && nothing_written_at(dir + "/voc"));
+    }
+
+    // ---- labelme ----
+
+    void labelmeLayoutAndForeignShapes() {
+        const std::string dir = scratch("labelme");
+        const Project p = edge_project(dir + "/images");
+        export_with(find_format("labelme"), p, dir + "/out");
+        const nlohmann::json doc = nlohmann::json::parse(read_whole_file(dir + "/out/sub/a.json", "labelme"));
+        QCOMPARE(doc["imagePath"].get<std::string>(), std::string("../../images/sub/a.png"));
+        QCOMPARE(doc["imageWidth"].get<int>(), 24);
+        // The two-part instance is two polygons sharing a group_id; single parts have none.
+        int grouped = 0;
+        for (const auto& s : doc["shapes"]) grouped += s["group_id"].is_null() ? 0 : 1;
+        QCOMPARE(grouped, 4);  // the two-part instance and the diagonal pair
+        // labelme files as labelme writes them: next to the image, a rectangle, a point (left out),
+        // a mask shape (a 2x2 PNG at its box), shapes grouped by group_id.
+        std::vector<uint8_t> px = {1, 0, 1, 1};
+        std::vector<Rgb> pal = {Rgb{0, 0, 0}, Rgb{255, 255, 255}};
+        const std::string png = png_encode_indexed(2, 2, px, pal);
+        static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string enc;
+        for (size_t i = 0; i < png.size(); i += 3) {
+            uint32_t n = uint32_t(uint8_t(png[i])) << 16;
+            if (i + 1 < png.size()) n |= uint32_t(uint8_t(png[i + 1])) << 8;
+            if (i + 2 < png.size()) n |= uint32_t(uint8_t(png[i + 2]));
+            enc += b64[(n >> 18) & 63];
+            enc += b64[(n >> 12) & 63];
+            enc += i + 1 < png.size() ? b64[(n >> 6) & 63] : '=';
+            enc += i + 2 < png.size() ? b64[n & 63] : '=';
+        }
+        write_text(dir + "/images/empty.json",
+                   "{\"shapes\": [{\"label\": \"box\", \"shape_type\": \"rectangle\", \"points\": [[0.5, 0.5], [2.5, 3.5]]},"
+                   " {\"label\": \"pt\", \"shape_type\": \"point\", \"points\": [[1, 1]]},"
+                   " {\"label\": \"m\", \"shape_type\": \"mask\", \"points\": [[5, 5], [6, 6]], \"mask\": \"" + enc + "\"}],"
+                   " \"imagePath\": \"empty.png\", \"imageData\": null, \"imageHeight\": 8, \"imageWidth\": 10}");
+        ImportReport rep;
+        const Project q = import_with(find_format("labelme"), dir + "/images/empty.json", dir + "/images", &rep);
+        QCOMPARE(int(q.images[0].instances.size()), 2);
+        QCOMPARE(rle_bbox(q.images[0].instances[0].mask), (BBox{1, 1, 2, 3}));
+        QCOMPARE(rle_area(q.images[0].instances[1].mask), int64_t(3));
+        QVERIFY(rle_decode(q.images[0].instances[1].mask).at(5, 5));
+        QVERIFY(!rle_decode(q.images[0].instances[1].mask).at(6, 5));
+        QVERIFY(rep.warnings[0].find("a point shape is not a region; left out") != std::string::npos);
+    }
+
+    void labelmeBadFilesAreRefusedByName_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("message");
+        const QString tail = ", \"imagePath\": \"empty.png\", \"imageHeight\": 8, \"imageWidth\": 10}";
+        QTest::newRow("not labelme") << "{\"a\": 1}" << "x.json: not a labelme file";
+        QTest::newRow("two points") << "{\"shapes\": [{\"label\": \"a\", \"points\": [[0, 0], [1, 1]]}]" + tail
+                                    << "x.json: shapes[0].points: 2 point(s); a polygon needs at least 3";
+        QTest::newRow("no label") << "{\"shapes\": [{\"points\": [[0, 0], [1, 1], [1, 0]]}]" + tail
+                                  << "x.json: shapes[0]: missing required field \"label\"";
+        QTest::newRow("wrong size") << "{\"shapes\": [], \"imagePath\": \"empty.png\", \"imageHeight\": 9, \"imageWidth\": 10}"
+                                    << "x.json: the data is for a 10x9 image";
+        QTest::newRow("image elsewhere") << "{\"shapes\": [], \"imagePath\": \"/etc/x.png\", \"imageHeight\": 9, \"imageWidth\": 10}"
+                                         << "x.json: imagePath: /etc/x.png is not inside the image folder";
+        QTest::newRow("far away") << "{\"shapes\": [{\"label\": \"a\", \"points\": [[0, 0], [1e9, 1], [1, 0]]}]" + tail
+                                  << "x.json: shapes[0].points[1]: lies far outside";
+        QTest::newRow("bad base64") << "{\"shapes\": [{\"label\": \"a\", \"shape_type\": \"mask\", \"points\": [[0, 0], [1, 1]], \"mask\": \"*\"}]" + tail
+                                    << "x.json: shapes[0].mask: not base64";
+    }
+
+    void labelmeBadFilesAreRefusedByName() {
+        QFETCH(QString, text);
+        QFETCH(QString, message);
+        const std::string dir = scratch("labelme-bad");
+        edge_project(dir + "/images");
+        write_text(dir + "/images/x.json", text.toStdString());
+        Project target = bench_project();
+        ImportOptions io;
+        io.images_dir = dir + "/images";
+        ImportReport rep;
+        const std::string e = expect_error([&] { find_format("labelme").import_into(target, dir + "/images/x.json", io, rep); });
+        QVERIFY2(e.find(dir + "/images/" + message.toStdString()) == 0, e.c_str());
+        QCOMPARE(target.instance_count(), int64_t(57));
     }
 
     // ---- every folder format ----
