@@ -16,7 +16,8 @@ const Format& vgd_format();
 
 const std::vector<const Format*>& all_formats() {
     static const std::vector<const Format*> list = {
-        &coco_format(), &yolo_seg_format(), &png_masks_format(), &voc_format(), &labelme_format(),
+        &coco_format(),    &yolo_seg_format(), &png_masks_format(), &voc_format(),
+        &labelme_format(), &refcoco_format(),  &gcg_format(),       &vgd_format(),
     };
     return list;
 }

@@ -34,6 +34,54 @@ inline Project bench_project() {
     return read_coco(bench_dir() + "/instances.json", o);
 }
 
+// stamps-bench with grounding data: referring sentences (several per instance), prompts of every
+// kind, captions linking phrases to instances, and "find all like this" episodes.
+inline Project grounded_bench() {
+    Project p = bench_project();
+    for (ImageRecord& img : p.images) {
+        if (img.id % 3 != 1 || img.instances.empty()) continue;
+        Instance& a = img.instances[0];
+        a.referring = {"the object on image " + std::to_string(img.id), "it, the \"first\" one \xc3\xa9"};
+        a.prompt.task = "referring";
+        a.prompt.text = a.referring[0];
+        const BBox b = rle_bbox(a.mask);
+        if (img.instances.size() > 1) {
+            Instance& c = img.instances[1];
+            c.prompt.task = "vgd";
+            VisualPrompt scribble;
+            scribble.kind = VisualPrompt::Kind::Scribble;
+            scribble.points = {{double(b.x) + 1, double(b.y) + 1}, {double(b.x + b.w) - 1, double(b.y + b.h) - 1}};
+            c.prompt.visual = {point_prompt(b.x + 2.5, b.y + 3.5), point_prompt(1, 1, false),
+                               box_prompt(b.x, b.y, b.x + b.w, b.y + b.h), scribble, mask_prompt(a.mask)};
+            c.referring = {"the second one"};
+            FindAllEpisode e;
+            e.example_instance_id = a.id;
+            e.accepted = {c.id};
+            e.rejected = {{img.instances.back().mask, 0.125f}};
+            e.source = "xsam";
+            e.created_ms = 1700000000000 + img.id;
+            img.episodes.push_back(e);
+            FindAllEpisode drawn;
+            drawn.example = {box_prompt(1, 2, 30, 40)};
+            drawn.accepted = {a.id, c.id};
+            drawn.source = "classic";
+            drawn.created_ms = 1700000000500 + img.id;
+            img.episodes.push_back(drawn);
+        }
+        GroundedCaption cap;
+        cap.text = "A thing and more things \xc3\xbc.";
+        GroundedPhrase first{0, 7, {a.id}};
+        GroundedPhrase rest{12, 23, {}};
+        for (size_t k = 1; k < img.instances.size(); ++k) rest.instance_ids.push_back(img.instances[k].id);
+        cap.phrases = {first};
+        if (!rest.instance_ids.empty()) cap.phrases.push_back(rest);
+        cap.source = "xsam:gcg";
+        cap.created_ms = 1700000001000 + img.id;
+        img.captions.push_back(cap);
+    }
+    return p;
+}
+
 inline Mask box_mask(int w, int h, int x0, int y0, int bw, int bh) {
     Mask m(w, h);
     for (int y = y0; y < y0 + bh; ++y)

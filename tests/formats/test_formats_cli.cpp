@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/io/project_file.h"
 #include "tests/formats/fixture.h"
 
 using namespace xs;
@@ -77,6 +78,31 @@ private Q_SLOTS:
                  q(dir_ + "/back.json")});
         QVERIFY2(r.code == 0, r.err.c_str());
         QVERIFY2(r.out.find("40 image(s) added, 0 matched; 20 categories added, 0 matched; 57 instance(s)") != std::string::npos,
+                 r.out.c_str());
+    }
+
+    void groundingSurvivesExportAndImportThroughTheCli() {
+        // A project with grounding data, saved as a project file, exported and imported by the CLI.
+        const std::string grounded = dir_ + "/grounded.json";
+        Project p = grounded_bench();
+        std::ofstream(grounded) << project_to_json(p);
+        for (const char* format : {"refcoco", "gcg", "vgd"}) {
+            const std::string out = dir_ + "/g-" + format + (std::string(format) == "refcoco" ? "" : ".json");
+            Run r = cli({"export", q(grounded), "--format", format, "--out", q(out)});
+            QVERIFY2(r.code == 0, r.err.c_str());
+            const std::string back = dir_ + "/g-" + format + "-back.json";
+            r = cli({"import", q(out), "--format", format, "--images", q(bench_dir() + "/images"), "--project", q(back)});
+            QVERIFY2(r.code == 0, r.err.c_str());
+            r = cli({"info", q(back)});
+            QVERIFY2(r.code == 0, r.err.c_str());
+            const char* expected = std::string(format) == "refcoco" ? "0 instance prompt(s), 32 referring sentence(s), 0 caption(s), 0 episode(s)"
+                                   : std::string(format) == "gcg"   ? "caption(s)"
+                                                                    : "0 caption(s), 8 episode(s)";
+            QVERIFY2(r.out.find(expected) != std::string::npos, r.out.c_str());
+            QVERIFY2(r.out.find("(format version 2)") != std::string::npos, r.out.c_str());
+        }
+        const Run r = cli({"export", q(grounded), "--format", "coco", "--out", q(dir_ + "/g.json")});
+        QVERIFY2(r.out.find("lost in total: ") != std::string::npos && r.out.find("32 referring sentences") != std::string::npos,
                  r.out.c_str());
     }
 
