@@ -157,8 +157,6 @@ void read_record(const json& r, const std::string& src, const std::string& rp, c
                 inst.id = incoming.next_instance_id++;  // ids within this import; merge_imported renumbers
                 inst.category_id = cat;
                 inst.mask = std::move(mask);
-                inst.prompt.task = "gcg";
-                inst.prompt.text = it.key();
                 inst.source = "import:gcg";
                 inst.created_ms = inst.modified_ms = cap.created_ms;
                 id = inst.id;

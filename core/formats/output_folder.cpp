@@ -88,8 +88,6 @@ OutputFolder::OutputFolder(std::string target, std::string format_name)
     check_replaceable(target_, format_);
     remove_stale_staging(target_);
     staging_ = target_ + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(g_staging_counter.fetch_add(1));
-    std::error_code ec;
-    fs::create_directories(fs::path(target_).parent_path().empty() ? fs::path(".") : fs::path(target_).parent_path(), ec);
     if (::mkdir(staging_.c_str(), 0755) != 0)
         throw Error(target_ + ": cannot write next to it (" + errno_text() + "; nothing was written)");
 }

@@ -60,6 +60,7 @@ std::vector<VocClass> read_labelmap(const std::string& path) {
         VocClass c;
         c.name = line.substr(0, cut);
         if (c.name.empty()) throw Error(where + ": empty class name");
+        if (!is_valid_utf8(c.name)) throw Error(where + ": the class name is not valid UTF-8 text");
         if (!names.insert(c.name).second) throw Error(where + ": class \"" + c.name + "\" is listed twice");
         const std::string rgb = line.substr(cut + 1, line.find(':', cut + 1) - cut - 1);
         int r = 0, g = 0, b = 0;

@@ -211,6 +211,8 @@ std::vector<std::string> class_names(const std::map<std::string, YamlEntry>& y, 
         if (k.empty() || *end != '\0' || i < 0 || i >= long(names.size()) || seen[size_t(i)])
             throw Error(path + ": names: class index \"" + k + "\" is not one of 0.." + std::to_string(names.size() - 1) + " (each once)");
         if (v.empty()) throw Error(path + ": names: class " + k + " has an empty name");
+        // Names become categories, which the project file keeps as JSON text (found by fuzz_formats).
+        if (!is_valid_utf8(v)) throw Error(path + ": names: the name of class " + k + " is not valid UTF-8 text");
         names[size_t(i)] = v;
         seen[size_t(i)] = true;
     }

@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 inline std::string bench_dir() { return std::string(qgetenv("XS_SHARED_DIR").constData()) + "/data/stamps-bench"; }
 
 inline std::string scratch(const std::string& sub) {
-    const std::string dir = qgetenv("XS_TEST_TMP").toStdString() + "/" + sub;
+    const QByteArray tmp = qgetenv("XS_TEST_TMP");  // set by CTest
+    const std::string dir = (tmp.isEmpty() ? std::string("/tmp/xs_test_formats") : tmp.toStdString()) + "/" + sub;
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;

@@ -410,8 +410,8 @@ private Q_SLOTS:
     }
 
     void folderExportsReplaceOnlyTheirOwnKind() {
-        const Project p = bench_project();
         const std::string dir = scratch("replace");
+        const Project p = edge_project(dir + "/images");
         for (const Format* f : all_formats()) {
             if (!f->info().exports_folder) continue;
             const std::string out = dir + "/" + f->info().name;
@@ -425,8 +425,12 @@ private Q_SLOTS:
                              std::string::npos, e.c_str());
             }
         }
+        // A folder whose parent is missing is not created, parents included.
+        std::string e = expect_error([&] { export_with(find_format("voc"), p, dir + "/missing/out"); });
+        QVERIFY2(e.find("No such file or directory; nothing was written") != std::string::npos, e.c_str());
+        QVERIFY(!fs::exists(dir + "/missing"));
         write_text(dir + "/other/notes.txt", "mine");
-        const std::string e = expect_error([&] { export_with(find_format("yolo-seg"), p, dir + "/other"); });
+        e = expect_error([&] { export_with(find_format("yolo-seg"), p, dir + "/other"); });
         QVERIFY2(e.find("nothing was written") != std::string::npos, e.c_str());
         QCOMPARE(read_whole_file(dir + "/other/notes.txt", "notes"), std::string("mine"));
     }
