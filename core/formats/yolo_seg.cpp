@@ -174,8 +174,11 @@ std::map<std::string, YamlEntry> parse_yaml(const std::string& text, const std::
         if (!split_key(body, key, value)) throw Error(where + ": expected \"key: value\"");
         current = yaml_scalar(key, where);
         YamlEntry& e = out[current];
-        const std::string v = yaml_scalar(value, where);
-        if (v.size() >= 2 && (v.front() == '[' || v.front() == '{') && value.find_first_of("[{") != std::string::npos) {
+        const size_t first = value.find_first_not_of(" \t");
+        const bool flow = first != std::string::npos && (value[first] == '[' || value[first] == '{');
+        std::string v = flow ? value.substr(first) : yaml_scalar(value, where);
+        if (flow) {
+            while (v.back() == ' ' || v.back() == '\t' || v.back() == '\r') v.pop_back();
             if (v.back() != (v.front() == '[' ? ']' : '}')) throw Error(where + ": unterminated " + v.substr(0, 1));
             e.has_items = true;
             for (const std::string& item : flow_items(v.substr(1, v.size() - 2))) {
