@@ -17,13 +17,14 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
         -DXS_SANITIZE=address,undefined -DXS_WITH_TORCH=OFF >/dev/null
 fi
 # By default the suites of the libraries that do not need LibTorch or a GUI (core: mask, io, coco,
-# annotation, engine, classic, images, batch bookkeeping, data safety; the COCO CLI; fuzz corpus replays), plus the
-# GUI monkey's short run (tests/monkey: random user actions on the real window; without LibTorch it
-# switches among the engines this build has). The other Qt widget suites, the 200-kill crash test, the
-# packaging test and the peak-memory measurement of huge images are left to XS_SANITIZE_ALL=1 (they
-# run unsanitized in the normal suite).
+# annotation, engine, classic, images, batch bookkeeping, data safety, grounding data, the formats; the
+# COCO and formats CLI; fuzz corpus replays), plus the GUI monkey's short run (tests/monkey: random user
+# actions on the real window; without LibTorch it switches among the engines this build has). The other
+# Qt widget suites, the 200-kill crash test, the packaging test and the peak-memory measurement of huge
+# images are left to XS_SANITIZE_ALL=1 (they run unsanitized in the normal suite).
 suites=(test_mask test_io test_coco test_coco_cli test_engine test_classic test_images test_images_project
-        test_batch_units test_safety test_fuzz_regressions fuzz_replay_rle fuzz_replay_coco fuzz_replay_project
+        test_batch_units test_safety test_grounding test_formats test_grounding_formats test_formats_cli
+        test_fuzz_regressions fuzz_replay_rle fuzz_replay_coco fuzz_replay_project fuzz_replay_formats
         fuzz_replay_safetensors fuzz_replay_pickle test_monkey)
 if [ "${XS_SANITIZE_ALL:-0}" = 1 ]; then
   cmake --build "$build" --parallel "${XS_JOBS:-$(nproc)}"

@@ -5,92 +5,34 @@
 #include <map>
 
 #include "app/cli/command.h"
+#include "app/cli/project_args.h"
 #include "core/coco/coco.h"
 #include "core/io/file_stamp.h"
 #include "core/io/output_guard.h"
 #include "core/io/project_file.h"
-#include "core/io/project_lock.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string one_positional(xs::cli::Args& args, const char* what) {
-    const std::vector<std::string> pos = args.positionals();
-    if (pos.size() != 1) {
-        throw xs::Error(std::string("expected exactly one ") + what + " argument, got " + std::to_string(pos.size()));
-    }
-    return pos[0];
-}
-
-fs::path canonical_dir(const std::string& dir) {
-    std::error_code ec;
-    fs::path p = fs::weakly_canonical(fs::absolute(dir), ec);
-    if (ec) return fs::absolute(dir).lexically_normal();
-    return p;
-}
-
-// The project's image root as a real folder: absolute, or relative to the project file's folder.
-fs::path resolved_image_root(const xs::Project& p, const std::string& project_path) {
-    fs::path root(p.image_root);
-    if (root.is_absolute()) return canonical_dir(root.string());
-    const fs::path base = fs::absolute(project_path).parent_path();
-    return canonical_dir((base / root).string());
-}
-
-void print_warnings(const std::vector<std::string>& warnings) {
-    for (const std::string& w : warnings) std::fprintf(stderr, "xsam-cli: warning: %s\n", w.c_str());
-}
-
-// The project's image files, as inputs an output must not replace.
-std::vector<xs::NamedInput> image_inputs(const xs::Project& p, const std::string& project_path) {
-    const fs::path root = resolved_image_root(p, project_path);
-    std::vector<xs::NamedInput> inputs;
-    for (const xs::ImageRecord& img : p.images) inputs.push_back({"image", (root / img.file_name).string()});
-    return inputs;
-}
+using xs::cli::image_inputs;
+using xs::cli::one_positional;
+using xs::cli::print_warnings;
+using xs::cli::resolved_image_root;
 
 int run_import_coco(xs::cli::Args& args) {
     const std::string images = args.require("images");
     const std::string project_path = args.require("project");
     const std::string coco_path = one_positional(args, "COCO.json");
 
-    std::error_code ec;
-    if (!fs::exists(images, ec)) throw xs::Error(images + ": image folder does not exist");
-    if (!fs::is_directory(images, ec)) throw xs::Error(images + ": is not a folder (--images names the image folder)");
-    xs::refuse_output_over_inputs("--project " + project_path, project_path, {{"COCO file", coco_path}});
-
-    // One writer per project: refused while the GUI (or another command) has it open for writing.
-    const xs::ProjectLock lock = xs::lock_project_or_throw(project_path, "xsam-cli import-coco");
-    xs::Project project;
-    xs::DiskVersion version;  // what the project file was when read: the save checks it is still so
-    const bool existing = xs::disk_version(project_path).exists;
-    if (existing) {
-        project = xs::load_project(project_path, &version);
-        if (!project.image_root.empty() &&
-            resolved_image_root(project, project_path) != canonical_dir(images)) {
-            throw xs::Error("--images " + images + " differs from the project's image root " +
-                            resolved_image_root(project, project_path).string() +
-                            "; file names would not resolve");
-        }
-    }
-    if (project.image_root.empty()) {
-        // Stored relative to the project file's folder when --images was given relative.
-        if (fs::path(images).is_absolute()) {
-            project.image_root = canonical_dir(images).string();
-        } else {
-            const fs::path base = canonical_dir(fs::absolute(project_path).parent_path().string());
-            project.image_root = canonical_dir(images).lexically_relative(base).generic_string();
-            if (project.image_root.empty()) project.image_root = ".";
-        }
-    }
-
-    xs::CocoImportOptions opt;
-    opt.images_dir = images;
     xs::CocoImportReport rep;
-    xs::import_coco(project, coco_path, opt, &rep);  // all or nothing
-    xs::save_project(project, project_path, version);  // atomic, and only over the version read
+    const bool existing = xs::cli::import_into_project_file(
+        images, project_path, {"COCO file", coco_path}, "xsam-cli import-coco", [&](xs::Project& project) {
+            xs::CocoImportOptions opt;
+            opt.images_dir = images;
+            xs::import_coco(project, coco_path, opt, &rep);
+        });
     print_warnings(rep.warnings);
     std::printf("imported %s into %s%s: %d image(s) added, %d matched; %d categor%s added, %d matched; "
                 "%d instance(s) (%d polygon, %d RLE segmentations)\n",
@@ -128,7 +70,7 @@ int run_info(xs::cli::Args& args) {
         if (!img.instances.empty()) ++annotated;
         for (const xs::Instance& inst : img.instances) ++per_cat[inst.category_id];
     }
-    std::printf("project:    %s (format version %d)\n", project_path.c_str(), xs::kProjectFormatVersion);
+    std::printf("project:    %s (format version %d)\n", project_path.c_str(), xs::project_format_version(p));
     std::printf("image root: %s (%s)\n", p.image_root.c_str(), resolved_image_root(p, project_path).c_str());
     std::printf("images:     %zu (%d with instances)\n", p.images.size(), annotated);
     std::printf("instances:  %lld\n", static_cast<long long>(p.instance_count()));
@@ -137,6 +79,18 @@ int run_info(xs::cli::Args& args) {
         std::printf("  %4d  %-24s #%02x%02x%02x  %lld instance(s)\n", c.id, c.name.c_str(), c.color.r, c.color.g,
                     c.color.b, static_cast<long long>(per_cat[c.id]));
     }
+    int64_t prompts = 0, sentences = 0, captions = 0, episodes = 0;
+    for (const xs::ImageRecord& img : p.images) {
+        captions += int64_t(img.captions.size());
+        episodes += int64_t(img.episodes.size());
+        for (const xs::Instance& inst : img.instances) {
+            prompts += inst.prompt.empty() ? 0 : 1;
+            sentences += int64_t(inst.referring.size());
+        }
+    }
+    std::printf("grounding:  %lld instance prompt(s), %lld referring sentence(s), %lld caption(s), %lld episode(s)\n",
+                static_cast<long long>(prompts), static_cast<long long>(sentences), static_cast<long long>(captions),
+                static_cast<long long>(episodes));
     // Image files that changed on disk since they were annotated (fingerprints: core/io/file_stamp.h).
     int stamped = 0;
     for (const xs::ImageRecord& img : p.images) stamped += img.file_size >= 0 && !img.file_hash.empty();

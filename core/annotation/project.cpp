@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "core/util/error.h"
 
@@ -183,6 +184,43 @@ int64_t Project::instance_count() const {
     int64_t n = 0;
     for (const ImageRecord& img : images) n += int64_t(img.instances.size());
     return n;
+}
+
+}  // namespace xs
+
+namespace xs {
+
+namespace {
+
+// Keeps the links for which `keep(id)` holds, rewritten by `map_id`.
+template <typename Keep, typename MapId>
+void rewrite_links(ImageRecord& image, Keep keep, MapId map_id) {
+    auto rewrite = [&](std::vector<int64_t>& ids) {
+        std::vector<int64_t> out;
+        for (int64_t id : ids) {
+            if (keep(id)) out.push_back(map_id(id));
+        }
+        ids = std::move(out);
+    };
+    for (GroundedCaption& c : image.captions) {
+        for (GroundedPhrase& ph : c.phrases) rewrite(ph.instance_ids);
+    }
+    for (FindAllEpisode& e : image.episodes) {
+        rewrite(e.accepted);
+        if (e.example_instance_id != 0) e.example_instance_id = keep(e.example_instance_id) ? map_id(e.example_instance_id) : 0;
+    }
+}
+
+}  // namespace
+
+void prune_dead_links(ImageRecord& image) {
+    std::set<int64_t> live;
+    for (const Instance& inst : image.instances) live.insert(inst.id);
+    rewrite_links(image, [&](int64_t id) { return live.count(id) > 0; }, [](int64_t id) { return id; });
+}
+
+void remap_links(ImageRecord& image, const std::map<int64_t, int64_t>& new_id) {
+    rewrite_links(image, [&](int64_t id) { return new_id.count(id) > 0; }, [&](int64_t id) { return new_id.at(id); });
 }
 
 }  // namespace xs

@@ -9,9 +9,11 @@
 //
 // The project file (core/io/project_file.h) is the single source of truth; this model is what it holds.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "core/annotation/grounding.h"
 #include "core/mask/mask.h"
 
 namespace xs {
@@ -36,6 +38,10 @@ struct Instance {
     int64_t created_ms = 0;   // Unix epoch milliseconds
     int64_t modified_ms = 0;
     bool visible = true;  // display state, saved so a reopened project looks the same
+    // Grounding data (core/annotation/grounding.h): the prompt that made it, and every referring
+    // sentence that names it (several per instance).
+    InstancePrompt prompt;
+    std::vector<std::string> referring;
 };
 
 // An image's identity everywhere (folder scan, decode cache, engine cache, undo): its path relative to
@@ -52,7 +58,17 @@ struct ImageRecord {
     // changed on disk since it was annotated. -1 / empty when not recorded (older project files).
     int64_t file_size = -1;
     std::string file_hash;
+    // Grounding data whose links are ids of this image's instances (core/annotation/grounding.h).
+    std::vector<GroundedCaption> captions;
+    std::vector<FindAllEpisode> episodes;
 };
+
+// Drops links (caption phrases, episode examples and accepted lists) to instances no longer on the
+// image; a phrase left with no instance stays (its text span is still a phrase of the caption).
+void prune_dead_links(ImageRecord& image);
+// Rewrites every instance link of the image's captions and episodes through `new_id` (old -> new);
+// links missing from the map are dropped.
+void remap_links(ImageRecord& image, const std::map<int64_t, int64_t>& new_id);
 
 class Project {
 public:

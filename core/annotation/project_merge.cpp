@@ -21,8 +21,10 @@ std::map<int, int> merge_categories(Project& base, const Project& other, Project
     return ids;
 }
 
-void merge_instances(Project& base, ImageRecord& into, const ImageRecord& from, const std::map<int, int>& category_ids,
-                     ProjectMergeSummary& s) {
+// Returns the instance ids of `from` as they are in `into`.
+std::map<int64_t, int64_t> merge_instances(Project& base, ImageRecord& into, const ImageRecord& from,
+                                           const std::map<int, int>& category_ids, ProjectMergeSummary& s) {
+    std::map<int64_t, int64_t> ids;
     for (const Instance& inst : from.instances) {
         const auto cat = category_ids.find(inst.category_id);
         if (cat == category_ids.end()) continue;  // an instance of no category is not kept by any project
@@ -37,12 +39,29 @@ void merge_instances(Project& base, ImageRecord& into, const ImageRecord& from, 
                 *same = copy;
                 ++s.instances_updated;
             }
+            ids[inst.id] = inst.id;
             continue;
         }
         copy.id = std::max<int64_t>(base.next_instance_id, 1);
         base.next_instance_id = copy.id + 1;
+        ids[inst.id] = copy.id;
         into.instances.push_back(std::move(copy));
         ++s.instances_added;
+    }
+    return ids;
+}
+
+// Captions and episodes of the copy that `into` lacks, their links following the merged instances.
+void merge_grounding(ImageRecord& into, const ImageRecord& from, const std::map<int64_t, int64_t>& ids) {
+    ImageRecord linked;
+    linked.captions = from.captions;
+    linked.episodes = from.episodes;
+    remap_links(linked, ids);
+    for (const GroundedCaption& c : linked.captions) {
+        if (std::find(into.captions.begin(), into.captions.end(), c) == into.captions.end()) into.captions.push_back(c);
+    }
+    for (const FindAllEpisode& e : linked.episodes) {
+        if (std::find(into.episodes.begin(), into.episodes.end(), e) == into.episodes.end()) into.episodes.push_back(e);
     }
 }
 
@@ -65,7 +84,7 @@ ProjectMergeSummary merge_project_into(Project& base, const Project& other) {
                                  "left out");
             continue;
         }
-        merge_instances(base, *into, img, category_ids, s);
+        merge_grounding(*into, img, merge_instances(base, *into, img, category_ids, s));
     }
     return s;
 }

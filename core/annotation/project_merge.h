@@ -7,7 +7,8 @@
 // Rules: categories are matched by name (new ones are added with their colour); images by file
 // name (new ones are added); an instance is the same instance when it has the same id on the same
 // image and the same creation time: the copy's version wins when it was modified later. Every other
-// instance of the copy is added with a fresh id. Nothing is ever removed from `base`.
+// instance of the copy is added with a fresh id. Captions and episodes of the copy that `base` lacks
+// are added, their instance links following the merged instances. Nothing is ever removed from `base`.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -418,7 +418,10 @@ void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& 
             ++rep.images_added;
         }
         // Pointers only after all push_backs (reallocation).
-        for (size_t i = 0; i < coco.images.size(); ++i) targets[i] = work.find_image(img_ids[i]);
+        for (size_t i = 0; i < coco.images.size(); ++i) {
+            targets[i] = work.find_image(img_ids[i]);
+            rep.image_ids[coco.images[i].id] = img_ids[i];
+        }
     }
 
     // annotations -> instances
@@ -444,6 +447,7 @@ void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& 
             inst.score = 1.0f;
             inst.source = "import:coco";
             inst.created_ms = inst.modified_ms = now;
+            rep.instance_ids[a.id] = ids[i];
             targets[a.image]->instances.push_back(std::move(inst));
             work.next_instance_id = std::max(work.next_instance_id, ids[i] + 1);
             ++rep.instances_added;

@@ -13,6 +13,7 @@
 //
 //   eo.progress = [&](int done, int total) { return !stop; };  // false aborts: xs::Cancelled, no file
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct CocoImportReport {
     int polygon_segmentations = 0;
     int rle_segmentations = 0;    // compressed or uncompressed
     std::vector<std::string> warnings;
+    // The file's ids -> the project's ids (formats that link to annotations: refcoco, vgd).
+    std::map<int64_t, int> image_ids;
+    std::map<int64_t, int64_t> instance_ids;
 };
 
 // Reads and validates a COCO file completely, then builds a new project. Image, annotation and

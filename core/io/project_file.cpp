@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 
+#include "core/io/grounding_json.h"
 #include "core/io/json_names.h"
 #include "core/util/error.h"
 
@@ -41,12 +42,59 @@ bool hex_to_color(const std::string& s, Rgb& c) {
     return true;
 }
 
+// The image's captions and episodes as saved: without links to instances deleted since.
+ImageRecord saved_links(const ImageRecord& img) {
+    ImageRecord linked;
+    linked.captions = img.captions;
+    linked.episodes = img.episodes;
+    for (const Instance& inst : img.instances) {
+        linked.instances.emplace_back();
+        linked.instances.back().id = inst.id;
+    }
+    prune_dead_links(linked);
+    return linked;
+}
+
+std::vector<int64_t> instance_ids_of(const ImageRecord& img) {
+    std::vector<int64_t> ids;
+    for (const Instance& inst : img.instances) ids.push_back(inst.id);
+    return ids;
+}
+
+// Captions and episodes of an image (version 2; absent in older files).
+void read_image_grounding(const json& jimg, const std::string& src, const std::string& path, ImageRecord& img) {
+    const std::vector<int64_t> ids = instance_ids_of(img);
+    if (jimg.contains("captions")) {
+        const std::string cp = join(path, "captions");
+        const json& caps = get_array(jimg.at("captions"), src, cp);
+        for (size_t i = 0; i < caps.size(); ++i) img.captions.push_back(caption_from_json(caps[i], src, index(cp, i), ids));
+    }
+    if (jimg.contains("episodes")) {
+        const std::string ep = join(path, "episodes");
+        const json& eps = get_array(jimg.at("episodes"), src, ep);
+        for (size_t i = 0; i < eps.size(); ++i)
+            img.episodes.push_back(episode_from_json(eps[i], src, index(ep, i), img.width, img.height, ids));
+    }
+}
+
 }  // namespace
+
+// Version 2 added grounding data. A project without any is written as version 1, byte for byte as
+// before; one with some is version 2, which older builds refuse instead of dropping it.
+int project_format_version(const Project& project) {
+    for (const ImageRecord& img : project.images) {
+        if (!img.captions.empty() || !img.episodes.empty()) return 2;
+        for (const Instance& inst : img.instances) {
+            if (!inst.prompt.empty() || !inst.referring.empty()) return 2;
+        }
+    }
+    return 1;
+}
 
 std::string project_to_json(const Project& project) {
     ojson root;
     root["format"] = kFormatName;
-    root["version"] = kProjectFormatVersion;
+    root["version"] = project_format_version(project);
     put_name(root, "image_root", project.image_root);
     root["next_ids"] = {{"category", project.next_category_id},
                         {"image", project.next_image_id},
@@ -69,6 +117,8 @@ std::string project_to_json(const Project& project) {
             j["modified_ms"] = inst.modified_ms;
             j["visible"] = inst.visible;
             j["mask"] = {{"size", {inst.mask.height, inst.mask.width}}, {"counts", rle_to_string(inst.mask)}};
+            if (!inst.prompt.empty()) j["prompt"] = prompt_to_json(inst.prompt);  // version 2
+            if (!inst.referring.empty()) j["referring"] = inst.referring;         // version 2
             insts.push_back(std::move(j));
         }
         ojson j;
@@ -80,6 +130,17 @@ std::string project_to_json(const Project& project) {
             j["file"] = {{"size", img.file_size}, {"hash", img.file_hash}};  // added in 0.1 (optional)
         }
         j["instances"] = std::move(insts);
+        const ImageRecord linked = saved_links(img);
+        if (!linked.captions.empty()) {  // version 2
+            ojson caps = ojson::array();
+            for (const GroundedCaption& c : linked.captions) caps.push_back(caption_to_json(c));
+            j["captions"] = std::move(caps);
+        }
+        if (!linked.episodes.empty()) {  // version 2
+            ojson eps = ojson::array();
+            for (const FindAllEpisode& e : linked.episodes) eps.push_back(episode_to_json(e));
+            j["episodes"] = std::move(eps);
+        }
         imgs.push_back(std::move(j));
     }
     root["images"] = std::move(imgs);
@@ -190,8 +251,11 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
             } catch (const Error& e) {
                 fail(src, join(mp, "counts"), e.what());
             }
+            if (ji.contains("prompt")) inst.prompt = prompt_from_json(ji.at("prompt"), src, join(ip, "prompt"), w, h);
+            if (ji.contains("referring")) inst.referring = sentences_from_json(ji.at("referring"), src, join(ip, "referring"));
             img.instances.push_back(std::move(inst));
         }
+        read_image_grounding(jimg, src, path, img);
         p.images.push_back(std::move(img));
     }
 

@@ -26,7 +26,12 @@
 
 namespace xs {
 
-constexpr int kProjectFormatVersion = 1;
+// The newest format version this build reads and writes. Version 2 added grounding data (instance
+// prompts and referring sentences, image captions and "find all like this" episodes); a project that
+// holds none is still written as version 1, exactly as before, so older builds keep opening it.
+constexpr int kProjectFormatVersion = 2;
+// The version project_to_json writes for this project.
+int project_format_version(const Project& project);
 
 // Throws xs::Error naming the file and the field on malformed, truncated or too-new files.
 // `version` (optional) receives the version of exactly the bytes that were read.

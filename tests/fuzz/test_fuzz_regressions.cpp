@@ -10,7 +10,10 @@
 #include <iterator>
 #include <string>
 
+#include <unistd.h>
+
 #include "core/coco/coco.h"
+#include "core/formats/format.h"
 #include "core/io/project_file.h"
 #include "core/mask/mask.h"
 #include "core/mask/polygon.h"
@@ -224,6 +227,22 @@ XS_TEST(pickle_check_structural_errors) {
     XS_CHECK_THROWS(check_pickle_text("cos\nsystem"), xs::Error, "a text argument without an end of line");
     XS_CHECK_THROWS(check_pickle_text("N(K\x01u."), xs::Error, "SETITEMS with an odd number of items");
     XS_CHECK_THROWS(check_pickle_text("Np12x\n."), xs::Error, "memo index \"12x\" that is not a number");
+}
+
+// fuzz_formats: a YOLO class name that is not UTF-8 became a category that the project file (JSON)
+// could not hold: saving threw nlohmann's type_error.316. It is refused when read.
+XS_TEST(yolo_class_name_must_be_utf8) {
+    namespace fs = std::filesystem;
+    const std::string dir = fs::temp_directory_path().string() + "/xs-regress-yolo-" + std::to_string(::getpid());
+    fs::create_directories(dir + "/images");
+    std::ofstream(dir + "/data.yaml") << "train: images\nnames:\n  0: a\n  1: \xd5\xd5\n";
+    xs::Project p;
+    xs::ImportOptions opt;
+    opt.images_dir = dir + "/images";
+    xs::ImportReport rep;
+    XS_CHECK_THROWS(xs::find_format("yolo-seg").import_into(p, dir, opt, rep), xs::Error,
+                    "names: the name of class 1 is not valid UTF-8 text");
+    fs::remove_all(dir);
 }
 
 XS_TEST_MAIN()
