@@ -1,0 +1,133 @@
+// The metric code of core/eval against references: mask AP against pycocotools' COCOeval itself
+// (goldens made by tests/reference/eval/make_coco_eval_goldens.py), and small hand-computed cases
+// for the others.
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/eval/mask_ap.h"
+#include "core/mask/mask.h"
+#include "core/util/error.h"
+#include "tests/harness/plain_test.h"
+
+using namespace xs;
+using namespace xs::eval;
+using nlohmann::json;
+
+namespace {
+
+std::string source_dir() { return plain_test::env_or("XS_SOURCE_DIR", "."); }
+
+json read_json(const std::string& path) {
+    std::ifstream in(path);
+    XS_CHECK_MSG(in.good(), "cannot open " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return json::parse(ss.str());
+}
+
+Rle rle_of(const json& j) { return rle_from_string(j.at("counts").get<std::string>(), j.at("size")[0], j.at("size")[1]); }
+
+// Adds a golden case's images to `ev` (only those whose position passes `take`), in the file's order.
+template <typename Take>
+void add_case(MaskApEvaluator& ev, const json& c, Take take) {
+    int position = 0;
+    for (const json& img : c.at("images")) {
+        const int64_t id = img.at("id");
+        if (!take(position++)) continue;
+        std::vector<GroundTruthInstance> gt;
+        std::vector<Detection> dt;
+        for (const json& a : c.at("ground_truth")) {
+            if (a.at("image_id").get<int64_t>() != id) continue;
+            GroundTruthInstance g;
+            g.id = a.at("id");
+            g.category_id = a.at("category_id");
+            g.mask = rle_of(a);
+            g.area = a.at("area");
+            g.iscrowd = a.at("iscrowd").get<int>() != 0;
+            gt.push_back(std::move(g));
+        }
+        for (const json& r : c.at("detections")) {
+            if (r.at("image_id").get<int64_t>() != id) continue;
+            Detection d;
+            d.category_id = r.at("category_id");
+            d.mask = rle_of(r);
+            d.score = r.at("score");
+            dt.push_back(std::move(d));
+        }
+        ev.add_image(id, gt, dt);
+    }
+}
+
+}  // namespace
+
+XS_TEST(mask_ap_agrees_with_cocoeval_on_every_golden_case) {
+    const json doc = read_json(source_dir() + "/tests/data/eval/coco_eval_goldens.json");
+    XS_CHECK(doc.at("cases").size() >= 10);
+    double worst = 0;
+    for (const json& c : doc.at("cases")) {
+        const std::string name = c.at("name");
+        MaskApEvaluator ev(c.at("categories").get<std::vector<int64_t>>());
+        add_case(ev, c, [](int) { return true; });
+        const MaskApSummary s = ev.summarize();
+        const std::vector<double> want = c.at("stats").get<std::vector<double>>();
+        XS_CHECK(want.size() == size_t(MaskApSummary::kStats));
+        for (int i = 0; i < MaskApSummary::kStats; ++i) {
+            const double diff = std::fabs(s.stats[size_t(i)] - want[size_t(i)]);
+            worst = std::max(worst, diff);
+            XS_CHECK_MSG(diff <= 1e-6, name + " " + MaskApSummary::names()[size_t(i)] + ": ours " +
+                                           std::to_string(s.stats[size_t(i)]) + ", COCOeval " + std::to_string(want[size_t(i)]));
+        }
+        const json& per_cat = c.at("ap_per_category");
+        XS_CHECK_MSG(per_cat.size() == s.ap_per_category.size(), name + ": categories with AP differ");
+        for (const auto& [cat, ap] : s.ap_per_category) {
+            const double want_ap = per_cat.at(std::to_string(cat));
+            worst = std::max(worst, std::fabs(ap - want_ap));
+            XS_CHECK_MSG(std::fabs(ap - want_ap) <= 1e-6, name + " category " + std::to_string(cat));
+        }
+    }
+    std::printf("       largest difference from COCOeval over all cases and stats: %.3g\n", worst);
+}
+
+XS_TEST(mask_ap_of_merged_parts_equals_the_whole) {
+    const json doc = read_json(source_dir() + "/tests/data/eval/coco_eval_goldens.json");
+    for (const json& c : doc.at("cases")) {
+        const std::vector<int64_t> cats = c.at("categories").get<std::vector<int64_t>>();
+        MaskApEvaluator whole(cats), even(cats), odd(cats);
+        add_case(whole, c, [](int) { return true; });
+        add_case(even, c, [](int i) { return i % 2 == 0; });
+        add_case(odd, c, [](int i) { return i % 2 == 1; });
+        MaskApEvaluator merged = MaskApEvaluator::from_json(json::parse(odd.to_json().dump()), "odd part");
+        merged.merge(MaskApEvaluator::from_json(json::parse(even.to_json().dump()), "even part"));
+        const MaskApSummary a = whole.summarize(), b = merged.summarize();
+        for (int i = 0; i < MaskApSummary::kStats; ++i)
+            XS_CHECK_MSG(a.stats[size_t(i)] == b.stats[size_t(i)], c.at("name").get<std::string>() + " stat " + std::to_string(i));
+        XS_CHECK_THROWS(merged.merge(even), Error, "is in two parts");
+    }
+}
+
+XS_TEST(mask_iou_follows_rleiou_for_crowd_and_ordinary_ground_truth) {
+    Mask gt(10, 10), dt(10, 10);
+    for (int y = 0; y < 10; ++y)
+        for (int x = 0; x < 5; ++x) gt.set(x, y, true);  // 50 px
+    for (int y = 0; y < 4; ++y)
+        for (int x = 3; x < 8; ++x) dt.set(x, y, true);  // 20 px, 8 inside gt
+    const Rle g = rle_encode(gt), d = rle_encode(dt);
+    XS_CHECK(rle_intersection_area(g, d) == 8);
+    XS_CHECK(std::fabs(rle_iou(d, g, false) - 8.0 / 62.0) < 1e-15);
+    XS_CHECK(std::fabs(rle_iou(d, g, true) - 8.0 / 20.0) < 1e-15);  // crowd: intersection / detection area
+    XS_CHECK(rle_iou(rle_encode(Mask(10, 10)), g, false) == 0.0);
+    XS_CHECK_THROWS(rle_iou(rle_encode(Mask(9, 10)), g, false), Error, "different sizes");
+}
+
+XS_TEST(mask_ap_refuses_an_image_added_twice) {
+    MaskApEvaluator ev({1});
+    ev.add_image(1, {}, {});
+    XS_CHECK_THROWS(ev.add_image(1, {}, {}), Error, "added twice");
+    // No ground truth anywhere: every summary is COCOeval's -1.
+    XS_CHECK(ev.summarize().stats[0] == -1.0);
+}
+
+XS_TEST_MAIN()
