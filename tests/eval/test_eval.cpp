@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/eval/mask_ap.h"
+#include "core/eval/panoptic.h"
 #include "core/mask/mask.h"
 #include "core/util/error.h"
 #include "tests/harness/plain_test.h"
@@ -128,6 +129,71 @@ XS_TEST(mask_ap_refuses_an_image_added_twice) {
     XS_CHECK_THROWS(ev.add_image(1, {}, {}), Error, "added twice");
     // No ground truth anywhere: every summary is COCOeval's -1.
     XS_CHECK(ev.summarize().stats[0] == -1.0);
+}
+
+XS_TEST(panoptic_quality_agrees_with_xsam_pq_compute_on_every_golden_case) {
+    const json doc = read_json(source_dir() + "/tests/data/eval/panoptic_goldens.json");
+    XS_CHECK(doc.at("cases").size() >= 5);
+    double worst = 0;
+    for (const json& c : doc.at("cases")) {
+        const std::string name = c.at("name");
+        std::vector<int64_t> all, things, stuff;
+        for (const json& cat : c.at("categories")) {
+            all.push_back(cat.at("id"));
+            (cat.at("isthing").get<int>() ? things : stuff).push_back(cat.at("id"));
+        }
+        PanopticEvaluator pq(all);
+        for (const json& img : c.at("images")) {
+            std::vector<PanopticSegment> gt, pred;
+            for (const json& s : img.at("ground_truth"))
+                gt.push_back({s.at("category_id").get<int64_t>(), rle_of(s), s.at("iscrowd").get<int>() != 0});
+            for (const json& s : img.at("predictions")) pred.push_back({s.at("category_id").get<int64_t>(), rle_of(s), false});
+            pq.add_image(img.at("width"), img.at("height"), gt, pred);
+        }
+        auto check = [&](const PanopticSummary& s, const json& want, const std::string& what) {
+            XS_CHECK_MSG(s.categories == want.at("n").get<int>(), name + " " + what + " n");
+            for (const char* key : {"pq", "sq", "rq"}) {
+                const double ours = key[0] == 'p' ? s.pq : key[0] == 's' ? s.sq : s.rq;
+                const double diff = std::fabs(ours - want.at(key).get<double>());
+                worst = std::max(worst, diff);
+                XS_CHECK_MSG(diff <= 1e-9, name + " " + what + " " + key + ": ours " + std::to_string(ours) + ", pq_compute " +
+                                               std::to_string(want.at(key).get<double>()));
+            }
+        };
+        check(pq.summarize(), c.at("all"), "All");
+        check(pq.summarize(things), c.at("things"), "Things");
+        check(pq.summarize(stuff), c.at("stuff"), "Stuff");
+        const PanopticSummary s = pq.summarize();
+        for (const auto& [cat, v] : s.per_category) {
+            const json& want = c.at("per_category").at(std::to_string(cat));
+            XS_CHECK_MSG(std::fabs(v.pq - want.at("pq").get<double>()) <= 1e-9, name + " category " + std::to_string(cat));
+        }
+    }
+    std::printf("       largest difference from pq_compute: %.3g\n", worst);
+}
+
+XS_TEST(panoptic_quality_of_a_hand_computed_image) {
+    // 10 x 10: ground truth A (category 1, left 5 columns), void elsewhere. The prediction covers
+    // A's left 4 columns (40 px) and 2 void columns (20 px): IoU = 40 / (60 + 50 - 40 - 20) = 0.8.
+    // A second prediction of category 2 lies on void only: ignored.
+    auto cols = [](std::vector<std::pair<int, int>> spans) {
+        Mask m(10, 10);
+        for (auto [x0, x1] : spans)
+            for (int y = 0; y < 10; ++y)
+                for (int x = x0; x < x1; ++x) m.set(x, y, true);
+        return rle_encode(m);
+    };
+    PanopticEvaluator pq({1, 2});
+    pq.add_image(10, 10, {{1, cols({{0, 5}}), false}}, {{1, cols({{0, 4}, {5, 7}}), false}, {2, cols({{8, 10}}), false}});
+    PanopticSummary s = pq.summarize();
+    XS_CHECK(s.categories == 1);
+    XS_CHECK(std::fabs(s.pq - 0.8) < 1e-12 && std::fabs(s.sq - 0.8) < 1e-12 && s.rq == 1.0);
+    // A missed instance of category 2 (a false negative) halves RQ of that category: PQ 0.
+    pq.add_image(10, 10, {{2, cols({{0, 3}}), false}}, {});
+    s = pq.summarize();
+    XS_CHECK(s.categories == 2 && std::fabs(s.pq - 0.4) < 1e-12);
+    XS_CHECK_THROWS(pq.add_image(10, 10, {}, {{3, cols({{0, 1}}), false}}), Error, "unknown category 3");
+    XS_CHECK_THROWS(pq.add_image(10, 9, {{1, cols({{0, 1}}), false}}, {}), Error, "10x10");
 }
 
 XS_TEST_MAIN()
