@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/eval/gcg.h"
+#include "core/eval/iou_metrics.h"
 #include "core/eval/mask_ap.h"
 #include "core/eval/panoptic.h"
 #include "core/mask/mask.h"
@@ -194,6 +196,84 @@ XS_TEST(panoptic_quality_of_a_hand_computed_image) {
     XS_CHECK(s.categories == 2 && std::fabs(s.pq - 0.4) < 1e-12);
     XS_CHECK_THROWS(pq.add_image(10, 10, {}, {{3, cols({{0, 1}}), false}}), Error, "unknown category 3");
     XS_CHECK_THROWS(pq.add_image(10, 9, {{1, cols({{0, 1}}), false}}, {}), Error, "10x10");
+}
+
+namespace {
+
+// A 10 x 10 mask of the columns [x0, x1).
+Mask columns(int x0, int x1) {
+    Mask m(10, 10);
+    for (int y = 0; y < 10; ++y)
+        for (int x = x0; x < x1; ++x) m.set(x, y, true);
+    return m;
+}
+
+bool near(double a, double b) { return std::fabs(a - b) < 1e-12; }
+
+}  // namespace
+
+XS_TEST(ciou_and_giou_of_hand_computed_samples) {
+    IouAccumulator acc;
+    XS_CHECK(acc.ciou() == -1 && acc.giou() == -1);
+    acc.add(3, 4);
+    acc.add(0, 5);
+    acc.add(0, 0);  // both empty: IoU 1, as X-SAM's IouStat
+    XS_CHECK(near(acc.ciou(), 3.0 / 9.0));
+    XS_CHECK(near(acc.giou(), (0.75 + 0 + 1) / 3.0));
+    IouAccumulator masks;
+    masks.add(columns(0, 4), columns(2, 6));  // 20 / 60
+    masks.add(columns(0, 5), columns(0, 5));
+    XS_CHECK(near(masks.ciou(), (20.0 + 50.0) / (60.0 + 50.0)));
+    XS_CHECK(near(masks.giou(), (1.0 / 3.0 + 1.0) / 2.0));
+    IouAccumulator merged = IouAccumulator::from_json(acc.to_json(), "a");
+    merged.merge(masks);
+    XS_CHECK(merged.samples() == 5 && near(merged.ciou(), (3.0 + 70.0) / (9.0 + 110.0)));
+    XS_CHECK_THROWS(masks.add(Mask(3, 3), columns(0, 1)), Error, "3x3");
+}
+
+XS_TEST(semantic_miou_of_a_hand_computed_confusion_matrix) {
+    // Two classes, index 2 = ignore / unlabelled. Pixel by pixel (ground truth, prediction):
+    // (0,0) (0,1) (1,1) (1,1) (ignore,0) (1,unlabelled).
+    SemanticEvaluator sem(2);
+    sem.add({0, 0, 1, 1, 2, 1}, {0, 1, 1, 1, 0, 2});
+    const SemanticSummary s = sem.summarize();
+    // class 0: TP 1, GT 2, predicted 1 (the prediction on ignored ground truth does not count): IoU 1/2
+    // class 1: TP 2, GT 3 (the unlabelled pixel is a miss), predicted 3: IoU 2/4
+    XS_CHECK(near(s.iou[0], 0.5) && near(s.iou[1], 0.5));
+    XS_CHECK(near(s.miou, 0.5));
+    XS_CHECK(near(s.macc, (0.5 + 2.0 / 3.0) / 2.0));
+    XS_CHECK(near(s.pacc, 3.0 / 5.0));
+    XS_CHECK(near(s.fwiou, 0.5 * 2.0 / 5.0 + 0.5 * 3.0 / 5.0));
+    // A class absent from the ground truth has no IoU and leaves the mean alone.
+    SemanticEvaluator three(3);
+    three.add({0, 0, 3}, {0, 2, 1});
+    const SemanticSummary t = three.summarize();
+    XS_CHECK(t.classes_counted == 1 && near(t.miou, 0.5) && t.iou[1] == -1 && t.iou[2] == -1);
+    XS_CHECK_THROWS(three.add({4}, {0}), Error, "outside 0..3");
+    SemanticEvaluator merged = SemanticEvaluator::from_json(sem.to_json(), "a");
+    merged.merge(sem);
+    XS_CHECK(near(merged.summarize().miou, 0.5));
+}
+
+XS_TEST(grounded_caption_miou_and_recall_of_hand_computed_images) {
+    XS_CHECK(near(phrase_similarity("The Dog!", "dog"), 1.0));
+    XS_CHECK(near(phrase_similarity("a brown dog", "the dog"), 2.0 / 3.0));
+    XS_CHECK(phrase_similarity("the", "a") == 0.0);
+    GcgEvaluator gcg;
+    // Ground truth: left half "a brown dog", right half "the green grass". Predictions: 4 of the 5
+    // left columns "dog" (IoU 0.8, similar phrase: a match) and 4 of the right ones "a cat" (IoU 0.8,
+    // phrase not similar: the search stops there).
+    gcg.add_image({{rle_encode(columns(0, 5)), "a brown dog"}, {rle_encode(columns(5, 10)), "the green grass"}},
+                  {{rle_encode(columns(0, 4)), "dog"}, {rle_encode(columns(6, 10)), "a cat"}});
+    XS_CHECK(near(gcg.miou(), 0.8));
+    XS_CHECK(gcg.phrases() == 2 && gcg.matched() == 1 && near(gcg.recall(), 0.5));
+    // An image without any predicted mask counts 0 (the reference would skip it).
+    gcg.add_image({{rle_encode(columns(0, 2)), "sky"}}, {});
+    XS_CHECK(near(gcg.miou(), 0.4) && near(gcg.recall(), 1.0 / 3.0));
+    // The best-IoU pair decides: a worse pair with a matching phrase is not searched.
+    GcgEvaluator stop;
+    stop.add_image({{rle_encode(columns(0, 5)), "dog"}}, {{rle_encode(columns(0, 5)), "cat"}, {rle_encode(columns(0, 4)), "dog"}});
+    XS_CHECK(stop.matched() == 0 && near(stop.miou(), 1.0));
 }
 
 XS_TEST_MAIN()
