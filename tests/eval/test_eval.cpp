@@ -11,6 +11,7 @@
 #include "core/eval/iou_metrics.h"
 #include "core/eval/mask_ap.h"
 #include "core/eval/panoptic.h"
+#include "core/eval/visual_prompts.h"
 #include "core/mask/mask.h"
 #include "core/util/error.h"
 #include "tests/harness/plain_test.h"
@@ -274,6 +275,61 @@ XS_TEST(grounded_caption_miou_and_recall_of_hand_computed_images) {
     GcgEvaluator stop;
     stop.add_image({{rle_encode(columns(0, 5)), "dog"}}, {{rle_encode(columns(0, 5)), "cat"}, {rle_encode(columns(0, 4)), "dog"}});
     XS_CHECK(stop.matched() == 0 && near(stop.miou(), 1.0));
+}
+
+XS_TEST(mask_prompt_equals_xsam_generate_mask_vprompt) {
+    const json doc = read_json(source_dir() + "/tests/data/eval/mask_prompt_goldens.json");
+    XS_CHECK(doc.at("cases").size() >= 5);
+    for (const json& c : doc.at("cases")) {
+        const Mask gt = rle_decode(rle_of(c.at("mask")));
+        const VisualPrompt p = derive_prompt(gt, PromptType::Mask);
+        const Mask want = rle_decode(rle_of(c.at("prompt")));
+        int64_t differ = 0;
+        for (int y = 0; y < gt.height(); ++y)
+            for (int x = 0; x < gt.width(); ++x) differ += p.raster.at(x, y) != want.at(x, y);
+        XS_CHECK_MSG(differ == 0, c.at("name").get<std::string>() + ": " + std::to_string(differ) + " pixels differ");
+        if (c.contains("blurred")) {
+            const std::vector<double> ref = c.at("blurred").get<std::vector<double>>();
+            const std::vector<double> ours = gaussian_blur(gt, 2.0);
+            XS_CHECK(ours.size() == ref.size());
+            double err = 0, norm = 0;
+            for (size_t i = 0; i < ref.size(); ++i) err += (ours[i] - ref[i]) * (ours[i] - ref[i]), norm += ref[i] * ref[i];
+            std::printf("       Gaussian blur vs scipy.ndimage.gaussian_filter: NMSE %.3g\n", err / norm);
+            XS_CHECK(err / norm <= 1e-24);
+        }
+    }
+}
+
+XS_TEST(point_box_and_scribble_prompts_of_hand_made_masks) {
+    // Two parts: rows 2..7 x cols 3..10 (48 px, centroid (4.5, 6.5)) and a 2 x 2 speck (not > 5 px).
+    Mask m(40, 30);
+    for (int y = 2; y < 8; ++y)
+        for (int x = 3; x < 11; ++x) m.set(x, y, true);
+    for (int y = 20; y < 22; ++y)
+        for (int x = 30; x < 32; ++x) m.set(x, y, true);
+    const VisualPrompt point = derive_prompt(m, PromptType::Point);
+    XS_CHECK(point.points.size() == 1);
+    // Nearest pixel to the centroid (4.5, 6.5): (4, 6) comes first in row-major order among the four.
+    XS_CHECK(point.points[0].x == 6.5f && point.points[0].y == 4.5f);
+    XS_CHECK(point.raster.at(6, 4) && point.raster.at(16, 4) && !point.raster.at(17, 4));  // radius 10
+    const VisualPrompt box = derive_prompt(m, PromptType::Box);
+    XS_CHECK(box.boxes.size() == 1 && box.boxes[0].x0 == 3 && box.boxes[0].y0 == 2 && box.boxes[0].x1 == 11 &&
+             box.boxes[0].y1 == 8);
+    XS_CHECK(box.raster.area() == 48);
+    const VisualPrompt scribble = derive_prompt(m, PromptType::Scribble);
+    XS_CHECK(scribble.scribbles.size() == 1 && scribble.scribbles[0].points.size() >= 2);
+    // Box shrunk to 0.85 about the centroid: rows int(4.5 - 2.55) = 1 .. int(7.05) = 7, columns
+    // int(6.5 - 3.4) = 3 .. int(9.9) = 9: the line starts at column 3 and ends at column 9; its rows
+    // carry the sine (15 px) and are clipped to the image.
+    XS_CHECK(scribble.scribbles[0].points.front().x == 3.5f && scribble.scribbles[0].points.back().x == 9.5f);
+    for (const PointF& p : scribble.scribbles[0].points) XS_CHECK(p.y >= 0.5f && p.y <= 29.5f);
+    XS_CHECK(scribble.raster.any());
+    XS_CHECK(derive_prompt(m, PromptType::Scribble).raster == scribble.raster);  // deterministic
+    // Only specks: no point, box or scribble (the reference leaves such an instance without a prompt).
+    Mask speck(10, 10);
+    speck.set(2, 2, true);
+    XS_CHECK(derive_prompt(speck, PromptType::Point).empty() && derive_prompt(speck, PromptType::Box).empty());
+    XS_CHECK(prompt_type_from_name("scribble") == PromptType::Scribble && !prompt_type_from_name("clicks"));
 }
 
 XS_TEST_MAIN()
