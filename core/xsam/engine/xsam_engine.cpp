@@ -465,6 +465,10 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
         request.text.empty())
         throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' needs categories");
 
+    const std::string& generic_mode = request.generic_mode.empty() ? options_.generic_mode : request.generic_mode;
+    if (generic_mode != "instance" && generic_mode != "panoptic" && generic_mode != "semantic")
+        throw Error("engine 'xsam': generic mode '" + generic_mode + "': expected instance, panoptic or semantic");
+
     SegmentResult res;
     ScoringOutput s = score(p, request, cancel, &res.timings);
     auto t0 = std::chrono::steady_clock::now();
@@ -478,9 +482,9 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
             break;
         case Task::Generic:
         case Task::OpenVocabulary:
-            if (options_.generic_mode == "panoptic")
+            if (generic_mode == "panoptic")
                 cands = panoptic_segments(d, p.geometry, request.score_threshold, request.mask_threshold);
-            else if (options_.generic_mode == "semantic")
+            else if (generic_mode == "semantic")
                 cands = semantic_segments(d, p.geometry);
             else
                 cands = instance_candidates(d, p.geometry, request.score_threshold, false);
@@ -518,7 +522,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
     }
     res.timings.push_back({"segment.postprocess", ms_since(t0)});
     // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
-    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, generic_mode);
     return res;
 }
 
