@@ -97,14 +97,16 @@ static int run_evaluate(Args& args) {
     }
     refuse_out_over_inputs(out, inputs);
 
+    // The data are checked completely before a model is loaded (a full X-SAM load takes minutes).
     const eval::GroundTruth gt = eval::read_ground_truth(coco_path, opt.images_dir);
-    std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, engine_options);
     Progress progress("evaluate", mode, 0, 0);
     opt.progress = [&](int64_t done, int64_t total) {
         if (done == 0) progress = Progress("evaluate", mode, total, 0);
         progress.update(done, 0, done == total);
     };
-    report(eval::evaluate(*engine, gt, opt), out);
+    eval::Evaluator evaluator(gt, opt);
+    std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, engine_options);
+    report(evaluator.run(*engine), out);
     return 0;
 }
 

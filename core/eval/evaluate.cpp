@@ -81,6 +81,8 @@ VisualPrompt prompt_of(const GtAnnotation& a, const Mask& gt_mask, PromptType ty
     return p;
 }
 
+}  // namespace
+
 // ------------------------------------------------------------------------------------------------
 // One task's measurements. Built from its settings alone, so that parts can be merged without the
 // engine or the data.
@@ -103,6 +105,8 @@ protected:
         return settings_.at("score_threshold").is_null() ? fallback : settings_.at("score_threshold").get<float>();
     }
 };
+
+namespace {
 
 // ---------------------------------------------------------------------------- referring, reasoning
 class ReferringEvaluation : public TaskEvaluation {
@@ -502,18 +506,23 @@ public:
         for (const GtAnnotation& a : img.annotations)
             if (!a.iscrowd) gt.push_back({a.mask, a.phrase});
         for (const InstanceResult& r : res.instances) pred.push_back({rle_encode(checked(r.mask, img)), r.label});
+        predicted_ += int64_t(pred.size());
         gcg_.add_image(gt, pred);
     }
 
-    json state() const override { return {{"gcg", gcg_.to_json()}}; }
-    void merge(const json& s, const std::string& source) override { gcg_.merge(GcgEvaluator::from_json(s.at("gcg"), source)); }
+    json state() const override { return {{"gcg", gcg_.to_json()}, {"predicted", predicted_}}; }
+    void merge(const json& s, const std::string& source) override {
+        gcg_.merge(GcgEvaluator::from_json(s.at("gcg"), source));
+        predicted_ += s.at("predicted").get<int64_t>();
+    }
     ojson metrics() const override { return {{"mIoU", gcg_.miou()}, {"recall", gcg_.recall()}}; }
     ojson counts() const override {
-        return {{"images", gcg_.images()}, {"phrases", gcg_.phrases()}, {"phrases_matched", gcg_.matched()}};
+        return {{"phrases", gcg_.phrases()}, {"predicted_masks", predicted_}, {"phrases_matched", gcg_.matched()}};
     }
 
 private:
     GcgEvaluator gcg_;
+    int64_t predicted_ = 0;
 };
 
 // ---------------------------------------------------------------------------- set-up
@@ -604,39 +613,42 @@ ojson result_json(const TaskEvaluation& ev, const ojson& head, int64_t images) {
 
 }  // namespace
 
-nlohmann::ordered_json evaluate(Engine& engine, const GroundTruth& gt, const EvaluateOptions& o) {
+Evaluator::Evaluator(const GroundTruth& gt, EvaluateOptions options) : gt_(gt), options_(std::move(options)) {
+    const EvaluateOptions& o = options_;
+    const bool referring = o.task == Task::Referring || o.task == Task::Reasoning;
+    task_ = make_evaluation(o.task, settings_of(gt, o),
+                            referring ? referring_samples(gt, o) : std::map<int64_t, std::vector<ReferringSample>>{});
+    for (const GtImage& img : gt.images) {
+        if (!batch::in_shard(img.file_name, o.shard) || !task_->wants(img)) continue;
+        if (o.limit > 0 && images() >= o.limit) break;
+        images_.push_back(&img);
+    }
+    if (images_.empty())
+        throw Error(gt.source + ": no image to evaluate for the task '" + task_name(o.task) + "'" +
+                    (o.shard.count > 1 ? " in shard " + o.shard.text() : std::string()));
+    for (const GtImage* img : images_) {
+        const std::string path = join_path(o.images_dir, img->file_name);
+        int w = 0, h = 0;
+        read_image_size(path, w, h);
+        if (w != img->width || h != img->height)
+            throw Error(path + " is " + std::to_string(w) + "x" + std::to_string(h) + ", " + gt.source + " says " +
+                        std::to_string(img->width) + "x" + std::to_string(img->height));
+    }
+}
+
+Evaluator::~Evaluator() = default;
+
+nlohmann::ordered_json Evaluator::run(Engine& engine) {
+    const EvaluateOptions& o = options_;
     check_engine(engine, o.task);
     CancelToken never;
     const CancelToken& cancel = o.cancel ? *o.cancel : never;
-    const ojson settings = settings_of(gt, o);
-    std::unique_ptr<TaskEvaluation> ev = make_evaluation(
-        o.task, settings, (o.task == Task::Referring || o.task == Task::Reasoning) ? referring_samples(gt, o)
-                                                                                  : std::map<int64_t, std::vector<ReferringSample>>{});
-
-    // The images of this shard (and limit) that have something to ask; all checked before the run.
-    std::vector<const GtImage*> images;
-    for (const GtImage& img : gt.images) {
-        if (!batch::in_shard(img.file_name, o.shard) || !ev->wants(img)) continue;
-        if (o.limit > 0 && int64_t(images.size()) >= o.limit) break;
-        images.push_back(&img);
-    }
-    if (images.empty())
-        throw Error(gt.source + ": no image to evaluate for the task '" + task_name(o.task) + "'" +
-                    (o.shard.count > 1 ? " in shard " + o.shard.text() : std::string()));
-    for (const GtImage* img : images) {
-        int w = 0, h = 0;
-        read_image_size(join_path(o.images_dir, img->file_name), w, h);
-        if (w != img->width || h != img->height)
-            throw Error(join_path(o.images_dir, img->file_name) + " is " + std::to_string(w) + "x" + std::to_string(h) +
-                        ", " + gt.source + " says " + std::to_string(img->width) + "x" + std::to_string(img->height));
-    }
-
     StopWatch total;
     double prepare_ms = 0;
-    const int64_t n = int64_t(images.size());
+    const int64_t n = images();
     if (o.progress) o.progress(0, n);
     for (int64_t i = 0; i < n; ++i) {
-        const GtImage& img = *images[size_t(i)];
+        const GtImage& img = *images_[size_t(i)];
         const Image image = load_image(join_path(o.images_dir, img.file_name));
         StopWatch sw;
         std::shared_ptr<const PreparedImage> prepared;
@@ -648,20 +660,19 @@ nlohmann::ordered_json evaluate(Engine& engine, const GroundTruth& gt, const Eva
             throw Error(img.file_name + ": engine '" + engine.name() + "' could not prepare the image: " + e.what());
         }
         prepare_ms += sw.elapsed_ms();
-        ev->run(engine, *prepared, img, cancel);
+        task_->run(engine, *prepared, img, cancel);
         if (o.progress) o.progress(i + 1, n);
     }
-    const double seconds = total.elapsed_ms() / 1000.0;
 
     ojson head;
     head["task"] = task_name(o.task);
     head["engine"] = engine.name();
-    head["ground_truth"] = gt.source;
+    head["ground_truth"] = gt_.source;
     head["shard"] = o.shard.text();
     head["images"] = n;
-    head["seconds"] = seconds;
+    head["seconds"] = total.elapsed_ms() / 1000.0;
     head["prepare_ms_per_image"] = prepare_ms / double(n);
-    return result_json(*ev, head, n);
+    return result_json(*task_, head, n);
 }
 
 nlohmann::ordered_json merge_evaluations(const std::vector<nlohmann::json>& parts, const std::vector<std::string>& names) {

@@ -6,7 +6,8 @@
 //   xs::eval::EvaluateOptions opt;
 //   opt.task = xs::Task::VisualGrounded;
 //   opt.images_dir = "images/";
-//   nlohmann::ordered_json result = xs::eval::evaluate(*engine, gt, opt);   // see below
+//   xs::eval::Evaluator ev(gt, opt);                      // checks the input: before loading a model
+//   nlohmann::ordered_json result = ev.run(*engine);      // see below
 //
 // Per task (each image is prepared once; the requests of that image run on it):
 //   referring, reasoning  one request per expression (a --refs file, or else each instance whose
@@ -29,6 +30,7 @@
 // with merge_evaluations() into what one run over all of them gives).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,9 +61,28 @@ struct EvaluateOptions {
     const CancelToken* cancel = nullptr;
 };
 
-// Throws xs::Error naming the file / image / annotation on bad input or an engine failure, before
-// or during the run; xs::Cancelled when cancelled.
-nlohmann::ordered_json evaluate(Engine& engine, const GroundTruth& gt, const EvaluateOptions& options);
+class TaskEvaluation;
+
+class Evaluator {
+public:
+    // Reads what the task needs besides the ground truth (the refs file), chooses the images (shard,
+    // limit, those with something to ask) and checks that their files exist with the stated sizes:
+    // everything that can be wrong with the input, before an engine is loaded. Throws xs::Error
+    // naming the file, image or field.
+    Evaluator(const GroundTruth& gt, EvaluateOptions options);
+    ~Evaluator();
+    int64_t images() const { return int64_t(images_.size()); }
+
+    // Runs the engine over the images. Throws xs::Error when the engine cannot run the task (before
+    // any image) or fails (naming the image and request); xs::Cancelled when cancelled.
+    nlohmann::ordered_json run(Engine& engine);
+
+private:
+    const GroundTruth& gt_;
+    EvaluateOptions options_;
+    std::unique_ptr<TaskEvaluation> task_;
+    std::vector<const GtImage*> images_;
+};
 
 // Combines results of the same task, engine, ground truth and settings over disjoint image sets.
 // Throws xs::Error (naming `names[i]`) when they do not fit together.
