@@ -49,7 +49,11 @@ SegmentResult ask(Engine& engine, const PreparedImage& prepared, const SegmentRe
 
 std::vector<PromptType> prompt_types_of(const ojson& settings) {
     std::vector<PromptType> out;
-    for (const auto& n : settings.at("prompt_types")) out.push_back(*prompt_type_from_name(n.get<std::string>()));
+    for (const auto& n : settings.at("prompt_types")) {
+        const std::optional<PromptType> t = prompt_type_from_name(n.get<std::string>());
+        if (!t || std::find(out.begin(), out.end(), *t) != out.end()) throw Error("settings.prompt_types: " + n.dump());
+        out.push_back(*t);
+    }
     return out;
 }
 
@@ -677,34 +681,49 @@ nlohmann::ordered_json Evaluator::run(Engine& engine) {
 
 nlohmann::ordered_json merge_evaluations(const std::vector<nlohmann::json>& parts, const std::vector<std::string>& names) {
     if (parts.empty()) throw Error("nothing to merge");
+    if (names.size() != parts.size()) throw Error("merge_evaluations: one name per part");
     const json& first = parts.front();
-    for (size_t i = 0; i < parts.size(); ++i)
-        for (const char* key : {"task", "engine", "ground_truth", "settings", "state", "images"})
-            if (!parts[i].contains(key)) throw Error(names[i] + ": not an evaluation result (no \"" + std::string(key) + "\")");
-    const std::optional<Task> task = task_from_name(first.at("task").get<std::string>());
-    if (!task) throw Error(names[0] + ": unknown task " + first.at("task").dump());
-    std::unique_ptr<TaskEvaluation> ev = make_evaluation(*task, first.at("settings"));
+    std::unique_ptr<TaskEvaluation> ev;
+    ojson head;
     int64_t images = 0;
     double seconds = 0;
     std::set<std::string> shards;
     for (size_t i = 0; i < parts.size(); ++i) {
-        for (const char* key : {"task", "engine", "ground_truth", "settings"})
-            if (parts[i].at(key) != first.at(key))
-                throw Error(names[i] + ": its " + key + " differs from " + names[0] + "'s; only parts of one evaluation merge");
-        if (!shards.insert(parts[i].value("shard", "")).second)
-            throw Error(names[i] + ": shard " + parts[i].value("shard", "") + " is given twice");
-        ev->merge(parts[i].at("state"), names[i]);
-        images += parts[i].at("images").get<int64_t>();
-        seconds += parts[i].value("seconds", 0.0);
+        try {
+            for (const char* key : {"task", "engine", "ground_truth", "settings", "state", "images"})
+                if (!parts[i].is_object() || !parts[i].contains(key))
+                    throw Error("not an evaluation result (no \"" + std::string(key) + "\")");
+            if (i == 0) {
+                const std::optional<Task> task = task_from_name(first.at("task").get<std::string>());
+                if (!task) throw Error("unknown task " + first.at("task").dump());
+                ev = make_evaluation(*task, first.at("settings"));
+            }
+            for (const char* key : {"task", "engine", "ground_truth", "settings"})
+                if (parts[i].at(key) != first.at(key))
+                    throw Error(std::string("its ") + key + " differs from " + names[0] + "'s; only parts of one evaluation merge");
+            const std::string shard = parts[i].value("shard", "");
+            if (!shards.insert(shard).second) throw Error("shard " + shard + " is given twice");
+            ev->merge(parts[i].at("state"), names[i]);
+            images += parts[i].at("images").get<int64_t>();
+            seconds += parts[i].value("seconds", 0.0);
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(names[i] + ": not an evaluation result (" + e.what() + ")");
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            throw Error(what.rfind(names[i], 0) == 0 ? what : names[i] + ": " + what);
+        }
     }
-    ojson head;
     head["task"] = first.at("task");
     head["engine"] = first.at("engine");
     head["ground_truth"] = first.at("ground_truth");
     head["shard"] = "merged from " + std::to_string(parts.size()) + " parts";
     head["images"] = images;
     head["seconds"] = seconds;
-    return result_json(*ev, head, images);
+    try {
+        return result_json(*ev, head, images);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(names[0] + ": not an evaluation result (" + e.what() + ")");
+    }
 }
 
 }  // namespace xs::eval

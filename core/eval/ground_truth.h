@@ -54,6 +54,7 @@ struct GroundTruth {
 };
 
 GroundTruth read_ground_truth(const std::string& coco_path, const std::string& images_dir);
+GroundTruth ground_truth_from_json(const std::string& text, const std::string& source, const std::string& images_dir);
 
 // One referring expression: a sentence of a ref and the annotation it names.
 struct ReferringSample {
@@ -67,5 +68,7 @@ struct ReferringSample {
 // "sentences": [{"sent": ..., "tokens": [...]}, ...]}. Every sentence is one sample; `split` keeps only
 // the refs of that split (empty: all). The ann_id and image_id must exist in `gt` and agree.
 std::vector<ReferringSample> read_refs(const std::string& refs_path, const GroundTruth& gt, const std::string& split);
+std::vector<ReferringSample> refs_from_json(const std::string& text, const std::string& source, const GroundTruth& gt,
+                                            const std::string& split);
 
 }  // namespace xs::eval

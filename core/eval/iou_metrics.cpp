@@ -60,6 +60,8 @@ void IouAccumulator::merge(const IouAccumulator& other) {
 
 SemanticEvaluator::SemanticEvaluator(int classes) : classes_(classes) {
     if (classes < 1) throw Error("semantic mIoU needs at least one class");
+    // The confusion matrix has (classes + 1)^2 cells: 4096 classes take 134 MB.
+    if (classes > kMaxClasses) throw Error("semantic mIoU: " + std::to_string(classes) + " classes, at most " + std::to_string(kMaxClasses));
     confusion_.assign(size_t(classes + 1) * size_t(classes + 1), 0);
 }
 
@@ -117,7 +119,9 @@ nlohmann::json SemanticEvaluator::to_json() const { return {{"classes", classes_
 
 SemanticEvaluator SemanticEvaluator::from_json(const nlohmann::json& j, const std::string& source) {
     try {
-        SemanticEvaluator e(j.at("classes").get<int>());
+        const int64_t classes = j.at("classes").get<int64_t>();
+        if (classes < 1 || classes > kMaxClasses) throw Error("\"classes\": " + std::to_string(classes));
+        SemanticEvaluator e{static_cast<int>(classes)};
         std::vector<int64_t> c = j.at("confusion").get<std::vector<int64_t>>();
         if (c.size() != e.confusion_.size()) throw Error("the confusion matrix has " + std::to_string(c.size()) + " cells");
         e.confusion_ = std::move(c);

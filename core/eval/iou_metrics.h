@@ -58,7 +58,8 @@ struct SemanticSummary {
 
 class SemanticEvaluator {
 public:
-    explicit SemanticEvaluator(int classes);
+    static constexpr int kMaxClasses = 4096;
+    explicit SemanticEvaluator(int classes);  // 1 .. kMaxClasses, else xs::Error
     int ignore() const { return classes_; }
     // Label maps of one image, same length; values in [0, classes] (classes = ignore), else xs::Error.
     void add(const std::vector<int32_t>& ground_truth, const std::vector<int32_t>& prediction);

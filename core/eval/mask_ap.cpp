@@ -10,7 +10,6 @@ namespace xs::eval {
 
 namespace {
 
-constexpr int kRecallPoints = 101;
 constexpr int kMaxDets[3] = {1, 10, 100};
 constexpr double kNoValue = -1.0;
 
@@ -27,11 +26,6 @@ std::vector<double> linspace(double start, double stop, int n) {
 const std::vector<double>& iou_thresholds() {
     static const std::vector<double> t = linspace(0.5, 0.95, 10);
     return t;
-}
-
-const std::vector<double>& recall_points() {
-    static const std::vector<double> r = linspace(0.0, 1.0, kRecallPoints);
-    return r;
 }
 
 // COCOeval's area ranges [all, small, medium, large]: [0, 1e5^2], [0, 32^2], [32^2, 96^2], [96^2, 1e5^2].
@@ -168,95 +162,85 @@ void MaskApEvaluator::evaluate_category(int64_t image_id, size_t k, const std::v
     }
 }
 
-MaskApSummary MaskApEvaluator::summarize() const {
-    const size_t T = kThresholds, R = kRecallPoints, K = categories_.size(), A = kAreaRanges, M = 3;
-    // precision[t][r][k][a][m] and recall[t][k][a][m], -1 where there is nothing to measure.
-    std::vector<double> precision(T * R * K * A * M, kNoValue), recall(T * K * A * M, kNoValue);
-    auto P = [&](size_t t, size_t r, size_t k, size_t a, size_t m) -> double& {
-        return precision[(((t * R + r) * K + k) * A + a) * M + m];
-    };
-    auto Rc = [&](size_t t, size_t k, size_t a, size_t m) -> double& { return recall[((t * K + k) * A + a) * M + m]; };
-    const std::vector<double>& rec_thr = recall_points();
+// COCOeval.accumulate() for one category, area range and detection limit: precision at the recall
+// points ([threshold][recall point]) and the recall reached ([threshold]). `counted` > 0.
+void MaskApEvaluator::accumulate(const std::vector<const ImageEval*>& E, int64_t counted, size_t max_det,
+                                 std::vector<double>& precision, std::vector<double>& recall) {
+    static const std::vector<double> rec_thr = linspace(0.0, 1.0, kRecallPoints);
     const double eps = 2.220446049250313e-16;  // numpy.spacing(1)
+    struct Ref {
+        const ImageEval* e;
+        size_t d;
+    };
+    std::vector<Ref> dets;  // images in id order, each image's best max_det
+    for (const ImageEval* e : E)
+        for (size_t d = 0; d < e->scores.size() && d < max_det; ++d) dets.push_back({e, d});
+    const std::vector<size_t> order = stable_order_desc(dets.size(), [&](size_t i) { return dets[i].e->scores[dets[i].d]; });
+    const size_t nd = dets.size();
+    precision.assign(size_t(kThresholds) * kRecallPoints, 0.0);
+    recall.assign(size_t(kThresholds), 0.0);
+    for (size_t t = 0; t < size_t(kThresholds); ++t) {
+        std::vector<double> rc(nd), pr(nd);
+        double tp = 0, fp = 0;
+        for (size_t i = 0; i < nd; ++i) {
+            const Ref& r = dets[order[i]];
+            const size_t D = r.e->scores.size();
+            const bool matched = r.e->matched[t * D + r.d], ignored = r.e->ignored[t * D + r.d];
+            if (!ignored) (matched ? tp : fp) += 1.0;
+            rc[i] = tp / double(counted);
+            pr[i] = tp / (fp + tp + eps);
+        }
+        recall[t] = nd ? rc[nd - 1] : 0.0;
+        for (size_t i = nd; i-- > 1;)
+            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+        for (size_t ri = 0; ri < size_t(kRecallPoints); ++ri) {
+            const size_t pi = size_t(std::lower_bound(rc.begin(), rc.end(), rec_thr[ri]) - rc.begin());
+            precision[t * kRecallPoints + ri] = pi < nd ? pr[pi] : 0.0;  // COCOeval leaves 0 past the last recall
+        }
+    }
+}
 
-    for (size_t k = 0; k < K; ++k) {
-        for (size_t a = 0; a < A; ++a) {
-            // Images in id order, as COCOeval walks params.imgIds.
+MaskApSummary MaskApEvaluator::summarize() const {
+    // COCOeval.summarize() averages the precision entries that are not -1 (categories with ground
+    // truth) over thresholds, recall points and categories; the sums are kept per area range and
+    // detection limit instead of the whole [T, R, K, A, M] array.
+    struct Mean {
+        double sum = 0;
+        int64_t n = 0;
+        void add(double v) { sum += v, ++n; }
+        double value() const { return n ? sum / double(n) : kNoValue; }
+    };
+    Mean ap[kAreaRanges][3], ap_at[kThresholds][kAreaRanges][3], ar[kAreaRanges][3];
+    MaskApSummary s;
+    std::vector<double> precision, recall;
+    for (size_t k = 0; k < categories_.size(); ++k) {
+        Mean per_category;
+        for (int a = 0; a < kAreaRanges; ++a) {
             std::vector<const ImageEval*> E;
-            for (const ImageEval& e : evals_[k][a]) E.push_back(&e);
+            for (const ImageEval& e : evals_[k][size_t(a)]) E.push_back(&e);
             std::stable_sort(E.begin(), E.end(), [](const ImageEval* x, const ImageEval* y) { return x->image_id < y->image_id; });
-            if (E.empty()) continue;
             int64_t counted = 0;
             for (const ImageEval* e : E) counted += e->counted_ground_truth;
-            if (counted == 0) continue;  // no precision without ground truth to find
-            for (size_t m = 0; m < M; ++m) {
-                const size_t max_det = size_t(kMaxDets[m]);
-                struct Ref {
-                    const ImageEval* e;
-                    size_t d;
-                };
-                std::vector<Ref> dets;
-                for (const ImageEval* e : E)
-                    for (size_t d = 0; d < e->scores.size() && d < max_det; ++d) dets.push_back({e, d});
-                const std::vector<size_t> order = stable_order_desc(dets.size(), [&](size_t i) { return dets[i].e->scores[dets[i].d]; });
-                const size_t nd = dets.size();
-                for (size_t t = 0; t < T; ++t) {
-                    std::vector<double> rc(nd), pr(nd);
-                    double tp = 0, fp = 0;
-                    for (size_t i = 0; i < nd; ++i) {
-                        const Ref& r = dets[order[i]];
-                        const size_t D = r.e->scores.size();
-                        const bool matched = r.e->matched[t * D + r.d], ignored = r.e->ignored[t * D + r.d];
-                        if (!ignored) (matched ? tp : fp) += 1.0;
-                        rc[i] = tp / double(counted);
-                        pr[i] = tp / (fp + tp + eps);
+            if (counted <= 0) continue;  // no precision without ground truth to find (-1)
+            for (int m = 0; m < 3; ++m) {
+                accumulate(E, counted, size_t(kMaxDets[m]), precision, recall);
+                for (int t = 0; t < kThresholds; ++t) {
+                    for (int r = 0; r < kRecallPoints; ++r) {
+                        const double v = precision[size_t(t) * kRecallPoints + size_t(r)];
+                        ap[a][m].add(v);
+                        ap_at[t][a][m].add(v);
+                        if (a == 0 && m == 2) per_category.add(v);
                     }
-                    Rc(t, k, a, m) = nd ? rc[nd - 1] : 0.0;
-                    for (size_t i = nd; i-- > 1;)
-                        if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-                    for (size_t ri = 0; ri < R; ++ri) {
-                        const size_t pi = size_t(std::lower_bound(rc.begin(), rc.end(), rec_thr[ri]) - rc.begin());
-                        P(t, ri, k, a, m) = pi < nd ? pr[pi] : 0.0;  // COCOeval leaves 0 past the last recall
-                    }
+                    ar[a][m].add(recall[size_t(t)]);
                 }
             }
         }
+        if (per_category.n) s.ap_per_category[categories_[k]] = per_category.value();
     }
-
-    // COCOeval.summarize(): the mean of the entries that are not -1, or -1 when there are none.
-    const std::vector<double>& thr = iou_thresholds();
-    auto mean_ap = [&](int iou_only, size_t a, size_t m, long k_only) {
-        double sum = 0;
-        int64_t n = 0;
-        for (size_t t = 0; t < T; ++t) {
-            if (iou_only >= 0 && thr[t] != thr[size_t(iou_only)]) continue;
-            for (size_t r = 0; r < R; ++r)
-                for (size_t k = 0; k < K; ++k) {
-                    if (k_only >= 0 && long(k) != k_only) continue;
-                    const double v = P(t, r, k, a, m);
-                    if (v > -1) sum += v, ++n;
-                }
-        }
-        return n ? sum / double(n) : kNoValue;
-    };
-    auto mean_ar = [&](size_t a, size_t m) {
-        double sum = 0;
-        int64_t n = 0;
-        for (size_t t = 0; t < T; ++t)
-            for (size_t k = 0; k < K; ++k) {
-                const double v = Rc(t, k, a, m);
-                if (v > -1) sum += v, ++n;
-            }
-        return n ? sum / double(n) : kNoValue;
-    };
-    MaskApSummary s;
-    s.stats = {mean_ap(-1, 0, 2, -1), mean_ap(0, 0, 2, -1), mean_ap(5, 0, 2, -1), mean_ap(-1, 1, 2, -1),
-               mean_ap(-1, 2, 2, -1), mean_ap(-1, 3, 2, -1), mean_ar(0, 0),         mean_ar(0, 1),
-               mean_ar(0, 2),         mean_ar(1, 2),         mean_ar(2, 2),         mean_ar(3, 2)};
-    for (size_t k = 0; k < K; ++k) {
-        const double v = mean_ap(-1, 0, 2, long(k));
-        if (v > -1) s.ap_per_category[categories_[k]] = v;
-    }
+    // AP50 and AP75 are thresholds 0 and 5 (numpy's linspace gives 0.75 exactly there).
+    s.stats = {ap[0][2].value(),       ap_at[0][0][2].value(), ap_at[5][0][2].value(), ap[1][2].value(),
+               ap[2][2].value(),       ap[3][2].value(),       ar[0][0].value(),       ar[0][1].value(),
+               ar[0][2].value(),       ar[1][2].value(),       ar[2][2].value(),       ar[3][2].value()};
     return s;
 }
 

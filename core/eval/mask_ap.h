@@ -82,6 +82,7 @@ public:
 
 private:
     static constexpr int kThresholds = 10;
+    static constexpr int kRecallPoints = 101;
     static constexpr int kAreaRanges = 4;
     // COCOeval's evaluateImg() result for one (image, category, area range), at most 100 detections.
     struct ImageEval {
@@ -99,6 +100,8 @@ private:
 
     void evaluate_category(int64_t image_id, size_t k, const std::vector<const GroundTruthInstance*>& gt,
                            const std::vector<const Detection*>& dt);
+    static void accumulate(const std::vector<const ImageEval*>& E, int64_t counted, size_t max_det,
+                           std::vector<double>& precision, std::vector<double>& recall);
 };
 
 }  // namespace xs::eval
