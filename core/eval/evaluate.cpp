@@ -57,7 +57,7 @@ std::vector<PromptType> prompt_types_of(const ojson& settings) {
     return out;
 }
 
-json summary_json(const MaskApSummary& s) {
+ojson summary_json(const MaskApSummary& s) {
     ojson j;
     for (int i = 0; i < MaskApSummary::kStats; ++i) j[MaskApSummary::names()[size_t(i)]] = s.stats[size_t(i)];
     return j;
@@ -200,7 +200,7 @@ public:
         const PanopticSummary p = pq_.summarize();
         const SemanticSummary m = semantic_.summarize();
         ojson j = {{"PQ", p.pq}, {"SQ", p.sq}, {"RQ", p.rq}, {"mIoU", m.miou}, {"fwIoU", m.fwiou}, {"mACC", m.macc}, {"pACC", m.pacc}};
-        const json ap = summary_json(ap_.summarize());
+        const ojson ap = summary_json(ap_.summarize());
         for (const char* k : MaskApSummary::names()) j[k] = ap.at(k);
         return j;
     }
