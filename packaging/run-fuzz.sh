@@ -5,7 +5,7 @@
 # coverage (cov: edges, ft: features), corpus size, exit status. Fails when any target finds
 # something (crash, leak, undefined behaviour, failed invariant, timeout, out-of-memory); the input
 # is kept as <build>/fuzz-findings/<target>-crash-... (or leak-, timeout-, oom-).
-#   packaging/run-fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      targets: rle coco project formats safetensors pickle checkpoint
+#   packaging/run-fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      targets: rle coco project formats safetensors pickle eval checkpoint
 # Environment: XS_FUZZ_BUILD_DIR (default build-fuzz), XS_FUZZ_WORK (the growing corpora, default
 #   <build>/fuzz-corpus; kept between runs), XS_FUZZ_NICE (nice level, default 0), XS_JOBS (build
 #   parallelism, default nproc), XS_FUZZ_ARGS (extra libFuzzer flags).
@@ -30,7 +30,7 @@ nice -n "$nicelevel" cmake --build "$build" --target xs_fuzz_all --parallel "${X
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  for t in rle coco project formats safetensors pickle checkpoint; do
+  for t in rle coco project formats safetensors pickle eval checkpoint; do
     [ -x "$build/fuzz/fuzz_$t" ] && targets+=("$t")
   done
 fi

@@ -18,6 +18,8 @@
 #include <sstream>
 
 #include "app/cli/command.h"
+#include "app/cli/numbers.h"
+#include "app/cli/progress.h"
 #include "core/builtin/builtin_engines.h"
 #include "core/coco/batch.h"
 #include "core/engine/engine.h"
@@ -55,101 +57,11 @@ std::string trim(const std::string& s) {
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-int64_t parse_count(const std::string& s, const std::string& what, int64_t min_value,
-                    int64_t max_value = std::numeric_limits<int64_t>::max()) {
-    try {
-        size_t used = 0;
-        const long long v = std::stoll(s, &used);
-        if (used != s.size() || v < min_value || v > max_value) throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        throw Error(what + " '" + s + "': expected a whole number >= " + std::to_string(min_value) +
-                    (max_value < std::numeric_limits<int64_t>::max() ? " and <= " + std::to_string(max_value) : ""));
-    }
-}
-
-float parse_unit(const std::string& s, const std::string& what) {
-    try {
-        size_t used = 0;
-        const float v = std::stof(s, &used);
-        if (used != s.size() || !(v >= 0.f && v <= 1.f)) throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        throw Error(what + " '" + s + "': expected a number between 0 and 1");
-    }
-}
-
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
     if (from.empty()) return s;
     for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
     return s;
 }
-
-std::string format_duration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "--:--";
-    const long long s = (long long)(seconds + 0.5);
-    char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
-    return buf;
-}
-
-// Progress on stderr: a bar redrawn in place on a terminal, plain lines (each 10 % or 30 s) otherwise.
-class Progress {
-public:
-    enum Mode { Bar, Lines, None };
-    Progress(Mode mode, int64_t total, int64_t already) : mode_(mode), total_(total), done_(already), start_done_(already) {}
-
-    void update(int64_t done, int64_t failed, bool final = false) {
-        done_ = done;
-        failed_ = failed;
-        if (mode_ == None) return;
-        const double t = clock_.elapsed_ms() / 1000.0;
-        if (mode_ == Bar) {
-            if (!final && t - last_draw_ < 0.2) return;
-            last_draw_ = t;
-            std::fprintf(stderr, "\r%s\033[K%s", line(t, true).c_str(), final ? "\n" : "");
-        } else {
-            const int64_t decile = total_ > 0 ? done * 10 / total_ : 10;
-            if (final ? done == last_printed_ : (decile == last_decile_ && t - last_draw_ < 30.0)) return;
-            last_printed_ = done;
-            last_decile_ = decile;
-            last_draw_ = t;
-            std::fprintf(stderr, "batch: %s\n", line(t, false).c_str());
-        }
-        std::fflush(stderr);
-    }
-
-private:
-    std::string line(double t, bool bar) const {
-        const int64_t ran = done_ - start_done_;
-        const double rate = t > 0 ? ran / t : 0;
-        const double eta = rate > 0 ? (total_ - done_) / rate : -1;
-        const double pct = total_ > 0 ? 100.0 * double(done_) / double(total_) : 100.0;
-        std::string s;
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "%lld/%lld", (long long)done_, (long long)total_);
-        s += buf;
-        if (bar) {
-            constexpr int width = 28;
-            const int fill = total_ > 0 ? int(width * done_ / total_) : width;
-            s += " [" + std::string(size_t(fill), '=') + (fill < width ? ">" : "") +
-                 std::string(size_t(std::max(0, width - fill - 1)), ' ') + "]";
-        }
-        std::snprintf(buf, sizeof buf, " %5.1f%%  %.2f img/s  elapsed %s  ETA %s", pct, rate, format_duration(t).c_str(),
-                      done_ >= total_ ? "0:00" : format_duration(eta).c_str());
-        s += buf;
-        if (failed_ > 0) s += "  failed " + std::to_string(failed_);
-        return s;
-    }
-
-    Mode mode_;
-    int64_t total_, done_, start_done_, failed_ = 0;
-    StopWatch clock_;
-    double last_draw_ = -1e9;
-    int64_t last_decile_ = -1;
-    int64_t last_printed_ = -1;
-};
 
 struct Plan {
     Task task = Task::Generic;
@@ -365,12 +277,7 @@ int run_batch(Args& args) {
     const std::string progress_text = args.take("progress").value_or("auto");
     if (!args.positionals().empty()) throw Error("batch takes no positional arguments");
 
-    Progress::Mode mode;
-    if (progress_text == "auto") mode = isatty(2) ? Progress::Bar : Progress::Lines;
-    else if (progress_text == "bar") mode = Progress::Bar;
-    else if (progress_text == "lines") mode = Progress::Lines;
-    else if (progress_text == "none") mode = Progress::None;
-    else throw Error("--progress '" + progress_text + "': expected auto, bar, lines or none");
+    const Progress::Mode mode = Progress::parse_mode(progress_text);
 
     // Everything that can be wrong with the command line is checked before any file is written.
     const batch::ShardSpec shard = shard_text ? batch::parse_shard(*shard_text) : batch::ShardSpec{};
@@ -463,7 +370,7 @@ int run_batch(Args& args) {
         }
     } restore{old_int, old_term};
 
-    Progress progress(mode, int64_t(mine.size()), resumed);
+    Progress progress("batch", mode, int64_t(mine.size()), resumed);
     StopWatch clock;
     double prepare_ms = 0, segment_ms = 0;
     int64_t processed = 0, failed = 0, dropped = 0;

@@ -77,6 +77,9 @@ struct SegmentRequest {
     // Post-processing knobs (engines may ignore them where they do not apply).
     float score_threshold = 0.5f;
     float mask_threshold = 0.5f;
+    // Generic / OpenVocabulary: the output rule for this request, "instance", "panoptic" or "semantic"
+    // (empty: the engine's own setting). `xsam-cli evaluate` asks for each in turn.
+    std::string generic_mode;
     // Ask the engine to fill SegmentResult::inspection (engines that cannot leave it empty).
     bool inspect = false;
 

@@ -3,9 +3,11 @@
 to change it). Sources: the COCO benchmark ../shared/data/stamps-bench/instances.json (whole, and
 each image's annotations as a small file), its RLE strings, project files built from it, the
 safetensors files of tests/data (their headers, with the data section cut to a few bytes where the
-file is large), and torch.save checkpoints written by python3-torch (when installed).
+file is large), torch.save checkpoints written by python3-torch (when installed), and for the
+evaluation's readers a ground truth with visual prompts, refs files and, with --cli, result files of
+`xsam-cli evaluate --out` (classic engine; the tiny random X-SAM model when the CLI has it).
 
-  tests/fuzz/make-seeds.py [--shared DIR]
+  tests/fuzz/make-seeds.py [--shared DIR] [--cli build/app/xsam-cli]
 """
 import argparse
 import io
@@ -66,9 +68,51 @@ def rle_seed(h, w, counts_str):
     return struct.pack("<hh", h, w) + counts_str.encode()
 
 
+def eval_seeds(coco, shared, cli):
+    """core/eval's readers: ground truth with the evaluation's fields, refs, evaluate --out results."""
+    img = coco["images"][0]
+    anns = [dict(a) for a in coco["annotations"] if a["image_id"] == img["id"]]
+    h, w = img["height"], img["width"]
+    anns[0]["visual_prompts"] = {"box_visual_prompt": {"size": [h, w], "counts": rle_string([h * 5 + 3, 4, h - 4, 4, h * w - h * 6 - 7])},
+                                 "point_visual_prompt": None}
+    anns[0]["phrase"] = "a brown bear"
+    crowd = dict(anns[0], id=999, iscrowd=1, area=12.5)
+    crowd.pop("visual_prompts")
+    cats = sorted({a["category_id"] for a in anns})
+    out("eval", "ground-truth.json", json.dumps({"images": [img], "annotations": anns + [crowd],
+                                                 "categories": [c for c in coco["categories"] if c["id"] in cats]}))
+    # Refs against the target's fixed ground truth (annotations 1 of image 1 and 5 of image 2).
+    out("eval", "refs.json", json.dumps([
+        {"ref_id": 1, "ann_id": 1, "image_id": 1, "split": "val", "category_id": 1,
+         "sentences": [{"sent": "the cat", "tokens": ["the", "cat"]}, {"sent": "left animal"}]},
+        {"ref_id": 2, "ann_id": 5, "image_id": 2, "split": "testA", "sentences": [{"sent": "dog"}]}]))
+    if not cli:
+        return
+    import subprocess
+    import tempfile
+    bench = os.path.join(shared, "data", "stamps-bench")
+    tmp = tempfile.mkdtemp(prefix="xs-seeds-")
+    base = [cli, "evaluate", "--coco", os.path.join(bench, "instances.json"), "--images", os.path.join(bench, "images"),
+            "--limit", "1", "--progress", "none"]
+    runs = {"interactive": ["--task", "interactive", "--engine", "classic", "--max-clicks", "5", "--shard", "1/2"]}
+    model = os.path.join(tmp, "tiny")
+    if subprocess.run([cli, "init-random-weights", "--config", os.path.join(root, "models", "xsam-tiny.json"),
+                       "--out", model, "--seed", "1"], capture_output=True).returncode == 0:
+        tiny = ["--engine", "xsam", "--model", model, "--threads", "1"]
+        runs.update({"generic": ["--task", "generic"] + tiny, "vgd": ["--task", "vgd", "--prompts", "box,mask"] + tiny,
+                     "referring": ["--task", "referring"] + tiny, "gcg": ["--task", "gcg"] + tiny})
+    for name, extra in runs.items():
+        path = os.path.join(tmp, name + ".json")
+        subprocess.run(base + extra + ["--out", path], check=True, capture_output=True)
+        with open(path) as f:
+            out("eval", "result-%s.json" % name, f.read())
+    shutil.rmtree(tmp)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=os.path.join(root, "..", "shared"))
+    ap.add_argument("--cli", help="xsam-cli, to write evaluation result seeds (kept as they are without it)")
     args = ap.parse_args()
     for t in ("rle", "coco", "project", "safetensors", "checkpoint", "pickle"):
         shutil.rmtree(os.path.join(here, "corpus", t), ignore_errors=True)
@@ -206,6 +250,8 @@ def main():
     for name, v in sorted(values.items()):
         for proto in range(0, 6):
             out("pickle", "%s-p%d.pkl" % (name, proto), pickle.dumps(v, protocol=proto))
+
+    eval_seeds(coco, args.shared, args.cli)
 
     # --- checkpoint: torch.save files (zip + pickle), when python3-torch is there.
     try:

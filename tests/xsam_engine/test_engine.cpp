@@ -341,6 +341,35 @@ XS_TEST(unsupported_requests_give_clear_errors) {
     XS_CHECK_THROWS(make_engine({{"generic_mode", "fancy"}}), Error, "generic_mode");
 }
 
+XS_TEST(generic_mode_of_a_request_overrides_the_engine_setting) {
+    // xsam-cli evaluate asks one engine for the instance, panoptic and semantic rules in turn.
+    const Image im = test_image();
+    CancelToken cancel;
+    auto plain = make_engine();  // generic_mode "instance"
+    auto p = plain->prepare(im, cancel);
+    for (const char* mode : {"panoptic", "semantic", "instance"}) {
+        auto fixed = make_engine({{"generic_mode", mode}});
+        auto q = fixed->prepare(im, cancel);
+        SegmentRequest gen;
+        gen.task = Task::Generic;
+        gen.categories = {"square", "disc", "sky"};
+        gen.score_threshold = 0.0f;
+        const SegmentResult want = fixed->segment(*q, gen, cancel);
+        gen.generic_mode = mode;
+        const SegmentResult got = plain->segment(*p, gen, cancel);
+        XS_CHECK_MSG(got.instances.size() == want.instances.size(), mode);
+        for (size_t i = 0; i < got.instances.size() && i < want.instances.size(); ++i)
+            XS_CHECK_MSG(got.instances[i].mask == want.instances[i].mask &&
+                             got.instances[i].prompt_index == want.instances[i].prompt_index,
+                         mode);
+    }
+    SegmentRequest bad;
+    bad.task = Task::Generic;
+    bad.categories = {"square"};
+    bad.generic_mode = "fancy";
+    XS_CHECK_THROWS(plain->segment(*p, bad, cancel), Error, "generic mode 'fancy'");
+}
+
 XS_TEST(cli_init_random_weights_and_segment) {
     const char* cli = std::getenv("XS_CLI");
     XS_CHECK_MSG(cli != nullptr, "XS_CLI not set");

@@ -443,11 +443,15 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
         request.text.empty())
         throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' needs categories");
 
+    const std::string& generic_mode = request.generic_mode.empty() ? options_.generic_mode : request.generic_mode;
+    if (generic_mode != "instance" && generic_mode != "panoptic" && generic_mode != "semantic")
+        throw Error("engine 'xsam': generic mode '" + generic_mode + "': expected instance, panoptic or semantic");
+
     SegmentResult res;
     ScoringOutput s = score(p, request, cancel, &res.timings);
     auto t0 = std::chrono::steady_clock::now();
     c10::InferenceMode guard;
-    PostprocessInput in{request.task, DecoderOutput{s.class_logits, s.mask_logits}, p.geometry, {}, {}};
+    PostprocessInput in{request.task, generic_mode, DecoderOutput{s.class_logits, s.mask_logits}, p.geometry, {}, {}};
     if (request.task == Task::Interactive) {
         in.prompt_box = mask_box(region_to_image(s.regions.front(), p.geometry));
         for (const Mask& n : negative_prompts(request, p.width, p.height)) in.negatives.push_back(from_mask(n));
@@ -455,7 +459,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
     res.instances = run_postprocess(in, request.score_threshold, request.mask_threshold, s.labels);
     res.timings.push_back({"segment.postprocess", ms_since(t0)});
     // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
-    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, generic_mode);
     return res;
 }
 
@@ -471,9 +475,9 @@ std::vector<InstanceResult> XsamEngine::run_postprocess(const PostprocessInput& 
             break;
         case Task::Generic:
         case Task::OpenVocabulary:
-            if (options_.generic_mode == "panoptic")
+            if (in.generic_mode == "panoptic")
                 cands = panoptic_segments(in.decoder, in.geometry, score_threshold, mask_threshold);
-            else if (options_.generic_mode == "semantic")
+            else if (in.generic_mode == "semantic")
                 cands = semantic_segments(in.decoder, in.geometry);
             else
                 cands = instance_candidates(in.decoder, in.geometry, score_threshold, false, mask_threshold);
@@ -511,6 +515,9 @@ std::vector<InstanceResult> XsamEngine::postprocess(const Inspection& inspection
     auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     PostprocessInput in;
     in.task = i.task;
+    in.generic_mode = i.rule == Inspection::Rule::Panoptic   ? "panoptic"
+                      : i.rule == Inspection::Rule::Semantic ? "semantic"
+                                                             : "instance";
     in.decoder.class_logits = torch::from_blob(const_cast<float*>(i.class_logits.data()), {Q, classes + 1}, f32).clone();
     in.decoder.mask_logits = torch::from_blob(const_cast<float*>(i.mask_logits.data()), {Q, i.mask_h, i.mask_w}, f32).clone();
     in.geometry.canvas = i.canvas;

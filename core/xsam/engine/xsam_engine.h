@@ -109,6 +109,7 @@ private:
     // What the post-processing of one answer reads (from a scoring pass or from an inspection).
     struct PostprocessInput {
         Task task = Task::Interactive;
+        std::string generic_mode = "instance";   // generic / open-vocabulary: instance, panoptic or semantic
         DecoderOutput decoder;
         CanvasGeometry geometry;
         std::array<float, 4> prompt_box{};       // interactive: the positive prompt's box
