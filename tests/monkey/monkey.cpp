@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QLineEdit>
 #include <QListWidget>
@@ -612,6 +613,7 @@ void Monkey::add_file_actions() {
             if (!QTest::qWaitFor([w] { return !w->engine_loading(); }, kEngineTimeoutMs)) fail("the engine load never ended");
         });
     }
+    add("external_write", 1, [this] { another_program_writes(); });
     add("reopen", 1, [this] {
         note("close the window and open the folder again");
         const std::string before = project_to_json(window_->document()->full_project());
@@ -626,6 +628,73 @@ void Monkey::add_file_actions() {
         }
         open_window(folder_);
     });
+}
+
+// Another program writes the project file (adds a category). The window must notice, keep both
+// versions (theirs in the file, ours in the .mine copy the notice names), and the user's choice must
+// lose neither: "Take theirs" shows theirs and leaves ours in the copy; "Overwrite theirs with mine"
+// writes ours and keeps theirs in a .theirs copy.
+void Monkey::another_program_writes() {
+    Document* doc = window_->document();
+    const QString path = doc->path();
+    doc->flush();
+    const std::string ours = project_to_json(doc->full_project());
+    Project theirs;
+    try {
+        theirs = load_project(path.toStdString());
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("the project file does not load: %1").arg(e.what()));
+    }
+    const std::string tag = "external-" + std::to_string(++external_writes_);
+    theirs.add_category(tag);
+    save_project(theirs, path.toStdString());  // unchecked, as a program that knows nothing of ours would
+    const std::string theirs_json = project_to_json(theirs);
+    note(QStringLiteral("another program writes the project file (adds the category %1)").arg(QString::fromStdString(tag)));
+    if (!QTest::qWaitFor([doc] { return doc->in_conflict(); }, 10000)) return fail("the external write was not noticed");
+    const QString mine = doc->mine_copy();
+    if (!window_->notice_bar()->text().contains(mine)) return fail("the conflict notice does not name " + mine);
+    doc->flush();
+    try {
+        if (project_to_json(load_project(path.toStdString())) != theirs_json) return fail("their version was overwritten");
+        if (project_to_json(load_project(mine.toStdString())) != ours) return fail("our version is not in " + mine);
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("a version does not load: %1").arg(e.what()));
+    }
+    const bool take = chance(0.5);
+    note(take ? "take theirs" : "overwrite theirs with mine");
+    QPushButton* button = nullptr;
+    NoticeBar* notice = window_->notice_bar();
+    (void)QTest::qWaitFor([&] {  // buttons added to a shown bar appear at the next event-loop turn
+        for (QPushButton* b : notice->findChildren<QPushButton*>())
+            if (b->isVisible() && b->text().startsWith(take ? "Take theirs" : "Overwrite theirs")) button = b;
+        return button != nullptr;
+    }, 2000);
+    if (!button) {
+        QStringList buttons;
+        for (QPushButton* b : window_->notice_bar()->findChildren<QPushButton*>()) buttons << b->text() + (b->isVisible() ? "" : " (hidden)");
+        return fail(QStringLiteral("the conflict notice (%1) has no button for that choice: %2; it says %3")
+                        .arg(window_->notice_bar()->isVisible() ? "shown" : "hidden", buttons.join(", "), window_->notice_bar()->text()));
+    }
+    QTest::mouseClick(button, Qt::LeftButton);
+    if (doc->in_conflict()) return fail("the conflict stayed after the choice: " + window_->notice_bar()->text());
+    settle_image();
+    doc->flush();
+    try {
+        if (take) {
+            if (project_to_json(doc->full_project()) != theirs_json) return fail("after taking theirs the document is not theirs");
+            if (project_to_json(load_project(mine.toStdString())) != ours) return fail("our version left " + mine);
+            baseline_ = undoable_state(doc->project());  // a reloaded project starts a new undo history
+        } else {
+            if (project_to_json(load_project(path.toStdString())) != ours) return fail("our version was not written back");
+            bool kept = false;
+            for (const QString& f : QDir(QFileInfo(path).absolutePath()).entryList({QFileInfo(path).fileName() + ".theirs-*"}))
+                kept |= project_to_json(load_project(QFileInfo(path).absolutePath().toStdString() + "/" + f.toStdString())) == theirs_json;
+            if (!kept) return fail("their version was not kept in a .theirs copy");
+        }
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("a version does not load: %1").arg(e.what()));
+    }
+    canvas()->setFocus();
 }
 
 // Invariants ---------------------------------------------------------------------------------------
