@@ -26,7 +26,9 @@
 #include <sstream>
 
 #include "core/coco/coco.h"
+#include "core/annotation/editing.h"
 #include "core/io/project_file.h"
+#include "core/io/project_lock.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -614,6 +616,7 @@ void Monkey::add_file_actions() {
         });
     }
     add("external_write", 1, [this] { another_program_writes(); });
+    add("second_window", 1, [this] { second_window_opens_read_only(); });
     add("reopen", 1, [this] {
         note("close the window and open the folder again");
         const std::string before = project_to_json(window_->document()->full_project());
@@ -694,6 +697,36 @@ void Monkey::another_program_writes() {
     } catch (const std::exception& e) {
         return fail(QStringLiteral("a version does not load: %1").arg(e.what()));
     }
+    canvas()->setFocus();
+}
+
+// A second window on the same folder: the first holds the lock, so the second opens read-only naming
+// it, refuses an edit, and writes nothing, also when it closes; the first keeps its lock.
+void Monkey::second_window_opens_read_only() {
+    Document* doc = window_->document();
+    doc->flush();
+    const QString path = doc->path();
+    const DiskVersion before = disk_version(path.toStdString());
+    note("a second window opens the same folder, tries to add a category, closes");
+    {
+        MainWindow second;
+        second.resize(900, 600);
+        second.show();
+        second.set_engine("classic");
+        if (!second.open_folder(folder_)) return fail("the second window did not open the folder: " + second.notice_bar()->text());
+        const QString holder = QStringLiteral("xsam-studio (pid %1").arg(QCoreApplication::applicationPid());
+        if (!second.document()->read_only() || !second.notice_bar()->text().contains(holder))
+            return fail("the second window is not read-only naming the first: " + second.notice_bar()->text());
+        (void)QTest::qWaitFor([&second] { return !second.scanning() && second.image_ready(); }, 10000);
+        Document* other = second.document();
+        if (std::optional<ProjectEdit> edit = add_category(other->project(), "second-window")) other->edit(*edit, "add category");
+        if (other->project().find_category(std::string("second-window")) || other->undo_stack()->count() != 0)
+            return fail("the read-only second window took an edit");
+    }
+    if (disk_version(path.toStdString()) != before) return fail("the read-only second window wrote the project file");
+    const std::optional<LockHolder> holder = project_lock_holder(path.toStdString());
+    if (!holder || holder->pid != QCoreApplication::applicationPid()) return fail("the first window lost its lock");
+    QApplication::setActiveWindow(window_.get());
     canvas()->setFocus();
 }
 

@@ -17,7 +17,9 @@
 //     document's instances mask for mask;
 //   - nothing reports the project as "changed by another program" except right after the action in
 //     which another program does write it; then both versions are on disk (theirs in the file, ours
-//     in the .mine copy the notice names), and either choice loses neither.
+//     in the .mine copy the notice names), and either choice loses neither;
+//   - a second window on the same folder opens read-only naming this one, takes no edit and writes
+//     nothing; this window keeps its lock.
 #include <QPoint>
 #include <QString>
 #include <QStringList>
@@ -79,6 +81,7 @@ private:
     void add_view_actions();
     void add_file_actions();
     void another_program_writes();
+    void second_window_opens_read_only();
     void make_folder(const QString& folder);
     bool open_window(const QString& folder);
     void close_window();
