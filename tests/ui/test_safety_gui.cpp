@@ -111,6 +111,7 @@ private:
             Step step = steps_.front();
             steps_.pop_front();
             started_.restart();
+            if (steps_.empty()) timer_.stop();  // done: later dialogs belong to another script
             step.answer(modal);
             return;
         }
