@@ -1,8 +1,6 @@
 #include "ui/document.h"
 
-#include <QDateTime>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QUndoCommand>
 
@@ -37,13 +35,14 @@ Document::Document(QObject* parent) : QObject(parent) {
 
 Document::~Document() { close(); }
 
-void Document::open(Project project, const QString& project_path) {
+void Document::open(Project project, const QString& project_path, const DiskVersion& version) {
     close();
     project_ = std::move(project);
     path_ = QFileInfo(project_path).absoluteFilePath();
     open_ = true;
-    start_saver();
-    autosave();
+    take_lock();
+    if (read_only()) return;  // nothing is written, so nothing to watch for
+    start_saver(version);     // opening writes nothing: the first change does
     disk_timer_.start();
 }
 
@@ -51,40 +50,80 @@ void Document::close() {
     disk_timer_.stop();
     if (saver_) saver_->flush();
     saver_.reset();
+    lock_.reset();  // after the last save
+    read_only_reason_.clear();
+    stale_lock_.clear();
     undo_.clear();
     project_ = Project();
     path_.clear();
     open_ = false;
     save_error_.clear();
-    disk_conflict_ = false;
-    suspect_stamp_.clear();
+    conflict_ = false;
+    mine_copy_.clear();
     working_.clear();
     changed_files_.clear();
 }
 
-void Document::start_saver() {
+void Document::take_lock() {
+    LockAttempt attempt = try_lock_project(path_.toStdString(), "xsam-studio");
+    if (attempt.lock) {
+        lock_ = std::move(attempt.lock);
+        if (attempt.stale) stale_lock_ = qstr(attempt.stale->describe());
+    } else if (attempt.holder) {
+        read_only_reason_ = tr("%1 is open for writing in %2, so it is open read-only here: changes are refused and "
+                               "nothing is saved. Close it there, then open it here again.")
+                                .arg(path_, qstr(attempt.holder->describe()));
+    }
+    // Neither: the folder cannot hold a lock file (read-only, say); the first save will say why.
+}
+
+// `version`: what the file was when read (nullopt: as it is on disk now, for a place the user chose).
+void Document::start_saver(std::optional<DiskVersion> version) {
     // The callback runs on the saver's thread; the saver is joined in close() before this object
     // goes, so posting to `this` is safe.
-    saver_ = std::make_unique<Autosaver>(path_.toStdString(), [this](const std::string& message) {
-        QString text = QString::fromStdString(message);
-        QMetaObject::invokeMethod(this, [this, text] {
-                save_error_ = text;
-                Q_EMIT save_failed(text);
-            }, Qt::QueuedConnection);
-    });
+    auto report = [this](const std::string& message) {
+        const QString text = QString::fromStdString(message);
+        QMetaObject::invokeMethod(this, [this, text] { on_saver_error(text); }, Qt::QueuedConnection);
+    };
+    if (version) saver_ = std::make_unique<Autosaver>(path_.toStdString(), *version, report);
+    else saver_ = std::make_unique<Autosaver>(path_.toStdString(), report);
     seen_saves_ = 0;
-    known_stamp_.clear();
+}
+
+// A save met someone else's version (the saver now keeps ours in a side copy), or failed.
+void Document::on_saver_error(const QString& message) {
+    const std::optional<Autosaver::Conflict> conflict = saver_ ? saver_->conflict() : std::nullopt;
+    if (conflict && conflict->message == message.toStdString()) {
+        if (conflict_) return;
+        conflict_ = true;
+        mine_copy_ = QString::fromStdString(conflict->kept_copy);
+        Q_EMIT changed_on_disk();
+        return;
+    }
+    save_error_ = message;
+    Q_EMIT save_failed(message);
 }
 
 void Document::save_as(const QString& project_path) {
     if (!open_) return;
     if (saver_) saver_->flush();
-    QString old_root = image_root();
+    const QString old_root = image_root();
+    saver_.reset();
+    lock_.reset();
+    read_only_reason_.clear();
+    conflict_ = false;
+    mine_copy_.clear();
+    save_error_.clear();
     path_ = QFileInfo(project_path).absoluteFilePath();
     project_.image_root = QDir(QFileInfo(path_).absolutePath()).relativeFilePath(old_root).toStdString();
     if (project_.image_root.empty()) project_.image_root = ".";
-    save_error_.clear();
-    start_saver();
+    take_lock();
+    if (read_only()) {
+        save_error_ = read_only_reason_;
+        Q_EMIT save_failed(read_only_reason_);
+        return;
+    }
+    start_saver(std::nullopt);  // the user chose to replace what is there
     autosave();
     saver_->flush();
     // The saver reports failures through a queued call, so look at the file itself.
@@ -92,6 +131,7 @@ void Document::save_as(const QString& project_path) {
         save_error_.clear();
         Q_EMIT save_recovered();
     }
+    disk_timer_.start();
 }
 
 void Document::flush() {
@@ -107,7 +147,7 @@ QString Document::image_root() const {
 std::string Document::image_path(const ImageKey& key) const { return image_root().toStdString() + "/" + key; }
 
 ImageRecord& Document::ensure_image(const ImageKey& name, const LoadedImage& loaded) {
-    const QString file_name = qstr(name);
+    const QString file_name = display_name(name);
     const int W = loaded.full_width > 0 ? loaded.full_width : loaded.image->width;
     const int H = loaded.full_height > 0 ? loaded.full_height : loaded.image->height;
     ImageRecord* rec = project_.find_image(name);
@@ -212,6 +252,10 @@ void Document::edit_instances(const ImageKey& key, Instances after, const QStrin
 
 void Document::edit(ProjectEdit after, const QString& text) {
     if (!open_ || after.empty()) return;
+    if (read_only()) {
+        Q_EMIT edit_refused(read_only_reason_);
+        return;
+    }
     ProjectEdit before = current_state_for(after);
     undo_.push(new EditCommand(this, std::move(before), std::move(after), text));
 }
@@ -256,78 +300,71 @@ void Document::autosave() {
     }
 }
 
-QString Document::backup_path(const char* which) const {
-    return path_ + "." + which + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".json";
-}
-
-QString Document::keep_mine() {
-    const QString backup = backup_path("theirs");
-    QFile::copy(path_, backup);
-    disk_conflict_ = false;
-    suspect_stamp_.clear();
-    known_stamp_.clear();
-    if (saver_) saver_->adopt_disk_version();  // the saver writes only over a version it knows
-    autosave();
-    return backup;
-}
-
-QString Document::reload_theirs(QString* error) {
-    const QString backup = backup_path("mine");
+QString Document::overwrite_theirs(QString* error) {
+    if (!saver_) return QString();
+    QString theirs;
     try {
-        atomic_write_file(backup.toStdString(), project_to_json(full_project()));
+        saver_->flush();
+        if (QFileInfo::exists(path_)) theirs = QString::fromStdString(keep_side_copy(path_.toStdString(), "theirs"));
+        saver_->adopt_disk_version();  // the saver writes only over a version it knows
+    } catch (const std::exception& e) {
+        *error = tr("Could not keep a copy of the other version: %1; your version stays in %2 and the file was not changed.")
+                     .arg(QString::fromStdString(e.what()), mine_copy_);
+        return QString();
+    }
+    conflict_ = false;
+    mine_copy_.clear();
+    autosave();
+    return theirs;
+}
+
+QString Document::take_theirs(QString* error) {
+    QString mine;
+    try {
+        if (saver_) saver_->flush();  // during a conflict the saver keeps every snapshot in its copy
+        const std::optional<Autosaver::Conflict> conflict = saver_ ? saver_->conflict() : std::nullopt;
+        if (conflict) {
+            mine = QString::fromStdString(conflict->kept_copy);
+        } else {
+            mine = QString::fromStdString(side_copy_path(path_.toStdString(), "mine"));
+            atomic_write_file(mine.toStdString(), project_to_json(full_project()));
+        }
     } catch (const std::exception& e) {
         *error = tr("Could not keep a copy of your version: %1; nothing was reloaded.").arg(QString::fromStdString(e.what()));
         return QString();
     }
+    mine_copy_ = mine;
     Project theirs;
+    DiskVersion version;
     try {
-        theirs = load_project(path_.toStdString());
+        theirs = load_project(path_.toStdString(), &version);
     } catch (const std::exception& e) {
-        *error = tr("Could not read the changed file: %1 (your version is kept in %2)").arg(QString::fromStdString(e.what()), backup);
+        *error = tr("Could not read the other version: %1\nNothing was reloaded; your version is kept in %2.")
+                     .arg(QString::fromStdString(e.what()), mine);
         return QString();
     }
     const QString path = path_;  // open() closes first, which clears path_
-    open(std::move(theirs), path);
-    return backup;
+    open(std::move(theirs), path, version);
+    return mine;
 }
 
-QString Document::disk_stamp() const {
-    QFileInfo fi(path_);
-    if (!fi.exists()) return QString();
-    return QString::number(fi.lastModified().toMSecsSinceEpoch()) + ":" + QString::number(fi.size());
-}
-
-// Our own saves move the file's stamp too; a stamp change with no save of ours in between, seen at two
-// checks in a row, means someone else wrote the file.
+// The file on disk is not the version the saver expects: someone else wrote it, or our own save has
+// renamed it and not yet recorded its version. The checked save tells which: for someone else's it
+// keeps our version in a side copy and reports the conflict (on_saver_error); for ours it is one more
+// save of the same state.
 void Document::check_disk() {
-    if (!saver_ || disk_conflict_) return;
-    int64_t saves_before = saver_->saves_completed();
-    QString stamp = disk_stamp();
-    int64_t saves_after = saver_->saves_completed();
-    if (saves_before != saves_after) return;  // a save landed while we looked; check next time
-    if (saves_after != seen_saves_) {
-        if (!save_error_.isEmpty() && saves_after > seen_saves_) {
-            save_error_.clear();
-            Q_EMIT save_recovered();
-        }
-        seen_saves_ = saves_after;
-        known_stamp_ = stamp;
-        suspect_stamp_.clear();
-        return;
+    if (!saver_ || conflict_) return;
+    const int64_t saves = saver_->saves_completed();
+    if (!save_error_.isEmpty() && saves > seen_saves_) {
+        save_error_.clear();
+        Q_EMIT save_recovered();
     }
-    if (known_stamp_.isEmpty() || stamp == known_stamp_) {
-        suspect_stamp_.clear();
-        return;
+    seen_saves_ = saves;
+    try {
+        if (disk_version(path_.toStdString()) != saver_->expected_version()) autosave();
+    } catch (const std::exception&) {
+        // Unreadable now: the next save reports why.
     }
-    // The file changed and no save of ours has counted itself. Ours renames the file a moment before
-    // it counts (and a busy machine can stretch that moment past this check), so only a change still
-    // unexplained at the next check is someone else's (found by the GUI monkey).
-    if (stamp != suspect_stamp_) {
-        suspect_stamp_ = stamp;
-        return;
-    }
-    disk_conflict_ = true;
-    Q_EMIT changed_on_disk();
 }
 
 }  // namespace xs

@@ -4,8 +4,13 @@
 // Every change is a ProjectEdit (core/annotation/editing.h: the state after it) pushed with edit() or
 // edit_instances() as one command on the undo stack; applying a command (first time, undo or redo)
 // updates the model, emits the change signals and hands a snapshot to the Autosaver, which writes the
-// file atomically on its own thread. Images are named by their ImageKey throughout. A timer notices
-// when the project file is changed by someone else.
+// file atomically on its own thread. Images are named by their ImageKey throughout.
+//
+// No silent data loss (README "Data safety"): open() takes the project's lock; when another program
+// holds it the project is read-only here (every edit is refused, nothing is written). Opening writes
+// nothing. Every save is checked against the version read at open or last written; when someone else
+// wrote the file, autosave keeps our version in a "<project>.mine-<time>.json" copy and
+// changed_on_disk() is emitted until the user takes theirs or overwrites theirs with ours.
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -17,6 +22,7 @@
 #include "core/annotation/editing.h"
 #include "core/annotation/project.h"
 #include "core/io/project_file.h"
+#include "core/io/project_lock.h"
 #include "ui/image_source.h"
 
 namespace xs {
@@ -27,10 +33,17 @@ public:
     explicit Document(QObject* parent = nullptr);
     ~Document() override;
 
-    // Takes over a project that lives in project_path (the file may not exist yet: it is written now).
-    void open(Project project, const QString& project_path);
-    void close();
+    // Takes over a project read from project_path as `version` (DiskVersion{}: no file there yet; it
+    // is written at the first change). Takes the project's lock; see read_only().
+    void open(Project project, const QString& project_path, const DiskVersion& version = {});
+    void close();  // flushes, then releases the lock
     bool is_open() const { return open_; }
+    // Another program holds the project's lock: edits are refused and nothing is saved.
+    bool read_only() const { return !read_only_reason_.isEmpty(); }
+    // "The project ... is open for writing in <program (pid, host, since)>; ..." (empty: writable).
+    const QString& read_only_reason() const { return read_only_reason_; }
+    // A crashed program's lock that open() took over (its holder, described), else empty.
+    const QString& stale_lock() const { return stale_lock_; }
     const QString& path() const { return path_; }
     void save_as(const QString& project_path);  // the project moves there; image_root made absolute
     void flush();  // waits until every change is on disk
@@ -61,40 +74,50 @@ public:
     ProjectEdit current_state_for(const ProjectEdit& like) const;
 
     QString last_save_error() const { return save_error_; }
-    // After changed_on_disk(): keep the version in memory and write it over the file again; the other
-    // version is copied beside it first. Returns the copy's path.
-    QString keep_mine();
-    // After changed_on_disk(): reopen the file as it is now; our version is written beside it first
-    // (returns its path). On failure nothing is reloaded and *error says why.
-    QString reload_theirs(QString* error);
+    // Someone else wrote the project file and the user has not chosen yet (see changed_on_disk).
+    bool in_conflict() const { return conflict_; }
+    // Where autosave keeps our version during a conflict ("<project>.mine-<time>.json").
+    const QString& mine_copy() const { return mine_copy_; }
+    // Resolves a conflict with our version: theirs is copied beside the file first, then ours is
+    // written over it. Returns the copy of theirs; on failure an empty string and *error says why.
+    QString overwrite_theirs(QString* error);
+    // Resolves a conflict with theirs: our version stays in mine_copy() (written now if need be) and
+    // the file is reopened as it is. Returns the copy of ours; on failure (theirs does not load, say)
+    // nothing is reloaded, the conflict stays, and *error names the file and the copy of ours.
+    QString take_theirs(QString* error);
 
 Q_SIGNALS:
     void instances_changed(const xs::ImageKey& key);
     void categories_changed();
     void save_failed(const QString& message);
     void save_recovered();
+    // Someone else wrote the project file; autosave has stopped writing it and keeps ours in mine_copy().
     void changed_on_disk();
+    // An edit was refused because the project is read-only here (the message says why).
+    void edit_refused(const QString& message);
     // An image file changed on disk since it was annotated (message names the file and what changed).
     void image_file_changed(const QString& file_name, const QString& message);
 
 private:
     void autosave();
     void check_disk();
-    void start_saver();
-    QString disk_stamp() const;
-    QString backup_path(const char* which) const;  // <project>.<which>-<time>.json
+    void start_saver(std::optional<DiskVersion> version);
+    void take_lock();
+    void on_saver_error(const QString& message);
 
     Project project_;
     QString path_;
     bool open_ = false;
     QUndoStack undo_;
+    std::optional<ProjectLock> lock_;
+    QString read_only_reason_;
+    QString stale_lock_;
     std::unique_ptr<Autosaver> saver_;
     QString save_error_;
     QTimer disk_timer_;
     int64_t seen_saves_ = 0;
-    QString known_stamp_;
-    QString suspect_stamp_;  // a change seen once and not yet explained by a save of ours
-    bool disk_conflict_ = false;
+    bool conflict_ = false;
+    QString mine_copy_;
 
     // Images held at working resolution while open: image key -> sizes and, per instance id, pairs
     // (working RLE, full-resolution RLE): `original` for the masks the instance had at full

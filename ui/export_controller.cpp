@@ -1,6 +1,7 @@
 #include "ui/export_controller.h"
 
 #include <QDialog>
+#include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -13,6 +14,8 @@
 #include <QPushButton>
 #include <QRadioButton>
 
+#include "core/io/file_io.h"
+#include "core/io/output_guard.h"
 #include "ui/coco_export.h"
 #include "ui/document.h"
 
@@ -47,17 +50,61 @@ void ExportController::export_dialog() {
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, &dlg, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dlg, &QDialog::reject);
+    QString browsed;  // the file dialog has asked about replacing this one already
     connect(browse, &QPushButton::clicked, &dlg, [&] {
         QString f = QFileDialog::getSaveFileName(&dlg, tr("Export COCO"), path_edit->text(), tr("COCO JSON (*.json)"));
-        if (!f.isEmpty()) path_edit->setText(f);
+        if (f.isEmpty()) return;
+        path_edit->setText(f);
+        browsed = f;
     });
-    if (dlg.exec() != QDialog::Accepted) return;
-    start_export(path_edit->text(), poly->isChecked());
+    // Back to the dialog when the file is refused or the user would rather not replace it.
+    while (dlg.exec() == QDialog::Accepted) {
+        const QString path = path_edit->text();
+        const QString refusal = output_refusal(path);
+        if (!refusal.isEmpty()) {
+            QMessageBox::warning(window_, tr("Export COCO"), refusal);
+            continue;
+        }
+        if (path != browsed && !confirm_replace(path)) continue;
+        start_export(path, poly->isChecked());
+        return;
+    }
+}
+
+QString ExportController::output_refusal(const QString& path) const {
+    std::vector<NamedInput> inputs{{"project", doc_->path().toStdString()}};
+    for (const ImageRecord& rec : doc_->project().images) inputs.push_back({"image", doc_->image_path(rec.file_name)});
+    try {
+        refuse_output_over_inputs("The export file " + path.toStdString(), path.toStdString(), inputs);
+        needs_overwrite_confirmation(path.toStdString());  // throws for a folder or an unreadable file
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    return QString();
+}
+
+bool ExportController::confirm_replace(const QString& path) {
+    if (!needs_overwrite_confirmation(path.toStdString())) return true;  // absent, or our own export
+    const QFileInfo fi(path);
+    QMessageBox box(QMessageBox::Warning, tr("Replace %1?").arg(fi.fileName()),
+                    tr("%1 already exists and was not written by this session (%2 bytes, modified %3): it may have been "
+                       "edited by hand or written by another program.\n\nReplace it with the export?")
+                        .arg(path).arg(fi.size()).arg(fi.lastModified().toString("yyyy-MM-dd HH:mm:ss")),
+                    QMessageBox::Cancel, window_);
+    box.setObjectName("replaceExportQuestion");
+    QPushButton* replace = box.addButton(tr("Replace"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(QMessageBox::Cancel);  // Enter keeps the file
+    box.exec();
+    return box.clickedButton() == replace;
 }
 
 bool ExportController::export_now(const QString& path, bool polygons, QString* summary) {
     if (!doc_->is_open()) {
         *summary = tr("No project is open.");
+        return false;
+    }
+    if (QString refusal = output_refusal(path); !refusal.isEmpty()) {
+        *summary = refusal;
         return false;
     }
     const CocoExportResult result = export_coco_file(doc_->full_project(), path, polygons);
@@ -87,6 +134,10 @@ QProgressDialog* ExportController::make_progress_dialog(int total, const QString
 
 bool ExportController::start_export(const QString& path, bool polygons) {
     if (!doc_->is_open() || task_) return false;
+    if (QString refusal = output_refusal(path); !refusal.isEmpty()) {
+        Q_EMIT finished(false, false, tr("Export refused: %1").arg(refusal));
+        return false;
+    }
     // The writer works on a snapshot (at full resolution); Cancel makes it stop at the next image and
     // write nothing.
     auto snapshot = std::make_shared<const Project>(doc_->full_project());

@@ -1,6 +1,8 @@
 #pragma once
 // COCO export from the GUI: the dialog (file, RLE or polygons), the export itself on a worker thread
-// with a progress dialog whose Cancel stops it (then nothing is written), and the summary.
+// with a progress dialog whose Cancel stops it (then nothing is written), and the summary. An output
+// that is one of the inputs (the project file, an image) is refused; the dialog asks before replacing
+// a file this session did not write (README "Data safety").
 #include <QObject>
 #include <QString>
 #include <memory>
@@ -35,6 +37,10 @@ Q_SIGNALS:
 
 private:
     QProgressDialog* make_progress_dialog(int total, const QString& path);
+    // Why path may not be written (it is the project or an image, or a folder), or empty.
+    QString output_refusal(const QString& path) const;
+    // True when path may be replaced: nothing there, a file this session wrote, or the user said so.
+    bool confirm_replace(const QString& path);
 
     Document* doc_;
     QWidget* window_;

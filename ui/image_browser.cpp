@@ -34,7 +34,7 @@ QIcon status_dot(int instances, bool failed) {
 // A short, readable list of names for a message ("a, b, c and 4 more").
 QString some_names(const std::vector<std::string>& names) {
     QStringList shown;
-    for (size_t i = 0; i < names.size() && i < 3; ++i) shown << qstr(names[i]);
+    for (size_t i = 0; i < names.size() && i < 3; ++i) shown << display_name(names[i]);
     QString text = shown.join(", ");
     if (names.size() > 3) text += QObject::tr(" and %1 more").arg(names.size() - 3);
     return text;
@@ -146,7 +146,7 @@ void ImageBrowser::set_keys(std::vector<ImageKey> keys) {
         QListWidgetItem* item = list_->item(rows_[k]);
         const int n = it == instances.end() ? 0 : it->second;
         item->setIcon(status_dot(n, false));
-        item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(qstr(k)).arg(n) : qstr(k));
+        item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(display_name(k)).arg(n) : display_name(k));
         item->setData(Qt::UserRole, n);
         item->setToolTip(n > 0 ? tr("%1 instances").arg(n) : tr("not annotated yet"));
     }
@@ -169,7 +169,7 @@ void ImageBrowser::refresh_item(const ImageKey& key) {
     const int n = rec ? int(rec->instances.size()) : 0;
     const QString error = load_error(key);
     item->setIcon(status_dot(n, !error.isEmpty()));
-    item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(qstr(key)).arg(n) : qstr(key));
+    item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(display_name(key)).arg(n) : display_name(key));
     item->setData(Qt::UserRole, n);
     item->setToolTip(!error.isEmpty() ? error : n > 0 ? tr("%1 instances").arg(n) : tr("not annotated yet"));
 }

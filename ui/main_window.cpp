@@ -250,7 +250,8 @@ void MainWindow::wire_document() {
         if (notice_->level() == NoticeBar::Level::Error) notice_->hide();
         statusBar()->showMessage(tr("Project saved to %1").arg(doc_->path()), 4000);
     });
-    connect(doc_, &Document::changed_on_disk, this, &MainWindow::on_changed_on_disk);
+    connect(doc_, &Document::changed_on_disk, this, [this] { on_changed_on_disk(QString()); });
+    connect(doc_, &Document::edit_refused, this, [this](const QString& why) { notify(1, why); });
     connect(exporter_, &ExportController::finished, this, [this](bool ok, bool cancelled, const QString& message) {
         if (!ok) notify(cancelled ? 1 : 2, message);
         Q_EMIT export_finished(ok, cancelled, message);
@@ -341,13 +342,44 @@ bool MainWindow::open_document(OpenedProject opened) {
         notify(2, opened.error);
         return false;
     }
-    doc_->open(std::move(opened.project), opened.path);
+    doc_->open(std::move(opened.project), opened.path, opened.version);
+    notice_->hide();
     if (!opened.notice.isEmpty()) notify(1, opened.notice);
-    else notice_->hide();
+    if (!doc_->stale_lock().isEmpty())
+        notify(0, tr("%1 was left locked by %2, which has ended; it is open for writing here now.").arg(doc_->path(), doc_->stale_lock()));
+    if (doc_->read_only()) notify(1, doc_->read_only_reason());
+    else if (opened.newer_fallback) offer_fallback(*opened.newer_fallback);
     categories_->set_categories(doc_->project().categories);
     shown_->load_folder();
     update_window_title();
     return true;
+}
+
+// Annotations made while the folder was read-only live in the app-data copy: offer them back.
+void MainWindow::offer_fallback(const FallbackCopy& copy) {
+    const QString copy_path = QString::fromStdString(copy.path);
+    auto restore = [this, copy_path](RestoreMode mode) {
+        const QString folder = doc_->image_root();
+        const QString project = doc_->path();
+        doc_->flush();
+        try {
+            const RestoreResult r = restore_fallback(project.toStdString(), copy_path.toStdString(), mode);
+            open_folder(folder);  // the project as restored (the copy stays where it is)
+            notify(0, mode == RestoreMode::Merge
+                          ? tr("Merged the annotations of %1 into the project (%2 instance(s) added or updated). The copy stays where it was.")
+                                .arg(copy_path).arg(r.merged.instances_added + r.merged.instances_updated)
+                          : tr("The project is now the copy %1; the previous project is kept in %2.")
+                                .arg(copy_path, r.replaced_copy.empty() ? tr("(there was none)") : QString::fromStdString(r.replaced_copy)));
+        } catch (const std::exception& e) {
+            notify(2, tr("Could not bring back %1: %2\nNothing was changed.").arg(copy_path, QString::fromStdString(e.what())));
+        }
+    };
+    notice_->show_notice(NoticeBar::Level::Warning,
+                         tr("Annotations made while this folder was read-only are kept in %1. Bring them back?")
+                             .arg(QString::fromStdString(copy.describe())),
+                         {{tr("Merge"), [restore] { restore(RestoreMode::Merge); }},
+                          {tr("Replace"), [restore] { restore(RestoreMode::Replace); }},
+                          {tr("Not now"), [this] { notice_->hide(); }}});
 }
 
 void MainWindow::show_image(int index) { browser_->show(index); }
@@ -388,6 +420,7 @@ void MainWindow::accept() {
     if (prompt_bar_->text_edit()->hasFocus()) return run_text_task(prompt_bar_->task(), prompt_bar_->text());
     if (session_->preview().empty() && !session_->candidates().empty()) return session_view_->accept_candidate(-1);
     if (!current_record()) return;
+    if (doc_->read_only()) return notify(1, doc_->read_only_reason());  // the preview stays
     if (session_->preview().empty()) {
         statusBar()->showMessage(session_->pending() ? tr("Still waiting for the engine's answer.")
                                                      : tr("Nothing to accept: click an object first."), 4000);
@@ -562,13 +595,22 @@ void MainWindow::closeEvent(QCloseEvent* e) {
             QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
         if (answer != QMessageBox::Discard) return e->ignore();
     }
+    if (doc_->in_conflict()) {
+        const auto answer = QMessageBox::warning(
+            this, tr("Two versions of the project"),
+            tr("The project file %1 was changed by another program, and you have not chosen a version yet.\n\n"
+               "Your version is kept in %2 and theirs in the project file; quitting keeps both.\n\nQuit anyway?")
+                .arg(doc_->path(), doc_->mine_copy()),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes) return e->ignore();
+    }
     e->accept();
 }
 
 void MainWindow::update_window_title() {
     QString title = QStringLiteral("X-SAM Studio");
     if (doc_->is_open()) title = QFileInfo(doc_->image_root()).fileName() + QStringLiteral(" — ") + title;
-    if (browser_->current() >= 0) title = qstr(browser_->current_key()) + QStringLiteral(" · ") + title;
+    if (browser_->current() >= 0) title = display_name(browser_->current_key()) + QStringLiteral(" · ") + title;
     setWindowTitle(title);
 }
 
@@ -578,19 +620,32 @@ void MainWindow::on_save_failed(const QString& message) {
                          {{tr("Save Project As…"), [this] { save_project_as_dialog(); }}});
 }
 
-void MainWindow::on_changed_on_disk() {
-    auto reload = [this] {
+// The conflict stays until the user picks a version; meanwhile autosave keeps ours in the side copy.
+void MainWindow::on_changed_on_disk(const QString& problem) {
+    auto take_theirs = [this] {
         const int index = browser_->current();
         QString error;
-        const QString backup = doc_->reload_theirs(&error);
-        if (backup.isEmpty()) return notify(2, error);
+        const QString mine = doc_->take_theirs(&error);
+        if (mine.isEmpty()) return on_changed_on_disk(error);
+        notice_->hide();
         categories_->set_categories(doc_->project().categories);
         if (index >= 0) show_image(index);
-        notify(0, tr("Reloaded. Your previous version is kept in %1.").arg(backup));
+        notify(0, tr("Took the other version. Yours is kept in %1.").arg(mine));
     };
-    auto keep = [this] { notify(0, tr("Kept your version. The other one is saved as %1.").arg(doc_->keep_mine())); };
-    notice_->show_notice(NoticeBar::Level::Warning, tr("The project file %1 was changed by another program.").arg(doc_->path()),
-                         {{tr("Reload it"), reload}, {tr("Keep mine"), keep}});
+    auto overwrite = [this] {
+        QString error;
+        const QString theirs = doc_->overwrite_theirs(&error);
+        if (!error.isEmpty()) return on_changed_on_disk(error);
+        notify(0, theirs.isEmpty() ? tr("Wrote your version (the other program had removed the file).")
+                                   : tr("Wrote your version over theirs; theirs is kept in %1.").arg(theirs));
+    };
+    const QString text = !problem.isEmpty()
+                             ? problem + "\n" + tr("The project file was changed by another program; choose again.")
+                             : tr("The project file %1 was changed by another program. Autosave no longer writes it: "
+                                  "your version is kept in %2 until you choose.")
+                                   .arg(doc_->path(), doc_->mine_copy());
+    notice_->show_notice(NoticeBar::Level::Warning, text,
+                         {{tr("Take theirs (keep mine as a copy)"), take_theirs}, {tr("Overwrite theirs with mine"), overwrite}});
 }
 
 void MainWindow::notify(int level, const QString& text) { notice_->notify(level, text); }

@@ -154,7 +154,8 @@ private:
     void save_settings();
     void update_window_title();
     void on_save_failed(const QString& message);
-    void on_changed_on_disk();
+    void on_changed_on_disk(const QString& problem);  // problem: why the last choice failed
+    void offer_fallback(const FallbackCopy& copy);
     void notify(int level, const QString& text);
 
     Document* doc_;

@@ -73,7 +73,7 @@ void ShownImage::changing(int index) {
     image_.reset();
     p_.session->set_image(ImageKey(), nullptr);
     p_.editor->set_image(ImageKey());
-    p_.canvas->clear_image(tr("Loading %1…").arg(qstr(key())));
+    p_.canvas->clear_image(tr("Loading %1…").arg(display_name(key())));
     p_.annotations->refresh(nullptr);
     Q_EMIT changed(index);
 }
@@ -89,7 +89,7 @@ void ShownImage::decoded(const ImageKey& k, const LoadedImage& loaded) {
 }
 
 void ShownImage::show_failure(const QString& error) {
-    const QString name = qstr(key());
+    const QString name = display_name(key());
     p_.canvas->clear_image(tr("Cannot show %1\n\n%2").arg(name, error));
     notify(2, tr("Cannot open %1: %2").arg(name, error));
 }
@@ -103,13 +103,13 @@ void ShownImage::show(const LoadedImage& loaded) {
     p_.editor->set_image(k);
     if (rec.width != image_->width || rec.height != image_->height) {
         notify(1, tr("%1 is now %2 x %3 pixels but was annotated at %4 x %5; its %6 instances are kept in the project but not shown.")
-                      .arg(qstr(k)).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
+                      .arg(display_name(k)).arg(image_->width).arg(image_->height).arg(rec.width).arg(rec.height).arg(rec.instances.size()));
     } else if (p_.notice->isVisible() && p_.notice->text().startsWith(tr("Cannot open"))) {
         p_.notice->hide();
     }
     p_.annotations->refresh(record());
     p_.browser->refresh_item(k);
-    p_.bar->showMessage(tr("%1  ·  %2  ·  decoded in %3 ms").arg(qstr(k), loaded.size_text()).arg(loaded.ms, 0, 'f', 0), 4000);
+    p_.bar->showMessage(tr("%1  ·  %2  ·  decoded in %3 ms").arg(display_name(k), loaded.size_text()).arg(loaded.ms, 0, 'f', 0), 4000);
     prepare_ahead();
 }
 

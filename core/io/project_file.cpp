@@ -348,6 +348,11 @@ int64_t Autosaver::saves_completed() const {
     return saves_;
 }
 
+DiskVersion Autosaver::expected_version() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return expected_;
+}
+
 std::optional<Autosaver::Conflict> Autosaver::conflict() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return conflict_;

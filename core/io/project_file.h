@@ -66,6 +66,9 @@ public:
     void flush();
     const std::string& path() const { return path_; }
     int64_t saves_completed() const;  // saves into the project file (side copies not counted)
+    // The version the next save expects on disk (what was read or last written). A watcher that sees
+    // another version on disk can submit a snapshot: the checked save then tells whose change it was.
+    DiskVersion expected_version() const;
 
     // Set once a save met someone else's version: where the snapshots go instead, and the message.
     struct Conflict {

@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QLineEdit>
 #include <QListWidget>
@@ -25,7 +26,9 @@
 #include <sstream>
 
 #include "core/coco/coco.h"
+#include "core/annotation/editing.h"
 #include "core/io/project_file.h"
+#include "core/io/project_lock.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -612,6 +615,8 @@ void Monkey::add_file_actions() {
             if (!QTest::qWaitFor([w] { return !w->engine_loading(); }, kEngineTimeoutMs)) fail("the engine load never ended");
         });
     }
+    add("external_write", 1, [this] { another_program_writes(); });
+    add("second_window", 1, [this] { second_window_opens_read_only(); });
     add("reopen", 1, [this] {
         note("close the window and open the folder again");
         const std::string before = project_to_json(window_->document()->full_project());
@@ -626,6 +631,103 @@ void Monkey::add_file_actions() {
         }
         open_window(folder_);
     });
+}
+
+// Another program writes the project file (adds a category). The window must notice, keep both
+// versions (theirs in the file, ours in the .mine copy the notice names), and the user's choice must
+// lose neither: "Take theirs" shows theirs and leaves ours in the copy; "Overwrite theirs with mine"
+// writes ours and keeps theirs in a .theirs copy.
+void Monkey::another_program_writes() {
+    Document* doc = window_->document();
+    const QString path = doc->path();
+    doc->flush();
+    const std::string ours = project_to_json(doc->full_project());
+    Project theirs;
+    try {
+        theirs = load_project(path.toStdString());
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("the project file does not load: %1").arg(e.what()));
+    }
+    const std::string tag = "external-" + std::to_string(++external_writes_);
+    theirs.add_category(tag);
+    save_project(theirs, path.toStdString());  // unchecked, as a program that knows nothing of ours would
+    const std::string theirs_json = project_to_json(theirs);
+    note(QStringLiteral("another program writes the project file (adds the category %1)").arg(QString::fromStdString(tag)));
+    if (!QTest::qWaitFor([doc] { return doc->in_conflict(); }, 10000)) return fail("the external write was not noticed");
+    const QString mine = doc->mine_copy();
+    if (!window_->notice_bar()->text().contains(mine)) return fail("the conflict notice does not name " + mine);
+    doc->flush();
+    try {
+        if (project_to_json(load_project(path.toStdString())) != theirs_json) return fail("their version was overwritten");
+        if (project_to_json(load_project(mine.toStdString())) != ours) return fail("our version is not in " + mine);
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("a version does not load: %1").arg(e.what()));
+    }
+    const bool take = chance(0.5);
+    note(take ? "take theirs" : "overwrite theirs with mine");
+    QPushButton* button = nullptr;
+    NoticeBar* notice = window_->notice_bar();
+    (void)QTest::qWaitFor([&] {  // buttons added to a shown bar appear at the next event-loop turn
+        for (QPushButton* b : notice->findChildren<QPushButton*>())
+            if (b->isVisible() && b->text().startsWith(take ? "Take theirs" : "Overwrite theirs")) button = b;
+        return button != nullptr;
+    }, 2000);
+    if (!button) {
+        QStringList buttons;
+        for (QPushButton* b : window_->notice_bar()->findChildren<QPushButton*>()) buttons << b->text() + (b->isVisible() ? "" : " (hidden)");
+        return fail(QStringLiteral("the conflict notice (%1) has no button for that choice: %2; it says %3")
+                        .arg(window_->notice_bar()->isVisible() ? "shown" : "hidden", buttons.join(", "), window_->notice_bar()->text()));
+    }
+    QTest::mouseClick(button, Qt::LeftButton);
+    if (doc->in_conflict()) return fail("the conflict stayed after the choice: " + window_->notice_bar()->text());
+    settle_image();
+    doc->flush();
+    try {
+        if (take) {
+            if (project_to_json(doc->full_project()) != theirs_json) return fail("after taking theirs the document is not theirs");
+            if (project_to_json(load_project(mine.toStdString())) != ours) return fail("our version left " + mine);
+            baseline_ = undoable_state(doc->project());  // a reloaded project starts a new undo history
+        } else {
+            if (project_to_json(load_project(path.toStdString())) != ours) return fail("our version was not written back");
+            bool kept = false;
+            for (const QString& f : QDir(QFileInfo(path).absolutePath()).entryList({QFileInfo(path).fileName() + ".theirs-*"}))
+                kept |= project_to_json(load_project(QFileInfo(path).absolutePath().toStdString() + "/" + f.toStdString())) == theirs_json;
+            if (!kept) return fail("their version was not kept in a .theirs copy");
+        }
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("a version does not load: %1").arg(e.what()));
+    }
+    canvas()->setFocus();
+}
+
+// A second window on the same folder: the first holds the lock, so the second opens read-only naming
+// it, refuses an edit, and writes nothing, also when it closes; the first keeps its lock.
+void Monkey::second_window_opens_read_only() {
+    Document* doc = window_->document();
+    doc->flush();
+    const QString path = doc->path();
+    const DiskVersion before = disk_version(path.toStdString());
+    note("a second window opens the same folder, tries to add a category, closes");
+    {
+        MainWindow second;
+        second.resize(900, 600);
+        second.show();
+        second.set_engine("classic");
+        if (!second.open_folder(folder_)) return fail("the second window did not open the folder: " + second.notice_bar()->text());
+        const QString holder = QStringLiteral("xsam-studio (pid %1").arg(QCoreApplication::applicationPid());
+        if (!second.document()->read_only() || !second.notice_bar()->text().contains(holder))
+            return fail("the second window is not read-only naming the first: " + second.notice_bar()->text());
+        (void)QTest::qWaitFor([&second] { return !second.scanning() && second.image_ready(); }, 10000);
+        Document* other = second.document();
+        if (std::optional<ProjectEdit> edit = add_category(other->project(), "second-window")) other->edit(*edit, "add category");
+        if (other->project().find_category(std::string("second-window")) || other->undo_stack()->count() != 0)
+            return fail("the read-only second window took an edit");
+    }
+    if (disk_version(path.toStdString()) != before) return fail("the read-only second window wrote the project file");
+    const std::optional<LockHolder> holder = project_lock_holder(path.toStdString());
+    if (!holder || holder->pid != QCoreApplication::applicationPid()) return fail("the first window lost its lock");
+    QApplication::setActiveWindow(window_.get());
+    canvas()->setFocus();
 }
 
 // Invariants ---------------------------------------------------------------------------------------

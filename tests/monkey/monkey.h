@@ -15,7 +15,11 @@
 //     the exact state it had reached;
 //   - every COCO file the export writes passes the project's own COCO import checks and holds the
 //     document's instances mask for mask;
-//   - nothing reports the project as "changed by another program" (nobody else writes it).
+//   - nothing reports the project as "changed by another program" except right after the action in
+//     which another program does write it; then both versions are on disk (theirs in the file, ours
+//     in the .mine copy the notice names), and either choice loses neither;
+//   - a second window on the same folder opens read-only naming this one, takes no edit and writes
+//     nothing; this window keeps its lock.
 #include <QPoint>
 #include <QString>
 #include <QStringList>
@@ -76,6 +80,8 @@ private:
     void add_category_actions();
     void add_view_actions();
     void add_file_actions();
+    void another_program_writes();
+    void second_window_opens_read_only();
     void make_folder(const QString& folder);
     bool open_window(const QString& folder);
     void close_window();
@@ -110,6 +116,7 @@ private:
     int64_t actions_done_ = 0;
     int episodes_ = 0;
     int exports_ = 0;
+    int external_writes_ = 0;
     QString failure_;
     std::set<int64_t> seen_;                 // instance ids seen so far (this episode)
     std::map<std::string, int> sources_;     // how many of them each engine or tool made

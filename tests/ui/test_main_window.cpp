@@ -466,10 +466,10 @@ private Q_SLOTS:
         save_project(other, path.toStdString());
         QTRY_VERIFY_WITH_TIMEOUT(w->notice_bar()->text().contains("changed by another program"), 8000);
         shot(w, "10-changed-on-disk");
-        // Keep mine: our version is written back, theirs is kept beside it.
+        // Overwrite theirs with mine: our version is written back, theirs is kept beside it.
         QPushButton* keep = nullptr;
         for (QPushButton* b : w->notice_bar()->findChildren<QPushButton*>())
-            if (b->text() == "Keep mine") keep = b;
+            if (b->text() == "Overwrite theirs with mine") keep = b;
         QVERIFY(keep);
         QTest::mouseClick(keep, Qt::LeftButton);
         w->document()->flush();

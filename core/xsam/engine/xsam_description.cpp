@@ -3,6 +3,7 @@
 // engine's translation unit).
 #include "core/xsam/engine/model_folder.h"
 #include "core/xsam/engine/xsam_engine_factory.h"
+#include "core/util/limits.h"
 
 #include <cstdio>
 
@@ -69,7 +70,7 @@ EngineDescription describe_xsam_engine() {
     threads.label = "CPU threads";
     threads.default_value = "0";
     threads.min = 0;
-    threads.max = 256;
+    threads.max = max_thread_count();  // what the engine accepts (core/util/limits.h)
     threads.zero_means = "all cores";
     d.options = {model, device_option(), dtype, threads};
     return d;
