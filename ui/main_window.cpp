@@ -78,8 +78,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                         {tr("1 … 9 choose a category.   Wheel: zoom.   Middle drag or Space + drag: pan."),
                          tr("Ctrl + click: select an instance in any tool; Ctrl/Shift + click adds to the selection."),
                          tr("Polygon (L): click vertices, Enter or the first vertex closes, Backspace undoes a vertex, Esc cancels."),
-                         tr("Edit vertices (Shift+E): drag vertices, Shift+click or rubber band selects several, double-click "
-                            "an edge inserts, Del removes; Enter applies, Esc discards."),
+                         tr("Edit vertices (Shift+E): drag vertices (Shift+click or a rubber band picks several),"),
+                         tr("    double-click an edge to insert one, Del removes; Enter applies, Esc discards."),
                          tr("Candidates: click one on the image to make it current; Enter or Y accepts, N rejects, Esc rejects all."),
                          tr("Every change is saved automatically. Click or press Esc to close this help.")});
     wire_document();

@@ -179,6 +179,14 @@ private Q_SLOTS:
         QTest::keyClick(c, Qt::Key_Return);  // two vertices left: nothing
         QCOMPARE(w->current_record()->instances.size(), size_t(2));
         QTest::keyClick(c, Qt::Key_Escape);
+        // F1 lists both (the Tools menu's rows, with their keys).
+        QCOMPARE(w->action("toolPolygon")->shortcut(), QKeySequence(Qt::Key_L));
+        QCOMPARE(w->action("editVertices")->shortcut(), QKeySequence(Qt::SHIFT | Qt::Key_E));
+        QTest::keyClick(c, Qt::Key_F1);
+        auto* help = w->findChild<HelpOverlay*>("helpOverlay");
+        QVERIFY(help && help->isVisible());
+        shot(w, "polygon-7-help");
+        QTest::keyClick(help, Qt::Key_Escape);
     }
 
     void vertex_editing_notice_and_one_vertex() {
