@@ -612,6 +612,7 @@ void MainWindow::save_settings() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+    if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();  // leaving applies, closing too
     save_settings();
     doc_->flush();
     if (!doc_->last_save_error().isEmpty()) {

@@ -231,6 +231,17 @@ private Q_SLOTS:
         QTest::keyClick(c, Qt::Key_Return);
         QCOMPARE(undo_count(w), unchanged);
         QVERIFY(rle_decode(instance(w, 0).mask) == before);
+        // Closing the window applies an edit in progress, and it is saved.
+        QTRY_VERIFY(c->tool_name() != "editVertices");
+        const PolygonShapes last = start_editing(w, 0.0);
+        const QPoint v = widget_of(c, last[0].outer[2], last[0].outer[3]);
+        drag(c, v, v + QPoint(25, -25));
+        const QPointF d2 = c->widget_to_image(QPointF(v + QPoint(25, -25))) - c->widget_to_image(QPointF(v));
+        QVERIFY(w->close());
+        const Project saved = load_project((folder_ + "/xsam-project.json").toStdString());
+        const Mask want = shapes_to_mask(*move_vertices(last, {VertexRef{0, 0, 1}}, d2.x(), d2.y()), kW, kH);
+        QVERIFY(want != before);
+        QVERIFY(rle_decode(saved.find_image(std::string("img.png"))->instances.at(0).mask) == want);
     }
 
     void vertex_editing_several_insert_delete() {
