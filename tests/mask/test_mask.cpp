@@ -2,6 +2,7 @@
 // ../shared/design/coco.md (column-major runs starting with zeros; string: deltas from the fourth
 // run on, 5 bits per character least significant first, 0x20 = more, 0x10 = sign of the last group,
 // + 48), and checked against the counts strings pycocotools wrote into stamps-bench.
+#include <QElapsedTimer>
 #include <QtTest/QtTest>
 
 #include <fstream>
@@ -394,6 +395,47 @@ private Q_SLOTS:
             with_holes += mask_has_holes(m);
         }
         QVERIFY(with_holes > 50);
+    }
+
+    void largeMaskFigures() {
+        // A 6000 x 4000 mask (a disc of radius 1500 with 40 round holes): what starting and applying
+        // a vertex edit costs (printed, not asserted: the machine is shared), and exactness at 0.
+        const int w = 6000, h = 4000;
+        Mask m(w, h);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                bool in = (x - 3000) * (x - 3000) + (y - 2000) * (y - 2000) <= 1500 * 1500;
+                for (int k = 0; k < 40 && in; ++k) {
+                    const int cx = 1900 + (k % 8) * 300, cy = 1300 + (k / 8) * 300;
+                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= 60 * 60) in = false;
+                }
+                m.set(x, y, in);
+            }
+        QElapsedTimer t;
+        t.start();
+        const PolygonShapes exact = mask_to_shapes(m, 0);
+        const double trace_ms = t.nsecsElapsed() / 1e6;
+        t.restart();
+        const PolygonShapes one = mask_to_shapes(m, 1.0);
+        const double simplify_ms = t.nsecsElapsed() / 1e6;
+        t.restart();
+        const RoundTripLoss loss = shape_round_trip_loss(m, one);
+        const double loss_ms = t.nsecsElapsed() / 1e6;
+        t.restart();
+        const Mask back = shapes_to_mask(exact, w, h);
+        const double raster_ms = t.nsecsElapsed() / 1e6;
+        QVERIFY(back == m);
+        QCOMPARE(int(one.size()), 1);
+        QCOMPARE(int(one[0].holes.size()), 40);
+        int64_t v0 = 0, v1 = 0;
+        for (const Polygon& r : exact[0].holes) v0 += int64_t(r.size() / 2);
+        for (const Polygon& r : one[0].holes) v1 += int64_t(r.size() / 2);
+        v0 += int64_t(exact[0].outer.size() / 2);
+        v1 += int64_t(one[0].outer.size() / 2);
+        qInfo("6000 x 4000 disc with 40 holes (%lld px): outlines %.0f ms (%lld vertices), at 1 px %.0f ms (%lld "
+              "vertices), loss count %.0f ms (%lld px lost, %lld added), rasterising %.0f ms",
+              (long long)m.area(), trace_ms, (long long)v0, simplify_ms, (long long)v1, loss_ms, (long long)loss.lost,
+              (long long)loss.added, raster_ms);
     }
 
     void simplificationOnStampsBench() {
