@@ -45,8 +45,7 @@ void AnnotationEditor::drop_missing_from_selection() {
     if (keep != selection_) set_selection(keep);
 }
 
-std::vector<Mask> AnnotationEditor::masks(bool selected_only) const {
-    if (selected_only) return masks_of(selection_);
+std::vector<Mask> AnnotationEditor::all_masks() const {
     std::vector<Mask> out;
     if (const ImageRecord* rec = record())
         for (const Instance& inst : rec->instances)

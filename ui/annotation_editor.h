@@ -33,7 +33,7 @@ public:
     void select(int64_t id, bool extend);  // id 0 (nothing there) clears, unless extending
     void drop_missing_from_selection();    // after undo: ids that are gone leave the selection
     std::vector<Mask> selected_masks() const { return masks_of(selection_); }
-    std::vector<Mask> masks(bool selected_only) const;  // of the shown image's instances
+    std::vector<Mask> all_masks() const;  // of the shown image's instances
     std::vector<Mask> masks_of(const Selection& ids) const;
 
     void merge();

@@ -299,7 +299,7 @@ void MainWindow::wire_engine() {
 }
 
 void MainWindow::wire_session() {
-    session_->set_existing_masks([this] { return editor_->masks(false); });
+    session_->set_existing_masks([this] { return editor_->all_masks(); });
     // Enter accepts the preview, or else the current candidate.
     auto update_accept = [this] { action("accept")->setEnabled(!session_->preview().empty() || !session_->candidates().empty()); };
     connect(session_view_, &SessionView::preview_changed, this, [this, update_accept] {
