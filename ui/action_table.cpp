@@ -62,6 +62,13 @@ std::vector<ActionRow> make_rows() {
          I::Brush, false, true, make_brush_tool},
         {"toolEraser", "Eraser", "E", "Erase from the selected instance", M::Tools, B::Tools, I::Eraser, false, true,
          make_eraser_tool},
+        {"toolPolygon", "Polygon", "L",
+         "Click vertices; click the first one or press Enter to close; Backspace removes the last one, Esc cancels",
+         M::Tools, B::Tools, I::Polygon, false, true, make_polygon_tool},
+        {"editVertices", "Edit vertices", "Shift+E",
+         "Edit the selected instance's outline and holes as vertices: drag, Shift+click or rubber band, double-click an "
+         "edge inserts, Del removes; Enter applies, Esc discards",
+         M::Tools, B::None, I::Vertices},
         {"brushBigger", "Bigger brush", "]", "Make the brush bigger", M::Tools, B::None, I::None, true},
         {"brushSmaller", "Smaller brush", "[", "Make the brush smaller", M::Tools},
         {"focusText", "Text prompt", "T", "Type a text prompt", M::Tools},

@@ -45,14 +45,21 @@ void AnnotationEditor::drop_missing_from_selection() {
     if (keep != selection_) set_selection(keep);
 }
 
-std::vector<Mask> AnnotationEditor::masks(bool selected_only) const {
+std::vector<Mask> AnnotationEditor::all_masks() const {
+    std::vector<Mask> out;
+    if (const ImageRecord* rec = record())
+        for (const Instance& inst : rec->instances)
+            if (inst.mask.width == rec->width && inst.mask.height == rec->height) out.push_back(rle_decode(inst.mask));
+    return out;
+}
+
+std::vector<Mask> AnnotationEditor::masks_of(const Selection& ids) const {
     std::vector<Mask> out;
     const ImageRecord* rec = record();
     if (!rec) return out;
     for (const Instance& inst : rec->instances) {
-        const bool selected = std::find(selection_.begin(), selection_.end(), inst.id) != selection_.end();
-        if ((selected || !selected_only) && inst.mask.width == rec->width && inst.mask.height == rec->height)
-            out.push_back(rle_decode(inst.mask));
+        const bool listed = std::find(ids.begin(), ids.end(), inst.id) != ids.end();
+        if (listed && inst.mask.width == rec->width && inst.mask.height == rec->height) out.push_back(rle_decode(inst.mask));
     }
     return out;
 }
@@ -118,15 +125,7 @@ void AnnotationEditor::stroke(const Mask& stroke, bool erase) {
         return Q_EMIT message(tr("Select the instance to erase from first (Ctrl+click it)."), 4000);
     if (selection_.empty()) {
         if (!stroke.any()) return;
-        ProjectEdit edit;
-        const int category = category_for_new(&edit);
-        Instances list = rec->instances;
-        list.push_back(doc_->project().new_instance(category, rle_encode(stroke), 1.0f, "manual:brush"));
-        const int64_t id = list.back().id;
-        edit.instances[key_] = std::move(list);
-        doc_->edit(edit, tr("Brush (new instance)"));
-        if (edit.categories) Q_EMIT category_made(category);
-        return set_selection({id});
+        return set_selection({add_manual_instance(stroke, "manual:brush", tr("Brush (new instance)"))});
     }
     const size_t before = rec->instances.size();
     if (auto list = paint_instance(rec->instances, selection_.front(), stroke, erase, now_ms())) {
@@ -134,6 +133,59 @@ void AnnotationEditor::stroke(const Mask& stroke, bool erase) {
         doc_->edit_instances(key_, std::move(*list), removed ? tr("Erase (instance removed)") : erase ? tr("Erase") : tr("Brush"));
         if (removed) set_selection({});
     }
+}
+
+int64_t AnnotationEditor::add_manual_instance(const Mask& mask, const std::string& source, const QString& undo_text) {
+    ProjectEdit edit;
+    const int category = category_for_new(&edit);
+    Instances list = record()->instances;
+    list.push_back(doc_->project().new_instance(category, rle_encode(mask), 1.0f, source));
+    const int64_t id = list.back().id;
+    edit.instances[key_] = std::move(list);
+    doc_->edit(edit, undo_text);
+    if (edit.categories) Q_EMIT category_made(category);
+    return id;
+}
+
+void AnnotationEditor::add_polygon(const std::vector<QPointF>& vertices) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    Polygon ring;
+    for (const QPointF& v : vertices) ring.insert(ring.end(), {v.x() - 0.5, v.y() - 0.5});  // canvas -> COCO
+    const Mask mask = shapes_to_mask({PolygonShape{ring, {}}}, rec->width, rec->height);
+    if (!mask.any())
+        return Q_EMIT message(tr("The polygon covers no pixel centre of the image; nothing was added."), 5000);
+    set_selection({add_manual_instance(mask, "manual:polygon", tr("Polygon (new instance)"))});
+}
+
+bool AnnotationEditor::selected_shapes(double tolerance, int64_t* id, PolygonShapes* shapes, RoundTripLoss* loss) {
+    const ImageRecord* rec = record();
+    const Instance* inst = nullptr;
+    if (rec && selection_.size() == 1)
+        for (const Instance& i : rec->instances)
+            if (i.id == selection_.front() && i.mask.width == rec->width && i.mask.height == rec->height) inst = &i;
+    if (!inst) {
+        Q_EMIT message(tr("Select one instance to edit its vertices (Ctrl+click it)."), 4000);
+        return false;
+    }
+    const Mask mask = rle_decode(inst->mask);
+    *id = inst->id;
+    *shapes = mask_to_shapes(mask, tolerance);
+    *loss = shape_round_trip_loss(mask, *shapes);
+    return true;
+}
+
+void AnnotationEditor::set_shapes(const ImageKey& key, int64_t id, const PolygonShapes& shapes) {
+    const ImageRecord* rec = doc_->project().find_image(key);
+    if (!rec) return;
+    if (std::none_of(rec->instances.begin(), rec->instances.end(), [id](const Instance& i) { return i.id == id; }))
+        return Q_EMIT message(tr("The instance whose vertices were edited is gone; the edit was not applied."), 5000);
+    const size_t before = rec->instances.size();
+    std::optional<Instances> list = set_instance_mask(rec->instances, id, shapes_to_mask(shapes, rec->width, rec->height), now_ms());
+    if (!list) return Q_EMIT message(tr("Vertex editing changed no pixel."), 3000);
+    const bool removed = list->size() < before;
+    doc_->edit_instances(key, std::move(*list), removed ? tr("Edit vertices (instance removed)") : tr("Edit vertices"));
+    if (removed && key == key_) drop_missing_from_selection();
 }
 
 std::vector<int64_t> AnnotationEditor::add_instances(const std::vector<InstanceResult>& results, const std::string& source,

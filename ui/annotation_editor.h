@@ -4,11 +4,13 @@
 // inputs (the selection, the current category), asks for names and confirmations, and hands the
 // results to the document's undo stack.
 #include <QObject>
+#include <QPointF>
 #include <QString>
 #include <vector>
 
 #include "core/annotation/editing.h"
 #include "core/engine/engine.h"
+#include "core/mask/polygon.h"
 
 class QWidget;
 
@@ -30,8 +32,9 @@ public:
     void set_selection(const Selection& ids);
     void select(int64_t id, bool extend);  // id 0 (nothing there) clears, unless extending
     void drop_missing_from_selection();    // after undo: ids that are gone leave the selection
-    std::vector<Mask> selected_masks() const { return masks(true); }
-    std::vector<Mask> masks(bool selected_only) const;  // of the shown image's instances
+    std::vector<Mask> selected_masks() const { return masks_of(selection_); }
+    std::vector<Mask> all_masks() const;  // of the shown image's instances
+    std::vector<Mask> masks_of(const Selection& ids) const;
 
     void merge();
     void subtract();
@@ -42,6 +45,14 @@ public:
     // A brush or eraser stroke (a mask of the image's size) on the selected instance; painting with
     // nothing selected makes a new instance.
     void stroke(const Mask& stroke, bool erase);
+    // A polygon drawn on the canvas (canvas image coordinates) as a new instance of the current
+    // category, rasterised as COCO polygons are (core/mask/polygon.h).
+    void add_polygon(const std::vector<QPointF>& vertices);
+    // The single selected instance as polygon shapes for vertex editing (`tolerance` pixels), and what
+    // rasterising them back would change. False, with a message, when not exactly one is selected.
+    bool selected_shapes(double tolerance, int64_t* id, PolygonShapes* shapes, RoundTripLoss* loss);
+    // Edited shapes rasterised back onto instance `id` of image `key`, as one step.
+    void set_shapes(const ImageKey& key, int64_t id, const PolygonShapes& shapes);
     // New instances from engine results, in one step; `use_labels`: a result whose label names a
     // category goes there. Returns their ids.
     std::vector<int64_t> add_instances(const std::vector<InstanceResult>& results, const std::string& source,
@@ -60,6 +71,7 @@ Q_SIGNALS:
 
 private:
     int category_for_new(ProjectEdit* edit);
+    int64_t add_manual_instance(const Mask& mask, const std::string& source, const QString& undo_text);
 
     Document* doc_;
     QWidget* window_;

@@ -21,8 +21,20 @@ AnnotationView::AnnotationView(Document* doc, AnnotationEditor* editor, ImageCan
     connect(instances_, &InstancePanel::context_menu_requested, this, &AnnotationView::context_menu);
 }
 
+void AnnotationView::set_edited_instance(int64_t id) {
+    edited_ = id;
+    refresh(editor_->record());
+}
+
 void AnnotationView::refresh(const ImageRecord* rec) {
-    canvas_->set_instances(rec, doc_->project());
+    if (rec && edited_) {
+        ImageRecord shown = *rec;
+        for (Instance& inst : shown.instances)
+            if (inst.id == edited_) inst.visible = false;
+        canvas_->set_instances(&shown, doc_->project());
+    } else {
+        canvas_->set_instances(rec, doc_->project());
+    }
     instances_->set_instances(rec, doc_->project());
     editor_->drop_missing_from_selection();
     show_selection(editor_->selection());
@@ -32,7 +44,10 @@ void AnnotationView::refresh(const ImageRecord* rec) {
 
 void AnnotationView::show_selection(const Selection& ids) {
     instances_->set_selected(ids);
-    canvas_->set_selection(editor_->selected_masks());
+    Selection shown;
+    for (int64_t id : ids)
+        if (id != edited_) shown.push_back(id);
+    canvas_->set_selection(shown.size() == ids.size() ? editor_->selected_masks() : editor_->masks_of(shown));
 }
 
 void AnnotationView::show_hover(int64_t id) {

@@ -24,6 +24,9 @@ public:
                    CategoryPanel* categories, QObject* parent);
     // The image's record changed, or another image is shown (nullptr: none).
     void refresh(const ImageRecord* record);
+    // The instance whose vertices are being edited is left off the canvas (the vertex editor draws
+    // it); 0: none.
+    void set_edited_instance(int64_t id);
     // The edit actions the list's context menu offers besides "Set category".
     void set_menu_actions(const QList<QAction*>& actions) { menu_actions_ = actions; }
 
@@ -39,6 +42,7 @@ private:
     CategoryPanel* categories_;
     QList<QAction*> menu_actions_;
     int64_t hovered_ = 0;
+    int64_t edited_ = 0;
 };
 
 }  // namespace xs

@@ -129,6 +129,23 @@ void draw_outlines(QPainter& p) {
     p.drawEllipse(QPointF(16, 16), 11, 9);
 }
 
+// A polygon's outline with square vertices; `editing` marks one vertex as picked (vertex editing).
+void draw_polygon(QPainter& p, bool editing) {
+    const QPointF v[] = {{6, 9}, {19, 4}, {28, 15}, {21, 27}, {8, 24}};
+    QPolygonF outline;
+    for (const QPointF& q : v) outline << q;
+    p.setPen(QPen(kBlue, 2.2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    p.setBrush(QColor(0x2d, 0x8c, 0xd8, editing ? 40 : 70));
+    p.drawPolygon(outline);
+    p.setPen(QPen(kInk, 1.2));
+    for (int i = 0; i < 5; ++i) {
+        const bool picked = editing && i == 2;
+        p.setBrush(picked ? QColor(0xff, 0xc4, 0x00) : QColor(Qt::white));
+        const double h = picked ? 3.8 : 2.6;
+        p.drawRect(QRectF(v[i] - QPointF(h, h), v[i] + QPointF(h, h)));
+    }
+}
+
 // Draws on a 32 x 32 design grid, scaled to the pixmap size.
 void draw(QPainter& p, IconKind kind) {
     p.setRenderHint(QPainter::Antialiasing);
@@ -145,6 +162,8 @@ void draw(QPainter& p, IconKind kind) {
         case IconKind::Fit: draw_fit(p); break;
         case IconKind::ActualSize: draw_actual_size(p); break;
         case IconKind::Outlines: draw_outlines(p); break;
+        case IconKind::Polygon: draw_polygon(p, false); break;
+        case IconKind::Vertices: draw_polygon(p, true); break;
     }
 }
 

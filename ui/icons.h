@@ -4,7 +4,7 @@
 
 namespace xs {
 
-enum class IconKind { None, Select, Prompt, Scribble, Brush, Eraser, Accept, Undo, Redo, Fit, ActualSize, Outlines };
+enum class IconKind { None, Select, Prompt, Scribble, Brush, Eraser, Accept, Undo, Redo, Fit, ActualSize, Outlines, Polygon, Vertices };
 
 QIcon make_icon(IconKind kind);
 

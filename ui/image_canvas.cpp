@@ -40,6 +40,7 @@ ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
 }
 
 void ImageCanvas::set_image(std::vector<QImage> levels) {
+    finish_tool();
     levels_ = std::move(levels);
     message_.clear();
     overlay_.clear();
@@ -53,6 +54,7 @@ void ImageCanvas::set_image(std::vector<QImage> levels) {
 }
 
 void ImageCanvas::clear_image(const QString& message) {
+    finish_tool();
     levels_.clear();
     overlay_.clear();
     preview_.masks.clear();
@@ -189,7 +191,18 @@ void ImageCanvas::set_prompts(const SegmentRequest& prompts) {
     update();
 }
 
+CanvasTool::Emit ImageCanvas::emitter() {
+    return [this](const Gesture& g) { Q_EMIT gesture(g); };
+}
+
+void ImageCanvas::finish_tool() {
+    if (tool_) tool_->finish(emitter());
+    drag_button_ = Qt::NoButton;
+    update();
+}
+
 void ImageCanvas::set_tool(std::unique_ptr<CanvasTool> tool, const QString& name) {
+    finish_tool();
     tool_ = std::move(tool);
     tool_name_ = name;
     drag_button_ = Qt::NoButton;
@@ -386,6 +399,7 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* e) {
         return;
     }
     update_hover(e->position());
+    if (tool_ && tool_->repaints_on_move()) update();
     if (tool_ && tool_->draws_at_pointer()) {
         const double r = brush_radius_ * scale_ + 4;
         update(QRectF(prev, QSizeF()).adjusted(-r, -r, r, r).toAlignedRect());
@@ -401,14 +415,44 @@ void ImageCanvas::mouseReleaseEvent(QMouseEvent* e) {
     }
     if (e->button() != drag_button_ || !tool_) return;
     drag_button_ = Qt::NoButton;
-    tool_->release(tool_event(e), *this, [this](const Gesture& g) { Q_EMIT gesture(g); });
+    tool_->release(tool_event(e), *this, emitter());
     update();
+}
+
+void ImageCanvas::mouseDoubleClickEvent(QMouseEvent* e) {
+    mouse_widget_ = e->position();
+    const bool plain_left = e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ControlModifier) && !space_down_;
+    if (plain_left && tool_ && !levels_.empty() && drag_button_ == Qt::NoButton &&
+        tool_->double_click(tool_event(e), *this, emitter())) {
+        update();
+        return;
+    }
+    mousePressEvent(e);
+}
+
+// A key the tool claims is the tool's, not the window shortcut's (Qt asks the focus widget first).
+bool ImageCanvas::event(QEvent* e) {
+    if (e->type() == QEvent::ShortcutOverride && tool_) {
+        auto* k = static_cast<QKeyEvent*>(e);
+        if (k->modifiers() == Qt::NoModifier || k->modifiers() == Qt::KeypadModifier) {
+            if (tool_->claims_key(k->key())) {
+                e->accept();
+                return true;
+            }
+        }
+    }
+    return QWidget::event(e);
 }
 
 void ImageCanvas::keyPressEvent(QKeyEvent* e) {
     if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
         space_down_ = true;
         update_cursor();
+        return;
+    }
+    if (tool_ && tool_->claims_key(e->key())) {
+        tool_->key_press(e->key(), *this, emitter());
+        update();
         return;
     }
     QWidget::keyPressEvent(e);

@@ -48,8 +48,10 @@ public:
     void set_candidates(const std::vector<Mask>& masks, int current);
     int candidate_at(QPointF image_pos) const;  // index of the smallest candidate there, -1 if none
 
-    // The canvas owns the tool; `name` is its action's (the tool bar and tests read it back).
+    // The canvas owns the tool; `name` is its action's (the tool bar and tests read it back). The
+    // tool before it is finished first (CanvasTool::finish), as it is when the image changes.
     void set_tool(std::unique_ptr<CanvasTool> tool, const QString& name);
+    void finish_tool();
     const QString& tool_name() const { return tool_name_; }
     const CanvasTool* tool() const { return tool_.get(); }
     void set_brush_radius(double radius);
@@ -75,6 +77,8 @@ protected:
     void mousePressEvent(QMouseEvent*) override;
     void mouseMoveEvent(QMouseEvent*) override;
     void mouseReleaseEvent(QMouseEvent*) override;
+    void mouseDoubleClickEvent(QMouseEvent*) override;
+    bool event(QEvent*) override;
     void keyPressEvent(QKeyEvent*) override;
     void keyReleaseEvent(QKeyEvent*) override;
     void leaveEvent(QEvent*) override;
@@ -94,6 +98,7 @@ private:
     void update_hover(QPointF widget_pos);
     void update_cursor();
     ToolEvent tool_event(const QMouseEvent* e) const;
+    CanvasTool::Emit emitter();
     // ToolView
     bool inside_image(QPointF image_pos) const override;
     QSizeF image_extent() const override { return QSizeF(image_size()); }

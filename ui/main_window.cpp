@@ -5,6 +5,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -18,6 +19,7 @@
 #include <QStatusBar>
 #include <QToolBar>
 #include <QToolButton>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -37,6 +39,7 @@
 #include "ui/session_view.h"
 #include "ui/shown_image.h"
 #include "ui/status_view.h"
+#include "ui/tools/tools.h"
 #include "ui/widgets.h"
 
 namespace xs {
@@ -74,6 +77,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     help_->set_sections(actions_->help_sections(),
                         {tr("1 … 9 choose a category.   Wheel: zoom.   Middle drag or Space + drag: pan."),
                          tr("Ctrl + click: select an instance in any tool; Ctrl/Shift + click adds to the selection."),
+                         tr("Polygon (L): click vertices, Enter or the first vertex closes, Backspace undoes a vertex, Esc cancels."),
+                         tr("Edit vertices (Shift+E): drag vertices (Shift+click or a rubber band picks several),"),
+                         tr("    double-click an edge to insert one, Del removes; Enter applies, Esc discards."),
                          tr("Candidates: click one on the image to make it current; Enter or Y accepts, N rejects, Esc rejects all."),
                          tr("Every change is saved automatically. Click or press Esc to close this help.")});
     wire_document();
@@ -166,6 +172,17 @@ void MainWindow::build_tool_bars() {
     brush_size_->setValue(int(canvas_->brush_radius()));
     connect(brush_size_, &QSpinBox::valueChanged, this, [this](int v) { canvas_->set_brush_radius(v); });
     tb->addWidget(brush_size_);
+    vertex_tolerance_ = new QDoubleSpinBox(tb);
+    vertex_tolerance_->setObjectName("vertexTolerance");
+    vertex_tolerance_->setRange(0, 20);
+    vertex_tolerance_->setSingleStep(0.5);
+    vertex_tolerance_->setDecimals(1);
+    vertex_tolerance_->setValue(1.0);
+    vertex_tolerance_->setPrefix(tr("± "));
+    vertex_tolerance_->setSuffix(tr(" px"));
+    vertex_tolerance_->setToolTip(tr("Edit vertices: how far (pixels) the outline may stray from the mask to save "
+                                     "vertices; 0 keeps every pixel"));
+    tb->addWidget(vertex_tolerance_);
     tb->addSeparator();
     tb->addActions(actions_->in_bar(BarId::Edit));
     tb->addSeparator();
@@ -218,6 +235,7 @@ ActionTable::Handlers MainWindow::handlers() {
              s.outlines = action("toggleOutlines")->isChecked();
              canvas_->set_overlay_style(s);
          }},
+        {"editVertices", [this] { edit_vertices(); }},
         {"brushBigger", [this] { brush_size(1.25); }},
         {"brushSmaller", [this] { brush_size(0.8); }},
         {"focusText", [this] { prompt_bar_->focus_text(); }},
@@ -282,7 +300,7 @@ void MainWindow::wire_engine() {
 }
 
 void MainWindow::wire_session() {
-    session_->set_existing_masks([this] { return editor_->masks(false); });
+    session_->set_existing_masks([this] { return editor_->all_masks(); });
     // Enter accepts the preview, or else the current candidate.
     auto update_accept = [this] { action("accept")->setEnabled(!session_->preview().empty() || !session_->candidates().empty()); };
     connect(session_view_, &SessionView::preview_changed, this, [this, update_accept] {
@@ -392,7 +410,7 @@ const ImageRecord* MainWindow::current_record() const { return shown_->record();
 // Actions ----------------------------------------------------------------------------------------
 
 void MainWindow::handle_gesture(const Gesture& g) {
-    const QPointF at = g.points.front();
+    const QPointF at = g.points.empty() ? QPointF() : g.points.front();
     switch (g.kind) {
         case Gesture::Kind::Point:
             if (g.positive && session_view_->pick_candidate(at)) return;  // a click on a candidate picks it
@@ -407,7 +425,44 @@ void MainWindow::handle_gesture(const Gesture& g) {
             paint_stroke(stroke, g.points, canvas_->brush_radius(), true);
             return editor_->stroke(stroke, !g.positive);
         }
+        case Gesture::Kind::Polygon: return editor_->add_polygon(g.points);
+        case Gesture::Kind::Vertices: return vertex_editing_done(g);
     }
+}
+
+void MainWindow::edit_vertices() {
+    if (!shown_->ready()) return;
+    canvas_->finish_tool();  // a vertex edit in progress is applied first, so the outline below is current
+    int64_t id = 0;
+    PolygonShapes shapes;
+    RoundTripLoss loss;
+    const double tolerance = vertex_tolerance_->value();
+    if (!editor_->selected_shapes(tolerance, &id, &shapes, &loss)) return;
+    if (loss.total() > 0)
+        notify(1, tr("This mask has %1 px that polygons lose at a tolerance of %2 px (%3 px left out, %4 px added); "
+                     "applying the edit changes them too. Esc discards the edit; tolerance 0 keeps every pixel.")
+                      .arg(loss.total()).arg(tolerance).arg(loss.lost).arg(loss.added));
+    const QString previous = canvas_->tool_name() == "editVertices" ? tool_before_vertices_ : canvas_->tool_name();
+    canvas_->set_tool(make_vertex_edit_tool({current_record()->file_name, id, std::move(shapes)}), "editVertices");
+    tool_before_vertices_ = previous;
+    ++vertex_session_;
+    annotation_view_->set_edited_instance(id);
+    canvas_->setFocus();
+    statusBar()->showMessage(canvas_->tool()->help(), 10000);
+}
+
+void MainWindow::vertex_editing_done(const Gesture& g) {
+    annotation_view_->set_edited_instance(0);
+    if (notice_->isVisible() && notice_->text().contains(tr("px that polygons lose"))) notice_->hide();
+    statusBar()->showMessage(g.positive ? tr("Vertex edit applied.") : tr("Vertex edit discarded."), 3000);
+    if (g.positive) editor_->set_shapes(g.image, g.instance, g.shapes);
+    // Back to the tool used before, unless another tool or another vertex edit was chosen meanwhile (the
+    // finished tool is still running this call, so it is put away afterwards).
+    const int session = vertex_session_;
+    QTimer::singleShot(0, this, [this, session] {
+        if (session == vertex_session_ && canvas_->tool_name() == "editVertices")
+            select_tool(row_named(tool_before_vertices_.toLatin1().constData()));
+    });
 }
 
 void MainWindow::select_tool(const ActionRow& row) {
@@ -445,6 +500,7 @@ void MainWindow::discard() {
 
 void MainWindow::undo() {
     if (prompt_bar_->text_edit()->hasFocus()) return prompt_bar_->text_edit()->undo();
+    if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();  // applied, so undo has it to undo
     session_->clear();
     doc_->undo_stack()->undo();
     statusBar()->showMessage(tr("Undone"), 1500);
@@ -452,6 +508,7 @@ void MainWindow::undo() {
 
 void MainWindow::redo() {
     if (prompt_bar_->text_edit()->hasFocus()) return prompt_bar_->text_edit()->redo();
+    if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();
     session_->clear();
     doc_->undo_stack()->redo();
     statusBar()->showMessage(tr("Redone"), 1500);
@@ -566,6 +623,7 @@ void MainWindow::restore_settings() {
     style.outlines = action("toggleOutlines")->isChecked();
     canvas_->set_overlay_style(style);
     brush_size_->setValue(s.value("tools/brush_radius", 12).toInt());
+    vertex_tolerance_->setValue(s.value("tools/vertex_tolerance", 1.0).toDouble());
     const float score = s.value("inspector/score_threshold", 0.5).toFloat(), mask = s.value("inspector/mask_threshold", 0.5).toFloat();
     inspector_->set_thresholds(score, mask);
     session_->set_thresholds(score, mask);
@@ -578,6 +636,7 @@ void MainWindow::save_settings() {
     s.setValue("view/opacity", opacity_slider_->value());
     s.setValue("view/outlines", action("toggleOutlines")->isChecked());
     s.setValue("tools/brush_radius", canvas_->brush_radius());
+    s.setValue("tools/vertex_tolerance", vertex_tolerance_->value());
     if (!engines_->name().isEmpty()) s.setValue("engine/name", engines_->name());
     if (doc_->is_open()) {
         s.setValue("files/last_project", doc_->path());
@@ -586,6 +645,7 @@ void MainWindow::save_settings() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+    if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();  // leaving applies, closing too
     save_settings();
     doc_->flush();
     if (!doc_->last_save_error().isEmpty()) {

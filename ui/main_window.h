@@ -25,6 +25,7 @@
 #include "ui/prompt_session.h"
 
 class QDockWidget;
+class QDoubleSpinBox;
 class QLabel;
 class QListWidget;
 class QProgressBar;
@@ -131,6 +132,8 @@ private:
 
     // Actions.
     void handle_gesture(const Gesture& g);
+    void edit_vertices();  // the selected instance's outline and holes become the vertex editor
+    void vertex_editing_done(const Gesture& g);
     void select_tool(const ActionRow& row);
     void accept();
     void discard();
@@ -182,6 +185,9 @@ private:
     PromptBar* prompt_bar_ = nullptr;
     QSlider* opacity_slider_ = nullptr;
     QSpinBox* brush_size_ = nullptr;
+    QDoubleSpinBox* vertex_tolerance_ = nullptr;
+    QString tool_before_vertices_ = QStringLiteral("toolSelect");
+    int vertex_session_ = 0;  // counts vertex edits started, so a finished one does not end a newer one
     StatusView* status_ = nullptr;
     SessionView* session_view_ = nullptr;
     AnnotationView* annotation_view_ = nullptr;

@@ -147,6 +147,19 @@ std::optional<Instances> paint_instance(const Instances& list, int64_t id, const
     return std::nullopt;
 }
 
+std::optional<Instances> set_instance_mask(const Instances& list, int64_t id, const Mask& mask, int64_t now) {
+    Instances out = list;
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (out[i].id != id) continue;
+        Rle rle = rle_encode(mask);
+        if (rle == out[i].mask) return std::nullopt;
+        if (!mask.any()) out.erase(out.begin() + std::ptrdiff_t(i));
+        else touch(out[i], std::move(rle), now);
+        return out;
+    }
+    return std::nullopt;
+}
+
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name) {
     if (name.empty() || name_taken(list, name, id)) return std::nullopt;
     std::vector<Category> out = list;

@@ -45,6 +45,9 @@ std::optional<Instances> set_visible(const Instances& list, int64_t id, bool vis
 // Paints `stroke` (a mask of the image's size) onto instance `id`, or erases it from it. An instance
 // erased to nothing is removed.
 std::optional<Instances> paint_instance(const Instances& list, int64_t id, const Mask& stroke, bool erase, int64_t now);
+// Instance `id` gets `mask` (of the image's size), e.g. its edited polygons rasterised back. An
+// instance given an empty mask is removed.
+std::optional<Instances> set_instance_mask(const Instances& list, int64_t id, const Mask& mask, int64_t now);
 
 // Categories. Names must be non-empty and unique (nullopt otherwise, or when nothing changes).
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name);

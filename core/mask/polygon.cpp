@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
+#include <map>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -152,14 +154,20 @@ Rle polygons_to_rle(const std::vector<Polygon>& polygons, int height, int width)
 
 namespace {
 
-// Outlines of `mask`, which is the window at (ox, oy) of a larger image; coordinates are emitted in
-// the larger image's frame.
-std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
+// One closed boundary of a mask, traced along pixel edges. Corner (i, j) sits at (i - 0.5, j - 0.5).
+struct TracedLoop {
+    std::vector<std::pair<int, int>> corners;  // where the direction changes
+    bool outer = false;                        // clockwise in image coordinates (a hole runs the other way)
+    int pixel_x = 0, pixel_y = 0;              // a foreground pixel along the loop: which part it bounds
+};
+
+// Every boundary of `mask`: boundary edges run with the foreground on their right (image coordinates,
+// y down), so outer boundaries go clockwise and hole boundaries counter-clockwise. The foreground is
+// 4-connected (parts touching only at a corner get separate loops), the background 8-connected.
+std::vector<TracedLoop> trace_loops(const Mask& mask) {
     const int w = mask.width(), h = mask.height();
-    std::vector<Polygon> result;
+    std::vector<TracedLoop> result;
     if (w <= 0 || h <= 0) return result;
-    // Corner (i, j), 0 <= i <= w, 0 <= j <= h, sits at (i - 0.5, j - 0.5). Boundary edges run with the
-    // foreground on their right (image coordinates, y down), so outer boundaries go clockwise.
     // Directions: 0 east, 1 south, 2 west, 3 north.
     const int cw = w + 1;
     std::vector<uint8_t> out((size_t(w) + 1) * (size_t(h) + 1), 0);
@@ -176,13 +184,19 @@ std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
     }
     static const int kDx[4] = {1, 0, -1, 0};
     static const int kDy[4] = {0, 1, 0, -1};
+    // The pixel on the right of an edge leaving corner (i, j) in direction d, as an offset from (i, j).
+    static const int kRightX[4] = {0, -1, -1, 0};
+    static const int kRightY[4] = {0, 0, -1, -1};
     for (int j = 0; j <= h; ++j) {
         for (int i = 0; i <= w; ++i) {
             while (out[corner(i, j)]) {
                 // Trace one loop starting here.
                 int d = 0;
                 while (!(out[corner(i, j)] & (1 << d))) ++d;
-                std::vector<std::pair<int, int>> pts;
+                TracedLoop loop;
+                loop.pixel_x = i + kRightX[d];
+                loop.pixel_y = j + kRightY[d];
+                std::vector<std::pair<int, int>>& pts = loop.corners;
                 int ci = i, cj = j;
                 const int start_dir = d;
                 while (true) {
@@ -210,6 +224,7 @@ std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
                     d = nd;
                 }
                 if (d != start_dir) pts.insert(pts.begin(), {i, j});
+                if (pts.size() < 3) continue;  // cannot happen for a closed pixel boundary
                 // Signed area: positive for outer boundaries (clockwise in image coordinates).
                 long long area2 = 0;
                 for (size_t p = 0; p < pts.size(); ++p) {
@@ -217,20 +232,33 @@ std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
                     const auto& b = pts[(p + 1) % pts.size()];
                     area2 += (long long)a.first * b.second - (long long)b.first * a.second;
                 }
-                if (area2 <= 0 || pts.size() < 3) continue;  // a hole (or degenerate)
-                Polygon poly;
-                poly.reserve(pts.size() * 2);
-                // Corners on the image's left/top border would be at -0.5; 0 rasterises the same way
-                // and keeps coordinates inside the image for tools that check that.
-                for (const auto& p : pts) {
-                    const int gx = p.first + ox, gy = p.second + oy;
-                    poly.push_back(gx == 0 ? 0.0 : gx - 0.5);
-                    poly.push_back(gy == 0 ? 0.0 : gy - 0.5);
-                }
-                result.push_back(std::move(poly));
+                loop.outer = area2 > 0;
+                result.push_back(std::move(loop));
             }
         }
     }
+    return result;
+}
+
+// Corners of a window at (ox, oy) of a larger image as a polygon in the larger image's frame.
+Polygon corners_to_polygon(const std::vector<std::pair<int, int>>& corners, int ox, int oy) {
+    Polygon poly;
+    poly.reserve(corners.size() * 2);
+    // Corners on the image's left/top border would be at -0.5; 0 rasterises the same way and keeps
+    // coordinates inside the image for tools that check that.
+    for (const auto& c : corners) {
+        const int gx = c.first + ox, gy = c.second + oy;
+        poly.push_back(gx == 0 ? 0.0 : gx - 0.5);
+        poly.push_back(gy == 0 ? 0.0 : gy - 0.5);
+    }
+    return poly;
+}
+
+// Outer outlines of `mask`, which is the window at (ox, oy) of a larger image.
+std::vector<Polygon> trace_outlines(const Mask& mask, int ox, int oy) {
+    std::vector<Polygon> result;
+    for (const TracedLoop& loop : trace_loops(mask))
+        if (loop.outer) result.push_back(corners_to_polygon(loop.corners, ox, oy));
     return result;
 }
 
@@ -293,6 +321,133 @@ std::optional<std::vector<Polygon>> exact_polygons(const Mask& mask) {
         }
     }
     return polys;
+}
+
+// Shapes ------------------------------------------------------------------------------------------
+
+namespace {
+
+// The runs of ones of an RLE as [begin, end) positions in column-major order, ascending. Set
+// operations on them cost the number of runs, not the number of pixels.
+using Runs = std::vector<std::pair<uint64_t, uint64_t>>;
+
+Runs runs_of(const Rle& rle) {
+    Runs runs;
+    uint64_t pos = 0;
+    bool value = false;
+    for (uint32_t c : rle.counts) {
+        if (value && c > 0) runs.emplace_back(pos, pos + c);
+        pos += c;
+        value = !value;
+    }
+    return runs;
+}
+
+Runs runs_union(const Runs& a, const Runs& b) {
+    Runs all;
+    all.reserve(a.size() + b.size());
+    std::merge(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(all));
+    Runs out;
+    for (const auto& r : all) {
+        if (!out.empty() && r.first <= out.back().second) out.back().second = std::max(out.back().second, r.second);
+        else out.push_back(r);
+    }
+    return out;
+}
+
+Runs runs_subtract(const Runs& a, const Runs& b) {
+    Runs out;
+    size_t k = 0;
+    for (auto r : a) {
+        while (k < b.size() && b[k].second <= r.first) ++k;
+        for (size_t m = k; m < b.size() && b[m].first < r.second; ++m) {
+            if (b[m].first > r.first) out.emplace_back(r.first, b[m].first);
+            r.first = std::max(r.first, b[m].second);
+        }
+        if (r.first < r.second) out.push_back(r);
+    }
+    return out;
+}
+
+Rle rle_of_runs(const Runs& runs, int height, int width) {
+    Rle rle;
+    rle.height = height;
+    rle.width = width;
+    uint64_t pos = 0;
+    for (const auto& r : runs) {
+        rle.counts.push_back(uint32_t(r.first - pos));
+        rle.counts.push_back(uint32_t(r.second - r.first));
+        pos = r.second;
+    }
+    rle.counts.push_back(uint32_t(uint64_t(height) * uint64_t(width) - pos));
+    return rle;
+}
+
+std::vector<std::pair<int, int>> simplify_ring(const std::vector<std::pair<int, int>>& corners, double tolerance) {
+    if (tolerance <= 0) return corners;
+    std::vector<cv::Point> in, out;
+    in.reserve(corners.size());
+    for (const auto& c : corners) in.emplace_back(c.first, c.second);
+    cv::approxPolyDP(in, out, tolerance, true);
+    std::vector<std::pair<int, int>> result;
+    for (const cv::Point& p : out) result.emplace_back(p.x, p.y);
+    return result;
+}
+
+}  // namespace
+
+Rle shapes_to_rle(const PolygonShapes& shapes, int height, int width) {
+    if (height < 0 || width < 0) throw Error("shapes_to_rle: negative size");
+    Runs all;
+    for (const PolygonShape& shape : shapes) {
+        Runs holes;
+        for (const Polygon& hole : shape.holes) holes = runs_union(holes, runs_of(rle_from_polygon(hole, height, width)));
+        all = runs_union(all, runs_subtract(runs_of(rle_from_polygon(shape.outer, height, width)), holes));
+    }
+    return rle_of_runs(all, height, width);
+}
+
+Mask shapes_to_mask(const PolygonShapes& shapes, int width, int height) {
+    return rle_decode(shapes_to_rle(shapes, height, width));
+}
+
+PolygonShapes mask_to_shapes(const Mask& mask, double tolerance) {
+    if (!mask.any()) return {};
+    int ox = 0, oy = 0;
+    const Mask crop = crop_to_content(mask, ox, oy);
+    // A loop belongs to the 4-connected part of the foreground pixel on its right.
+    cv::Mat labels;
+    const cv::Mat src(crop.height(), crop.width(), CV_8U, const_cast<uint8_t*>(crop.data()));
+    cv::connectedComponents(src, labels, 4, CV_32S);
+    const std::vector<TracedLoop> loops = trace_loops(crop);
+    PolygonShapes shapes;
+    std::map<int, size_t> shape_of_part;
+    for (bool outer : {true, false}) {
+        for (const TracedLoop& loop : loops) {
+            if (loop.outer != outer) continue;
+            const int part = labels.at<int>(loop.pixel_y, loop.pixel_x);
+            const std::vector<std::pair<int, int>> ring = simplify_ring(loop.corners, tolerance);
+            if (ring.size() < 3) continue;
+            if (outer) {
+                shape_of_part[part] = shapes.size();
+                shapes.push_back(PolygonShape{corners_to_polygon(ring, ox, oy), {}});
+            } else if (shape_of_part.count(part)) {  // its outline may have simplified away
+                shapes[shape_of_part[part]].holes.push_back(corners_to_polygon(ring, ox, oy));
+            }
+        }
+    }
+    return shapes;
+}
+
+RoundTripLoss shape_round_trip_loss(const Mask& mask, const PolygonShapes& shapes) {
+    const Mask back = shapes_to_mask(shapes, mask.width(), mask.height());
+    RoundTripLoss loss;
+    const size_t n = size_t(mask.width()) * size_t(mask.height());
+    for (size_t i = 0; i < n; ++i) {
+        loss.lost += mask.data()[i] && !back.data()[i];
+        loss.added += back.data()[i] && !mask.data()[i];
+    }
+    return loss;
 }
 
 }  // namespace xs

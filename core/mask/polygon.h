@@ -38,4 +38,42 @@ bool mask_has_holes(const Mask& mask);
 std::optional<std::vector<Polygon>> exact_polygons(const Mask& mask);
 inline bool can_export_as_polygons(const Mask& mask) { return exact_polygons(mask).has_value(); }
 
+// Regions with holes, for drawing and vertex editing (COCO files never hold these: see above).
+//
+//   xs::PolygonShapes shapes = xs::mask_to_shapes(mask, 1.0);        // outlines and hole outlines
+//   ... move, insert, delete vertices (core/annotation/vertex_editing.h) ...
+//   xs::Mask back = xs::shapes_to_mask(shapes, mask.width(), mask.height());
+//
+// Rasterisation rule: every ring is rasterised alone exactly as above (pycocotools' rleFrPoly, so a
+// self-crossing ring is filled even-odd); a shape is its outer ring minus the union of its hole
+// rings; the shapes are unioned. A shape without holes therefore gives exactly what pycocotools'
+// frPyObjects + merge gives for the same polygons, and holes are explicit rings rather than a
+// winding rule, so two overlapping outer rings never cancel each other out (they would under
+// even-odd) and a hole stays a hole whichever way its ring runs (nonzero depends on that).
+struct PolygonShape {
+    Polygon outer;
+    std::vector<Polygon> holes;
+    bool operator==(const PolygonShape& o) const { return outer == o.outer && holes == o.holes; }
+};
+using PolygonShapes = std::vector<PolygonShape>;
+
+Rle shapes_to_rle(const PolygonShapes& shapes, int height, int width);
+Mask shapes_to_mask(const PolygonShapes& shapes, int width, int height);
+
+// One shape per 4-connected part of the mask: its outline and the outlines of its holes (background
+// enclosed by it, 8-connected), traced along pixel edges like mask_to_polygons, then simplified by
+// Douglas-Peucker with `tolerance` pixels (0: exact; collinear points are always removed). A ring that
+// simplifies to fewer than 3 vertices is dropped (its pixels count as lost). An island inside a hole
+// is a shape of its own.
+PolygonShapes mask_to_shapes(const Mask& mask, double tolerance);
+
+// What the round trip through `shapes` (made by mask_to_shapes from `mask`) changes once they are
+// rasterised back: mask pixels they lose and pixels they add. At tolerance 0 both are 0.
+struct RoundTripLoss {
+    int64_t lost = 0;
+    int64_t added = 0;
+    int64_t total() const { return lost + added; }
+};
+RoundTripLoss shape_round_trip_loss(const Mask& mask, const PolygonShapes& shapes);
+
 }  // namespace xs

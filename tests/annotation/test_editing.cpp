@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "core/annotation/editing.h"
+#include "core/annotation/vertex_editing.h"
 
 using namespace xs;
 
@@ -73,7 +74,51 @@ std::optional<Instances> run(const QString& op, const Instances& list, const Sel
     if (op == "show") return set_visible(list, sel.front(), arg != 0);
     if (op == "paint") return paint_instance(list, sel.front(), parse_mask(stroke), false, kNow);
     if (op == "erase") return paint_instance(list, sel.front(), parse_mask(stroke), true, kNow);
+    if (op == "setmask") return set_instance_mask(list, sel.front(), parse_mask(stroke), kNow);
     return std::nullopt;
+}
+
+// Shapes written compactly: shapes separated by ';', a shape's rings by '/' (the outline first, then
+// its holes), a ring's vertices "x,y" by spaces. Vertices are "shape.ring.index".
+PolygonShapes parse_shapes(const QString& text) {
+    PolygonShapes shapes;
+    for (const QString& shape_text : text.split(';', Qt::SkipEmptyParts)) {
+        PolygonShape shape;
+        const QStringList rings = shape_text.split('/');
+        for (int r = 0; r < rings.size(); ++r) {
+            Polygon ring;
+            for (const QString& xy : rings[r].split(' ', Qt::SkipEmptyParts))
+                ring.insert(ring.end(), {xy.section(',', 0, 0).toDouble(), xy.section(',', 1, 1).toDouble()});
+            if (r == 0) shape.outer = ring;
+            else shape.holes.push_back(ring);
+        }
+        shapes.push_back(shape);
+    }
+    return shapes;
+}
+
+QString describe_shapes(const PolygonShapes& shapes) {
+    QStringList out;
+    for (const PolygonShape& shape : shapes) {
+        QStringList rings;
+        for (int r = 0; r < ring_count(shape); ++r) {
+            const Polygon& ring = r == 0 ? shape.outer : shape.holes[size_t(r - 1)];
+            QStringList xy;
+            for (size_t i = 0; i + 1 < ring.size(); i += 2) xy << QStringLiteral("%1,%2").arg(ring[i]).arg(ring[i + 1]);
+            rings << xy.join(' ');
+        }
+        out << rings.join(" / ");
+    }
+    return out.join("; ");
+}
+
+std::vector<VertexRef> parse_vertices(const QString& text) {
+    std::vector<VertexRef> refs;
+    for (const QString& v : text.split(' ', Qt::SkipEmptyParts)) {
+        const QStringList f = v.split('.');
+        refs.push_back(VertexRef{f[0].toInt(), f[1].toInt(), f[2].toInt()});
+    }
+    return refs;
 }
 
 }  // namespace
@@ -129,6 +174,11 @@ private Q_SLOTS:
                                           << "1:1:##..##...... 2:2:.##..##.....";
         QTest::newRow("erase outside") << "erase" << three << "3" << 0 << "#..........." << "-";
         QTest::newRow("paint an unknown id") << "paint" << three << "9" << 0 << "############" << "-";
+        // set a mask (vertex editing applied): holes are kept; an emptied instance goes
+        QTest::newRow("set mask") << "setmask" << three << "3" << 0 << "####.#.#####" << "1:1:##..##...... 2:2:.##..##..... 3*:1:####.#.#####";
+        QTest::newRow("set the same mask") << "setmask" << three << "3" << 0 << "........####" << "-";
+        QTest::newRow("set an empty mask") << "setmask" << three << "3" << 0 << "" << "1:1:##..##...... 2:2:.##..##.....";
+        QTest::newRow("set mask of an unknown id") << "setmask" << three << "9" << 0 << "#" << "-";
     }
 
     void instance_operations() {
@@ -147,6 +197,79 @@ private Q_SLOTS:
         QVERIFY(got);
         QCOMPARE(describe(*got), describe(parse_list(after)));
         QCOMPARE(describe(list), describe(parse_list(before)));  // the input is left as it was
+    }
+
+    void vertex_operations_data() {
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("vertices");
+        QTest::addColumn<QPointF>("arg");  // move: the offset; insert: the new vertex
+        QTest::addColumn<QString>("after");
+        const QString square = "0,0 4,0 4,4 0,4";
+        const QString holed = "0,0 8,0 8,8 0,8 / 2,2 6,2 6,6; 10,0 12,0 12,2";
+        QTest::newRow("move one") << "move" << square << "0.0.1" << QPointF(1, 2) << "0,0 5,2 4,4 0,4";
+        QTest::newRow("move several, in a hole too") << "move" << holed << "0.0.0 0.1.2 1.0.1" << QPointF(-1, 0.5)
+                                                     << "-1,0.5 8,0 8,8 0,8 / 2,2 6,2 5,6.5; 10,0 11,0.5 12,2";
+        QTest::newRow("move a vertex named twice once") << "move" << square << "0.0.3 0.0.3" << QPointF(1, 1) << "0,0 4,0 4,4 1,5";
+        QTest::newRow("move by nothing") << "move" << square << "0.0.1" << QPointF(0, 0) << "-";
+        QTest::newRow("move unknown vertices") << "move" << holed << "0.0.4 0.2.0 2.0.0 0.1.-1" << QPointF(1, 1) << "-";
+        QTest::newRow("insert") << "insert" << square << "0.0.0" << QPointF(2, -1) << "0,0 2,-1 4,0 4,4 0,4";
+        QTest::newRow("insert on the closing edge") << "insert" << square << "0.0.3" << QPointF(-1, 2) << "0,0 4,0 4,4 0,4 -1,2";
+        QTest::newRow("insert in a hole") << "insert" << holed << "0.1.1" << QPointF(7, 4)
+                                          << "0,0 8,0 8,8 0,8 / 2,2 6,2 7,4 6,6; 10,0 12,0 12,2";
+        QTest::newRow("insert on an unknown edge") << "insert" << square << "0.0.4" << QPointF(1, 1) << "-";
+        QTest::newRow("delete one") << "delete" << square << "0.0.2" << QPointF() << "0,0 4,0 0,4";
+        QTest::newRow("delete to two: the shape goes") << "delete" << square << "0.0.0 0.0.1" << QPointF() << "";
+        QTest::newRow("delete a hole's vertex: the hole goes") << "delete" << holed << "0.1.0" << QPointF()
+                                                                << "0,0 8,0 8,8 0,8; 10,0 12,0 12,2";
+        QTest::newRow("delete an outline: its holes go") << "delete" << holed << "0.0.0 0.0.1" << QPointF() << "10,0 12,0 12,2";
+        QTest::newRow("delete unknown vertices") << "delete" << square << "0.0.4 1.0.0" << QPointF() << "-";
+    }
+
+    void vertex_operations() {
+        QFETCH(QString, op);
+        QFETCH(QString, before);
+        QFETCH(QString, vertices);
+        QFETCH(QPointF, arg);
+        QFETCH(QString, after);
+        const PolygonShapes shapes = parse_shapes(before);
+        const std::vector<VertexRef> refs = parse_vertices(vertices);
+        std::optional<PolygonShapes> got;
+        if (op == "move") got = move_vertices(shapes, refs, arg.x(), arg.y());
+        if (op == "insert") got = insert_vertex(shapes, refs.front(), arg.x(), arg.y());
+        if (op == "delete") got = delete_vertices(shapes, refs);
+        if (after == "-") {
+            if (got) QFAIL(qPrintable("changed to " + describe_shapes(*got)));
+            return;
+        }
+        QVERIFY(got);
+        QCOMPARE(describe_shapes(*got), describe_shapes(parse_shapes(after)));
+        QCOMPARE(describe_shapes(shapes), describe_shapes(parse_shapes(before)));
+    }
+
+    void edited_shapes_rasterise_with_their_holes() {
+        // A 10 x 10 block with a 4 x 4 hole: moving the hole's vertices moves the hole, and the
+        // instance gets exactly the rasterised result (one step, through set_instance_mask).
+        Mask block(12, 12);
+        for (int y = 1; y <= 10; ++y)
+            for (int x = 1; x <= 10; ++x) block.set(x, y, !(x >= 3 && x <= 6 && y >= 3 && y <= 6));
+        const PolygonShapes shapes = mask_to_shapes(block, 1.0);
+        QCOMPARE(int(shapes.size()), 1);
+        QCOMPARE(int(shapes[0].holes.size()), 1);
+        std::vector<VertexRef> hole;
+        for (int i = 0; i < int(shapes[0].holes[0].size() / 2); ++i) hole.push_back(VertexRef{0, 1, i});
+        const std::optional<PolygonShapes> moved = move_vertices(shapes, hole, 2, 2);
+        QVERIFY(moved);
+        const Mask after = shapes_to_mask(*moved, 12, 12);
+        QCOMPARE(after.area(), block.area());
+        QVERIFY(after.at(3, 3) && !after.at(5, 5) && !after.at(8, 8) && after.at(9, 9));
+        Instance inst;
+        inst.id = 7;
+        inst.mask = rle_encode(block);
+        const std::optional<Instances> list = set_instance_mask({inst}, 7, after, kNow);
+        QVERIFY(list);
+        QVERIFY(rle_decode(list->front().mask) == after);
+        QCOMPARE(list->front().modified_ms, kNow);
     }
 
     void merge_reports_the_kept_id() {

@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFile>
 #include <QLineEdit>
@@ -29,6 +30,7 @@
 #include "core/annotation/editing.h"
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
+#include "core/mask/polygon.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -286,6 +288,70 @@ void Monkey::drag(int button, int modifiers, const std::vector<QPoint>& path) {
     QTest::mouseRelease(c, b, m, path.back());
 }
 
+// Vertex editing of a random instance: Shift+E, then a few vertex gestures (drags, rubber bands,
+// Shift+clicks, double clicks on edges, Del), then Enter, Esc, another tool, another image or undo.
+void Monkey::edit_vertices() {
+    int64_t id = 0;
+    const QPoint on = instance_point(&id);
+    choose_tool("toolSelect", Qt::Key_V);  // a plain click selects just this one
+    QTest::mouseClick(canvas(), Qt::LeftButton, Qt::NoModifier, on);
+    key(Qt::Key_E, Qt::ShiftModifier);
+    auto* c = window_->canvas();
+    if (c->tool_name() != "editVertices") return note(QStringLiteral("edit vertices of %1: not started").arg(id));
+    // Where the vertices are: the instance's shapes at the tool's tolerance (as the editor made them).
+    std::vector<QPoint> vertices;
+    if (const ImageRecord* rec = window_->current_record())
+        for (const Instance& inst : rec->instances)
+            if (inst.id == id) {
+                const double tolerance = window_->findChild<QDoubleSpinBox*>("vertexTolerance")->value();
+                for (const PolygonShape& s : mask_to_shapes(rle_decode(inst.mask), tolerance)) {
+                    std::vector<const Polygon*> rings{&s.outer};
+                    for (const Polygon& h : s.holes) rings.push_back(&h);
+                    for (const Polygon* r : rings)
+                        for (size_t i = 0; i + 1 < r->size(); i += 2)
+                            vertices.push_back(c->image_to_widget(QPointF((*r)[i] + 0.5, (*r)[i + 1] + 0.5)).toPoint());
+                }
+            }
+    if (vertices.empty()) vertices.push_back(on);
+    auto vertex = [&] { return vertices[size_t(uniform(0, int(vertices.size()) - 1))]; };
+    QStringList done;
+    for (int n = uniform(1, 5); n > 0; --n) {
+        switch (uniform(0, 4)) {
+            case 0: {
+                const QPoint v = vertex();
+                drag(Qt::LeftButton, 0, {v, v + QPoint(uniform(-30, 30), uniform(-30, 30))});
+                done << "drag";
+                break;
+            }
+            case 1: {
+                const QPoint v = vertex();
+                drag(Qt::LeftButton, chance(0.5) ? int(Qt::ShiftModifier) : 0, {v + QPoint(-40, -40), v + QPoint(40, 40)});
+                done << "band";
+                break;
+            }
+            case 2:
+                QTest::mouseClick(canvas(), Qt::LeftButton, Qt::ShiftModifier, vertex());
+                done << "shift+click";
+                break;
+            case 3:
+                QTest::mouseDClick(canvas(), Qt::LeftButton, Qt::NoModifier, (vertex() + vertex()) / 2);
+                done << "double-click";
+                break;
+            default:
+                key(chance(0.5) ? Qt::Key_Delete : Qt::Key_Backspace);
+                done << "delete";
+                break;
+        }
+    }
+    static const char* const kEnds[] = {"Enter", "Esc", "select tool (V)", "next image (D)", "undo", "left open"};
+    const int end = uniform(0, 5);
+    note(QStringLiteral("edit vertices of %1 (%2 vertices): %3, %4").arg(id).arg(vertices.size()).arg(done.join(", ")).arg(kEnds[end]));
+    const int keys[] = {Qt::Key_Return, Qt::Key_Escape, Qt::Key_V, Qt::Key_D};
+    if (end < 4) key(keys[end]);
+    if (end == 4) key(Qt::Key_Z, Qt::ControlModifier);
+    if (end == 3) settle_image();
+}
+
 void Monkey::choose_tool(const char* action_name, int k) {
     QAction* a = window_->action(action_name);
     if (a && !a->isChecked()) key(k);
@@ -433,6 +499,29 @@ void Monkey::add_edit_actions() {
         for (int i = uniform(0, 4); i > 0; --i) path.push_back(path.back() + QPoint(uniform(-20, 20), uniform(-20, 20)));
         note(QStringLiteral("eraser, %1 points").arg(path.size()));
         drag(Qt::LeftButton, 0, path);
+    });
+    add("polygon", 5, [this] {
+        choose_tool("toolPolygon", Qt::Key_L);
+        std::vector<QPoint> vertices{image_point()};
+        for (int i = uniform(0, 6); i > 0; --i) vertices.push_back(vertices.back() + QPoint(uniform(-60, 60), uniform(-60, 60)));
+        for (const QPoint& v : vertices) QTest::mouseClick(canvas(), Qt::LeftButton, Qt::NoModifier, v);
+        static const char* const kEnds[] = {"Enter", "click on the first vertex", "Backspace, then Enter", "Esc", "left open"};
+        const int end = uniform(0, 4);
+        note(QStringLiteral("polygon of %1 clicks, %2").arg(vertices.size()).arg(kEnds[end]));
+        if (end == 0) key(Qt::Key_Return);
+        if (end == 1) QTest::mouseClick(canvas(), Qt::LeftButton, Qt::NoModifier, vertices.front());
+        if (end == 2) {
+            key(Qt::Key_Backspace);
+            key(Qt::Key_Return);
+        }
+        if (end == 3) key(Qt::Key_Escape);
+    });
+    add("edit_vertices", 6, [this] { edit_vertices(); });
+    add("vertex_tolerance", 1, [this] {
+        auto* box = window_->findChild<QDoubleSpinBox*>("vertexTolerance");
+        const double value = uniform(0, 6) * 0.5;
+        note(QStringLiteral("vertex tolerance %1 px").arg(value));
+        box->setValue(value);
     });
     add("brush_size", 1, [this] {
         const bool bigger = chance(0.5);
@@ -787,6 +876,8 @@ void Monkey::check_undo_redo_all() {
     MainWindow* w = window_.get();
     if (!QTest::qWaitFor([w] { return !w->request_pending() && !w->engine_loading(); }, kEngineTimeoutMs))
         return fail("the engine did not answer within 90 s");
+    // A vertex edit in progress is applied first (undo and redo keys would apply it on the way).
+    if (w->canvas()->tool_name() == "editVertices") key(Qt::Key_Return);
     QUndoStack* stack = w->document()->undo_stack();
     const Project& project = w->document()->project();
     const int where = stack->index(), steps = stack->count();

@@ -97,6 +97,7 @@ private:
     void answer_next_dialog(std::function<void(QWidget*)> answer);
     void drop_dialog_answer();
     void choose_tool(const char* action_name, int key);
+    void edit_vertices();
 
     // Invariants.
     void check_quick();
