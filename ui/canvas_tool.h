@@ -62,6 +62,8 @@ public:
     virtual void paint(QPainter& p, const ToolView& view) const = 0;
     virtual Qt::CursorShape cursor() const = 0;
     virtual bool draws_at_pointer() const { return false; }  // repaint around the pointer as it moves
+    // A left click places a positive point: the hover preview may show what it would give.
+    virtual bool click_places_point() const { return false; }
     virtual QString help() const = 0;
 };
 
