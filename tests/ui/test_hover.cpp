@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QPainter>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QThread>
@@ -304,6 +305,61 @@ private Q_SLOTS:
         QVERIFY(rest_until_hover(260, 180) > 0);
         QCOMPARE(slow_->segments - before, 2);
         QVERIFY(mask_iou(w->hover()[0].mask, disc_mask()) < 0.1);  // the square's answer, not the disc's
+
+        // A click elsewhere while a preview is being answered cancels the preview's request; moving
+        // and resting while the click is answered neither asks for a preview nor cancels the click.
+        QTest::mouseMove(w->canvas(), at(120, 110));
+        QTRY_VERIFY_WITH_TIMEOUT(w->hover_pending(), kTimeoutMs);
+        QTest::qWait(100);
+        QTest::mouseClick(w->canvas(), Qt::LeftButton, {}, at(130, 120));
+        QVERIFY(!w->hover_pending());
+        QVERIFY(w->request_pending());
+        QTest::mouseMove(w->canvas(), at(200, 60));
+        QTest::qWait(HoverPreview::kRestMs * 2);
+        QVERIFY(!w->hover_pending());
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kTimeoutMs);
+        QCOMPARE(slow_->cancelled - cancelled, 2);
+        QCOMPARE(slow_->segments - before, 4);
+        QVERIFY(mask_iou(w->preview()[0].mask, disc_mask()) > 0.9);
+    }
+
+    // The worker cancels exactly the request it is told (waiting or running), never another one: a
+    // click's request that replaced a preview's is not cancelled with it.
+    void worker_cancels_only_the_request_named() {
+        EngineWorker worker;
+        worker.set_registry(&registry_);
+        QSignalSpy loaded(&worker, &EngineWorker::engine_loaded);
+        QSignalSpy finished(&worker, &EngineWorker::segment_finished);
+        worker.load_engine("slower");
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kTimeoutMs);
+        const QImage q = scene();
+        auto image = std::make_shared<Image>();
+        image->width = q.width();
+        image->height = q.height();
+        for (int y = 0; y < q.height(); ++y)
+            for (int x = 0; x < q.width(); ++x)
+                for (int v : {qRed(q.pixel(x, y)), qGreen(q.pixel(x, y)), qBlue(q.pixel(x, y))}) image->rgb.push_back(uint8_t(v));
+        SegmentRequest r;
+        r.points.push_back(PointPrompt{120.5f, 110.5f, true});
+        auto answered = [&finished](int id) {
+            for (const QList<QVariant>& args : finished)
+                if (args.at(0).value<SegmentAnswer>().request_id == id) return true;
+            return false;
+        };
+        const int segments = slow_->segments, cancelled = slow_->cancelled;
+        const int a = worker.segment("scene", image, r);
+        QTRY_COMPARE_WITH_TIMEOUT(slow_->segments - segments, 1, kTimeoutMs);  // a runs
+        const int b = worker.segment("scene", image, r);                        // cancels a, waits
+        worker.cancel_request(a);                                               // a is gone already: b stays
+        QTRY_VERIFY_WITH_TIMEOUT(answered(b), kTimeoutMs);
+        QVERIFY(!answered(a));
+        QCOMPARE(slow_->cancelled - cancelled, 1);
+        const int c = worker.segment("scene", image, r);
+        QTRY_COMPARE_WITH_TIMEOUT(slow_->segments - segments, 3, kTimeoutMs);  // c runs
+        worker.cancel_request(c);
+        QTRY_COMPARE_WITH_TIMEOUT(slow_->cancelled - cancelled, 2, kTimeoutMs);
+        QTest::qWait(100);
+        QVERIFY(!answered(c));
     }
 
     // A click on the hovered pixel with nothing changed is answered by the hover's answer: no second
