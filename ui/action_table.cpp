@@ -51,6 +51,14 @@ std::vector<ActionRow> make_rows() {
         {"zoomIn", "Zoom in", "=; +", "Zoom in", M::View},
         {"zoomOut", "Zoom out", "-", "Zoom out", M::View},
         {"toggleOutlines", "Outlines", "O", "Show or hide mask outlines", M::View, B::View, I::Outlines, true, true},
+        {"hoverPreviewAuto", "Hover preview: auto", "",
+         "Points tool: the pointer resting on the image shows what a click there would give, while the engine answers in "
+         "under 100 ms", M::View, B::None, I::None, true, true},
+        {"hoverPreviewOn", "Hover preview: on", "",
+         "Points tool: the pointer resting on the image always shows what a click there would give", M::View, B::None,
+         I::None, false, true},
+        {"hoverPreviewOff", "Hover preview: off", "", "The engine is asked only when you click", M::View, B::None, I::None,
+         false, true},
 
         {"toolSelect", "Select", "V", "Select instances (Ctrl+click works in every tool)", M::Tools, B::Tools, I::Select, false,
          true, make_select_tool},
@@ -149,7 +157,8 @@ ActionTable::ActionTable(QWidget* window, const Handlers& handlers, std::functio
 QAction* ActionTable::make(QWidget* window, const ActionRow& row) {
     auto* a = new QAction(tr(row.text), window);
     a->setObjectName(row.name);
-    const QList<QKeySequence> keys = QKeySequence::listFromString(QString::fromLatin1(row.keys));
+    QList<QKeySequence> keys;  // (an empty text would parse as one empty sequence)
+    if (*row.keys) keys = QKeySequence::listFromString(QString::fromLatin1(row.keys));
     a->setShortcuts(keys);
     a->setShortcutContext(Qt::WindowShortcut);
     const QString key_text = keys.isEmpty() ? QString() : keys.first().toString(QKeySequence::NativeText);

@@ -74,6 +74,8 @@ public:
     virtual Qt::CursorShape cursor() const = 0;
     virtual bool draws_at_pointer() const { return false; }  // repaint around the pointer as it moves
     virtual bool repaints_on_move() const { return false; }  // repaint everything as the pointer moves
+    // A left click places a positive point: the hover preview may show what it would give.
+    virtual bool click_places_point() const { return false; }
     virtual QString help() const = 0;
 
     // Keys while the canvas has the focus. A key the tool claims reaches key_press before the

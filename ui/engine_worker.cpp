@@ -126,6 +126,12 @@ void EngineWorker::cancel_segment() {
     if (running_cancel_) running_cancel_->cancel();
 }
 
+void EngineWorker::cancel_request(int id) {
+    QMutexLocker lock(&mutex_);
+    if (pending_job_ && pending_job_->id == id) pending_job_.reset();
+    if (running_cancel_ && running_id_ == id) running_cancel_->cancel();
+}
+
 void EngineWorker::reset_images() {
     QMutexLocker lock(&mutex_);
     ++images_generation_;
@@ -187,6 +193,7 @@ void EngineWorker::run() {
                 is_prefetch = true;
             }
             running_cancel_ = cancel;
+            running_id_ = is_prefetch ? 0 : job->id;
             drop_cache = cache_generation_ != images_generation_;  // another project's images
             cache_generation_ = images_generation_;
             if (!busy_ && !is_prefetch) {
@@ -228,6 +235,7 @@ void EngineWorker::run() {
         }
         QMutexLocker lock(&mutex_);
         running_cancel_.reset();
+        running_id_ = 0;
         running_prefetch_key_.clear();
     }
 }

@@ -76,6 +76,9 @@ public:
     // image); the queue keeps the newest few.
     void prefetch(const ImageKey& image_key, std::shared_ptr<const Image> image, bool first = false);
     void cancel_segment();
+    // Cancels request `id` when it still waits or runs (and nothing else): a hover preview's request
+    // goes without touching a click's that replaced it.
+    void cancel_request(int id);
     // Another project's images: the same keys may name other files, so everything prepared so far is
     // dropped (before the next request runs) and queued prefetches are forgotten.
     void reset_images();
@@ -145,6 +148,7 @@ private:
     size_t cache_budget_ = size_t(2) << 30;
     CacheStats stats_;
     std::shared_ptr<CancelToken> running_cancel_;
+    int running_id_ = 0;  // the request running_cancel_ belongs to; 0: a prefetch, a load or nothing
     bool busy_ = false;
     int next_id_ = 1;
 

@@ -36,6 +36,9 @@ ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
     selection_.outline = QColor(0xff, 0xd7, 0x00, 255);
     hover_.fill = QColor(0xff, 0xff, 0xff, 45);
     hover_.outline = QColor(0xff, 0xff, 0xff, 200);
+    // The preview's look at half strength: what a click would give, not yet asked for.
+    hover_preview_.fill = QColor(0x00, 0xd0, 0xff, 50);
+    hover_preview_.outline = QColor(0xff, 0xff, 0xff, 130);
     clear_image(tr("Open a folder of images (Ctrl+O)"));
 }
 
@@ -47,9 +50,11 @@ void ImageCanvas::set_image(std::vector<QImage> levels) {
     preview_.masks.clear();
     selection_.masks.clear();
     hover_.masks.clear();
-    preview_.level = selection_.level = hover_.level = -1;
+    hover_preview_.masks.clear();
+    preview_.level = selection_.level = hover_.level = hover_preview_.level = -1;
     prompts_ = SegmentRequest();
     hovered_ = 0;
+    Q_EMIT click_point_left();
     fit();
 }
 
@@ -60,8 +65,10 @@ void ImageCanvas::clear_image(const QString& message) {
     preview_.masks.clear();
     selection_.masks.clear();
     hover_.masks.clear();
+    hover_preview_.masks.clear();
     prompts_ = SegmentRequest();
     message_ = message;
+    Q_EMIT click_point_left();
     update();
 }
 
@@ -95,6 +102,12 @@ void ImageCanvas::set_selection(std::vector<Mask> masks) {
 void ImageCanvas::set_hover(std::vector<Mask> masks) {
     hover_.masks = std::move(masks);
     hover_.level = -1;
+    update();
+}
+
+void ImageCanvas::set_hover_preview(std::vector<Mask> masks) {
+    hover_preview_.masks = std::move(masks);
+    hover_preview_.level = -1;
     update();
 }
 
@@ -206,6 +219,7 @@ void ImageCanvas::set_tool(std::unique_ptr<CanvasTool> tool, const QString& name
     tool_ = std::move(tool);
     tool_name_ = name;
     drag_button_ = Qt::NoButton;
+    Q_EMIT click_point_left();
     update_cursor();
     update();
 }
@@ -304,6 +318,7 @@ void ImageCanvas::paintEvent(QPaintEvent*) {
         draw_level_image(p, ov, level, QRect(QPoint(0, 0), ov.size()), false);
     }
     draw_mask_layer(p, hover_, level);
+    draw_mask_layer(p, hover_preview_, level);
     draw_mask_layer(p, selection_, level);
     draw_mask_layer(p, preview_, level);
     draw_mask_layer(p, candidate_fill_, level);
@@ -399,6 +414,7 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* e) {
         return;
     }
     update_hover(e->position());
+    update_click_point(te.image);
     if (tool_ && tool_->repaints_on_move()) update();
     if (tool_ && tool_->draws_at_pointer()) {
         const double r = brush_radius_ * scale_ + 4;
@@ -469,6 +485,7 @@ void ImageCanvas::keyReleaseEvent(QKeyEvent* e) {
 
 void ImageCanvas::leaveEvent(QEvent*) {
     mouse_widget_ = QPointF(-1, -1);
+    Q_EMIT click_point_left();
     if (hovered_) {
         hovered_ = 0;
         Q_EMIT hovered_instance_changed(0);
@@ -482,6 +499,11 @@ void ImageCanvas::update_hover(QPointF widget_pos) {
         hovered_ = id;
         Q_EMIT hovered_instance_changed(id);
     }
+}
+
+void ImageCanvas::update_click_point(QPointF image_pos) {
+    if (tool_ && tool_->click_places_point() && inside_image(image_pos)) Q_EMIT click_point_moved(image_pos);
+    else Q_EMIT click_point_left();
 }
 
 void ImageCanvas::update_cursor() {

@@ -41,6 +41,9 @@ public:
     void set_preview(std::vector<Mask> masks);
     void set_selection(std::vector<Mask> masks);
     void set_hover(std::vector<Mask> masks);  // the instance under the cursor, highlighted
+    // What a click at the pointer would give (ui/hover_preview.h), drawn dimmer than the live preview.
+    void set_hover_preview(std::vector<Mask> masks);
+    bool gesture_in_progress() const { return drag_button_ != Qt::NoButton || panning_; }
     void set_highlight(std::vector<Mask> masks, QColor color);  // e.g. a caption phrase's mask, in its colour
     void set_prompts(const SegmentRequest& prompts);  // points, boxes and scribbles to draw
     // "Find all like this" candidates: dashed outlines (the current one brighter and lightly filled),
@@ -68,6 +71,10 @@ Q_SIGNALS:
     void gesture(const xs::Gesture& gesture);  // a finished gesture of the tool, or a Ctrl+click selection
     void hovered_instance_changed(int64_t instance_id);
     void cursor_moved(QPointF image_pos);
+    // The pointer moved over the image with no button down, in a tool whose click places a point; or
+    // it left the image (also: the canvas, another tool, another image).
+    void click_point_moved(QPointF image_pos);
+    void click_point_left();
     void zoom_changed(double zoom);
 
 protected:
@@ -96,6 +103,7 @@ private:
     void draw_mask_layer(QPainter& p, MaskLayer& layer, int level);
     void draw_prompts(QPainter& p) const;
     void update_hover(QPointF widget_pos);
+    void update_click_point(QPointF image_pos);
     void update_cursor();
     ToolEvent tool_event(const QMouseEvent* e) const;
     CanvasTool::Emit emitter();
@@ -109,7 +117,7 @@ private:
     QString message_;
     LabelOverlay overlay_;
     OverlayStyle style_;
-    MaskLayer preview_, selection_, hover_, highlight_;
+    MaskLayer preview_, selection_, hover_, highlight_, hover_preview_;
     SegmentRequest prompts_;
     struct CandidateShape {
         QPainterPath outline;  // image coordinates (pixel edges)

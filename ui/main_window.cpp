@@ -1,7 +1,6 @@
 #include "ui/main_window.h"
 
 #include <QAction>
-#include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -21,7 +20,6 @@
 #include <QToolButton>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <algorithm>
 #include <cmath>
 
 #include "ui/annotation_editor.h"
@@ -30,6 +28,7 @@
 #include "ui/caption_view.h"
 #include "ui/engine_view.h"
 #include "ui/export_controller.h"
+#include "ui/hover_preview.h"
 #include "ui/image_browser.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
@@ -73,6 +72,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     annotation_view_->set_menu_actions({action("mergeInstances"), action("subtractInstances"), action("raiseInstance"),
                                         action("lowerInstance"), action("deleteInstance")});
     engine_view_ = new EngineView(engines_, engine_panel_, status_, this);
+    hover_ = new HoverPreview(canvas_, session_, engines_, *actions_, this);
     shown_ = new ShownImage({doc_, browser_, engines_, session_, editor_, annotation_view_, canvas_, notice_, status_, statusBar()}, this);
     help_->set_sections(actions_->help_sections(),
                         {tr("1 … 9 choose a category.   Wheel: zoom.   Middle drag or Space + drag: pan."),
@@ -248,6 +248,7 @@ ActionTable::Handlers MainWindow::handlers() {
         {"toggleInspector", [this] { toggle_inspector(); }},
         {"help", [this] { help_->toggle(); }},
     };
+    for (HoverMode m : kHoverModes) h.insert(hover_mode_action(m), [this, m] { hover_->set_mode(m); });
     for (int d = 1; d <= 9; ++d) h.insert(QStringLiteral("category%1").arg(d), [this, d] { choose_category(d); });
     return h;
 }

@@ -8,6 +8,7 @@
 //   ExportController                   COCO export
 //   ActionTable                        every action as a data row: menus, tool bar, shortcuts, help
 //   ImageCanvas                        display, with one CanvasTool class per tool (ui/tools/)
+//   HoverPreview                       what a click at the resting pointer would give, and its setting
 //
 // Layout: image list on the left, canvas in the middle (notice bar above it), categories, instances
 // (candidates), engine (caption) panels on the right, the inspector below, tools and the text-prompt
@@ -45,6 +46,7 @@ class EnginePanel;
 class EngineView;
 class ExportController;
 class HelpOverlay;
+class HoverPreview;
 class ImageBrowser;
 class InspectorPanel;
 class InstancePanel;
@@ -103,6 +105,9 @@ public:
     const std::vector<InstanceResult>& preview() const { return session_->preview(); }
     const std::vector<InstanceResult>& candidates() const { return session_->candidates(); }
     bool request_pending() const { return session_->pending(); }
+    std::vector<InstanceResult> hover() const { return session_->hover(); }
+    bool hover_pending() const { return session_->hover_pending(); }
+    HoverPreview* hover_preview() const { return hover_; }
     Task last_task() const { return session_->task(); }
     std::vector<int64_t> selected_instances() const;
 
@@ -193,6 +198,7 @@ private:
     AnnotationView* annotation_view_ = nullptr;
     EngineView* engine_view_ = nullptr;
     ShownImage* shown_ = nullptr;
+    HoverPreview* hover_ = nullptr;
 };
 
 }  // namespace xs

@@ -1,5 +1,7 @@
 #include "ui/prompt_session.h"
 
+#include <cmath>
+
 #include "core/engine/inspection.h"
 #include "ui/engine_controller.h"
 #include "ui/qt_convert.h"
@@ -21,7 +23,39 @@ QStringList split_names(const QString& text) {
 
 bool has_visual_prompts(const SegmentRequest& r) { return !r.points.empty() || !r.boxes.empty() || !r.scribbles.empty(); }
 
+bool same_points(const std::vector<PointF>& a, const std::vector<PointF>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (a[i].x != b[i].x || a[i].y != b[i].y) return false;
+    return true;
+}
+
+// Whether an engine gets the same question from both: every field a request carries.
+bool same_request(const SegmentRequest& a, const SegmentRequest& b) {
+    if (a.task != b.task || a.points.size() != b.points.size() || a.boxes.size() != b.boxes.size() ||
+        a.scribbles.size() != b.scribbles.size() || a.input_mask != b.input_mask || a.mask_prompts != b.mask_prompts ||
+        a.text != b.text || a.categories != b.categories || a.score_threshold != b.score_threshold ||
+        a.mask_threshold != b.mask_threshold || a.inspect != b.inspect)
+        return false;
+    for (size_t i = 0; i < a.points.size(); ++i)
+        if (a.points[i].x != b.points[i].x || a.points[i].y != b.points[i].y || a.points[i].positive != b.points[i].positive)
+            return false;
+    for (size_t i = 0; i < a.boxes.size(); ++i)
+        if (a.boxes[i].x0 != b.boxes[i].x0 || a.boxes[i].y0 != b.boxes[i].y0 || a.boxes[i].x1 != b.boxes[i].x1 ||
+            a.boxes[i].y1 != b.boxes[i].y1)
+            return false;
+    for (size_t i = 0; i < a.scribbles.size(); ++i)
+        if (a.scribbles[i].positive != b.scribbles[i].positive || a.scribbles[i].radius != b.scribbles[i].radius ||
+            !same_points(a.scribbles[i].points, b.scribbles[i].points))
+            return false;
+    return true;
+}
+
 }  // namespace
+
+bool same_image_pixel(QPointF a, QPointF b) {
+    return std::floor(a.x()) == std::floor(b.x()) && std::floor(a.y()) == std::floor(b.y());
+}
 
 PromptSession::PromptSession(EngineController* engines, QObject* parent) : QObject(parent), engines_(engines) {
     EngineWorker* worker = engines_->worker();
@@ -31,12 +65,13 @@ PromptSession::PromptSession(EngineController* engines, QObject* parent) : QObje
 }
 
 void PromptSession::set_image(const ImageKey& key, std::shared_ptr<const Image> image) {
-    clear();
+    clear();  // the hover preview too
     key_ = key;
     image_ = std::move(image);
 }
 
 void PromptSession::clear() {
+    drop_hover();
     prompts_ = SegmentRequest();
     preview_.clear();
     candidates_.clear();
@@ -50,7 +85,7 @@ void PromptSession::clear() {
 bool PromptSession::has_work() const { return has_visual_prompts(prompts_) || !preview_.empty() || !candidates_.empty(); }
 
 void PromptSession::add_point(QPointF pos, bool positive) {
-    if (!image_) return;
+    if (!image_ || (positive && take_hover_as_click(pos))) return;
     prompts_.points.push_back(PointPrompt{float(pos.x()), float(pos.y()), positive});
     send(Task::Interactive);
 }
@@ -127,43 +162,119 @@ void PromptSession::set_thresholds(float score, float mask) {
     mask_threshold_ = mask;
 }
 
-void PromptSession::send(Task task) {
-    Q_EMIT prompts_changed(prompts_);
+std::optional<SegmentRequest> PromptSession::complete_request(SegmentRequest r, Task task, QString* why) const {
     const EngineInfo& engine = engines_->info();
     // Interactive refinement: the current preview is the starting point for the next answer.
-    prompts_.input_mask.reset();
+    r.input_mask.reset();
     if (task == Task::Interactive && task_ == Task::Interactive && preview_.size() == 1 &&
         engine.capabilities.supports(Task::Interactive, PromptKind::Mask))
-        prompts_.input_mask = preview_.front().mask;
+        r.input_mask = preview_.front().mask;
+    r.task = task;
+    const std::string problem = validate_request(engine.capabilities, r, image_->width, image_->height, engine.name.toStdString());
+    if (!problem.empty()) {
+        *why = qstr(problem);
+        return std::nullopt;
+    }
+    r.score_threshold = score_threshold_;
+    r.mask_threshold = mask_threshold_;
+    r.inspect = true;  // kept with the answer, for the inspector (engines that cannot, ignore it)
+    return r;
+}
+
+std::optional<SegmentRequest> PromptSession::click_request(QPointF pos) const {
+    if (!image_ || !engines_->ready() || awaiting_) return std::nullopt;
+    SegmentRequest r = prompts_;
+    r.points.push_back(PointPrompt{float(pos.x()), float(pos.y()), true});
+    QString why;
+    return complete_request(std::move(r), Task::Interactive, &why);
+}
+
+void PromptSession::send(Task task) {
+    drop_hover();  // asked with the prompts before these
+    Q_EMIT prompts_changed(prompts_);
     if (!engines_->ready()) {
         Q_EMIT message(tr("The engine is not ready yet; the prompts are kept."), 4000);
         return;
     }
-    prompts_.task = task;
-    const std::string why = validate_request(engine.capabilities, prompts_, image_->width, image_->height,
-                                             engine.name.toStdString());
-    if (!why.empty()) {
-        Q_EMIT message(qstr(why), 8000);
-        Q_EMIT problem(1, qstr(why));
+    QString why;
+    std::optional<SegmentRequest> request = complete_request(prompts_, task, &why);
+    if (!request) {
+        Q_EMIT message(why, 8000);
+        Q_EMIT problem(1, why);
         return;
     }
+    prompts_ = std::move(*request);
     task_ = task;
-    prompts_.score_threshold = score_threshold_;
-    prompts_.mask_threshold = mask_threshold_;
-    prompts_.inspect = true;  // kept with the answer, for the inspector (engines that cannot, ignore it)
     preview_source_ = source_of(prompts_);
-    candidates_source_ = engine.name + QStringLiteral(":vgd:") + candidates_origin_;
+    candidates_source_ = engines_->info().name + QStringLiteral(":vgd:") + candidates_origin_;
     timer_.restart();
     refiltering_ = false;
     awaiting_ = engines_->worker()->segment(key_, image_, prompts_);
 }
 
+bool PromptSession::request_hover(QPointF pos) {
+    drop_hover();
+    if (!candidates_.empty()) return false;
+    std::optional<SegmentRequest> request = click_request(pos);
+    if (!request) return false;
+    hover_.request = std::move(*request);
+    hover_.engine_load = engines_->info().load_id;
+    hover_.timer.start();
+    hover_.id = engines_->worker()->segment(key_, image_, hover_.request);
+    return true;
+}
+
+void PromptSession::drop_hover() {
+    if (hover_.id) engines_->worker()->cancel_request(hover_.id);
+    const bool shown = hover_.answer.has_value();
+    hover_ = Hover();
+    if (shown) Q_EMIT hover_changed();
+}
+
+std::vector<InstanceResult> PromptSession::hover() const {
+    if (!hover_.answer) return {};
+    for (const InstanceResult& r : hover_.answer->result.instances)
+        if (r.mask.width() == image_->width && r.mask.height() == image_->height && r.mask.any()) return {r};
+    return {};
+}
+
+// A click on the image pixel the hover preview was asked for, with nothing changed since, takes its
+// answer: the click's prompt is the hovered point (in the same pixel), so prompts and answer agree.
+bool PromptSession::take_hover_as_click(QPointF pos) {
+    if (!hover_.answer || hover_.engine_load != engines_->info().load_id) return false;
+    const QPointF hovered(hover_.request.points.back().x, hover_.request.points.back().y);
+    if (!same_image_pixel(hovered, pos)) return false;
+    const std::optional<SegmentRequest> now = click_request(hovered);
+    if (!now || !same_request(*now, hover_.request)) return false;
+    const SegmentAnswer answer = std::move(*hover_.answer);
+    const double round_trip_ms = hover_.round_trip_ms;
+    prompts_ = hover_.request;
+    drop_hover();
+    Q_EMIT prompts_changed(prompts_);
+    task_ = Task::Interactive;
+    preview_source_ = source_of(prompts_);
+    take_answer(answer, round_trip_ms);
+    return true;
+}
+
 void PromptSession::on_finished(const SegmentAnswer& answer) {
+    if (hover_.id && answer.request_id == hover_.id) {
+        hover_.id = 0;
+        hover_.round_trip_ms = double(hover_.timer.elapsed());
+        if (answer.image_key != key_) return;
+        hover_.answer = answer;
+        Q_EMIT hover_changed();
+        return;
+    }
     if (answer.request_id != awaiting_) return;  // superseded
     awaiting_ = 0;
     if (answer.image_key != key_) return;
+    take_answer(answer, double(timer_.elapsed()));
+}
+
+void PromptSession::take_answer(const SegmentAnswer& answer, double round_trip_ms) {
     last_answer_ = answer;
-    Q_EMIT answered(answer, double(timer_.elapsed()));
+    Q_EMIT answered(answer, round_trip_ms);
     if (task_ == Task::VisualGrounded) return show_candidates(answer.result.instances);
     show_preview(answer.result.instances);
     if (task_ == Task::GroundedCaption) show_caption(answer);
@@ -174,6 +285,7 @@ void PromptSession::on_finished(const SegmentAnswer& answer) {
 }
 
 void PromptSession::on_failed(int request_id, const QString& message) {
+    if (hover_.id && request_id == hover_.id) hover_.id = 0;  // a click there would say why
     if (request_id != awaiting_) return;
     awaiting_ = 0;
     Q_EMIT problem(2, tr("The engine could not answer: %1").arg(message));

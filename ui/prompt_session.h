@@ -3,6 +3,12 @@
 // preview, "find all like this" candidates, the grounded caption, and the last answer (with the
 // engine's inspection, so an inspector opened later shows it). It asks the engine worker and reads
 // its answers; accepting a preview or a candidate hands the results to the editor (take_*).
+//
+// The hover preview (when to ask is ui/hover_preview.h's part) is the answer a positive click at the
+// pointer would get, asked ahead: the same request a click would send, so a click on the same image
+// pixel with nothing changed since (image, prompts, preview, thresholds, engine load) takes that
+// answer as its own instead of asking again. It is never an instance: it only shows until the pointer
+// moves, and Enter does not accept it.
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointF>
@@ -20,6 +26,9 @@
 namespace xs {
 
 class EngineController;
+
+// Whether two points (image coordinates) lie in the same image pixel: clicks there ask the same.
+bool same_image_pixel(QPointF a, QPointF b);
 
 class PromptSession : public QObject {
     Q_OBJECT
@@ -44,6 +53,14 @@ public:
     // instances, described by `origin`).
     bool find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem);
     void resend();  // the prompts placed while no engine was ready
+    // Asks for the hover preview at `pos` (image pixels), dropping the previous one. False when a click
+    // there would not be sent now: no image or engine, a request in flight, candidates listed (a click
+    // picks one of them), or a point the engine does not take.
+    bool request_hover(QPointF pos);
+    void drop_hover();  // cancels the hover request in flight and hides its answer
+    bool hover_pending() const { return hover_.id != 0; }
+    bool hover_answered() const { return hover_.answer.has_value(); }
+    std::vector<InstanceResult> hover() const;  // the answer's mask to show (empty: none)
     void set_thresholds(float score, float mask);
     // Re-runs the engine's post-processing over the last answer's inspection (no model pass).
     void refilter(float score, float mask);
@@ -70,12 +87,20 @@ Q_SIGNALS:
     void caption_changed(const QString& caption, const std::vector<bool>& has_mask);
     void answered(const xs::SegmentAnswer& answer, double round_trip_ms);
     void refiltered(int instances);
+    void hover_changed();
     void message(const QString& text, int ms);  // for the status bar
     void problem(int level, const QString& text);  // for the notice bar (1 warning, 2 error)
 
 private:
+    // The request `task` with `prompts` sends now (input mask, thresholds); nullopt and *why when the
+    // engine would refuse it.
+    std::optional<SegmentRequest> complete_request(SegmentRequest prompts, Task task, QString* why) const;
+    // What a positive click at `pos` would send now; nullopt when it would not be sent.
+    std::optional<SegmentRequest> click_request(QPointF pos) const;
+    bool take_hover_as_click(QPointF pos);
     void send(Task task);
     void on_finished(const SegmentAnswer& answer);
+    void take_answer(const SegmentAnswer& answer, double round_trip_ms);
     void on_failed(int request_id, const QString& message);
     void on_postprocessed(int request_id, const std::vector<InstanceResult>& instances);
     void show_preview(const std::vector<InstanceResult>& results);
@@ -98,6 +123,15 @@ private:
     std::vector<InstanceResult> candidates_;
     QString candidates_origin_, candidates_source_;
     std::optional<SegmentAnswer> last_answer_;
+    struct Hover {
+        int id = 0;              // the request in flight; 0 once answered, or none
+        SegmentRequest request;  // exactly what a click would have sent
+        int engine_load = 0;     // EngineInfo::load_id of the engine asked
+        QElapsedTimer timer;
+        double round_trip_ms = 0;
+        std::optional<SegmentAnswer> answer;
+    };
+    Hover hover_;
 };
 
 }  // namespace xs

@@ -121,8 +121,16 @@ private Q_SLOTS:
         auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
         QCOMPARE(p->width, 320);
         QVERIFY(p->memory_bytes() > 0);
+        StopWatch wall;
         SegmentResult res = f.engine->segment(*p, points({{150.5f, 120.5f, true}}), f.cancel);
+        const double wall_ms = wall.elapsed_ms();
         QCOMPARE(res.instances.size(), size_t(1));
+        // The stages add up to the answer's time (none is counted twice; the GUI's hover preview
+        // reads the sum as the engine's answer time).
+        double stages_ms = 0;
+        for (const StageTiming& t : res.timings) stages_ms += t.ms;
+        QVERIFY2(stages_ms <= wall_ms + 0.5 && stages_ms >= 0.5 * wall_ms,
+                 qPrintable(QString("stages %1 ms, wall %2 ms").arg(stages_ms).arg(wall_ms)));
         const double iou = clicker_iou(s.gt[0], res.instances[0].mask);
         QVERIFY2(iou >= 0.95, QByteArray::number(iou).constData());
         QVERIFY(res.instances[0].score > 0.f && res.instances[0].score <= 1.f);

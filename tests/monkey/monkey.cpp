@@ -32,6 +32,7 @@
 #include "core/io/project_lock.h"
 #include "core/mask/polygon.h"
 #include "ui/document.h"
+#include "ui/hover_preview.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/panels.h"
@@ -434,6 +435,49 @@ void Monkey::add_prompt_actions() {
         note(QStringLiteral("scribble %1, %2 points").arg(positive ? "left" : "right").arg(path.size()));
         drag(positive ? Qt::LeftButton : Qt::RightButton, 0, path);
         settle_engine();
+    });
+    // Pointer moves with pauses, some past the hover preview's rest time, sometimes waiting for its
+    // answer and clicking where it rests (the click may take the hover's answer). Resting never
+    // changes the document, the undo history or the live preview.
+    add("hover", 6, [this] {
+        if (chance(0.8)) choose_tool("toolPrompt", Qt::Key_P);
+        MainWindow* w = window_.get();
+        // An answer still on its way would change the preview meanwhile: wait for it first.
+        if (!QTest::qWaitFor([w] { return !w->request_pending() && !w->engine_loading(); }, kEngineTimeoutMs))
+            return fail("the engine did not answer within 90 s");
+        const QUndoStack* stack = w->document()->undo_stack();
+        const int steps = stack->count(), index = stack->index(), previews = w->preview_count();
+        const int64_t instances = w->document()->project().instance_count();
+        QPoint p;
+        QStringList path;
+        for (int i = uniform(1, 5); i > 0; --i) {
+            p = image_point();
+            const int pause = chance(0.5) ? uniform(160, 400) : uniform(0, 100);
+            path << QStringLiteral("%1,%2 (%3 ms)").arg(p.x()).arg(p.y()).arg(pause);
+            QTest::mouseMove(canvas(), p);
+            QTest::qWait(pause);
+        }
+        note("hover " + path.join(" "));
+        if (chance(0.5)) {  // a patient user: past the rest time, until the preview is answered
+            QTest::qWait(HoverPreview::kRestMs + 30);
+            (void)QTest::qWaitFor([w] { return !w->hover_pending(); }, kEngineTimeoutMs);
+        }
+        if (stack->count() != steps || stack->index() != index || w->document()->project().instance_count() != instances ||
+            w->preview_count() != previews)
+            return fail(QStringLiteral("resting the pointer changed the document, the undo history or the preview "
+                                       "(undo steps %1 -> %2, instances %3 -> %4, preview masks %5 -> %6)")
+                            .arg(steps).arg(stack->count()).arg(instances).arg(w->document()->project().instance_count())
+                            .arg(previews).arg(w->preview_count()));
+        if (chance(0.4)) {
+            note(QStringLiteral("click where the pointer rests%1").arg(w->hover().empty() ? "" : " (on a hover preview)"));
+            QTest::mouseClick(canvas(), Qt::LeftButton, {}, p);
+            settle_engine();
+        }
+    });
+    add("hover_mode", 1, [this] {
+        const HoverMode mode = kHoverModes[uniform(0, 2)];
+        note(QStringLiteral("View > %1").arg(window_->action(hover_mode_action(mode))->text()));
+        window_->action(hover_mode_action(mode))->trigger();
     });
     add("accept", 8, [this] {
         note("accept (Enter)");

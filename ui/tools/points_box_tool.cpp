@@ -45,6 +45,7 @@ public:
         p.drawRect(QRectF(press_.widget, view.mouse_widget()).normalized());
     }
     Qt::CursorShape cursor() const override { return Qt::CrossCursor; }
+    bool click_places_point() const override { return true; }
     QString help() const override {
         return QObject::tr("Left click: positive point, right click: negative point, drag: box.");
     }
