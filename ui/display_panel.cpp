@@ -1,0 +1,106 @@
+#include "ui/display_panel.h"
+
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <cmath>
+
+namespace xs {
+
+namespace {
+
+constexpr int kGammaSliderScale = 100;  // the gamma slider moves in steps of 0.01
+
+}  // namespace
+
+DisplayPanel::DisplayPanel(QWidget* parent) : QWidget(parent) {
+    setObjectName("displayPanel");
+    auto* grid = new QGridLayout(this);
+    grid->setColumnStretch(1, 1);
+    brightness_ = add_integer_row(tr("Brightness"), "brightness", kMinBrightness, kMaxBrightness,
+                                  tr("Added to every pixel, in percent (display only)"));
+    contrast_ = add_integer_row(tr("Contrast"), "contrast", kMinContrast, kMaxContrast,
+                                tr("Spreads or flattens the tones about mid-grey (display only)"));
+
+    const int row = grid->rowCount();
+    gamma_slider_ = new QSlider(Qt::Horizontal, this);
+    gamma_slider_->setObjectName("gammaSlider");
+    gamma_slider_->setRange(int(kMinGamma * kGammaSliderScale), int(kMaxGamma * kGammaSliderScale));
+    gamma_ = new QDoubleSpinBox(this);
+    gamma_->setObjectName("gammaBox");
+    gamma_->setRange(kMinGamma, kMaxGamma);
+    gamma_->setSingleStep(0.05);
+    gamma_->setDecimals(2);
+    const QString gamma_tip = tr("Above 1 brightens the dark and middle tones, below 1 darkens them (display only)");
+    gamma_slider_->setToolTip(gamma_tip);
+    gamma_->setToolTip(gamma_tip);
+    grid->addWidget(new QLabel(tr("Gamma"), this), row, 0);
+    grid->addWidget(gamma_slider_, row, 1);
+    grid->addWidget(gamma_, row, 2);
+    connect(gamma_slider_, &QSlider::valueChanged, this, [this](int v) { gamma_->setValue(double(v) / kGammaSliderScale); });
+    connect(gamma_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+        gamma_slider_->setValue(int(std::lround(v * kGammaSliderScale)));
+        emit_changed();
+    });
+
+    auto* reset = new QPushButton(tr("Reset (Ctrl+0)"), this);
+    reset->setObjectName("resetDisplay");
+    reset->setToolTip(tr("Show the image as it is"));
+    connect(reset, &QPushButton::clicked, this, &DisplayPanel::reset);
+    auto* note = new QLabel(tr("For viewing only: the engine, the project and the export see the original image."), this);
+    note->setWordWrap(true);
+    note->setEnabled(false);  // drawn in the palette's muted text colour
+    grid->addWidget(reset, grid->rowCount(), 0, 1, 3, Qt::AlignLeft);
+    grid->addWidget(note, grid->rowCount(), 0, 1, 3);
+    grid->setRowStretch(grid->rowCount(), 1);
+    set_adjustment(DisplayAdjustment());
+}
+
+QSpinBox* DisplayPanel::add_integer_row(const QString& label, const char* name, int lo, int hi, const QString& tip) {
+    auto* grid = static_cast<QGridLayout*>(layout());
+    const int row = grid->rowCount();
+    auto* slider = new QSlider(Qt::Horizontal, this);
+    slider->setObjectName(QStringLiteral("%1Slider").arg(QLatin1String(name)));
+    slider->setRange(lo, hi);
+    slider->setToolTip(tip);
+    auto* box = new QSpinBox(this);
+    box->setObjectName(QStringLiteral("%1Box").arg(QLatin1String(name)));
+    box->setRange(lo, hi);
+    box->setToolTip(tip);
+    grid->addWidget(new QLabel(label, this), row, 0);
+    grid->addWidget(slider, row, 1);
+    grid->addWidget(box, row, 2);
+    connect(slider, &QSlider::valueChanged, box, &QSpinBox::setValue);
+    connect(box, &QSpinBox::valueChanged, this, [this, slider](int v) {
+        slider->setValue(v);
+        emit_changed();
+    });
+    return box;
+}
+
+DisplayAdjustment DisplayPanel::adjustment() const {
+    DisplayAdjustment a;
+    a.brightness = brightness_->value();
+    a.contrast = contrast_->value();
+    a.gamma = gamma_->value();
+    return a;
+}
+
+void DisplayPanel::set_adjustment(const DisplayAdjustment& a) {
+    const DisplayAdjustment before = adjustment();
+    updating_ = true;  // one changed signal for the three boxes
+    brightness_->setValue(a.brightness);
+    contrast_->setValue(a.contrast);
+    gamma_->setValue(a.gamma);
+    updating_ = false;
+    if (adjustment() != before) Q_EMIT changed(adjustment());
+}
+
+void DisplayPanel::emit_changed() {
+    if (!updating_) Q_EMIT changed(adjustment());
+}
+
+}  // namespace xs

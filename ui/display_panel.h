@@ -1,0 +1,36 @@
+#pragma once
+// The Display panel: brightness, contrast and gamma of the canvas (a slider and a number box each,
+// kept in step) and a Reset button. Display only: see ui/display_adjustment.h.
+#include <QWidget>
+
+#include "ui/display_adjustment.h"
+
+class QDoubleSpinBox;
+class QSlider;
+class QSpinBox;
+
+namespace xs {
+
+class DisplayPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit DisplayPanel(QWidget* parent = nullptr);
+    DisplayAdjustment adjustment() const;
+    void set_adjustment(const DisplayAdjustment& adjustment);  // emits changed when it differs
+    void reset() { set_adjustment(DisplayAdjustment()); }
+
+Q_SIGNALS:
+    void changed(const xs::DisplayAdjustment& adjustment);
+
+private:
+    QSpinBox* add_integer_row(const QString& label, const char* name, int lo, int hi, const QString& tip);
+    void emit_changed();
+
+    QSpinBox* brightness_;
+    QSpinBox* contrast_;
+    QDoubleSpinBox* gamma_;
+    QSlider* gamma_slider_;
+    bool updating_ = false;
+};
+
+}  // namespace xs
