@@ -15,7 +15,10 @@
 //     the exact state it had reached;
 //   - every COCO file the export writes passes the project's own COCO import checks and holds the
 //     document's instances mask for mask;
-//   - nothing reports the project as "changed by another program" (nobody else writes it).
+//   - nothing reports the project as "changed by another program" (nobody else writes it);
+//   - display adjustments, themes and the shortcuts page never change the document; the canvas draws
+//     the Display panel's adjustment, Ctrl+0 clears it, the checked theme is the applied one, and a
+//     cancelled shortcuts page changes no key (a key another action has is refused, naming it).
 #include <QPoint>
 #include <QString>
 #include <QStringList>
@@ -75,6 +78,7 @@ private:
     void add_edit_actions();
     void add_category_actions();
     void add_view_actions();
+    void add_display_actions();
     void add_file_actions();
     void make_folder(const QString& folder);
     bool open_window(const QString& folder);
