@@ -32,15 +32,16 @@ std::array<uint8_t, 256> display_lookup_table(const DisplayAdjustment& a) {
 QImage apply_display_adjustment(const QImage& image, const DisplayAdjustment& a) {
     if (a.is_identity() || image.isNull()) return image;
     const std::array<uint8_t, 256> t = display_lookup_table(a);
-    // 32-bit pixels, so one loop serves every decoded format; premultiplied colours would need the
-    // table applied before premultiplying, so those go through plain ARGB32.
+    // 32-bit pixels with straight alpha (the canvas's levels are RGB32 already, so this copies only
+    // other formats); the table goes through every colour byte and skips the alpha byte.
     QImage out = image.convertToFormat(image.hasAlphaChannel() ? QImage::Format_ARGB32 : QImage::Format_RGB32);
+    constexpr int kAlphaByte = Q_BYTE_ORDER == Q_LITTLE_ENDIAN ? 3 : 0;  // of a QRgb in memory
     for (int y = 0; y < out.height(); ++y) {
-        auto* px = reinterpret_cast<QRgb*>(out.scanLine(y));
-        for (int x = 0; x < out.width(); ++x) {
-            const QRgb c = px[x];
-            px[x] = qRgba(t[qRed(c)], t[qGreen(c)], t[qBlue(c)], qAlpha(c));
-        }
+        uint8_t* px = out.scanLine(y);
+        const uint8_t* end = px + size_t(out.width()) * 4;
+        for (; px != end; px += 4)
+            for (int c = 0; c < 4; ++c)
+                if (c != kAlphaByte) px[c] = t[px[c]];
     }
     return out;
 }

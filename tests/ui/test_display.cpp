@@ -203,6 +203,23 @@ private Q_SLOTS:
         QCOMPARE(qRed(out.pixel(0, 0)), 10 + 51);
     }
 
+    // A figure, not a goal checked here: what one slider step costs for a 12-megapixel photograph at
+    // full size (1:1 and closer) and at the level a fitted view draws (a quarter of each side).
+    void adjustment_cost_is_printed() {
+        DisplayAdjustment a;
+        a.brightness = 10;
+        a.gamma = 1.3;
+        for (int side : {4096, 1024}) {
+            QImage big(side, side * 3 / 4, QImage::Format_RGB32);
+            big.fill(QColor(90, 120, 150));
+            QElapsedTimer t;
+            t.start();
+            const QImage out = apply_display_adjustment(big, a);
+            qInfo("display adjustment of a %d x %d image: %lld ms", big.width(), big.height(), static_cast<long long>(t.elapsed()));
+            QCOMPARE(out.size(), big.size());
+        }
+    }
+
     // Typing into the Display panel brightens what the canvas draws; Ctrl+0 brings the picture back
     // exactly; the engine was only ever given the file's own pixels.
     void adjustments_change_the_canvas_only() {
