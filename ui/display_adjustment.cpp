@@ -46,4 +46,11 @@ QImage apply_display_adjustment(const QImage& image, const DisplayAdjustment& a)
     return out;
 }
 
+Image adjusted_engine_image(const Image& image, const DisplayAdjustment& a) {
+    Image out = image;
+    const std::array<uint8_t, 256> t = display_lookup_table(a);
+    for (uint8_t& v : out.rgb) v = t[v];
+    return out;
+}
+
 }  // namespace xs

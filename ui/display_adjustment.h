@@ -4,9 +4,14 @@
 //
 //   DisplayAdjustment a{20, 10, 1.4};
 //   QImage shown = apply_display_adjustment(level_image, a);  // a copy; the input stays as it is
+//
+// Only when the user ticks "Apply to what the engine sees" does the engine get an adjusted copy
+// (adjusted_engine_image); the project, the export and the file still never do.
 #include <QImage>
 #include <array>
 #include <cstdint>
+
+#include "core/io/image.h"
 
 namespace xs {
 
@@ -32,5 +37,8 @@ std::array<uint8_t, 256> display_lookup_table(const DisplayAdjustment& adjustmen
 // The image with the table applied to R, G and B (alpha kept). Returns the image itself (shared,
 // no copy) when the adjustment changes nothing.
 QImage apply_display_adjustment(const QImage& image, const DisplayAdjustment& adjustment);
+
+// The same table on an engine's RGB image (a copy).
+Image adjusted_engine_image(const Image& image, const DisplayAdjustment& adjustment);
 
 }  // namespace xs

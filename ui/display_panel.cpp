@@ -1,5 +1,6 @@
 #include "ui/display_panel.h"
 
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QLabel>
@@ -50,11 +51,14 @@ DisplayPanel::DisplayPanel(QWidget* parent) : QWidget(parent) {
     reset->setObjectName("resetDisplay");
     reset->setToolTip(tr("Show the image as it is"));
     connect(reset, &QPushButton::clicked, this, &DisplayPanel::reset);
-    auto* note = new QLabel(tr("For viewing only: the engine, the project and the export see the original image."), this);
-    note->setWordWrap(true);
-    note->setEnabled(false);  // drawn in the palette's muted text colour
+    for_engine_ = new QCheckBox(tr("Apply to what the engine sees"), this);
+    for_engine_->setObjectName("engineSeesAdjustment");
+    // The sliders' tooltips say "display only"; this says what ticking changes.
+    for_engine_->setToolTip(tr("Off: only the screen shows the adjustment. On: the engine also segments the adjusted "
+                               "image. The project, the export and the image file never change."));
+    connect(for_engine_, &QCheckBox::toggled, this, [this] { Q_EMIT engine_adjustment_changed(engine_adjustment()); });
     grid->addWidget(reset, grid->rowCount(), 0, 1, 3, Qt::AlignLeft);
-    grid->addWidget(note, grid->rowCount(), 0, 1, 3);
+    grid->addWidget(for_engine_, grid->rowCount(), 0, 1, 3);
     grid->setRowStretch(grid->rowCount(), 1);
     set_adjustment(DisplayAdjustment());
 }
@@ -81,6 +85,8 @@ QSpinBox* DisplayPanel::add_integer_row(const QString& label, const char* name, 
     return box;
 }
 
+bool DisplayPanel::for_engine() const { return for_engine_->isChecked(); }
+
 DisplayAdjustment DisplayPanel::adjustment() const {
     DisplayAdjustment a;
     a.brightness = brightness_->value();
@@ -96,11 +102,13 @@ void DisplayPanel::set_adjustment(const DisplayAdjustment& a) {
     contrast_->setValue(a.contrast);
     gamma_->setValue(a.gamma);
     updating_ = false;
-    if (adjustment() != before) Q_EMIT changed(adjustment());
+    if (adjustment() != before) emit_changed();
 }
 
 void DisplayPanel::emit_changed() {
-    if (!updating_) Q_EMIT changed(adjustment());
+    if (updating_) return;
+    Q_EMIT changed(adjustment());
+    if (for_engine()) Q_EMIT engine_adjustment_changed(adjustment());
 }
 
 }  // namespace xs

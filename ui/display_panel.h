@@ -5,6 +5,7 @@
 
 #include "ui/display_adjustment.h"
 
+class QCheckBox;
 class QDoubleSpinBox;
 class QSlider;
 class QSpinBox;
@@ -18,9 +19,14 @@ public:
     DisplayAdjustment adjustment() const;
     void set_adjustment(const DisplayAdjustment& adjustment);  // emits changed when it differs
     void reset() { set_adjustment(DisplayAdjustment()); }
+    // "Apply to what the engine sees" (off unless the user ticks it; not stored).
+    bool for_engine() const;
+    // What the engine should see: the adjustment when for_engine(), else none.
+    DisplayAdjustment engine_adjustment() const { return for_engine() ? adjustment() : DisplayAdjustment(); }
 
 Q_SIGNALS:
     void changed(const xs::DisplayAdjustment& adjustment);
+    void engine_adjustment_changed(const xs::DisplayAdjustment& adjustment);
 
 private:
     QSpinBox* add_integer_row(const QString& label, const char* name, int lo, int hi, const QString& tip);
@@ -30,6 +36,7 @@ private:
     QSpinBox* contrast_;
     QDoubleSpinBox* gamma_;
     QSlider* gamma_slider_;
+    QCheckBox* for_engine_;
     bool updating_ = false;
 };
 

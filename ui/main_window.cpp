@@ -346,8 +346,11 @@ void MainWindow::wire_panels() {
     });
     connect(prompt_bar_, &PromptBar::run_requested, this, &MainWindow::run_text_task);
     connect(display_, &DisplayPanel::changed, canvas_, &ImageCanvas::set_display_adjustment);
+    connect(display_, &DisplayPanel::engine_adjustment_changed, shown_, &ShownImage::set_engine_adjustment);
     connect(display_dock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         action("toggleDisplayPanel")->setChecked(visible);
+        // Room for every row: the right-hand docks share the height.
+        if (visible && !display_dock_->isFloating()) resizeDocks({display_dock_}, {display_->sizeHint().height() + 40}, Qt::Vertical);
     });
 }
 

@@ -593,6 +593,11 @@ void Monkey::add_display_actions() {
         const bool up = chance(0.5);
         note(QStringLiteral("display: %1 %2 x%3").arg(name, up ? "PgUp" : "PgDown").arg(steps));
         const std::string before = undoable_state(window_->document()->project());
+        if (chance(0.2)) {
+            auto* tick = window_->display_panel()->findChild<QAbstractButton*>("engineSeesAdjustment");
+            note(QStringLiteral("display: %1 \"Apply to what the engine sees\"").arg(tick->isChecked() ? "untick" : "tick"));
+            QTest::mouseClick(tick, Qt::LeftButton);
+        }
         for (int i = 0; i < steps; ++i) QTest::keyClick(slider, up ? Qt::Key_PageUp : Qt::Key_PageDown);
         canvas()->setFocus();
         if (window_->canvas()->display_adjustment() != window_->display_panel()->adjustment())

@@ -5,6 +5,7 @@
 // Screenshots go to /tmp/gui-shots/display-*.png.
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
@@ -275,6 +276,64 @@ private Q_SLOTS:
             }
         }
         QTest::keyClick(w->canvas(), Qt::Key_Escape);
+    }
+
+    // "Apply to what the engine sees", ticked: the engine prepares the adjusted pixels (and keeps
+    // them apart from the original's); the project, the file and the instances stay as they were.
+    // Unticked again, a click is answered from the original image.
+    void engine_sees_the_adjustment_only_when_asked() {
+        MainWindow* w = window_on("engine-sees");
+        QVERIFY(w);
+        w->document()->flush();
+        const QByteArray project_before = file_bytes(folder_ + "/xsam-project.json");
+        const QByteArray image_before = file_bytes(folder_ + "/dark.png");
+        QTest::keyClick(w->canvas(), Qt::Key_B, Qt::ControlModifier);
+        auto* tick = w->display_panel()->findChild<QCheckBox*>("engineSeesAdjustment");
+        QVERIFY(tick);
+        QVERIFY(!tick->isChecked());
+        type_value(w, "brightnessBox", "25");
+        type_value(w, "gammaBox", "1.5");
+        { std::lock_guard<std::mutex> lock(recorded_->mutex); recorded_->images.clear(); }
+        QTest::mouseClick(tick, Qt::LeftButton);
+        QVERIFY(tick->isChecked());
+        shot(w, "engine-sees-adjustment");
+        const QPoint at = w->canvas()->image_to_widget(QPointF(160, 120)).toPoint();
+        QTest::mouseClick(w->canvas(), Qt::LeftButton, {}, at);
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() >= 1 && !w->request_pending(), kTimeoutMs);
+        const Image original = load_image((folder_ + "/dark.png").toStdString());
+        const Image adjusted = adjusted_engine_image(original, w->canvas()->display_adjustment());
+        QVERIFY(adjusted.rgb != original.rgb);
+        {
+            std::lock_guard<std::mutex> lock(recorded_->mutex);
+            QVERIFY(!recorded_->images.empty());
+            QVERIFY(recorded_->images.back().rgb == adjusted.rgb);
+        }
+        QTest::keyClick(w->canvas(), Qt::Key_Escape);
+        QCOMPARE(w->current_record()->instances.size(), size_t(1));
+        // A change of the adjustment while ticked reaches the engine too.
+        { std::lock_guard<std::mutex> lock(recorded_->mutex); recorded_->images.clear(); }
+        type_value(w, "contrastBox", "30");
+        QCOMPARE(w->canvas()->display_adjustment().contrast, 30);
+        const Image contrasted = adjusted_engine_image(original, w->canvas()->display_adjustment());
+        // (Typing "3" first asked for contrast 3; the worker may prepare that one too, in any order.)
+        auto prepared = [this](const Image& want) {
+            std::lock_guard<std::mutex> lock(recorded_->mutex);
+            for (const Image& seen : recorded_->images)
+                if (seen.rgb == want.rgb) return true;
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(prepared(contrasted), kTimeoutMs);
+        QVERIFY(!prepared(original));
+        // Unticked: answers come from the original (prepared at the start, so nothing new is prepared).
+        QTest::mouseClick(tick, Qt::LeftButton);
+        QVERIFY(!tick->isChecked());
+        w->canvas()->setFocus();
+        QTest::mouseClick(w->canvas(), Qt::LeftButton, {}, at);
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() >= 1 && !w->request_pending(), kTimeoutMs);
+        QTest::keyClick(w->canvas(), Qt::Key_Escape);
+        w->document()->flush();
+        QCOMPARE(file_bytes(folder_ + "/xsam-project.json"), project_before);
+        QCOMPARE(file_bytes(folder_ + "/dark.png"), image_before);
     }
 
     // The same edits with and without an adjustment give the same project file and export, byte for
