@@ -3,6 +3,7 @@
 #include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
 #include <QSlider>
@@ -41,6 +42,7 @@ DisplayPanel::DisplayPanel(QWidget* parent) : QWidget(parent) {
     grid->addWidget(new QLabel(tr("Gamma"), this), row, 0);
     grid->addWidget(gamma_slider_, row, 1);
     grid->addWidget(gamma_, row, 2);
+    gamma_slider_->installEventFilter(this);
     connect(gamma_slider_, &QSlider::valueChanged, this, [this](int v) { gamma_->setValue(double(v) / kGammaSliderScale); });
     connect(gamma_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
         gamma_slider_->setValue(int(std::lround(v * kGammaSliderScale)));
@@ -70,6 +72,7 @@ QSpinBox* DisplayPanel::add_integer_row(const QString& label, const char* name, 
     slider->setObjectName(QStringLiteral("%1Slider").arg(QLatin1String(name)));
     slider->setRange(lo, hi);
     slider->setToolTip(tip);
+    slider->installEventFilter(this);
     auto* box = new QSpinBox(this);
     box->setObjectName(QStringLiteral("%1Box").arg(QLatin1String(name)));
     box->setRange(lo, hi);
@@ -83,6 +86,21 @@ QSpinBox* DisplayPanel::add_integer_row(const QString& label, const char* name, 
         emit_changed();
     });
     return box;
+}
+
+// A focused slider keeps the keys it moves by: PgUp/PgDn are also the window's "Bring forward" and
+// "Send backward" shortcuts, which would otherwise take them.
+bool DisplayPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::ShortcutOverride && qobject_cast<QSlider*>(watched)) {
+        switch (static_cast<QKeyEvent*>(event)->key()) {
+            case Qt::Key_Left: case Qt::Key_Right: case Qt::Key_Up: case Qt::Key_Down:
+            case Qt::Key_PageUp: case Qt::Key_PageDown: case Qt::Key_Home: case Qt::Key_End:
+                event->accept();
+                return true;
+            default: break;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 bool DisplayPanel::for_engine() const { return for_engine_->isChecked(); }

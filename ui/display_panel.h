@@ -24,6 +24,9 @@ public:
     // What the engine should see: the adjustment when for_engine(), else none.
     DisplayAdjustment engine_adjustment() const { return for_engine() ? adjustment() : DisplayAdjustment(); }
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 Q_SIGNALS:
     void changed(const xs::DisplayAdjustment& adjustment);
     void engine_adjustment_changed(const xs::DisplayAdjustment& adjustment);

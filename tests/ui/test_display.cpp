@@ -21,6 +21,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStyle>
+#include <QUndoStack>
 #include <QtTest>
 #include <cmath>
 #include <filesystem>
@@ -244,9 +245,13 @@ private Q_SLOTS:
         qInfo("canvas mean grey: %.1f before, %.1f adjusted", mean_grey(before), mean_grey(brighter));
         QVERIFY(mean_grey(brighter) > mean_grey(before) + 10);
         shot(w, "adjusted");
-        // A slider drag works the same way (the box follows).
+        // The slider's keys move it (the box follows), even PgUp, which is also "Bring forward".
         auto* slider = w->display_panel()->findChild<QSlider*>("brightnessSlider");
+        const int undo_steps = w->document()->undo_stack()->count();
+        slider->setFocus();
         QTest::keyClick(slider, Qt::Key_PageUp);
+        QCOMPARE(slider->value(), 30 + slider->pageStep());
+        QCOMPARE(w->document()->undo_stack()->count(), undo_steps);
         QCOMPARE(w->display_panel()->findChild<QSpinBox*>("brightnessBox")->value(), slider->value());
         QCOMPARE(w->canvas()->display_adjustment().brightness, slider->value());
 
