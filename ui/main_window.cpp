@@ -277,8 +277,9 @@ void MainWindow::wire_document() {
     auto update_undo = [this, stack] {
         action("undo")->setEnabled(stack->canUndo());
         action("redo")->setEnabled(stack->canRedo());
-        action("undo")->setToolTip(stack->canUndo() ? tr("Undo %1 (Ctrl+Z)").arg(stack->undoText()) : tr("Nothing to undo"));
-        action("redo")->setToolTip(stack->canRedo() ? tr("Redo %1 (Ctrl+Shift+Z)").arg(stack->redoText()) : tr("Nothing to redo"));
+        auto key = [this](const char* name) { return action(name)->shortcut().toString(QKeySequence::NativeText); };  // as changed
+        action("undo")->setToolTip(stack->canUndo() ? tr("Undo %1 (%2)").arg(stack->undoText(), key("undo")) : tr("Nothing to undo"));
+        action("redo")->setToolTip(stack->canRedo() ? tr("Redo %1 (%2)").arg(stack->redoText(), key("redo")) : tr("Nothing to redo"));
         update_window_title();
     };
     connect(stack, &QUndoStack::indexChanged, this, update_undo);
