@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QMenu>
 #include <QMenuBar>
+#include <QSettings>
 #include <QWidget>
 
 #include "ui/tools/tools.h"
@@ -59,6 +60,12 @@ std::vector<ActionRow> make_rows() {
          I::None, false, true},
         {"hoverPreviewOff", "Hover preview: off", "", "The engine is asked only when you click", M::View, B::None, I::None,
          false, true},
+        {"toggleDisplayPanel", "Display adjustments", "Ctrl+B",
+         "Brightness, contrast and gamma of the shown image (for viewing only)", M::View, B::None, I::None, true, true},
+        {"resetDisplay", "Reset display adjustments", "Ctrl+0", "Show the image without brightness, contrast or gamma changes", M::View},
+        {"themeSystem", "System theme", "", "The desktop's own look", M::View, B::None, I::None, true, true},
+        {"themeLight", "Light theme", "", "Light colours (Fusion style)", M::View, B::None, I::None, false, true},
+        {"themeDark", "Dark theme", "", "Dark colours (Fusion style)", M::View, B::None, I::None, false, true},
 
         {"toolSelect", "Select", "V", "Select instances (Ctrl+click works in every tool)", M::Tools, B::Tools, I::Select, false,
          true, make_select_tool},
@@ -93,6 +100,7 @@ std::vector<ActionRow> make_rows() {
          true, true},
 
         {"help", "Shortcuts help", "F1; ?", "Show every shortcut", M::Help},
+        {"shortcutSettings", "Keyboard shortcuts…", "", "Change the shortcut of any action", M::Help},
     };
     // Digits choose categories (listed in the help as one line, not in a menu).
     static const char* const kDigits[] = {"category1", "category2", "category3", "category4", "category5",
@@ -139,6 +147,29 @@ const std::vector<ActionRow>& action_rows() {
     return rows;
 }
 
+const ActionRow* find_action_row(const QString& name) {
+    for (const ActionRow& row : action_rows())
+        if (name == QLatin1String(row.name)) return &row;
+    return nullptr;
+}
+
+QList<QKeySequence> default_keys(const ActionRow& row) {
+    QList<QKeySequence> keys = QKeySequence::listFromString(QString::fromLatin1(row.keys));
+    keys.removeAll(QKeySequence());  // a row without a key ("") parses as one empty sequence
+    return keys;
+}
+
+QString action_title(const ActionRow& row) { return tr(row.text).remove('&'); }
+
+QString shortcut_conflict(const KeyMap& keys, const QString& name, const QList<QKeySequence>& wanted) {
+    for (const ActionRow& row : action_rows()) {
+        if (name == QLatin1String(row.name)) continue;
+        for (const QKeySequence& k : keys.value(row.name))
+            if (!k.isEmpty() && wanted.contains(k)) return row.name;
+    }
+    return QString();
+}
+
 ActionTable::ActionTable(QWidget* window, const Handlers& handlers, std::function<void(const ActionRow&)> on_tool) {
     tools_ = new QActionGroup(window);
     for (const ActionRow& row : action_rows()) {
@@ -157,18 +188,80 @@ ActionTable::ActionTable(QWidget* window, const Handlers& handlers, std::functio
 QAction* ActionTable::make(QWidget* window, const ActionRow& row) {
     auto* a = new QAction(tr(row.text), window);
     a->setObjectName(row.name);
-    QList<QKeySequence> keys;  // (an empty text would parse as one empty sequence)
-    if (*row.keys) keys = QKeySequence::listFromString(QString::fromLatin1(row.keys));
-    a->setShortcuts(keys);
     a->setShortcutContext(Qt::WindowShortcut);
-    const QString key_text = keys.isEmpty() ? QString() : keys.first().toString(QKeySequence::NativeText);
-    a->setToolTip(key_text.isEmpty() ? tr(row.tip) : QStringLiteral("%1 (%2)").arg(tr(row.tip), key_text));
+    set_action_keys(a, row, default_keys(row));
     a->setStatusTip(tr(row.tip));
     a->setCheckable(row.checkable || row.tool);
     a->setIcon(make_icon(row.icon));
     window->addAction(a);
     actions_.insert(row.name, a);
     return a;
+}
+
+void ActionTable::set_action_keys(QAction* a, const ActionRow& row, const QList<QKeySequence>& keys) {
+    a->setShortcuts(keys);
+    const QString key_text = keys.isEmpty() ? QString() : keys.first().toString(QKeySequence::NativeText);
+    a->setToolTip(key_text.isEmpty() ? tr(row.tip) : QStringLiteral("%1 (%2)").arg(tr(row.tip), key_text));
+}
+
+KeyMap ActionTable::keys() const {
+    KeyMap map;
+    for (const ActionRow& row : action_rows()) map.insert(row.name, action(row.name)->shortcuts());
+    return map;
+}
+
+void ActionTable::set_keys(const KeyMap& keys) {
+    for (const ActionRow& row : action_rows())
+        if (keys.contains(row.name)) set_action_keys(action(row.name), row, keys.value(row.name));
+}
+
+void ActionTable::save_keys(QSettings& settings) const {
+    for (const ActionRow& row : action_rows()) {
+        const QString setting = QStringLiteral("shortcuts/%1").arg(QLatin1String(row.name));
+        const QList<QKeySequence> keys = action(row.name)->shortcuts();
+        if (keys == default_keys(row)) settings.remove(setting);
+        else settings.setValue(setting, QKeySequence::listToString(keys, QKeySequence::PortableText));
+    }
+}
+
+QStringList ActionTable::load_keys(const QSettings& settings) {
+    QStringList problems;
+    KeyMap wanted = keys();  // the defaults, then every stored shortcut that parses
+    QStringList stored;
+    for (const ActionRow& row : action_rows()) {
+        const QString setting = QStringLiteral("shortcuts/%1").arg(QLatin1String(row.name));
+        if (!settings.contains(setting)) continue;
+        const QString text = settings.value(setting).toString();
+        const QList<QKeySequence> keys = QKeySequence::listFromString(text);
+        bool parsed = true;
+        for (const QKeySequence& k : keys) parsed = parsed && !k.isEmpty() && k[0].key() != Qt::Key_unknown;
+        if (!parsed) {
+            problems << tr("The stored shortcut \"%1\" of \"%2\" (setting %3) is not a key; the default is kept.")
+                            .arg(text, action_title(row), setting);
+            continue;
+        }
+        wanted.insert(row.name, keys);
+        stored << row.name;
+    }
+    // A stored key that another action also has (edited by hand, or a new default) is refused; its
+    // action goes back to its default, which may refuse another, so repeat until nothing changes.
+    for (bool refused = true; refused;) {
+        refused = false;
+        for (const QString& name : stored) {
+            const QString other = shortcut_conflict(wanted, name, wanted.value(name));
+            if (other.isEmpty()) continue;
+            const ActionRow& row = *find_action_row(name);
+            problems << tr("The stored shortcut %1 of \"%2\" is also the shortcut of \"%3\"; the default is kept.")
+                            .arg(QKeySequence::listToString(wanted.value(name), QKeySequence::NativeText), action_title(row),
+                                 action_title(*find_action_row(other)));
+            wanted.insert(name, default_keys(row));
+            stored.removeOne(name);
+            refused = true;
+            break;
+        }
+    }
+    set_keys(wanted);
+    return problems;
 }
 
 QList<QAction*> ActionTable::in_bar(BarId bar) const {

@@ -9,6 +9,7 @@
 //   actions.fill_menus(window->menuBar());
 //   actions.in_bar(BarId::Tools);        // tool bar sections, in table order
 #include <QHash>
+#include <QKeySequence>
 #include <QList>
 #include <QPair>
 #include <QString>
@@ -23,6 +24,7 @@
 class QAction;
 class QActionGroup;
 class QMenuBar;
+class QSettings;
 class QWidget;
 
 namespace xs {
@@ -46,6 +48,14 @@ struct ActionRow {
 };
 
 const std::vector<ActionRow>& action_rows();
+const ActionRow* find_action_row(const QString& name);
+QList<QKeySequence> default_keys(const ActionRow& row);
+QString action_title(const ActionRow& row);  // the row's text without '&', translated
+
+// Every action's shortcuts by action name.
+using KeyMap = QHash<QString, QList<QKeySequence>>;
+// The action other than `name` that already has one of `wanted` in `keys`; "" when none does.
+QString shortcut_conflict(const KeyMap& keys, const QString& name, const QList<QKeySequence>& wanted);
 
 class ActionTable {
 public:
@@ -63,8 +73,18 @@ public:
     void update_needs(bool engine_ready, const Capabilities& caps, const std::function<QString(const QString&)>& why);
     void check_tool(const QString& name);
 
+    // Shortcuts the user changed (Help > Keyboard shortcuts) are stored as "shortcuts/<name>" in the
+    // settings; only those that differ from the row's default.
+    KeyMap keys() const;
+    void set_keys(const KeyMap& keys);
+    void save_keys(QSettings& settings) const;
+    // Applies the stored shortcuts; one that does not parse or that another action already has is
+    // left out, and the returned lines say which and why.
+    QStringList load_keys(const QSettings& settings);
+
 private:
     QAction* make(QWidget* window, const ActionRow& row);
+    void set_action_keys(QAction* a, const ActionRow& row, const QList<QKeySequence>& keys);
     QHash<QString, QAction*> actions_;
     QActionGroup* tools_;
 };

@@ -45,6 +45,7 @@ ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
 void ImageCanvas::set_image(std::vector<QImage> levels) {
     finish_tool();
     levels_ = std::move(levels);
+    adjusted_levels_.assign(levels_.size(), QImage());
     message_.clear();
     overlay_.clear();
     preview_.masks.clear();
@@ -61,6 +62,7 @@ void ImageCanvas::set_image(std::vector<QImage> levels) {
 void ImageCanvas::clear_image(const QString& message) {
     finish_tool();
     levels_.clear();
+    adjusted_levels_.clear();
     overlay_.clear();
     preview_.masks.clear();
     selection_.masks.clear();
@@ -81,6 +83,20 @@ void ImageCanvas::set_overlay_style(const OverlayStyle& style) {
     style_ = style;
     overlay_.set_style(style);
     update();
+}
+
+void ImageCanvas::set_display_adjustment(const DisplayAdjustment& adjustment) {
+    if (adjustment == adjustment_) return;
+    adjustment_ = adjustment;
+    adjusted_levels_.assign(levels_.size(), QImage());
+    update();
+}
+
+const QImage& ImageCanvas::shown_level(int level) {
+    if (adjustment_.is_identity()) return levels_[level];
+    QImage& adjusted = adjusted_levels_[level];
+    if (adjusted.isNull()) adjusted = apply_display_adjustment(levels_[level], adjustment_);
+    return adjusted;
 }
 
 int64_t ImageCanvas::instance_at(QPointF image_pos) const {
@@ -309,7 +325,7 @@ void ImageCanvas::paintEvent(QPaintEvent*) {
         return;
     }
     const int level = current_level();
-    const QImage& img = levels_[level];
+    const QImage& img = shown_level(level);
     // Smooth when reducing, pixel-exact when magnified past 2x so annotators see real pixels.
     bool smooth = scale_ * (1 << level) < 2.0;
     draw_level_image(p, img, level, QRect(QPoint(0, 0), img.size()), smooth);

@@ -17,6 +17,7 @@
 
 #include "core/engine/engine.h"
 #include "ui/canvas_tool.h"
+#include "ui/display_adjustment.h"
 #include "ui/overlay.h"
 
 namespace xs {
@@ -34,6 +35,10 @@ public:
 
     void set_instances(const ImageRecord* image, const Project& project);
     void set_overlay_style(const OverlayStyle& style);
+    // Brightness, contrast and gamma of what is drawn (only here: the levels given to set_image stay
+    // as they are). The level on screen is adjusted when first drawn and kept until the next change.
+    void set_display_adjustment(const DisplayAdjustment& adjustment);
+    const DisplayAdjustment& display_adjustment() const { return adjustment_; }
     const OverlayStyle& overlay_style() const { return style_; }
     int64_t instance_at(QPointF image_pos) const;
 
@@ -113,7 +118,11 @@ private:
     double scale() const override { return scale_; }
     QPointF mouse_widget() const override { return mouse_widget_; }
 
+    const QImage& shown_level(int level);
+
     std::vector<QImage> levels_;
+    DisplayAdjustment adjustment_;
+    std::vector<QImage> adjusted_levels_;  // per level, made when first drawn; null until then
     QString message_;
     LabelOverlay overlay_;
     OverlayStyle style_;

@@ -26,6 +26,7 @@
 #include "ui/annotation_view.h"
 #include "ui/candidates.h"
 #include "ui/caption_view.h"
+#include "ui/display_panel.h"
 #include "ui/engine_view.h"
 #include "ui/export_controller.h"
 #include "ui/hover_preview.h"
@@ -36,9 +37,11 @@
 #include "ui/prompt_bar.h"
 #include "ui/qt_convert.h"
 #include "ui/session_view.h"
+#include "ui/shortcuts_dialog.h"
 #include "ui/shown_image.h"
 #include "ui/status_view.h"
 #include "ui/tools/tools.h"
+#include "ui/theme.h"
 #include "ui/widgets.h"
 
 namespace xs {
@@ -100,7 +103,8 @@ MainWindow::~MainWindow() {
     for (QObject* part : std::initializer_list<QObject*>{doc_, doc_->undo_stack(), engines_, engines_->worker(), session_,
                                                          editor_, exporter_, browser_, canvas_, files_, categories_,
                                                          instances_, engine_panel_, candidates_, caption_, inspector_,
-                                                         inspector_dock_, status_, session_view_, engine_view_, shown_})
+                                                         inspector_dock_, display_, display_dock_, status_, session_view_,
+                                                         engine_view_, shown_})
         disconnect(part, nullptr, this, nullptr);
     doc_->flush();
 }
@@ -152,6 +156,9 @@ void MainWindow::build_docks() {
     inspector_ = new InspectorPanel(this);
     inspector_dock_ = add_dock(inspector_, tr("Inspector"), "inspectorDock", Qt::BottomDockWidgetArea);
     inspector_dock_->hide();
+    display_ = new DisplayPanel(this);
+    display_dock_ = add_dock(display_, tr("Display"), "displayDock", Qt::RightDockWidgetArea);
+    display_dock_->hide();
     resizeDocks({images}, {200}, Qt::Horizontal);
     resizeDocks({cats, insts, engine}, {160, 260, 240}, Qt::Vertical);
     resizeDocks({cats}, {300}, Qt::Horizontal);
@@ -245,8 +252,17 @@ ActionTable::Handlers MainWindow::handlers() {
         {"rejectCandidate", [this] { session_view_->reject_candidate(-1); }},
         {"acceptAllCandidates", [this] { session_view_->accept_all_candidates(); }},
         {"rejectAllCandidates", [this] { session_view_->reject_all_candidates(); }},
+        {"toggleDisplayPanel", [this] { display_dock_->setVisible(!display_dock_->isVisible()); }},
+        {"resetDisplay", [this] {
+             display_->reset();
+             statusBar()->showMessage(tr("Display adjustments reset"), 1500);
+         }},
+        {"themeSystem", [this] { set_theme(theme_name(Theme::System)); }},
+        {"themeLight", [this] { set_theme(theme_name(Theme::Light)); }},
+        {"themeDark", [this] { set_theme(theme_name(Theme::Dark)); }},
         {"toggleInspector", [this] { toggle_inspector(); }},
         {"help", [this] { help_->toggle(); }},
+        {"shortcutSettings", [this] { open_shortcuts_dialog(); }},
     };
     for (HoverMode m : kHoverModes) h.insert(hover_mode_action(m), [this, m] { hover_->set_mode(m); });
     for (int d = 1; d <= 9; ++d) h.insert(QStringLiteral("category%1").arg(d), [this, d] { choose_category(d); });
@@ -281,8 +297,9 @@ void MainWindow::wire_document() {
     auto update_undo = [this, stack] {
         action("undo")->setEnabled(stack->canUndo());
         action("redo")->setEnabled(stack->canRedo());
-        action("undo")->setToolTip(stack->canUndo() ? tr("Undo %1 (Ctrl+Z)").arg(stack->undoText()) : tr("Nothing to undo"));
-        action("redo")->setToolTip(stack->canRedo() ? tr("Redo %1 (Ctrl+Shift+Z)").arg(stack->redoText()) : tr("Nothing to redo"));
+        auto key = [this](const char* name) { return action(name)->shortcut().toString(QKeySequence::NativeText); };  // as changed
+        action("undo")->setToolTip(stack->canUndo() ? tr("Undo %1 (%2)").arg(stack->undoText(), key("undo")) : tr("Nothing to undo"));
+        action("redo")->setToolTip(stack->canRedo() ? tr("Redo %1 (%2)").arg(stack->redoText(), key("redo")) : tr("Nothing to redo"));
         update_window_title();
     };
     connect(stack, &QUndoStack::indexChanged, this, update_undo);
@@ -349,6 +366,13 @@ void MainWindow::wire_panels() {
         if (visible && !inspector_dock_->isFloating()) resizeDocks({inspector_dock_}, {360}, Qt::Vertical);
     });
     connect(prompt_bar_, &PromptBar::run_requested, this, &MainWindow::run_text_task);
+    connect(display_, &DisplayPanel::changed, canvas_, &ImageCanvas::set_display_adjustment);
+    connect(display_, &DisplayPanel::engine_adjustment_changed, shown_, &ShownImage::set_engine_adjustment);
+    connect(display_dock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        action("toggleDisplayPanel")->setChecked(visible);
+        // Room for every row: the right-hand docks share the height.
+        if (visible && !display_dock_->isFloating()) resizeDocks({display_dock_}, {display_->sizeHint().height() + 40}, Qt::Vertical);
+    });
 }
 
 // Images -----------------------------------------------------------------------------------------
@@ -548,6 +572,30 @@ void MainWindow::brush_size(double factor) {
 
 void MainWindow::toggle_inspector() { inspector_dock_->setVisible(!inspector_dock_->isVisible()); }
 
+void MainWindow::set_theme(const QString& name) {
+    const Theme theme = theme_from_name(name);
+    apply_theme(theme);
+    action("themeSystem")->setChecked(theme == Theme::System);
+    action("themeLight")->setChecked(theme == Theme::Light);
+    action("themeDark")->setChecked(theme == Theme::Dark);
+    QSettings().setValue("view/theme", theme_name(theme));
+}
+
+ShortcutsDialog* MainWindow::shortcuts_dialog() const { return shortcuts_dialog_.data(); }
+
+void MainWindow::open_shortcuts_dialog() {
+    if (shortcuts_dialog_) return shortcuts_dialog_->raise();
+    shortcuts_dialog_ = new ShortcutsDialog(actions_->keys(), this);
+    shortcuts_dialog_->setAttribute(Qt::WA_DeleteOnClose);
+    connect(shortcuts_dialog_, &QDialog::accepted, this, [this] {
+        actions_->set_keys(shortcuts_dialog_->keys());
+        QSettings s;
+        actions_->save_keys(s);
+        statusBar()->showMessage(tr("Shortcuts saved"), 2500);
+    });
+    shortcuts_dialog_->open();
+}
+
 void MainWindow::set_engine(const QString& name) { engines_->choose(name); }
 bool MainWindow::cancel_engine_load() { return engines_->cancel_load(); }
 void MainWindow::open_engine_settings() { engines_->open_settings(engine_panel_->engine_combo()->currentText()); }
@@ -613,9 +661,11 @@ void MainWindow::save_project_as_dialog() {
 
 void MainWindow::restore_settings() {
     QSettings s;
-    if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
-    else resize(1480, 920);
+    if (!s.contains("window/geometry") || !restoreGeometry(s.value("window/geometry").toByteArray())) resize(1480, 920);
     fit_to_screen(this);
+    set_theme(s.value("view/theme").toString());
+    const QStringList key_problems = actions_->load_keys(s);
+    if (!key_problems.isEmpty()) notify(1, key_problems.join('\n'));
     if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
     opacity_slider_->setValue(s.value("view/opacity", 45).toInt());
     action("toggleOutlines")->setChecked(s.value("view/outlines", true).toBool());

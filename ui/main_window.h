@@ -11,9 +11,11 @@
 //   HoverPreview                       what a click at the resting pointer would give, and its setting
 //
 // Layout: image list on the left, canvas in the middle (notice bar above it), categories, instances
-// (candidates), engine (caption) panels on the right, the inspector below, tools and the text-prompt
+// (candidates), engine (caption) panels on the right (the display adjustments float there when
+// shown), the inspector below, tools and the text-prompt
 // bar on top, engine status and progress in the status bar.
 #include <QMainWindow>
+#include <QPointer>
 #include <functional>
 #include <memory>
 
@@ -42,6 +44,7 @@ class AnnotationView;
 class CandidatesPanel;
 class CaptionView;
 class CategoryPanel;
+class DisplayPanel;
 class EnginePanel;
 class EngineView;
 class ExportController;
@@ -53,6 +56,7 @@ class InstancePanel;
 class NoticeBar;
 class PromptBar;
 class SessionView;
+class ShortcutsDialog;
 class ShownImage;
 class StatusView;
 
@@ -86,6 +90,10 @@ public:
     CaptionView* caption_view() { return caption_; }
     InspectorPanel* inspector() { return inspector_; }
     QDockWidget* inspector_dock() { return inspector_dock_; }
+    DisplayPanel* display_panel() { return display_; }
+    QDockWidget* display_dock() { return display_dock_; }
+    ShortcutsDialog* shortcuts_dialog() const;  // while open
+    void open_shortcuts_dialog();
     QProgressBar* progress_bar();
     QToolButton* progress_cancel_button();
     QProgressDialog* export_progress_dialog() const;
@@ -149,6 +157,7 @@ private:
     void zoom(double factor);
     void brush_size(double factor);
     void toggle_inspector();
+    void set_theme(const QString& name);  // "system", "light", "dark"; stored
 
     // The engine's state: what can be done now.
     void engine_state_changed();
@@ -187,6 +196,9 @@ private:
     QDockWidget* candidates_dock_ = nullptr;
     QDockWidget* caption_dock_ = nullptr;
     QDockWidget* inspector_dock_ = nullptr;
+    DisplayPanel* display_ = nullptr;
+    QDockWidget* display_dock_ = nullptr;
+    QPointer<ShortcutsDialog> shortcuts_dialog_;
     PromptBar* prompt_bar_ = nullptr;
     QSlider* opacity_slider_ = nullptr;
     QSpinBox* brush_size_ = nullptr;

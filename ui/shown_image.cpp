@@ -37,6 +37,7 @@ void ShownImage::notify(int level, const QString& text) { p_.notice->notify(leve
 
 void ShownImage::load_folder() {
     image_.reset();
+    engine_image_.reset();
     p_.session->set_image(ImageKey(), nullptr);
     p_.editor->set_image(ImageKey());
     p_.engines->worker()->reset_images();  // the same keys may name other files now
@@ -71,6 +72,7 @@ void ShownImage::scan_finished(int images, const QStringList& notes) {
 
 void ShownImage::changing(int index) {
     image_.reset();
+    engine_image_.reset();
     p_.session->set_image(ImageKey(), nullptr);
     p_.editor->set_image(ImageKey());
     p_.canvas->clear_image(tr("Loading %1…").arg(display_name(key())));
@@ -84,7 +86,7 @@ void ShownImage::decoded(const ImageKey& k, const LoadedImage& loaded) {
     } else if (p_.engines->ready() && k == p_.browser->key(p_.browser->current() + 1)) {
         // Run ahead: the engine prepares the next image while the user works on this one (a prompt
         // on the shown image goes first; the worker queues this behind it).
-        p_.engines->worker()->prefetch(k, loaded.image);
+        p_.engines->worker()->prefetch(engine_key(k), engine_image(loaded.image));
     }
 }
 
@@ -99,7 +101,7 @@ void ShownImage::show(const LoadedImage& loaded) {
     image_ = loaded.image;
     p_.canvas->set_image(loaded.levels);
     const ImageRecord& rec = p_.doc->ensure_image(k, loaded);  // a reduced preview's record is held at its size
-    p_.session->set_image(k, image_);
+    give_session_the_image();
     p_.editor->set_image(k);
     if (rec.width != image_->width || rec.height != image_->height) {
         notify(1, tr("%1 is now %2 x %3 pixels but was annotated at %4 x %5; its %6 instances are kept in the project but not shown.")
@@ -115,10 +117,36 @@ void ShownImage::show(const LoadedImage& loaded) {
 
 void ShownImage::prepare_ahead() {
     if (!p_.engines->ready()) return;
-    if (image_) p_.engines->worker()->prefetch(key(), image_, true);  // the first click answers quickly
+    if (engine_image_) p_.engines->worker()->prefetch(engine_key(key()), engine_image_, true);  // the first click answers quickly
     const ImageKey next = p_.browser->key(p_.browser->current() + 1);
     const LoadedImage* loaded = next.empty() ? nullptr : p_.browser->decoded(next);
-    if (loaded && loaded->ok()) p_.engines->worker()->prefetch(next, loaded->image);
+    if (loaded && loaded->ok()) p_.engines->worker()->prefetch(engine_key(next), engine_image(loaded->image));
+}
+
+void ShownImage::set_engine_adjustment(const DisplayAdjustment& adjustment) {
+    if (adjustment == engine_adjustment_) return;
+    engine_adjustment_ = adjustment;
+    if (!image_) return;
+    give_session_the_image();
+    prepare_ahead();
+}
+
+void ShownImage::give_session_the_image() {
+    engine_image_ = engine_image(image_);
+    p_.session->set_image(engine_key(key()), engine_image_);
+}
+
+ImageKey ShownImage::engine_key(const ImageKey& key) const {
+    if (engine_adjustment_.is_identity()) return key;
+    // A NUL never occurs in a file name, so no image's own key looks like this.
+    const DisplayAdjustment& a = engine_adjustment_;
+    return key + std::string(1, '\0') + "display " + std::to_string(a.brightness) + " " + std::to_string(a.contrast) + " " +
+           std::to_string(a.gamma);
+}
+
+std::shared_ptr<const Image> ShownImage::engine_image(const std::shared_ptr<const Image>& image) const {
+    if (!image || engine_adjustment_.is_identity()) return image;
+    return std::make_shared<const Image>(adjusted_engine_image(*image, engine_adjustment_));
 }
 
 }  // namespace xs

@@ -8,6 +8,7 @@
 
 #include "core/annotation/project.h"
 #include "core/io/image.h"
+#include "ui/display_adjustment.h"
 #include "ui/image_source.h"
 
 class QStatusBar;
@@ -48,6 +49,9 @@ public:
     ImageKey key() const;
     // The engine (newly ready) prepares the shown image and the next one.
     void prepare_ahead();
+    // What the engine is given from now on: the images with this adjustment (identity: the decoded
+    // pixels). The prompts on the shown image start again.
+    void set_engine_adjustment(const DisplayAdjustment& adjustment);
 
 Q_SIGNALS:
     void changed(int index);  // another image is current (it shows when decoded)
@@ -58,10 +62,17 @@ private:
     void decoded(const ImageKey& key, const LoadedImage& loaded);
     void show(const LoadedImage& loaded);
     void show_failure(const QString& error);
+    // The engine's name and pixels for an image: adjusted ones under their own name, so the
+    // engine's cache never answers for the other version.
+    ImageKey engine_key(const ImageKey& key) const;
+    std::shared_ptr<const Image> engine_image(const std::shared_ptr<const Image>& image) const;
+    void give_session_the_image();
     void notify(int level, const QString& text);
 
     Parts p_;
-    std::shared_ptr<const Image> image_;  // the shown image as the engine sees it
+    std::shared_ptr<const Image> image_;         // the shown image as decoded
+    DisplayAdjustment engine_adjustment_;        // identity unless "Apply to what the engine sees"
+    std::shared_ptr<const Image> engine_image_;  // the shown image as the engine sees it
 };
 
 }  // namespace xs

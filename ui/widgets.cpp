@@ -17,13 +17,20 @@ void fit_to_screen(QWidget* w) {
     QScreen* screen = w->screen() ? w->screen() : QGuiApplication::primaryScreen();
     if (!screen) return;
     const QRect avail = screen->availableGeometry();
-    const QSize room = avail.size() - QSize(16, 48);  // the frame, not known before the window is shown
-    const QSize want = w->size().boundedTo(room).expandedTo(QSize(640, 480).boundedTo(room));
-    if (want != w->size()) w->resize(want);
+    const QSize frame(16, 48);  // the window frame, not known before the window is shown
+    const QSize need = w->size() + frame;
+    if (need.width() > avail.width() || need.height() > avail.height()) {
+        // Too big for this screen (a geometry saved on a bigger one, or the default size): 90% of
+        // the available area, centred.
+        QRect g(QPoint(), (avail.size() * 0.9).boundedTo(avail.size() - frame));
+        g.moveCenter(avail.center());
+        w->setGeometry(g);
+        return;
+    }
     QRect g = w->geometry();
     if (avail.contains(g)) return;
-    g.moveLeft(std::clamp(g.left(), avail.left(), std::max(avail.left(), avail.right() - g.width())));
-    g.moveTop(std::clamp(g.top(), avail.top() + 32, std::max(avail.top(), avail.bottom() - g.height())));
+    g.moveLeft(std::clamp(g.left(), avail.left(), avail.right() - g.width()));
+    g.moveTop(std::clamp(g.top(), avail.top(), avail.bottom() - g.height()));
     w->move(g.topLeft());
 }
 

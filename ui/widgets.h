@@ -53,8 +53,9 @@ private:
     QStringList extra_;
 };
 
-// Fits a top-level window into its screen's available area (a saved geometry from a bigger screen
-// too), before it is first shown.
+// Fits a top-level window into its screen's available area before it is first shown: a window
+// that fits is only moved inside it; one too big (a geometry saved on a bigger screen, or the default
+// size on a small one) gets 90% of the available area, centred.
 void fit_to_screen(QWidget* window);
 
 }  // namespace xs

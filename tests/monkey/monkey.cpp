@@ -10,13 +10,18 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
+#include <QDockWidget>
 #include <QFile>
+#include <QKeySequenceEdit>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QPainter>
 #include <QRadioButton>
+#include <QSlider>
+#include <QSpinBox>
 #include <QTimer>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -31,11 +36,14 @@
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
 #include "core/mask/polygon.h"
+#include "ui/display_panel.h"
 #include "ui/document.h"
 #include "ui/hover_preview.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/panels.h"
+#include "ui/shortcuts_dialog.h"
+#include "ui/theme.h"
 #include "ui/widgets.h"
 
 namespace xs::monkey {
@@ -698,11 +706,88 @@ void Monkey::add_view_actions() {
         note(QStringLiteral("middle drag %1,%2 -> %3,%4").arg(a.x()).arg(a.y()).arg(b.x()).arg(b.y()));
         drag(Qt::MiddleButton, 0, {a, b});
     });
+    add_display_actions();
     add("help", 1, [this] {
         note("help (F1), then Esc");
         key(Qt::Key_F1);
         if (auto* help = window_->findChild<HelpOverlay*>("helpOverlay"); help && help->isVisible())
             QTest::keyClick(help, Qt::Key_Escape);
+        canvas()->setFocus();
+    });
+}
+
+// Display adjustments, themes and the shortcuts page: none of them may change the document, and
+// each leaves the state it shows (the canvas draws what the panel says, the checked theme is the
+// applied one, a cancelled shortcuts page changes no key).
+void Monkey::add_display_actions() {
+    add("display_adjust", 3, [this] {
+        if (!window_->display_dock()->isVisible()) key(Qt::Key_B, Qt::ControlModifier);
+        static const char* const kSliders[] = {"brightnessSlider", "contrastSlider", "gammaSlider"};
+        const char* name = kSliders[uniform(0, 2)];
+        auto* slider = window_->display_panel()->findChild<QSlider*>(name);
+        const int steps = uniform(1, 3);
+        const bool up = chance(0.5);
+        note(QStringLiteral("display: %1 %2 x%3").arg(name, up ? "PgUp" : "PgDown").arg(steps));
+        const std::string before = undoable_state(window_->document()->project());
+        if (chance(0.2)) {
+            auto* tick = window_->display_panel()->findChild<QAbstractButton*>("engineSeesAdjustment");
+            note(QStringLiteral("display: %1 \"Apply to what the engine sees\"").arg(tick->isChecked() ? "untick" : "tick"));
+            QTest::mouseClick(tick, Qt::LeftButton);
+        }
+        for (int i = 0; i < steps; ++i) QTest::keyClick(slider, up ? Qt::Key_PageUp : Qt::Key_PageDown);
+        canvas()->setFocus();
+        if (window_->canvas()->display_adjustment() != window_->display_panel()->adjustment())
+            return fail("the canvas does not draw the Display panel's adjustment");
+        if (undoable_state(window_->document()->project()) != before) fail("a display adjustment changed the document");
+    });
+    add("display_reset", 1, [this] {
+        note("reset display (Ctrl+0)");
+        key(Qt::Key_0, Qt::ControlModifier);
+        if (!window_->canvas()->display_adjustment().is_identity() || !window_->display_panel()->adjustment().is_identity())
+            fail("Ctrl+0 left a display adjustment on");
+    });
+    add("theme", 1, [this] {
+        static const char* const kThemes[] = {"themeSystem", "themeLight", "themeDark"};
+        const int pick = uniform(0, 2);
+        note(QStringLiteral("theme: %1").arg(kThemes[pick]));
+        window_->action(kThemes[pick])->trigger();
+        for (int i = 0; i < 3; ++i)
+            if (window_->action(kThemes[i])->isChecked() != (i == pick)) return fail("the theme menu checks the wrong entry");
+        if (current_theme() != Theme(pick)) return fail("the checked theme is not the applied one");
+        const int lightness = QApplication::palette().color(QPalette::Window).lightness();
+        if (Theme(pick) == Theme::Dark && lightness > 100) fail("the dark theme has a light window colour");
+        if (Theme(pick) == Theme::Light && lightness < 150) fail("the light theme has a dark window colour");
+    });
+    add("shortcuts_page", 1, [this] {
+        const KeyMap before_keys = [this] {
+            KeyMap keys;
+            for (const ActionRow& row : action_rows()) keys.insert(row.name, window_->action(row.name)->shortcuts());
+            return keys;
+        }();
+        window_->action("shortcutSettings")->trigger();
+        ShortcutsDialog* dialog = window_->shortcuts_dialog();
+        if (!dialog || !dialog->isVisible()) return fail("Keyboard shortcuts did not open its page");
+        const ActionRow& row = action_rows()[size_t(uniform(0, int(action_rows().size()) - 1))];
+        const int letter = Qt::Key_A + uniform(0, 25);
+        note(QStringLiteral("shortcuts page: %1 to %2, then Cancel").arg(row.name, QKeySequence(letter).toString()));
+        QKeySequenceEdit* edit = dialog->editor(row.name);
+        QTest::mouseClick(edit, Qt::LeftButton);
+        QTest::keyClick(edit, Qt::Key(letter));
+        QTest::qWaitFor([dialog, &row, letter] {
+            return dialog->keys().value(row.name).value(0) == QKeySequence(letter) || !dialog->problem_label()->text().isEmpty();
+        }, 3000);
+        // Either taken (and the page names the other action) or refused with the key unchanged.
+        const QString other = shortcut_conflict(before_keys, row.name, {QKeySequence(letter)});
+        if (!other.isEmpty() && dialog->keys().value(row.name) != before_keys.value(row.name))
+            return fail(QStringLiteral("the shortcuts page let %1 take %2's key").arg(row.name, other));
+        if (!other.isEmpty() && !dialog->problem_label()->text().contains(action_title(*find_action_row(other))))
+            return fail("the shortcuts page refused a key without naming its action: " + dialog->problem_label()->text());
+        press_button(dialog, QDialogButtonBox::Cancel);
+        QTest::qWaitFor([this] { return !window_->shortcuts_dialog(); }, 2000);
+        for (const ActionRow& r : action_rows())
+            if (window_->action(r.name)->shortcuts() != before_keys.value(r.name))
+                return fail(QStringLiteral("Cancel on the shortcuts page changed the key of %1").arg(r.name));
+        QApplication::setActiveWindow(window_.get());
         canvas()->setFocus();
     });
 }

@@ -20,6 +20,9 @@
 //     in the .mine copy the notice names), and either choice loses neither;
 //   - a second window on the same folder opens read-only naming this one, takes no edit and writes
 //     nothing; this window keeps its lock.
+//   - display adjustments, themes and the shortcuts page never change the document; the canvas draws
+//     the Display panel's adjustment, Ctrl+0 clears it, the checked theme is the applied one, and a
+//     cancelled shortcuts page changes no key (a key another action has is refused, naming it).
 #include <QPoint>
 #include <QString>
 #include <QStringList>
@@ -79,6 +82,7 @@ private:
     void add_edit_actions();
     void add_category_actions();
     void add_view_actions();
+    void add_display_actions();
     void add_file_actions();
     void another_program_writes();
     void second_window_opens_read_only();
