@@ -236,6 +236,8 @@ std::string inspection_to_json(const Inspection& in, bool with_mask_grids) {
     using nlohmann::json;
     json j;
     j["engine"] = in.engine;
+    j["device"] = in.device;
+    j["precision_why"] = in.precision_why;
     j["task"] = task_name(in.task);
     const char* rules[] = {"best_per_class", "instances", "interactive", "none"};
     j["postprocess_rule"] = rules[int(in.rule)];

@@ -61,6 +61,8 @@ struct Inspection {
     enum class Rule { BestPerClass, Instances, Interactive, None };
 
     std::string engine;
+    std::string device;         // where and in which precision it ran: "cpu, bf16 compute (auto: ...)"
+    std::string precision_why;  // why that precision, in a sentence
     Task task = Task::Interactive;
     Rule rule = Rule::None;
     std::string question;                 // the question text (the region placeholders as "<region>")
