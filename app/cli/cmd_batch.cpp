@@ -251,7 +251,7 @@ int run_batch(Args& args) {
     const std::optional<std::string> shard_text = args.take("shard");
     const bool resume = args.take_flag("resume");
     EngineOptions options;
-    for (const char* key : {"model", "device", "dtype", "threads", "generic-mode"}) {
+    for (const char* key : {"model", "device", "dtype", "compute", "threads", "generic-mode"}) {
         if (auto v = args.take(key)) options[key == std::string("generic-mode") ? "generic_mode" : key] = *v;
     }
     if (options.count("threads")) parse_thread_count(options["threads"], "--threads");
@@ -325,6 +325,7 @@ int run_batch(Args& args) {
         run.params["model"] = utf8_display(m.filename().string());
     }
     if (options.count("dtype")) run.params["dtype"] = options["dtype"];
+    if (options.count("compute")) run.params["compute"] = options["compute"];
     if (options.count("generic_mode")) run.params["generic_mode"] = options["generic_mode"];
     run.params["score_threshold"] = std::round(double(plan.request.score_threshold) * 1e6) / 1e6;
     run.params["mask_threshold"] = std::round(double(plan.request.mask_threshold) * 1e6) / 1e6;
@@ -466,7 +467,7 @@ int run_batch(Args& args) {
 XS_CLI_COMMAND("batch",
                "batch --images DIR --out COCO.json [--engine xsam] [--model DIR] [--task generic|ovseg|gcg|referring|"
                "reasoning] [--categories \"a,b,...\"] [--text T] [--shard I/N] [--resume] [--device cpu|cuda] "
-               "[--dtype T] [--threads N] [--score-threshold S] [--mask-threshold M] [--generic-mode instance|panoptic|"
+               "[--dtype T] [--compute auto|fp32|bf16] [--threads N] [--score-threshold S] [--mask-threshold M] [--generic-mode instance|panoptic|"
                "semantic] [--checkpoint-every K] [--checkpoint-seconds S] [--max-images N] [--progress auto|bar|lines|none]   Label a whole folder "
                "headlessly into COCO (exit 3: some images unreadable, 4: stopped early, resumable)",
                run_batch);

@@ -2,6 +2,7 @@
 // one JSON object (core/xsam/engine/bench_xsam.h). No LibTorch include here.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
@@ -25,6 +26,23 @@ int parse_int(const std::string& s, const std::string& what, int lo) {
     }
 }
 
+// "bf16,fp32" -> {"bf16", "fp32"}; each must be auto, fp32 or bf16.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text + ",") {
+        if (c != ',') {
+            cur += c;
+            continue;
+        }
+        if (cur != "auto" && cur != "fp32" && cur != "bf16")
+            throw Error("bench-xsam --compute '" + text + "': expected auto, fp32 or bf16, or a comma-separated list of them");
+        out.push_back(cur);
+        cur.clear();
+    }
+    return out;
+}
+
 int run_bench_xsam(Args& args) {
 #ifdef XS_HAVE_XSAM
     BenchXsamOptions o;
@@ -34,6 +52,7 @@ int run_bench_xsam(Args& args) {
     o.tokenizer = args.take("tokenizer").value_or("");
     o.device = args.take("device").value_or("cpu");
     o.dtype = args.take("dtype").value_or("");
+    if (auto v = args.take("compute")) o.computes = split_list(*v);
     const std::string image_path = args.take("image").value_or("");
     if (auto v = args.take("threads")) o.threads = parse_thread_count(*v, "--threads");
     if (auto v = args.take("llm-layers")) o.llm_layers = parse_int(*v, "--llm-layers", 1);
@@ -71,9 +90,10 @@ int run_bench_xsam(Args& args) {
 
 XS_CLI_COMMAND("bench-xsam",
                "bench-xsam --config FILE (--model DIR | --random-weights) [--device cpu|cuda] [--dtype fp32|bf16|fp16] "
-               "[--image IMG] [--threads N] [--llm-layers K] [--repeats N] [--prepare-repeats N] [--seed N]   "
-               "Time X-SAM per stage (prepare, then referring / interactive / VGD prompts on the cached prefix) and "
-               "report peak memory, as one JSON object",
+               "[--compute auto|fp32|bf16|bf16,fp32] [--image IMG] [--threads N] [--llm-layers K] [--repeats N] "
+               "[--prepare-repeats N] [--seed N]   Time X-SAM per stage (prepare, then referring / interactive / VGD "
+               "prompts on the cached prefix) and report peak memory, as one JSON object; a list of precisions runs "
+               "each in turn and reports the ratios",
                run_bench_xsam);
 
 }  // namespace xs::cli

@@ -90,11 +90,12 @@ nlohmann::json timings_json(const std::vector<StageTiming>& timings) {
 
 }  // namespace
 
-// Options shared by every command that creates an engine: --engine, --model, --device, --dtype, --threads.
+// Options shared by every command that creates an engine: --engine, --model, --device, --dtype, --compute,
+// --threads.
 EngineOptions take_engine_options(Args& args, std::string& engine_name) {
     engine_name = args.take("engine").value_or("classic");
     EngineOptions options;
-    for (const char* key : {"model", "device", "dtype", "threads"}) {
+    for (const char* key : {"model", "device", "dtype", "compute", "threads"}) {
         if (auto v = args.take(key)) options[key] = *v;
     }
     if (options.count("threads")) parse_thread_count(options["threads"], "--threads");
@@ -170,6 +171,7 @@ static int run_segment(Args& args) {
 
     nlohmann::json j;
     j["engine"] = engine_name;
+    j["device"] = engine->device();  // with the precision for X-SAM ("cpu, bf16 compute (...)")
     j["image"] = utf8_display(image_path);
     j["width"] = image.width;
     j["height"] = image.height;
@@ -213,7 +215,7 @@ XS_CLI_COMMAND("segment",
                "segment --image PATH [--engine classic] [--point X,Y]... [--neg-point X,Y]... "
                "[--box X0,Y0,X1,Y1]... [--scribble \"X,Y X,Y ...\"]... [--neg-scribble ...]... "
                "[--input-mask PNG] [--out-mask PNG] [--task NAME --text T --categories \"a,b\"] "
-               "[--model DIR --device D --dtype T --threads N]   Segment one image, print one JSON line",
+               "[--model DIR --device D --dtype T --compute auto|fp32|bf16 --threads N]   Segment one image, print one JSON line",
                run_segment);
 
 }  // namespace xs::cli

@@ -47,6 +47,8 @@ std::string inspection_to_json(const Inspection& in, bool with_mask_grids) {
     using nlohmann::json;
     json j;
     j["engine"] = in.engine;
+    j["device"] = in.device;
+    j["precision_why"] = in.precision_why;
     j["task"] = task_name(in.task);
     j["postprocess_rule"] = rule_name(in.rule);
     j["question"] = in.question;

@@ -49,6 +49,8 @@ struct Inspection {
     enum class Rule { BestPerClass, Instances, Interactive, Panoptic, Semantic };
 
     std::string engine;
+    std::string device;         // where and in which precision it ran: "cpu, bf16 compute (auto: ...)"
+    std::string precision_why;  // why that precision, in a sentence
     Task task = Task::Interactive;
     Rule rule = Rule::Instances;
     std::string question;                 // the question text (the region placeholders as "<region>")

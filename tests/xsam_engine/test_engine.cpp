@@ -108,7 +108,7 @@ void print_timings(const std::string& what, const std::vector<StageTiming>& t) {
 
 XS_TEST(every_task_runs_end_to_end_on_the_tiny_model) {
     auto engine = make_engine();
-    XS_CHECK(engine->name() == "xsam" && engine->device() == "cpu");
+    XS_CHECK_MSG(engine->name() == "xsam" && engine->device().rfind("cpu, ", 0) == 0, engine->device());
     const Image im = test_image();
     CancelToken cancel;
     auto prepared = engine->prepare(im, cancel);
@@ -223,8 +223,13 @@ XS_TEST(grounded_caption_links_phrases_to_masks) {
     // Without a <SEG> there is nothing to segment: the text alone.
     SegmentResult t = xe->caption_teacher_forced(*p, "<p>A red square</p> only.", cancel);
     XS_CHECK(t.instances.empty() && !t.text.empty());
-    // The cached and the from-scratch prefix agree here as well.
-    auto scratch = make_engine({{"reuse_prefix", "0"}});
+    // The cached and the from-scratch prefix agree here as well (fp32 compute: the tolerance is fp32's;
+    // test_xsam_compute checks the same in bf16).
+    engine = make_engine({{"compute", "fp32"}});
+    xe = dynamic_cast<XsamEngine*>(engine.get());
+    p = engine->prepare(im, cancel);
+    r = xe->caption_teacher_forced(*p, "<p>A red square</p> next to <p>a green disc</p> <SEG>.", cancel);
+    auto scratch = make_engine({{"reuse_prefix", "0"}, {"compute", "fp32"}});
     auto ps = scratch->prepare(im, cancel);
     SegmentResult r2 = dynamic_cast<XsamEngine*>(scratch.get())
                            ->caption_teacher_forced(*ps, "<p>A red square</p> next to <p>a green disc</p> <SEG>.", cancel);
@@ -240,8 +245,9 @@ XS_TEST(grounded_caption_links_phrases_to_masks) {
 XS_TEST(prefix_reuse_equals_recomputation_from_scratch) {
     // Tolerance: fp32 on the CPU; the cached and the one-pass computations differ only by the shapes of
     // the attention matmuls, so mask logits agree to NMSE <= 1e-10 and class logits to 1e-4 absolute.
-    auto cached = make_engine();
-    auto scratch = make_engine({{"reuse_prefix", "0"}});
+    // (test_xsam_compute checks the same in bf16.)
+    auto cached = make_engine({{"compute", "fp32"}});
+    auto scratch = make_engine({{"reuse_prefix", "0"}, {"compute", "fp32"}});
     auto* ec = dynamic_cast<XsamEngine*>(cached.get());
     auto* es = dynamic_cast<XsamEngine*>(scratch.get());
     XS_CHECK(ec && es);
@@ -410,7 +416,7 @@ XS_TEST(bench_xsam_reports_every_stage_as_one_json_object) {
     XS_CHECK_MSG(cli != nullptr, "XS_CLI not set");
     const std::string out = tmp_dir() + "/bench.json";
     const std::string cmd = std::string(cli) + " bench-xsam --config " + source_dir() +
-                            "/models/xsam-tiny.json --random-weights --device cpu --dtype bf16 --threads 2 --image " +
+                            "/models/xsam-tiny.json --random-weights --device cpu --dtype bf16 --compute fp32 --threads 2 --image " +
                             source_dir() + "/resources/samples/coffee.png --repeats 2 --llm-layers 1 > " + out;
     XS_CHECK_MSG(std::system(cmd.c_str()) == 0, cmd);
     std::ifstream in(out);
@@ -418,6 +424,8 @@ XS_TEST(bench_xsam_reports_every_stage_as_one_json_object) {
     XS_CHECK_MSG(std::count(text.begin(), text.end(), '\n') == 1 && text.front() == '{', "not one JSON line: " + text);
     const nlohmann::json j = nlohmann::json::parse(text);
     XS_CHECK(j.at("device") == "cpu" && j.at("dtype") == "BFloat16" && j.at("compute_dtype") == "Float");
+    XS_CHECK(j.at("compute") == "fp32" && j.at("compute_reason") == "compute fp32 as requested");
+    XS_CHECK(j.at("cpu").at("bf16_flags").is_array() && j.at("cpu").at("model").is_string());
     XS_CHECK(j.at("threads") == 2 && j.at("llm_layers") == 1);
     for (const char* s : {"preprocess", "siglip", "sam", "projectors", "pixel_decoder", "llm_prefix", "prompt_llm",
                           "decoder", "postprocess"})

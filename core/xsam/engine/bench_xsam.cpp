@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/xsam/engine/compute_precision.h"
 #include "core/xsam/engine/model_build.h"
 #include "core/xsam/engine/xsam_engine.h"
 
@@ -152,12 +153,9 @@ Image bench_synthetic_image(int width, int height) {
     return im;
 }
 
-std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
-    using clock = std::chrono::steady_clock;
-    auto ms_since = [](clock::time_point t) {
-        return std::chrono::duration<double, std::milli>(clock::now() - t).count();
-    };
-    if (image.empty()) throw Error("bench-xsam: the image is empty");
+namespace {
+
+xsam::XsamEngineOptions engine_options(const BenchXsamOptions& o) {
     xsam::XsamEngineOptions eo;
     eo.device = o.device.empty() ? "cpu" : o.device;
     eo.dtype = o.dtype;
@@ -183,6 +181,37 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
         if (o.llm_layers > 0) throw Error("bench-xsam: --llm-layers needs --random-weights");
         eo.model_dir = o.model_dir;
     }
+    return eo;
+}
+
+// The CPU's model name from /proc/cpuinfo ("" when unknown).
+std::string cpu_model_name() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+            std::string v = line.substr(line.find(':') + 1);
+            return v.substr(std::min(v.size(), v.find_first_not_of(' ')));
+        }
+    return "";
+}
+
+// A new peak RSS for the next run (Linux: writing 5 to clear_refs resets VmHWM). False when refused.
+bool reset_peak_rss() {
+    std::ofstream f("/proc/self/clear_refs");
+    f << "5";
+    f.flush();
+    return bool(f);
+}
+
+// One whole benchmark run with the engine option compute = `compute`.
+nlohmann::ordered_json bench_one(const BenchXsamOptions& o, const std::string& compute, const Image& image) {
+    using clock = std::chrono::steady_clock;
+    auto ms_since = [](clock::time_point t) {
+        return std::chrono::duration<double, std::milli>(clock::now() - t).count();
+    };
+    xsam::XsamEngineOptions eo = engine_options(o);
+    eo.compute = compute;
     const bool cuda = eo.device.rfind("cuda", 0) == 0;
     const int cuda_index = [&] {
         const auto colon = eo.device.find(':');
@@ -201,12 +230,18 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
     xsam::XsamEngine engine(eo);
     const double load_ms = ms_since(t0);
     const auto& cfg = engine.config();
-    j["device"] = engine.device();
+    j["device"] = engine.torch_device().str();
     j["dtype"] = [&] {
         const auto p = engine.model()->parameters();
         return p.empty() ? std::string("?") : std::string(c10::toString(p.front().scalar_type()));
     }();
-    j["compute_dtype"] = cuda ? j["dtype"].get<std::string>() : std::string("Float");
+    j["compute"] = compute;
+    j["compute_dtype"] = std::string(c10::toString(engine.compute_dtype()));
+    j["compute_reason"] = engine.compute_reason();
+    const xsam::ComputeChoice& choice = engine.compute_choice();
+    if (choice.measured)
+        j["compute_check_gflops"] = {{"fp32", round1(choice.speed.fp32_gflops)}, {"bf16", round1(choice.speed.bf16_gflops)}};
+    j["cpu"] = {{"model", cpu_model_name()}, {"bf16_flags", xsam::cpu_bf16_flags()}};
     j["threads"] = at::get_num_threads();
     j["llm_layers"] = cfg.llm.num_hidden_layers;
     j["image"] = {{"width", image.width}, {"height", image.height},
@@ -318,6 +353,40 @@ std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
     j["cuda_peak_allocated_mb"] = cuda ? mb(cuda_peak_allocated_bytes(cuda_index)) : -1.0;
     if (cuda && j["cuda_peak_allocated_mb"].get<double>() < 0)
         j["cuda_peak_note"] = "this build has no CUDA allocator statistics (compile with -DXS_CUDA_STATS)";
+    return j;
+}
+
+}  // namespace
+
+std::string bench_xsam_json(const BenchXsamOptions& o, const Image& image) {
+    if (image.empty()) throw Error("bench-xsam: the image is empty");
+    if (o.computes.empty()) throw Error("bench-xsam: no compute precision to run");
+    for (const std::string& c : o.computes) xsam::parse_compute_request(c, "bench-xsam --compute");
+    if (o.computes.size() == 1) return bench_one(o, o.computes.front(), image).dump();
+
+    nlohmann::ordered_json j;
+    j["bench"] = "xsam-compare";
+    nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+    for (const std::string& c : o.computes) {
+        const bool reset = reset_peak_rss();
+        nlohmann::ordered_json r = bench_one(o, c, image);
+        if (!reset) r["peak_rss_note"] = "VmHWM could not be reset: the peak covers the earlier runs too";
+        std::fprintf(stderr, "bench-xsam: run with compute %s: %s\n", c.c_str(), r["totals_ms"].dump().c_str());
+        runs.push_back(std::move(r));
+    }
+    // How many times longer each later run took than the first (e.g. fp32 over bf16), per total.
+    nlohmann::ordered_json ratios;
+    const auto& first = runs.front()["totals_ms"];
+    for (size_t i = 1; i < runs.size(); ++i) {
+        nlohmann::ordered_json r;
+        for (auto it = first.begin(); it != first.end(); ++it) {
+            const double a = it.value().get<double>(), b = runs[i]["totals_ms"].value(it.key(), 0.0);
+            r[it.key()] = a > 0 ? std::round(b / a * 100.0) / 100.0 : 0.0;
+        }
+        ratios[o.computes[i] + "/" + o.computes.front()] = r;
+    }
+    j["ratios"] = ratios;
+    j["runs"] = runs;
     return j.dump();
 }
 

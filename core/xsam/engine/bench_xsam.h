@@ -10,10 +10,17 @@
 //   prepare.preprocess, prepare.siglip, prepare.sam, prepare.projector_connector, prepare.pixel_decoder,
 //   prepare.llm_prefix; segment.prompt (question + region features), segment.llm (the prompt on the
 //   cached prefix), segment.embeddings (llm_projector), segment.mask_decoder, segment.postprocess.
-// Peak memory: the process's peak RSS (VmHWM) on the CPU; on CUDA the caching allocator's peak
-// allocated bytes when the build has it (see cuda_peak_allocated_bytes()), else -1.
+// Peak memory: the process's peak RSS (VmHWM, reset before each run of a comparison) on the CPU; on
+// CUDA the caching allocator's peak allocated bytes when the build has it (see
+// cuda_peak_allocated_bytes()), else -1. Every run names its precision and why (compute_dtype,
+// compute_reason) and the CPU (model name, bf16 flags).
+//
+// One run: one JSON object with the fields above. Several: {"bench": "xsam-compare", "runs": [one object
+// per run], "ratios": {"prepare": first run's time / second's ... }} where each ratio is the later
+// runs' time over the first run's (e.g. fp32 / bf16).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/io/image.h"
 
@@ -27,6 +34,10 @@ struct BenchXsamOptions {
     uint64_t seed = 0;
     std::string device = "cpu";
     std::string dtype;            // "" = the engine's default for the device
+    // The engine's "compute" per run: one entry ("auto", "fp32", "bf16") gives one run; several (e.g.
+    // {"bf16", "fp32"}) run the whole benchmark once per entry in this process, one engine at a time,
+    // and report them side by side with the ratios.
+    std::vector<std::string> computes = {"auto"};
     int threads = 0;              // 0 = the engine's default
     int64_t llm_layers = 0;       // > 0: LLM depth override (random weights only); LLM stages extrapolated
     int prepare_warmup = -1;      // -1: 1 on CUDA, 0 on the CPU (a full-size CPU prepare takes minutes)

@@ -54,6 +54,8 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
     c10::InferenceMode guard;
     auto in = std::make_shared<Inspection>();
     in->engine = engine.name();
+    in->device = engine.device();
+    in->precision_why = engine.compute_reason();
     in->task = request.task;
     switch (request.task) {
         case Task::Referring:

@@ -69,7 +69,8 @@ XsamModel build_model(const XsamConfig& config, const ModelBuild& b) {
     if (b.for_inference) {
         model->eval();
         const char* layout = std::getenv("XS_CPU_WEIGHT_LAYOUT");
-        if (b.device.is_cpu() && !(layout && std::string(layout) == "checkpoint") && model->llm)
+        if (b.device.is_cpu() && b.compute_dtype == torch::kFloat32 && !(layout && std::string(layout) == "checkpoint") &&
+            model->llm)
             model->llm->use_input_major_layout();
     }
     return model;

@@ -23,12 +23,13 @@ namespace xs::xsam {
 
 struct ModelBuild {
     torch::ScalarType weight_dtype = torch::kFloat32;
+    torch::ScalarType compute_dtype = torch::kFloat32;  // the layout below is for fp32 compute only
     torch::Device device = torch::kCPU;       // where the built model ends up
     const SafeTensorsSet* weights = nullptr;  // nullptr: seeded random weights
     uint64_t seed = 0;                        // random weights only
-    // Inference form: eval(), and on the CPU the LLM's projections in [in, out] layout (same values,
-    // faster products; XS_CPU_WEIGHT_LAYOUT=checkpoint keeps [out, in]). Off for a model whose
-    // parameters are written back to files.
+    // Inference form: eval(), and for fp32 compute on the CPU the LLM's projections in [in, out] layout
+    // (same values, faster OpenBLAS products; XS_CPU_WEIGHT_LAYOUT=checkpoint keeps [out, in]; oneDNN's
+    // bf16 products gain nothing from it). Off for a model whose parameters are written back to files.
     bool for_inference = true;
 };
 

@@ -52,6 +52,10 @@ XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
     else o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (o.device.empty() || o.device == "auto") o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (auto v = get("dtype")) o.dtype = *v;
+    if (auto v = get("compute")) {
+        o.compute = *v;
+        parse_compute_request(o.compute, "X-SAM engine option compute");  // a clear error now, not at load
+    }
     if (auto v = get("threads")) o.threads = parse_thread_count(*v, "X-SAM engine option threads");
     if (auto v = get("generic_mode")) o.generic_mode = *v;
     if (o.generic_mode != "instance" && o.generic_mode != "panoptic" && o.generic_mode != "semantic")
@@ -81,6 +85,39 @@ torch::ScalarType parse_dtype(const std::string& s, const torch::Device& dev) {
         return torch::kFloat16;
     }
     throw Error("X-SAM engine option dtype: expected fp32, bf16 or fp16, got '" + s + "'");
+}
+
+const char* dtype_name(torch::ScalarType t) {
+    return t == torch::kBFloat16 ? "bf16" : t == torch::kFloat16 ? "fp16" : t == torch::kFloat32 ? "fp32" : "?";
+}
+
+// On the CPU the precision comes first and the weights follow it: bf16 compute reads bf16 weights as they
+// are (no conversion, no fp32 copy), fp32 compute converts them one matrix at a time.
+ComputeChoice cpu_compute_choice(const XsamEngineOptions& o) {
+    const ComputeRequest request = parse_compute_request(o.compute, "X-SAM engine option compute");
+    const bool fp32_weights = !o.dtype.empty() && parse_dtype(o.dtype, torch::kCPU) == torch::kFloat32;
+    if (fp32_weights && request == ComputeRequest::Bf16)
+        throw Error("X-SAM engine: compute bf16 works on bf16 weights, but dtype asks for fp32 weights; leave out dtype "
+                    "or give dtype bf16");
+    if (fp32_weights && request == ComputeRequest::Auto) {
+        ComputeChoice c;
+        c.tag = "auto: fp32 weights";
+        c.why = "auto: the weights are kept in fp32 (dtype fp32)";
+        return c;
+    }
+    return choose_cpu_compute(request, cpu_bf16_flags(), measure_product_speed);
+}
+
+// On CUDA the computation runs in the weights' dtype: "compute" may choose it when "dtype" does not.
+torch::ScalarType cuda_weight_dtype(const XsamEngineOptions& o, const torch::Device& dev) {
+    const ComputeRequest request = parse_compute_request(o.compute, "X-SAM engine option compute");
+    const torch::ScalarType wanted = request == ComputeRequest::Fp32 ? torch::kFloat32 : torch::kBFloat16;
+    if (o.dtype.empty()) return wanted;
+    const torch::ScalarType t = parse_dtype(o.dtype, dev);
+    if (request != ComputeRequest::Auto && t != wanted)
+        throw Error("X-SAM engine: on CUDA the computation runs in the weights' dtype; compute " + o.compute +
+                    " contradicts dtype " + o.dtype);
+    return t;
 }
 
 torch::Device parse_device(const std::string& s) {
@@ -145,15 +182,24 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
     preprocess_.siglip_size = int(config_.visual_encoder.image_size);
 
     SafeTensorsSet weights = options.random_weights ? SafeTensorsSet() : SafeTensorsSet::open(dir);
-    // CPU default: keep the file's dtype in memory (bf16 keeps the full model within 24 GB).
-    const torch::ScalarType weight_dtype = options.dtype.empty() && !device_.is_cuda() && !options.random_weights
-                                               ? file_weight_dtype(weights)
-                                               : parse_dtype(options.dtype, device_);
-    // On the CPU the computation is fp32 whatever the weights are (modules cast weights to the input's
-    // dtype layer by layer); on CUDA it runs in the weight dtype.
-    compute_dtype_ = device_.is_cuda() ? weight_dtype : torch::kFloat32;
+    // Threads first: the CPU's precision check measures at this thread count.
     if (options.threads > 0) at::set_num_threads(options.threads);
     else if (!device_.is_cuda()) at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+    torch::ScalarType weight_dtype;
+    if (device_.is_cuda()) {
+        weight_dtype = cuda_weight_dtype(options, device_);
+        compute_dtype_ = weight_dtype;
+        compute_.bf16 = weight_dtype == torch::kBFloat16;
+        compute_.why = "on CUDA the computation runs in the weights' dtype";
+    } else {
+        compute_ = cpu_compute_choice(options);
+        compute_dtype_ = compute_.bf16 ? torch::kBFloat16 : torch::kFloat32;
+        // fp32 compute: the weights stay in the file's dtype (bf16 keeps the full model within 24 GB)
+        // unless dtype says otherwise; modules convert them one matrix at a time.
+        if (compute_.bf16) weight_dtype = torch::kBFloat16;
+        else if (options.dtype.empty() && !options.random_weights) weight_dtype = file_weight_dtype(weights);
+        else weight_dtype = parse_dtype(options.dtype, device_);
+    }
 
     report_load_progress(0.05, "reading tokenizer.model");
     std::string tokenizer_path = dir;
@@ -171,6 +217,7 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
 
     ModelBuild build;
     build.weight_dtype = weight_dtype;
+    build.compute_dtype = compute_dtype_;
     build.device = device_;
     build.weights = options.random_weights ? nullptr : &weights;
     build.seed = options.seed;
@@ -188,7 +235,11 @@ XsamEngine::XsamEngine(const XsamEngineOptions& options)
 
 XsamEngine::~XsamEngine() = default;
 
-std::string XsamEngine::device() const { return device_.str(); }
+std::string XsamEngine::device() const {
+    std::string d = device_.str() + ", " + dtype_name(compute_dtype_) + " compute";
+    if (!compute_.tag.empty()) d += " (" + compute_.tag + ")";
+    return d;
+}
 
 Capabilities XsamEngine::capabilities() const {
     using K = PromptKind;

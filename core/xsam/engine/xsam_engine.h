@@ -11,8 +11,12 @@
 //                    post-processes the last decoder level (postprocess.h). Teacher-forced scoring for
 //                    every task but the grounded caption, which is generated greedily (stop at <|end|>).
 //
-// Devices: "cpu" (weights kept in the file's dtype unless "dtype" says otherwise; compute in fp32) or
-// "cuda[:N]" (bf16 by default). Cancellation is checked between stages.
+// Devices: "cpu" or "cuda[:N]". Cancellation is checked between stages.
+// Precision ("compute", compute_precision.h): on the CPU "auto" computes in bf16 where the processor has
+// bf16 matrix units that really are faster (the weights are then kept in bf16), else in fp32 with the
+// weights kept in the file's dtype unless "dtype" says otherwise (converted to fp32 one matrix at a
+// time). On CUDA the computation runs in the weights' dtype (bf16 by default). device() names the
+// precision, compute_reason() says why.
 #include <torch/torch.h>
 
 #include <array>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "core/xsam/engine/compute_precision.h"
 #include "core/xsam/model/config.h"
 #include "core/xsam/model/phi3.h"
 #include "core/xsam/pipeline/postprocess.h"
@@ -60,6 +65,7 @@ struct XsamEngineOptions {
     std::string model_dir;
     std::string device = "cpu";
     std::string dtype;                 // "" = default for the device
+    std::string compute = "auto";      // auto | fp32 | bf16 (see the header comment)
     int threads = 0;
     std::string generic_mode = "instance";
     int64_t max_new_tokens = 512;
@@ -82,7 +88,13 @@ public:
     ~XsamEngine() override;
 
     std::string name() const override { return "xsam"; }
+    // "cpu, bf16 compute (auto: bf16 units, 17.9x fp32)", "cuda:0, bf16 compute".
     std::string device() const override;
+    const torch::Device& torch_device() const { return device_; }
+    torch::ScalarType compute_dtype() const { return compute_dtype_; }
+    // Why this precision, in a sentence; on the CPU the whole decision (flags, measured speeds).
+    const std::string& compute_reason() const { return compute_.why; }
+    const ComputeChoice& compute_choice() const { return compute_; }
     Capabilities capabilities() const override;
     std::shared_ptr<const PreparedImage> prepare(const Image& image, const CancelToken& cancel) override;
     SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& request,
@@ -128,6 +140,7 @@ private:
     PreprocessConfig preprocess_;
     torch::Device device_;
     torch::ScalarType compute_dtype_;
+    ComputeChoice compute_;
     XsamModel model_{nullptr};
     std::unique_ptr<XsamTokenizerAdapter> tokenizer_;
     std::vector<int64_t> prefix_ids_;

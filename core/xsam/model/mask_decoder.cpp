@@ -139,7 +139,9 @@ torch::Tensor expand_batch(const torch::Tensor& t, int64_t b) {
 // Rows blocked everywhere attend everywhere.
 torch::Tensor attention_allowed(const torch::Tensor& emb, const torch::Tensor& level_features) {
     auto small = torch::einsum("bqc,bchw->bqhw", {emb, level_features});
-    auto blocked = small.sigmoid().flatten(2) < 0.5;  // [B, Q, h*w]
+    // sigmoid(x) < 0.5 (the reference's rule) is x < 0. Tested on the sign: in bf16 the sigmoid of every
+    // x in (-2^-8, 0) rounds to 0.5 and would unblock those pixels.
+    auto blocked = small.flatten(2) < 0;  // [B, Q, h*w]
     auto full = blocked.all(-1, true);
     auto allowed = blocked.logical_not().logical_or(full);
     return allowed.unsqueeze(1);

@@ -91,7 +91,7 @@ torch::Tensor SamVisionAttentionImpl::forward(const torch::Tensor& x) {
                 auto s6 = scores.view({b, hc, h, w, h, w});
                 s6.add_(bh.narrow(1, h0, hc).unsqueeze(-1));
                 s6.add_(bw.narrow(1, h0, hc).unsqueeze(-2));
-                auto probs = torch::softmax(scores, -1);
+                auto probs = torch::softmax(scores, -1);  // bf16 too: the CPU kernel accumulates in fp32
                 scores = torch::Tensor();
                 outs.push_back(torch::matmul(probs, vc));
             }

@@ -1,0 +1,123 @@
+// The CPU compute precision (see compute_precision.h).
+#include "core/xsam/engine/compute_precision.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace xs::xsam {
+
+ComputeRequest parse_compute_request(const std::string& text, const std::string& what) {
+    if (text.empty() || text == "auto") return ComputeRequest::Auto;
+    if (text == "fp32") return ComputeRequest::Fp32;
+    if (text == "bf16") return ComputeRequest::Bf16;
+    throw Error(what + ": expected auto, fp32 or bf16, got '" + text + "'");
+}
+
+std::vector<std::string> cpu_bf16_flags(const std::string& cpuinfo_text) {
+    std::istringstream in(cpuinfo_text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("flags", 0) != 0) continue;  // x86 names the line "flags"
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::istringstream words(line.substr(colon + 1));
+        std::vector<std::string> found;
+        std::string w;
+        while (words >> w)
+            if (w == "amx_bf16" || w == "avx512_bf16") found.push_back(w);
+        std::sort(found.begin(), found.end());
+        return found;  // every core reports the same flags: the first line is enough
+    }
+    return {};
+}
+
+std::vector<std::string> cpu_bf16_flags() {
+    std::ifstream f("/proc/cpuinfo");
+    std::stringstream text;
+    text << f.rdbuf();
+    return cpu_bf16_flags(text.str());
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : " ") + x;
+    return s;
+}
+
+std::string fixed1(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f", v);
+    return b;
+}
+
+}  // namespace
+
+ComputeChoice choose_cpu_compute(ComputeRequest request, const std::vector<std::string>& bf16_flags,
+                                 const std::function<ProductSpeed()>& measure) {
+    ComputeChoice c;
+    c.flags = bf16_flags;
+    if (request != ComputeRequest::Auto) {
+        c.bf16 = request == ComputeRequest::Bf16;
+        c.tag = "as requested";
+        c.why = std::string("compute ") + c.name() + " as requested";
+        if (c.bf16 && bf16_flags.empty()) c.why += "; this CPU has no bf16 matrix units: expect it slower than fp32";
+        return c;
+    }
+    if (bf16_flags.empty()) {
+        c.tag = "auto: no bf16 units";
+        c.why = "auto: this CPU has no bf16 matrix units (neither amx_bf16 nor avx512_bf16)";
+        return c;
+    }
+    c.speed = measure();
+    c.measured = true;
+    const double s = c.speed.speedup();
+    c.bf16 = s >= kMinBf16Speedup;
+    c.tag = "auto: " + std::string(c.bf16 ? "bf16 units, " : "bf16 only ") + fixed1(s) + "x fp32";
+    c.why = "auto: " + join(bf16_flags) + "; bf16 products ran " + fixed1(s) + "x as fast as fp32 (" +
+            fixed1(c.speed.bf16_gflops) + " vs " + fixed1(c.speed.fp32_gflops) + " GFLOP/s)" +
+            (c.bf16 ? "" : ", less than the " + fixed1(kMinBf16Speedup) + "x bf16 must gain");
+    return c;
+}
+
+ProductSpeed measure_product_speed() {
+    static std::once_flag once;
+    static ProductSpeed result;
+    std::call_once(once, [] {
+        c10::InferenceMode guard;
+        const int64_t m = 256, k = 1024, n = 1024;
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+        const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+        const torch::Tensor a32 = at::normal(0.0, 1.0, {m, k}, gen, f32), b32 = at::normal(0.0, 1.0, {n, k}, gen, f32);
+        const torch::Tensor a16 = a32.to(torch::kBFloat16), b16 = b32.to(torch::kBFloat16);
+        torch::linear(a32, b32);  // warm-up: oneDNN creates its kernels on the first call of a shape
+        torch::linear(a16, b16);
+        auto seconds = [](const torch::Tensor& a, const torch::Tensor& b) {
+            const auto t0 = std::chrono::steady_clock::now();
+            torch::linear(a, b);
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        };
+        // Alternating rounds, best of each: on a shared machine both see the same moments of load.
+        double best32 = std::numeric_limits<double>::infinity(), best16 = best32;
+        for (int round = 0; round < 5; ++round) {
+            best32 = std::min(best32, seconds(a32, b32));
+            best16 = std::min(best16, seconds(a16, b16));
+        }
+        const double flop = 2.0 * double(m * n * k);
+        result.fp32_gflops = flop / std::max(best32, 1e-9) / 1e9;
+        result.bf16_gflops = flop / std::max(best16, 1e-9) / 1e9;
+    });
+    return result;
+}
+
+}  // namespace xs::xsam
