@@ -12,6 +12,10 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
                         const c10::optional<torch::Tensor>& attn_mask = c10::nullopt, bool is_causal = false,
                         c10::optional<double> scale = c10::nullopt);
 
+// Scores (q * scale) . k^T, [B, H, Lq, Lk], in one product (the scale is applied to q, not in a second
+// pass over the scores); batches that differ are broadcast.
+torch::Tensor scaled_scores(const torch::Tensor& q, const torch::Tensor& k, double scale);
+
 // Attention over keys/values given as two blocks along the sequence, [k1 | k2] and [v1 | v2], without
 // concatenating them (k1/v1: a shared cached prefix; k2/v2: a prompt's own positions). Same arguments
 // and result as attention() on the concatenation; masks cover Lk = Lk1 + Lk2 columns.

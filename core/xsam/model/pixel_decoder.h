@@ -15,7 +15,8 @@ namespace xs::xsam {
 // [B, 2*num_pos_feats, H, W], y features first then x, sin/cos interleaved per frequency pair.
 torch::Tensor sine_position_embedding(const torch::Tensor& x, int64_t num_pos_feats, double temperature = 10000.0);
 
-// Multi-scale deformable attention core (grid_sample, computed in fp32):
+// Multi-scale deformable attention core, computed in fp32 (fp64 for fp64 inputs): on the CPU one fused
+// sampling loop, elsewhere grid_sample per level:
 //   value [B, S, H, D] (S = sum of h*w over levels), shapes (h, w) per level,
 //   sampling_locations [B, Q, H, L, P, 2] in [0, 1] (x, y), attention_weights [B, Q, H, L, P]
 //   -> [B, Q, H*D]. Bilinear, zero padding, align_corners=False.

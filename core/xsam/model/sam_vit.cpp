@@ -87,7 +87,7 @@ torch::Tensor SamVisionAttentionImpl::forward(const torch::Tensor& x) {
             for (int64_t h0 = 0; h0 < num_heads; h0 += chunk) {
                 const int64_t hc = std::min(chunk, num_heads - h0);
                 auto qc = q.narrow(1, h0, hc), kc = k.narrow(1, h0, hc), vc = v.narrow(1, h0, hc);
-                auto scores = torch::matmul(qc, kc.transpose(-2, -1)).mul_(scale);  // [B, hc, N, N]
+                auto scores = scaled_scores(qc, kc, scale);  // [B, hc, N, N]
                 auto s6 = scores.view({b, hc, h, w, h, w});
                 s6.add_(bh.narrow(1, h0, hc).unsqueeze(-1));
                 s6.add_(bw.narrow(1, h0, hc).unsqueeze(-2));
