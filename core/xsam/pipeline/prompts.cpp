@@ -116,6 +116,18 @@ Question caption_question() {
     return q;
 }
 
+Question chat_question(const std::string& text) {
+    std::string t = text;
+    replace_all(t, kImageToken, "");
+    t = trim(t);
+    if (t.empty()) throw Error("the chat question is empty");
+    if (t.find(kRegionToken) != std::string::npos)
+        throw Error("the chat question must not contain '<region>': a chat has no visual prompt");
+    Question q;
+    q.question = t;
+    return q;
+}
+
 std::vector<Piece> prefix_pieces() {
     return {Piece{Piece::Bos, ""}, Piece{Piece::Text, "<|user|>\n"}, Piece{Piece::Image, ""}};
 }
@@ -138,6 +150,23 @@ std::vector<Piece> question_pieces(const Question& q, bool with_answer) {
         out.push_back(Piece{Piece::Text, "\n"});
     }
     return out;
+}
+
+std::vector<int64_t> encode_pieces(const Tokenizer& tokenizer, const std::vector<Piece>& pieces) {
+    std::vector<int64_t> ids;
+    for (const Piece& p : pieces) {
+        switch (p.kind) {
+            case Piece::Bos: ids.push_back(tokenizer.bos_id()); break;
+            case Piece::Image: ids.push_back(kImageTokenIndex); break;
+            case Piece::Region: ids.push_back(kRegionTokenIndex); break;
+            case Piece::Text: {
+                const std::vector<int64_t> t = tokenizer.encode(p.text);
+                ids.insert(ids.end(), t.begin(), t.end());
+                break;
+            }
+        }
+    }
+    return ids;
 }
 
 // ---- visual prompts --------------------------------------------------------------------------------
