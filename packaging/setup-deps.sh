@@ -23,6 +23,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# node and npm run the tokenizer reference (tests/reference/tokenizer). Checked by command, not by
+# package: a machine may have them from another source (nodesource's nodejs bundles npm).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""

@@ -119,13 +119,14 @@ XS_TEST(added_tokens_follow_phi3_and_xsam_ids) {
     XS_CHECK(t.token_id("<p>") == V + 12);
     XS_CHECK(t.token_id("</p>") == V + 13);
     XS_CHECK(t.token_id("<s>") == 1 && t.bos_id() == 1 && t.token_id("</s>") == 2 && t.token_id("<unk>") == 0);
+    for (const auto& a : t.added_tokens()) XS_CHECK_MSG(a.special == (a.content != "</s>"), a.content);
     XS_CHECK_THROWS(t.token_id("<CLS>"), xs::Error, "no added token");
     // Each is one id when it appears in text, and decodes back.
     for (const auto& a : t.added_tokens()) {
         auto ids = t.encode(a.content);
         XS_CHECK_MSG(ids.size() == 1 && ids[0] == a.id, a.content + " -> " + show(ids));
         XS_CHECK(t.decode(ids) == a.content);
-        XS_CHECK(t.decode(ids, true).empty());
+        XS_CHECK(t.decode(ids, true) == (a.special ? "" : a.content));  // Phi-3's </s> is not special
     }
     XS_CHECK_THROWS(t.decode({V + 14}), xs::Error, "outside the vocabulary");
 }
@@ -144,8 +145,10 @@ XS_TEST(segments_rstrip_and_prefix_space_like_hf_legacy) {
     XS_CHECK_MSG(pieces(t.encode(" in")).rfind("\xe2\x96\x81|\xe2\x96\x81", 0) == 0 ||
                      pieces(t.encode(" in")).rfind("\xe2\x96\x81\xe2\x96\x81", 0) == 0,
                  pieces(t.encode(" in")));
-    XS_CHECK(t.decode(ids) == "Can you segment <p>the bird</p> in it?");
-    XS_CHECK(t.decode(ids, true) == "Can you segment the bird in it?");
+    // Decoding follows Hugging Face's Llama decoder: each segment's dummy-prefix space stays, only the
+    // text's first one goes.
+    XS_CHECK_MSG(t.decode(ids) == "Can you segment <p> the bird</p>  in it?", t.decode(ids));
+    XS_CHECK_MSG(t.decode(ids, true) == "Can you segment  the bird  in it?", t.decode(ids, true));
     // A newline segment that is not stripped becomes "▁" + byte 0x0A, as with Phi-3 ([29871, 13]).
     XS_CHECK_MSG(pieces(t.encode("<p>\n")) == "<p>|\xe2\x96\x81|<0x0A>", pieces(t.encode("<p>\n")));
     // Longest match wins; unknown angle-bracket text is ordinary text.
@@ -173,10 +176,26 @@ XS_TEST(chat_template_and_chunks_around_image_and_region) {
     XS_CHECK(t.encode_chunks("a<image>b") == cat({t.encode("a"), {kImageTokenIndex}, t.encode("b")}));
     XS_CHECK(t.encode_chunks("<image>") == std::vector<int64_t>({kImageTokenIndex}));
     XS_CHECK(t.encode_chunks("") .empty());
-    XS_CHECK(t.decode(t.encode_chunks("x <region> y")) == "x <region> y");
+    XS_CHECK_MSG(t.decode(t.encode_chunks("x <region> y")) == "x <region>  y", t.decode(t.encode_chunks("x <region> y")));
     // The answer with the template's suffix.
     auto ans = t.encode(std::string("It is <SEG>.") + kPhi3ChatSuffix);
-    XS_CHECK(ans.back() == end && t.decode(ans) == "It is <SEG>.<|end|>");
+    XS_CHECK_MSG(ans.back() == end && t.decode(ans) == "It is <SEG> .<|end|>", t.decode(ans));
+}
+
+XS_TEST(rstrip_takes_unicode_whitespace_and_bytes_decode_per_run) {
+    const auto& t = tok();
+    const int64_t end = t.token_id("<|end|>");
+    // U+00A0, U+3000, U+2028 and U+0085 are White_Space for Hugging Face's tokenizers (Rust's
+    // char::is_whitespace); U+200B (zero width space) is not.
+    XS_CHECK(t.encode("<|end|>\xc2\xa0\xe3\x80\x80\xe2\x80\xa8\xc2\x85x") == cat({{end}, t.encode("x")}));
+    XS_CHECK(t.encode("<|end|>\xe2\x80\x8bx") == cat({{end}, t.encode("\xe2\x80\x8bx")}));
+    // Byte fallback: a valid run decodes to its characters, an invalid run to one U+FFFD per byte
+    // (tokenizers' ByteFallback decoder), placed where the run was.
+    auto snow = t.encode("a\xe2\x98\x83");
+    XS_CHECK_MSG(t.decode(snow) == "a\xe2\x98\x83", t.decode(snow));
+    const int64_t b_e2 = 3 + 0xe2, b_98 = 3 + 0x98;
+    XS_CHECK(t.piece(b_e2) == "<0xE2>");
+    XS_CHECK_MSG(t.decode({b_e2, b_98, end}) == "\xef\xbf\xbd\xef\xbf\xbd<|end|>", t.decode({b_e2, b_98, end}));
 }
 
 XS_TEST(committed_tiny_tokenizer_fits_the_tiny_config) {
@@ -187,7 +206,8 @@ XS_TEST(committed_tiny_tokenizer_fits_the_tiny_config) {
     XS_CHECK_MSG(t.vocab_size() == cfg.at("llm").at("vocab_size").get<int64_t>(),
                  std::to_string(t.vocab_size()) + " vs llm.vocab_size");
     const std::string s = "Can you segment <p>the bird</p> in this image? It is <SEG>.";
-    XS_CHECK(t.decode(t.encode(s)) == s);
+    XS_CHECK_MSG(t.decode(t.encode(s)) == "Can you segment <p> the bird</p>  in this image? It is <SEG> .",
+                 t.decode(t.encode(s)));
     for (int64_t id : t.encode(s)) XS_CHECK(id >= 0 && id < t.vocab_size());
 }
 

@@ -1,5 +1,6 @@
 // xsam-cli bench-xsam (see bench_xsam.h).
 #include "core/xsam/engine/bench_xsam.h"
+#include "core/xsam/tokenizer/tokenizer.h"
 
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -155,6 +156,22 @@ Image bench_synthetic_image(int width, int height) {
 
 namespace {
 
+// The tokenizer of a config that names none (the full-size one: Phi-3's tokenizer.model is not in the
+// tree): Phi-3's tokenizer built from the npm reference of this build tree (`cmake --build build
+// --target phi3_tokenizer`, tests/reference/tokenizer) when it is there and fits the config's
+// vocabulary; else the tiny test tokenizer next to the config (same template text, ids below 416, so
+// only the embedding rows it touches differ). "" = the config's own.
+std::string default_tokenizer(const std::string& config_path) {
+    const xsam::XsamConfig cfg = xsam::load_config(config_path);
+    if (!xsam::config_tokenizer_path(config_path, cfg).empty()) return "";
+#ifdef XS_PHI3_TOKENIZER_BUILD_PATH
+    const std::string phi3 = XS_PHI3_TOKENIZER_BUILD_PATH;
+    if (std::filesystem::exists(phi3) && cfg.llm.vocab_size >= xsam::Tokenizer::load(phi3).vocab_size()) return phi3;
+#endif
+    const auto tiny = std::filesystem::path(config_path).parent_path() / "xsam-tiny.tokenizer.model";
+    return std::filesystem::exists(tiny) ? tiny.string() : "";
+}
+
 xsam::XsamEngineOptions engine_options(const BenchXsamOptions& o) {
     xsam::XsamEngineOptions eo;
     eo.device = o.device.empty() ? "cpu" : o.device;
@@ -165,16 +182,7 @@ xsam::XsamEngineOptions engine_options(const BenchXsamOptions& o) {
         eo.model_dir = o.config;
         eo.random_weights = true;
         eo.seed = o.seed;
-        eo.tokenizer = o.tokenizer;
-        if (eo.tokenizer.empty()) {
-            // A config without its own tokenizer file (the full-size one: the real Phi-3 tokenizer.model
-            // is not in the tree) borrows the tiny test tokenizer next to it: same template text, ids
-            // below 416, so only the embedding rows it touches differ from the real vocabulary.
-            const auto tiny = std::filesystem::path(o.config).parent_path() / "xsam-tiny.tokenizer.model";
-            if (xsam::config_tokenizer_path(o.config, xsam::load_config(o.config)).empty() &&
-                std::filesystem::exists(tiny))
-                eo.tokenizer = tiny.string();
-        }
+        eo.tokenizer = o.tokenizer.empty() ? default_tokenizer(o.config) : o.tokenizer;
         eo.llm_layers = o.llm_layers;
     } else {
         if (o.model_dir.empty()) throw Error("bench-xsam: give --model DIR or --random-weights");

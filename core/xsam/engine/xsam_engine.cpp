@@ -31,6 +31,7 @@ public:
     int64_t bos() const { return tok_.bos_id(); }
     int64_t eos() const { return tok_.eos_id(); }
     int64_t vocab_size() const { return tok_.vocab_size(); }
+    const Tokenizer& tokenizer() const { return tok_; }
 
 private:
     Tokenizer tok_;
@@ -259,20 +260,7 @@ void XsamEngine::sync() const {
 }
 
 std::vector<int64_t> XsamEngine::encode_pieces(const std::vector<Piece>& pieces) const {
-    std::vector<int64_t> ids;
-    for (const Piece& p : pieces) {
-        switch (p.kind) {
-            case Piece::Bos: ids.push_back(tokenizer_->bos()); break;
-            case Piece::Image: ids.push_back(kImageIndex); break;
-            case Piece::Region: ids.push_back(kRegionIndex); break;
-            case Piece::Text: {
-                std::vector<int64_t> t = tokenizer_->encode(p.text);
-                ids.insert(ids.end(), t.begin(), t.end());
-                break;
-            }
-        }
-    }
-    return ids;
+    return xs::xsam::encode_pieces(tokenizer_->tokenizer(), pieces);
 }
 
 std::string XsamEngine::decode(const std::vector<int64_t>& ids) const { return tokenizer_->decode(ids); }

@@ -116,6 +116,18 @@ Question caption_question() {
     return q;
 }
 
+Question chat_question(const std::string& text) {
+    std::string t = text;
+    replace_all(t, kImageToken, "");
+    t = trim(t);
+    if (t.empty()) throw Error("the chat question is empty");
+    if (t.find(kRegionToken) != std::string::npos)
+        throw Error("the chat question must not contain '<region>': a chat has no visual prompt");
+    Question q;
+    q.question = t;
+    return q;
+}
+
 std::vector<Piece> prefix_pieces() {
     return {Piece{Piece::Bos, ""}, Piece{Piece::Text, "<|user|>\n"}, Piece{Piece::Image, ""}};
 }
@@ -158,6 +170,23 @@ torch::Tensor phrase_embeddings(const torch::Tensor& proj, const Marks& marks, i
     std::vector<torch::Tensor> rows;
     for (auto [a, b] : marks.phrases) rows.push_back(proj.narrow(0, offset + a, b - a + 1).mean(0));
     return torch::stack(rows);
+}
+
+std::vector<int64_t> encode_pieces(const Tokenizer& tokenizer, const std::vector<Piece>& pieces) {
+    std::vector<int64_t> ids;
+    for (const Piece& p : pieces) {
+        switch (p.kind) {
+            case Piece::Bos: ids.push_back(tokenizer.bos_id()); break;
+            case Piece::Image: ids.push_back(kImageTokenIndex); break;
+            case Piece::Region: ids.push_back(kRegionTokenIndex); break;
+            case Piece::Text: {
+                const std::vector<int64_t> t = tokenizer.encode(p.text);
+                ids.insert(ids.end(), t.begin(), t.end());
+                break;
+            }
+        }
+    }
+    return ids;
 }
 
 // ---- visual prompts --------------------------------------------------------------------------------

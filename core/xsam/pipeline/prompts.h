@@ -30,6 +30,7 @@
 
 #include "core/engine/engine.h"
 #include "core/mask/mask.h"
+#include "core/xsam/tokenizer/tokenizer.h"
 
 namespace xs::xsam {
 
@@ -63,12 +64,20 @@ Question reasoning_question(const std::string& question);
 Question categories_question(const std::vector<std::string>& categories);  // generic and open-vocabulary
 Question regions_question(int num_regions);                                  // interactive and VGD
 Question caption_question();
+// A free-form question about the image, answered by generation (xsam-cli --task chat). As the
+// reference's imgconv_map_fn: "<image>" is taken out of the text and the rest stripped; the question
+// goes into the template as it is (no <p>...</p>, no fixed answer). Throws xs::Error when it is empty
+// or holds "<region>" (a chat has no visual prompt).
+Question chat_question(const std::string& text);
 
 // The pieces before the question: BOS, "<|user|>\n", <image>. Identical for every question.
 std::vector<Piece> prefix_pieces();
 // The pieces after the image: "\n{question}<|end|>\n<|assistant|>\n" split at <region>, then the
 // answer with the template suffix "<|end|>" and the separator "\n" when `with_answer`.
 std::vector<Piece> question_pieces(const Question& q, bool with_answer);
+// Token ids of pieces as the reference's encode_fn builds them: BOS the tokenizer's, the image
+// kImageTokenIndex, each region kRegionTokenIndex, each text piece encoded on its own.
+std::vector<int64_t> encode_pieces(const Tokenizer& tokenizer, const std::vector<Piece>& pieces);
 
 // Positions of the <p> ... </p> spans (inclusive) and of the <SEG> tokens among the first `limit` ids;
 // as the reference, the i-th <p> pairs with the i-th </p>.

@@ -2,6 +2,7 @@
 #include "core/xsam/tokenizer/tokenizer.h"
 
 #include "core/util/error.h"
+#include "core/util/utf8.h"
 #include "core/xsam/tokenizer/spm/spm_bridge.h"
 
 #include <dlfcn.h>
@@ -29,7 +30,6 @@ struct Bridge {
     void (*free_)(void*);
     int (*vocab_size)(void*);
     int (*encode)(void*, const char*, size_t, int*, int);
-    int (*decode)(void*, const int*, int, char*, int);
     int (*id_to_piece)(void*, int, char*, int);
     int (*piece_to_id)(void*, const char*);
     int (*kind)(void*, int);
@@ -90,7 +90,6 @@ const Bridge& bridge() {
         resolve(lib, path, "xs_spm_free", nb->free_);
         resolve(lib, path, "xs_spm_vocab_size", nb->vocab_size);
         resolve(lib, path, "xs_spm_encode", nb->encode);
-        resolve(lib, path, "xs_spm_decode", nb->decode);
         resolve(lib, path, "xs_spm_id_to_piece", nb->id_to_piece);
         resolve(lib, path, "xs_spm_piece_to_id", nb->piece_to_id);
         resolve(lib, path, "xs_spm_kind", nb->kind);
@@ -103,7 +102,37 @@ const Bridge& bridge() {
     throw Error("the SentencePiece bridge libxs_spm.so was not found (set XS_SPM_LIBRARY); tried:" + tried);
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+// Byte length of the code point at text[pos] when it is White_Space (Rust's char::is_whitespace, which
+// Hugging Face's tokenizers use for rstrip/lstrip: ASCII 09-0D and space, U+0085, U+00A0, U+1680,
+// U+2000-200A, U+2028, U+2029, U+202F, U+205F, U+3000), else 0.
+size_t whitespace_length(const std::string& text, size_t pos) {
+    const auto byte = [&](size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u; };
+    const unsigned c0 = byte(pos);
+    if (c0 == ' ' || (c0 >= 0x09 && c0 <= 0x0d)) return 1;
+    const unsigned c1 = byte(pos + 1), c2 = byte(pos + 2);
+    if (c0 == 0xc2 && (c1 == 0x85 || c1 == 0xa0)) return 2;
+    if (c0 == 0xe1 && c1 == 0x9a && c2 == 0x80) return 3;                               // U+1680
+    if (c0 == 0xe2 && c1 == 0x80 && ((c2 >= 0x80 && c2 <= 0x8a) || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf))
+        return 3;                                                                          // U+2000-200A, 2028, 2029, 202F
+    if (c0 == 0xe2 && c1 == 0x81 && c2 == 0x9f) return 3;                               // U+205F
+    if (c0 == 0xe3 && c1 == 0x80 && c2 == 0x80) return 3;                               // U+3000
+    return 0;
+}
+
+// `text` without its trailing White_Space.
+std::string trim_whitespace_right(const std::string& text) {
+    size_t end = 0, pos = 0;
+    while (pos < text.size()) {
+        const size_t n = whitespace_length(text, pos);
+        if (n) {
+            pos += n;
+        } else {
+            ++pos;
+            end = pos;
+        }
+    }
+    return text.substr(0, end);
+}
 
 // Phi-3's added tokens after the SentencePiece vocabulary (offset, content, rstrip), then X-SAM's.
 struct Layout {
@@ -133,6 +162,8 @@ struct Tokenizer::Impl {
     std::map<std::string, size_t> by_content;
     std::map<int64_t, size_t> by_id;
     int64_t bos = -1, eos = -1;
+    std::vector<std::string> pieces;  // the SentencePiece vocabulary, by id
+    std::vector<bool> byte_piece;     // "<0x0A>" ... (byte fallback)
 
     ~Impl() {
         if (handle) b->free_(handle);
@@ -147,18 +178,6 @@ struct Tokenizer::Impl {
         }
         if (n < 0) throw Error("SentencePiece could not encode the text");
         return std::vector<int64_t>(ids.begin(), ids.begin() + n);
-    }
-
-    std::string sp_decode(const std::vector<int>& ids) const {
-        std::string out(ids.size() * 8 + 16, '\0');
-        int n = b->decode(handle, ids.data(), static_cast<int>(ids.size()), out.data(), static_cast<int>(out.size()));
-        if (n > static_cast<int>(out.size())) {
-            out.resize(static_cast<size_t>(n));
-            n = b->decode(handle, ids.data(), static_cast<int>(ids.size()), out.data(), n);
-        }
-        if (n < 0) throw Error("SentencePiece could not decode the ids");
-        out.resize(static_cast<size_t>(n));
-        return out;
     }
 
     // The longest added token starting at text[pos], or nullptr.
@@ -185,8 +204,19 @@ Tokenizer Tokenizer::load(const std::string& path_in) {
     impl->sp_vocab = b.vocab_size(impl->handle);
     impl->bos = b.bos_id(impl->handle);
     impl->eos = b.eos_id(impl->handle);
-    // The model's own control pieces (<unk>, <s>, </s>) are matched in text like HF's added tokens 0-2;
-    // Phi-3 marks </s> rstrip.
+    for (int id = 0; id < impl->sp_vocab; ++id) {
+        std::string piece(64, '\0');
+        int n = b.id_to_piece(impl->handle, id, piece.data(), static_cast<int>(piece.size()));
+        if (n > static_cast<int>(piece.size())) {
+            piece.resize(static_cast<size_t>(n));
+            n = b.id_to_piece(impl->handle, id, piece.data(), n);
+        }
+        if (n < 0) throw Error(path + ": SentencePiece has no piece for id " + std::to_string(id));
+        piece.resize(static_cast<size_t>(n));
+        impl->pieces.push_back(std::move(piece));
+        impl->byte_piece.push_back(b.kind(impl->handle, id) == 3);
+    }
+    // The model's own control pieces (<unk>, <s>, </s>) are matched in text like HF's added tokens 0-2.
     auto add = [&](const std::string& content, int64_t id, bool special, bool rstrip) {
         AddedToken t;
         t.content = content;
@@ -197,13 +227,10 @@ Tokenizer Tokenizer::load(const std::string& path_in) {
         impl->by_id[id] = impl->added.size();
         impl->added.push_back(t);
     };
+    // Phi-3 marks </s> rstrip and not special.
     for (int64_t id : {static_cast<int64_t>(b.unk_id(impl->handle)), impl->bos, impl->eos}) {
-        if (id < 0) continue;
-        std::string piece(64, '\0');
-        const int n = b.id_to_piece(impl->handle, static_cast<int>(id), piece.data(), static_cast<int>(piece.size()));
-        if (n <= 0 || n > 64) continue;
-        piece.resize(static_cast<size_t>(n));
-        add(piece, id, true, id == impl->eos);
+        if (id < 0 || id >= impl->sp_vocab) continue;
+        add(impl->pieces[size_t(id)], id, id != impl->eos, id == impl->eos);
     }
     const int64_t V = impl->sp_vocab;
     for (const auto& l : kPhi3Added) add(l.content, V + l.offset, true, l.rstrip);
@@ -232,8 +259,7 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
     size_t start = 0, pos = 0;
     auto flush_segment = [&](size_t end, bool trim_right) {
         std::string seg = text.substr(start, end - start);
-        if (trim_right)
-            while (!seg.empty() && is_space(seg.back())) seg.pop_back();
+        if (trim_right) seg = trim_whitespace_right(seg);
         if (seg.empty()) return;
         auto ids = impl_->sp_encode(seg);
         out.insert(out.end(), ids.begin(), ids.end());
@@ -248,7 +274,7 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
         out.push_back(t->id);
         pos += t->content.size();
         if (t->rstrip)
-            while (pos < text.size() && is_space(text[pos])) ++pos;
+            while (size_t n = whitespace_length(text, pos)) pos += n;
         start = pos;
     }
     flush_segment(text.size(), false);
@@ -274,33 +300,53 @@ std::vector<int64_t> Tokenizer::encode_chunks(const std::string& text) const {
 }
 
 std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special) const {
-    std::string out;
-    std::vector<int> run;
-    auto flush = [&]() {
-        if (run.empty()) return;
-        // SentencePiece drops the first piece's dummy-prefix space itself.
-        out += impl_->sp_decode(run);
-        run.clear();
+    // Hugging Face's Llama decoder: every token as text (added tokens and placeholders as their
+    // content, "\xe2\x96\x81" as a space), each run of byte pieces joined (valid UTF-8, else U+FFFD
+    // per byte), then one leading space of the whole text removed.
+    std::string out, bytes;
+    auto flush_bytes = [&]() {
+        if (bytes.empty()) return;
+        if (is_valid_utf8(bytes)) {
+            out += bytes;
+        } else {
+            for (size_t i = 0; i < bytes.size(); ++i) out += "\xef\xbf\xbd";
+        }
+        bytes.clear();
     };
     for (int64_t id : ids) {
         if (id == kImageTokenIndex || id == kRegionTokenIndex) {
-            flush();
+            flush_bytes();
             out += id == kImageTokenIndex ? "<image>" : "<region>";
             continue;
         }
         auto it = impl_->by_id.find(id);
         if (it != impl_->by_id.end()) {
-            flush();
             const AddedToken& t = impl_->added[it->second];
-            if (!(skip_special && t.special)) out += t.content;
+            if (skip_special && t.special) continue;
+            flush_bytes();
+            out += t.content;
             continue;
         }
         if (id < 0 || id >= impl_->sp_vocab)
             throw Error("tokenizer: id " + std::to_string(id) + " is outside the vocabulary of " +
                         std::to_string(vocab_size()));
-        run.push_back(static_cast<int>(id));
+        const std::string& p = impl_->pieces[size_t(id)];
+        if (impl_->byte_piece[size_t(id)]) {
+            bytes += static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16));
+            continue;
+        }
+        flush_bytes();
+        for (size_t i = 0; i < p.size();) {
+            if (p.compare(i, 3, "\xe2\x96\x81") == 0) {
+                out += ' ';
+                i += 3;
+            } else {
+                out += p[i++];
+            }
+        }
     }
-    flush();
+    flush_bytes();
+    if (!out.empty() && out[0] == ' ') out.erase(0, 1);
     return out;
 }
 
@@ -308,14 +354,7 @@ std::string Tokenizer::piece(int64_t id) const {
     auto it = impl_->by_id.find(id);
     if (it != impl_->by_id.end()) return impl_->added[it->second].content;
     if (id < 0 || id >= impl_->sp_vocab) throw Error("tokenizer: id " + std::to_string(id) + " is outside the vocabulary");
-    std::string p(64, '\0');
-    int n = impl_->b->id_to_piece(impl_->handle, static_cast<int>(id), p.data(), static_cast<int>(p.size()));
-    if (n > static_cast<int>(p.size())) {
-        p.resize(static_cast<size_t>(n));
-        n = impl_->b->id_to_piece(impl_->handle, static_cast<int>(id), p.data(), n);
-    }
-    p.resize(static_cast<size_t>(std::max(n, 0)));
-    return p;
+    return impl_->pieces[size_t(id)];
 }
 
 }  // namespace xs::xsam

@@ -4,7 +4,8 @@
 // tokenizer.json, "legacy" behaviour) does with `encode(text, add_special_tokens=False)`:
 //   1. added tokens are found in the text first (leftmost, longest match); Phi-3's chat tokens have
 //      rstrip=True, so whitespace right after <|user|>, <|assistant|>, <|end|>, <|system|>, </s>, ... is
-//      dropped (the "\n" of "<|user|>\n" does not become a token);
+//      dropped (the "\n" of "<|user|>\n" does not become a token). Whitespace is Unicode White_Space
+//      as Rust's char::is_whitespace has it (U+00A0 and U+3000 too), like Hugging Face's tokenizers;
 //   2. every remaining text segment is encoded by SentencePiece on its own, with its dummy prefix
 //      ("hello" -> "▁hello"): after an added token a segment starts a new word, and " in" becomes
 //      "▁▁in" -- exactly the per-segment prefix of the legacy tokenizer.
@@ -13,6 +14,8 @@
 // <|end|> V+7, <|placeholder5..6|> V+8..V+9, <|user|> V+10; then X-SAM's <SEG> V+11, <p> V+12,
 // </p> V+13 (added in that order by the reference, so the LLM has V+14 rows: 32014).
 // <unk>, <s>, </s> are the model's own control pieces and are recognised in text as well.
+// Checked against Hugging Face's rules on Llama-2's real vocabulary (the npm reference of
+// tests/reference/tokenizer, test_xsam_tokenizer_parity).
 //
 // SentencePiece runs in libxs_spm (core/xsam/spm), loaded with dlopen(RTLD_DEEPBIND) so that its
 // protobuf never meets LibTorch's. The library is looked up at $XS_SPM_LIBRARY, next to the
@@ -67,10 +70,11 @@ public:
     // The reference's chunked encoding: the text is split at "<image>" and "<region>", each chunk is
     // encoded on its own (encode()), and the placeholders become kImageTokenIndex / kRegionTokenIndex.
     std::vector<int64_t> encode_chunks(const std::string& text) const;
-    // Ids -> text: added tokens as their content (dropped when special and skip_special), each run of
-    // SentencePiece ids decoded by SentencePiece (byte fallback joined), with the one dummy-prefix space
-    // removed at the start of the text and after an added token -- the inverse of encode() for text whose
-    // segments do not start with whitespace. Placeholders (negative ids) decode as "<image>"/"<region>".
+    // Ids -> text as Hugging Face's Llama decoder (what the reference prints): added tokens as their
+    // content (dropped when special and skip_special), "\xe2\x96\x81" as a space, byte-fallback runs joined
+    // (U+FFFD for each byte of a run that is not valid UTF-8), then the one leading space of the whole
+    // text removed. So the dummy prefix of a segment after an added token stays: "<p>" "the bird"
+    // decodes as "<p> the bird". Placeholders (negative ids) decode as "<image>"/"<region>".
     std::string decode(const std::vector<int64_t>& ids, bool skip_special = false) const;
     // The piece of one id ("▁the", "<0x0A>", "<SEG>").
     std::string piece(int64_t id) const;

@@ -51,12 +51,6 @@ int xs_spm_encode(void* h, const char* text, size_t len, int* ids, int cap) {
     return static_cast<int>(out.size());
 }
 
-int xs_spm_decode(void* h, const int* ids, int n, char* out, int cap) {
-    std::string s;
-    if (!sp(h)->Decode(std::vector<int>(ids, ids + n), &s).ok()) return -1;
-    return copy_out(s, out, cap);
-}
-
 int xs_spm_id_to_piece(void* h, int id, char* out, int cap) {
     if (id < 0 || id >= sp(h)->GetPieceSize()) return -1;
     return copy_out(sp(h)->IdToPiece(id), out, cap);

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define XS_SPM_ABI_VERSION 1
+#define XS_SPM_ABI_VERSION 2
 
 int xs_spm_abi_version(void);
 /* Loads a .model file; NULL on failure with the reason in err (NUL-terminated, truncated to err_cap). */
@@ -21,8 +21,6 @@ void xs_spm_free(void* handle);
 int xs_spm_vocab_size(void* handle);
 /* Encodes UTF-8 text (len bytes) to ids; returns the number of ids. */
 int xs_spm_encode(void* handle, const char* text, size_t len, int* ids, int cap);
-/* Decodes ids to UTF-8; returns the byte length (no NUL appended). */
-int xs_spm_decode(void* handle, const int* ids, int n, char* out, int cap);
 /* The piece of an id, as stored in the model (e.g. "\xe2\x96\x81the", "<0x0A>"); returns its length. */
 int xs_spm_id_to_piece(void* handle, int id, char* out, int cap);
 /* The id of a piece, or the unknown id when absent. */
