@@ -66,6 +66,7 @@ const TaskEntry kTextTasks[] = {
     {Task::OpenVocabulary, "Open vocabulary", "Any category names separated by commas"},
     {Task::GroundedCaption, "Grounded caption", "(no text needed) describe the image with linked masks"},
     {Task::VisualGrounded, "Visual grounded", "(no text needed) find every object like the prompted one"},
+    {Task::Chat, "Chat", "Ask anything about the image; the answer appears in the Caption panel"},
 };
 
 QStringList split_categories(const QString& text) {
@@ -905,7 +906,8 @@ void MainWindow::update_task_bar() {
     for (const TaskEntry& e : kTextTasks)
         if (e.task == t) entry = &e;
     text_edit_->setPlaceholderText(entry ? tr(entry->placeholder) : QString());
-    bool needs_text = t == Task::Referring || t == Task::Reasoning || t == Task::Generic || t == Task::OpenVocabulary;
+    bool needs_text = t == Task::Referring || t == Task::Reasoning || t == Task::Generic || t == Task::OpenVocabulary ||
+                      t == Task::Chat;
     text_edit_->setEnabled(ok && needs_text);
     run_text_->setEnabled(ok);
     QString reason = engine_ready_ ? tr("The %1 engine does not support the %2 task.").arg(engine_name_, QString::fromLatin1(task_name(t)))
@@ -988,7 +990,7 @@ void MainWindow::run_text_prompt() {
     SegmentRequest keep = prompts_;
     prompts_.text.clear();
     prompts_.categories.clear();
-    if (t == Task::Referring || t == Task::Reasoning) {
+    if (t == Task::Referring || t == Task::Reasoning || t == Task::Chat) {
         QString text = text_edit_->text().trimmed();
         if (text.isEmpty()) {
             statusBar()->showMessage(tr("Type what to look for first."), 4000);
@@ -1055,8 +1057,11 @@ void MainWindow::on_segment_finished(const SegmentAnswer& answer) {
     text += tr(" · segment: ") + segment_parts.join(", ") + tr(" ms");
     status_engine_->setText(text);
     status_engine_->setToolTip(stages.join('\n') + tr("\nround trip %1 ms").arg(round_trip, 0, 'f', 0));
-    // Generated text (the grounded caption) is shown by the Caption panel, phrases linked to masks.
-    if (preview_.empty()) {
+    // Generated text (the grounded caption, the chat's answer) is shown by the Caption panel, phrases
+    // linked to masks; a chat has no mask to find.
+    if (prompt_task_ == Task::Chat) {
+        statusBar()->showMessage(tr("The answer is in the Caption panel."), 8000);
+    } else if (preview_.empty()) {
         statusBar()->showMessage(tr("The engine found nothing for these prompts. Add or move prompts, or press Esc."), 8000);
     } else {
         statusBar()->showMessage(tr("Preview: %1 mask(s). Enter accepts as \"%2\", Esc discards.")

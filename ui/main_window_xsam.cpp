@@ -386,7 +386,8 @@ void MainWindow::reject_all_candidates() {
 
 void MainWindow::after_answer(const SegmentAnswer& answer) {
     canvas_->set_highlight({}, QColor());
-    if (prompt_task_ != Task::GroundedCaption) return;
+    // The caption panel shows the grounded caption and the chat's answer (plain text, no phrases).
+    if (prompt_task_ != Task::GroundedCaption && prompt_task_ != Task::Chat) return;
     caption_request_ = answer.request_id;
     // Phrase i links to the preview mask whose prompt_index is i.
     QStringList phrases;

@@ -253,7 +253,7 @@ std::string inspection_to_json(const Inspection& in, bool with_mask_grids) {
         const Rle rle = rle_encode(r.canvas);
         regions.push_back({{"label", r.label},
                            {"canvas", {{"size", {r.canvas.height(), r.canvas.width()}}, {"counts", rle_to_string(rle)}}},
-                           {"pixels", r.canvas.area()},
+                           {"canvas_pixels", r.canvas.area()},
                            {"sampled_points_xy", pts}});
     }
     j["regions"] = regions;

@@ -100,8 +100,10 @@ struct Inspection {
 std::vector<InstanceResult> postprocess_inspection(const Inspection& inspection, float score_threshold,
                                                    float mask_threshold);
 
-// The whole inspection as JSON: tokens, labels, regions (RLE canvases + sampled points), queries with
-// class probabilities, sorted order, thresholds, geometry, timings; mask grids as float arrays.
+// The whole inspection as JSON: tokens, labels, regions (RLE canvases, "canvas_pixels" = the set pixels
+// on the S x S canvas, sampled points), queries with class probabilities, sorted order, thresholds,
+// geometry, timings; mask grids as float arrays. Written by the GUI's inspector and by
+// `xsam-cli segment --inspect OUT.json`.
 std::string inspection_to_json(const Inspection& inspection, bool with_mask_grids = true);
 
 // Bilinear resize with align_corners = false (torch.nn.functional.interpolate's rule), float.

@@ -65,6 +65,7 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
             break;
         case Task::VisualGrounded: in->rule = Inspection::Rule::Instances; break;
         case Task::Interactive: in->rule = Inspection::Rule::Interactive; break;
+        case Task::Chat: in->rule = Inspection::Rule::None; break;
     }
     in->question = s.question.question;
     in->answer = s.question.answer;
@@ -90,6 +91,17 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
         in->regions.push_back(std::move(r));
     }
 
+    const CanvasGeometry& g = p.geometry;
+    in->canvas = g.canvas;
+    in->scaled_w = g.scaled_w;
+    in->scaled_h = g.scaled_h;
+    in->width = g.width;
+    in->height = g.height;
+    in->score_threshold = request.score_threshold;
+    in->mask_threshold = request.mask_threshold;
+    in->timings = timings;
+    if (!s.class_logits.defined()) return in;  // generated text without a decoder pass (chat, ungrounded caption)
+
     // The last decoder level.
     torch::Tensor probs = s.class_logits.to(torch::kFloat32).to(torch::kCPU).softmax(-1).contiguous();  // [Q, C + 1]
     torch::Tensor masks = s.mask_logits.to(torch::kFloat32).to(torch::kCPU).contiguous();                // [Q, h, w]
@@ -106,12 +118,6 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
         iq.background_prob = pa[q][C];
         in->queries.push_back(std::move(iq));
     }
-    const CanvasGeometry& g = p.geometry;
-    in->canvas = g.canvas;
-    in->scaled_w = g.scaled_w;
-    in->scaled_h = g.scaled_h;
-    in->width = g.width;
-    in->height = g.height;
 
     if (request.task == Task::Interactive && !s.regions.empty()) {
         const std::array<float, 4> box = mask_box(region_to_image(s.regions.front(), g));
@@ -125,9 +131,6 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
                 in->negatives.push_back(
                     image_scribble(p.width, p.height, sc.points, sc.radius > 0 ? sc.radius : kScribbleRadius / scale));
     }
-    in->score_threshold = request.score_threshold;
-    in->mask_threshold = request.mask_threshold;
-    in->timings = timings;
     return in;
 }
 
