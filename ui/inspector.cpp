@@ -178,6 +178,23 @@ void InspectorPanel::clear() {
     }
 }
 
+namespace {
+
+// What the engine's post-processing does, for people (every rule: the switch has no default).
+QString rule_text(Inspection::Rule rule) {
+    switch (rule) {
+        case Inspection::Rule::BestPerClass: return QObject::tr("best query per class");
+        case Inspection::Rule::Instances: return QObject::tr("instances (top query-class pairs)");
+        case Inspection::Rule::Interactive: return QObject::tr("interactive choice");
+        case Inspection::Rule::Panoptic: return QObject::tr("panoptic segments");
+        case Inspection::Rule::Semantic: return QObject::tr("semantic segments");
+        case Inspection::Rule::TextOnly: return QObject::tr("none (text only)");
+    }
+    return QStringLiteral("?");
+}
+
+}  // namespace
+
 void InspectorPanel::set_inspection(std::shared_ptr<const Inspection> inspection,
                                     const std::vector<StageTiming>& prepare_timings, double round_trip_ms) {
     clear();
@@ -187,8 +204,6 @@ void InspectorPanel::set_inspection(std::shared_ptr<const Inspection> inspection
     if (!inspection_) return;
     const Inspection& in = *inspection_;
     export_->setEnabled(true);
-    const char* rules[] = {"best query per class", "instances (top query-class pairs)", "interactive choice", "panoptic segments",
-                           "semantic segments"};
     summary_->setText(tr("<b>%1</b> · task <b>%2</b> · %3 tokens · %4 queries on a %5×%6 grid · canvas %7 (image %8×%9 "
                          "scaled to %10×%11) · post-processing: %12")
                           .arg(qs(in.engine), QString::fromLatin1(task_name(in.task)))
@@ -201,7 +216,7 @@ void InspectorPanel::set_inspection(std::shared_ptr<const Inspection> inspection
                           .arg(in.height)
                           .arg(in.scaled_w)
                           .arg(in.scaled_h)
-                          .arg(QString::fromLatin1(rules[int(in.rule)])));
+                          .arg(rule_text(in.rule)));
     fill_tokens();
     fill_regions();
     fill_queries();

@@ -23,6 +23,7 @@ const TaskEntry kTextTasks[] = {
     {Task::OpenVocabulary, "Open vocabulary", "Any category names separated by commas", true},
     {Task::GroundedCaption, "Grounded caption", "(no text needed) describe the image with linked masks", false},
     {Task::VisualGrounded, "Visual grounded", "(no text needed) find every object like the prompted one", false},
+    {Task::Chat, "Chat", "Ask anything about the image; the answer appears in the Caption panel", true},
 };
 
 const TaskEntry& entry(Task t) {

@@ -109,8 +109,9 @@ bool PromptSession::run_task(Task task, const QString& text, const std::vector<s
                              QString* problem) {
     if (!image_) return false;
     SegmentRequest next;
-    if (task == Task::Referring || task == Task::Reasoning) {
-        if (text.trimmed().isEmpty()) return *problem = tr("Type what to look for first."), false;
+    if (task == Task::Referring || task == Task::Reasoning || task == Task::Chat) {
+        if (text.trimmed().isEmpty())
+            return *problem = task == Task::Chat ? tr("Type a question first.") : tr("Type what to look for first."), false;
         next.text = text.trimmed().toStdString();
     } else if (task == Task::Generic || task == Task::OpenVocabulary) {
         for (const QString& c : split_names(text)) next.categories.push_back(c.toStdString());
@@ -277,7 +278,9 @@ void PromptSession::take_answer(const SegmentAnswer& answer, double round_trip_m
     Q_EMIT answered(answer, round_trip_ms);
     if (task_ == Task::VisualGrounded) return show_candidates(answer.result.instances);
     show_preview(answer.result.instances);
-    if (task_ == Task::GroundedCaption) show_caption(answer);
+    if (task_ == Task::GroundedCaption || task_ == Task::Chat) show_caption(answer);
+    // A chat answers with text only: the Caption panel shows it.
+    if (task_ == Task::Chat) return Q_EMIT message(tr("The answer is in the Caption panel."), 8000);
     Q_EMIT message(preview_.empty() ? tr("The engine found nothing for these prompts. Add or move prompts, or press Esc.")
                                     : tr("Preview: %1 mask(s). Enter accepts them in the current category, Esc discards.")
                                           .arg(preview_.size()),
@@ -294,6 +297,7 @@ void PromptSession::on_failed(int request_id, const QString& message) {
 
 void PromptSession::refilter(float score, float mask) {
     if (!image_ || !last_answer_ || !last_answer_->result.inspection || last_answer_->image_key != key_) return;
+    if (last_answer_->result.inspection->rule == Inspection::Rule::TextOnly) return;  // a chat: no masks
     if (awaiting_ && !refiltering_) return;  // a new answer is on its way: it replaces the last one
     refiltering_ = true;
     awaiting_ = engines_->worker()->postprocess(last_answer_->result.inspection, score, mask);

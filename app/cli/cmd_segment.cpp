@@ -8,6 +8,7 @@
 #include "app/cli/command.h"
 #include "core/builtin/builtin_engines.h"
 #include "core/engine/engine.h"
+#include "core/engine/inspection.h"
 #include "core/io/file_io.h"
 #include "core/io/image.h"
 #include "core/io/output_guard.h"
@@ -98,6 +99,7 @@ EngineOptions take_engine_options(Args& args, std::string& engine_name) {
     for (const char* key : {"model", "device", "dtype", "compute", "threads"}) {
         if (auto v = args.take(key)) options[key] = *v;
     }
+    if (auto v = args.take("max-new-tokens")) options["max_new_tokens"] = *v;
     if (options.count("threads")) parse_thread_count(options["threads"], "--threads");
     return options;
 }
@@ -143,16 +145,21 @@ static int run_segment(Args& args) {
     }
     const std::optional<std::string> input_mask = args.take("input-mask");
     const std::optional<std::string> out_mask = args.take("out-mask");
+    const std::optional<std::string> inspect_path = args.take("inspect");
     if (!args.positionals().empty()) throw Error("segment takes no positional arguments");
-    if (out_mask) {
+    if (out_mask || inspect_path) {
         std::vector<NamedInput> inputs = {{"image", image_path}};
         if (input_mask) inputs.push_back({"input mask", *input_mask});
         if (options.count("model")) {
             const std::vector<NamedInput> model_files = files_in_folder(options.at("model"), "model file");
             inputs.insert(inputs.end(), model_files.begin(), model_files.end());
         }
-        refuse_output_over_inputs("--out-mask " + *out_mask, *out_mask, inputs);
+        if (out_mask) refuse_output_over_inputs("--out-mask " + *out_mask, *out_mask, inputs);
+        if (inspect_path) refuse_output_over_inputs("--inspect " + *inspect_path, *inspect_path, inputs);
+        if (out_mask && inspect_path && same_file(*out_mask, *inspect_path))
+            throw Error("--inspect and --out-mask name the same file " + utf8_display(*out_mask) + " (nothing was written)");
     }
+    req.inspect = inspect_path.has_value();
 
     StopWatch total;
     std::unique_ptr<Engine> engine = builtin_engines().create(engine_name, options);
@@ -201,6 +208,17 @@ static int run_segment(Args& args) {
     stages.insert(stages.end(), res.timings.begin(), res.timings.end());
     j["stages_ms"] = timings_json(stages);
 
+    if (inspect_path) {
+        if (!res.inspection)
+            throw Error("engine '" + engine_name + "' does not report an inspection; --inspect needs the xsam engine "
+                        "(nothing was written)");
+        // As the GUI's inspector exports it: the prepare stages first, then the request's.
+        Inspection in = *res.inspection;
+        in.timings = prepared->timings;
+        in.timings.insert(in.timings.end(), res.inspection->timings.begin(), res.inspection->timings.end());
+        atomic_write_file(*inspect_path, inspection_to_json(in) + "\n");
+        j["inspect"] = utf8_display(*inspect_path);
+    }
     if (out_mask) {
         const Mask empty(image.width, image.height);
         save_mask_png(res.instances.empty() ? empty : res.instances[0].mask, *out_mask);
@@ -214,8 +232,9 @@ static int run_segment(Args& args) {
 XS_CLI_COMMAND("segment",
                "segment --image PATH [--engine classic] [--point X,Y]... [--neg-point X,Y]... "
                "[--box X0,Y0,X1,Y1]... [--scribble \"X,Y X,Y ...\"]... [--neg-scribble ...]... "
-               "[--input-mask PNG] [--out-mask PNG] [--task NAME --text T --categories \"a,b\"] "
-               "[--model DIR --device D --dtype T --compute auto|fp32|bf16 --threads N]   Segment one image, print one JSON line",
+               "[--input-mask PNG] [--out-mask PNG] [--inspect OUT.json] [--task NAME --text T --categories \"a,b\"] "
+               "[--model DIR --device D --dtype T --compute auto|fp32|bf16 --threads N --max-new-tokens N]   Segment one "
+               "image (or answer --task chat --text \"question\"), print one JSON line",
                run_segment);
 
 }  // namespace xs::cli

@@ -18,7 +18,7 @@ const TaskName kTaskNames[] = {
     {Task::Interactive, "interactive"},   {Task::VisualGrounded, "vgd"},
     {Task::Referring, "referring"},       {Task::Reasoning, "reasoning"},
     {Task::Generic, "generic"},           {Task::OpenVocabulary, "ovseg"},
-    {Task::GroundedCaption, "gcg"},
+    {Task::GroundedCaption, "gcg"},       {Task::Chat, "chat"},
 };
 
 std::string format_point(float x, float y) {

@@ -38,6 +38,7 @@ enum class Task {
     Generic,         // a category list -> instances of each (instance / semantic / panoptic)
     OpenVocabulary,  // like Generic, with arbitrary category names
     GroundedCaption, // generate a caption whose phrases are linked to masks
+    Chat,            // a free-form question about the image -> generated text (no mask)
 };
 const char* task_name(Task task);                       // "interactive", "vgd", "referring", ...
 std::optional<Task> task_from_name(const std::string& name);
@@ -72,7 +73,7 @@ struct SegmentRequest {
     std::vector<ScribblePrompt> scribbles;
     std::optional<Mask> input_mask;     // previous result to refine (Interactive), or a mask prompt
     std::vector<Mask> mask_prompts;     // visual prompts given as masks (VisualGrounded, Interactive)
-    std::string text;                   // Referring / Reasoning expression
+    std::string text;                   // Referring / Reasoning expression, Chat question
     std::vector<std::string> categories;  // Generic / OpenVocabulary
     // Post-processing knobs (engines may ignore them where they do not apply).
     float score_threshold = 0.5f;
@@ -95,7 +96,7 @@ struct InstanceResult {
 
 struct SegmentResult {
     std::vector<InstanceResult> instances;  // best first
-    std::string text;                       // generated text (GroundedCaption), else empty
+    std::string text;                       // generated text (GroundedCaption, Chat), else empty
     std::vector<StageTiming> timings;       // per-stage milliseconds
     std::shared_ptr<const Inspection> inspection;  // when the request asked for it and the engine can
 };

@@ -19,6 +19,7 @@ const char* rule_name(Inspection::Rule rule) {
         case Inspection::Rule::Interactive: return "interactive";
         case Inspection::Rule::Panoptic: return "panoptic";
         case Inspection::Rule::Semantic: return "semantic";
+        case Inspection::Rule::TextOnly: return "text_only";
     }
     return "?";
 }
@@ -65,7 +66,7 @@ std::string inspection_to_json(const Inspection& in, bool with_mask_grids) {
         const Rle rle = rle_encode(r.canvas);
         regions.push_back({{"label", r.label},
                            {"canvas", {{"size", {r.canvas.height(), r.canvas.width()}}, {"counts", rle_to_string(rle)}}},
-                           {"pixels", r.canvas.area()},
+                           {"canvas_pixels", r.canvas.area()},
                            {"sampled_points_xy", pts}});
     }
     j["regions"] = regions;

@@ -46,7 +46,8 @@ struct InspectionQuery {
 };
 
 struct Inspection {
-    enum class Rule { BestPerClass, Instances, Interactive, Panoptic, Semantic };
+    // TextOnly: a generated answer without a decoder pass (chat): nothing to post-process.
+    enum class Rule { BestPerClass, Instances, Interactive, Panoptic, Semantic, TextOnly };
 
     std::string engine;
     std::string device;         // where and in which precision it ran: "cpu, bf16 compute (auto: ...)"
@@ -87,8 +88,10 @@ struct Inspection {
 
 const char* rule_name(Inspection::Rule rule);  // "best_per_class", "instances", ...
 
-// The whole inspection as JSON: tokens, labels, regions (RLE canvases + sampled points), queries with
-// class probabilities, sorted order, thresholds, geometry, timings; mask grids as float arrays.
+// The whole inspection as JSON: tokens, labels, regions (RLE canvases, "canvas_pixels" = the set pixels
+// on the S x S canvas, sampled points), queries with class probabilities, sorted order, thresholds,
+// geometry, timings; mask grids as float arrays. Written by the GUI's inspector and by
+// `xsam-cli segment --inspect OUT.json`.
 std::string inspection_to_json(const Inspection& inspection, bool with_mask_grids = true);
 
 }  // namespace xs

@@ -68,7 +68,8 @@ private Q_SLOTS:
             QVERIFY(back.has_value());
             QCOMPARE(int(*back), int(t));
         }
-        QCOMPARE(all_tasks().size(), size_t(7));
+        QCOMPARE(all_tasks().size(), size_t(8));
+        QCOMPARE(std::string(task_name(Task::Chat)), std::string("chat"));
         QCOMPARE(std::string(task_name(Task::Referring)), std::string("referring"));
         QVERIFY(!task_from_name("segment-everything").has_value());
         QCOMPARE(std::string(prompt_kind_name(PromptKind::NegativeScribble)), std::string("negative scribble"));

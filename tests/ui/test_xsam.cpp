@@ -26,6 +26,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QSlider>
+#include <QStatusBar>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTextBrowser>
@@ -442,6 +443,32 @@ private Q_SLOTS:
         QTRY_COMPARE(cv->highlighted(), k);
         shot(w, "caption-hover");
         QTest::keyClick(w, Qt::Key_Escape);
+    }
+
+    void chat_answer_shows_in_the_caption_panel() {
+        MainWindow* w = xsam_window("chat");
+        QVERIFY(w);
+        auto* combo = w->findChild<QComboBox*>("taskCombo");
+        const int chat = combo->findText("Chat");
+        QVERIFY(chat >= 0);
+        combo->setCurrentIndex(chat);
+        auto* edit = w->findChild<QLineEdit*>("textPrompt");
+        QVERIFY(edit);
+        edit->clear();
+        QVERIFY(edit->isEnabled());
+        QTest::keyClicks(edit, "What is in this picture?");
+        QCOMPARE(edit->text(), QString("What is in this picture?"));
+        QTest::mouseClick(w->findChild<QPushButton*>("runText"), Qt::LeftButton);
+        QVERIFY(wait_answer(w));
+        // The tiny random model answers with random text: no phrases, no masks, the text in the panel.
+        CaptionView* cv = w->caption_view();
+        QVERIFY(cv->isVisible());
+        QVERIFY(cv->phrases().isEmpty());
+        QVERIFY(!cv->plain_text().trimmed().isEmpty());
+        QCOMPARE(w->preview_count(), 0);
+        QVERIFY(w->statusBar()->currentMessage().contains("Caption panel"));
+        shot(w, "chat");
+        edit->clear();
     }
 
     void inspector_thresholds_refilter_without_a_model_call() {

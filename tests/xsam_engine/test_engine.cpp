@@ -16,7 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/inspection.h"
 #include "core/io/image.h"
+#include "core/mask/mask.h"
 #include "core/xsam/engine/xsam_engine.h"
 #include "core/xsam/engine/xsam_engine_factory.h"
 #include "tests/harness/plain_test.h"
@@ -242,6 +244,66 @@ XS_TEST(grounded_caption_links_phrases_to_masks) {
     }
 }
 
+XS_TEST(chat_generates_text_with_the_caption_stopping_rules) {
+    // Random weights give random text; what is checked is the plumbing: the question as the reference's
+    // imgconv_map_fn makes it, the length limit, the stop at <|end|>, text only.
+    auto engine = make_engine({{"max_new_tokens", "7"}});
+    auto* xe = dynamic_cast<XsamEngine*>(engine.get());
+    XS_CHECK(engine->capabilities().supports(Task::Chat, PromptKind::Text));
+    const Image im = test_image();
+    CancelToken cancel;
+    auto p = engine->prepare(im, cancel);
+    SegmentRequest chat;
+    chat.task = Task::Chat;
+    chat.text = "<image>  What is in this image?\n";
+    chat.inspect = true;
+    SegmentResult r = engine->segment(*p, chat, cancel);
+    XS_CHECK(r.instances.empty() && r.inspection);
+    const Inspection& in = *r.inspection;
+    XS_CHECK_MSG(in.task == Task::Chat && in.question == "What is in this image?", in.question);
+    XS_CHECK(in.rule == Inspection::Rule::TextOnly && in.queries.empty());
+    // The generated ids follow the last <|assistant|> of the sequence.
+    const int64_t assistant = 416 - 14 + 1, end = 416 - 14 + 7;
+    size_t start = 0;
+    for (size_t i = 0; i < in.tokens.size(); ++i)
+        if (in.tokens[i].id == assistant) start = i + 1;
+    std::vector<int64_t> gen;
+    for (size_t i = start; i < in.tokens.size(); ++i) gen.push_back(in.tokens[i].id);
+    XS_CHECK_MSG(start > 0 && !gen.empty() && gen.size() <= 7, std::to_string(gen.size()) + " tokens generated");
+    const std::vector<int64_t> stops = {end, 416 - 14 + 0, 2};  // <|end|>, <|endoftext|>, </s>
+    const bool stopped = std::find(stops.begin(), stops.end(), gen.back()) != stops.end();
+    XS_CHECK_MSG(stopped || gen.size() == 7, "neither a stop token nor the length limit ended generation");
+    std::vector<int64_t> text_ids = gen;
+    if (stopped) text_ids.pop_back();
+    std::string decoded = xe->decode(text_ids);
+    while (!decoded.empty() && std::isspace(static_cast<unsigned char>(decoded.back()))) decoded.pop_back();
+    while (!decoded.empty() && std::isspace(static_cast<unsigned char>(decoded.front()))) decoded.erase(0, 1);
+    if (decoded.find("<p>") == std::string::npos && decoded.find("</p>") == std::string::npos)
+        XS_CHECK_MSG(r.text == decoded && in.answer == r.text, "'" + r.text + "' vs '" + decoded + "'");
+
+    // Make <|end|> the model's first choice (swap its lm_head row with the token it chose): the chat
+    // then stops at once with an empty answer, as the caption does.
+    if (!stopped || gen.size() > 1) {
+        torch::NoGradGuard no_grad;
+        torch::Tensor w = xe->model()->llm->lm_head->weight;
+        torch::Tensor first = w[gen.front()].clone();
+        w[gen.front()].copy_(w[end]);
+        w[end].copy_(first);
+        SegmentResult s = engine->segment(*p, chat, cancel);
+        XS_CHECK_MSG(s.text.empty() && s.inspection->tokens.back().id == end, "'" + s.text + "'");
+        XS_CHECK_MSG(s.inspection->tokens.size() == start + 1, std::to_string(s.inspection->tokens.size()));
+    }
+    // A chat needs a question, and has no visual prompt.
+    chat.text = "";
+    XS_CHECK_THROWS(engine->segment(*p, chat, cancel), Error, "carries no prompt");
+    chat.text = "What is <region>?";
+    XS_CHECK_THROWS(engine->segment(*p, chat, cancel), Error, "no visual prompt");
+    chat.text = "hi";
+    chat.points.push_back({10.f, 10.f, true});
+    XS_CHECK_THROWS(engine->segment(*p, chat, cancel), Error, "does not accept point prompts");
+    XS_CHECK_THROWS(make_engine({{"max_new_tokens", "0"}}), Error, "max_new_tokens");
+}
+
 XS_TEST(prefix_reuse_equals_recomputation_from_scratch) {
     // Tolerance: fp32 on the CPU; the cached and the one-pass computations differ only by the shapes of
     // the attention matmuls, so mask logits agree to NMSE <= 1e-10 and class logits to 1e-4 absolute.
@@ -406,6 +468,67 @@ XS_TEST(cli_init_random_weights_and_segment) {
     }
     const std::string bad = std::string(cli) + " init-random-weights --config /no/such.json --out " + dir + "2 2>/dev/null";
     XS_CHECK(std::system(bad.c_str()) != 0);
+}
+
+XS_TEST(cli_segment_inspect_writes_the_inspection_and_chat_answers) {
+    const char* cli = std::getenv("XS_CLI");
+    XS_CHECK_MSG(cli != nullptr, "XS_CLI not set");
+    const std::string img = source_dir() + "/resources/samples/coffee.png";
+    const std::string out = tmp_dir() + "/inspect.json", line = tmp_dir() + "/inspect-line.json";
+    auto run = [&](const std::string& args) {
+        const std::string cmd = std::string(cli) + " segment --image " + img + " " + args + " > " + line + " 2>&1";
+        return std::system(cmd.c_str());
+    };
+    auto read_json = [](const std::string& path) {
+        std::ifstream in(path);
+        return nlohmann::json::parse(in);
+    };
+    const std::string xsam = "--engine xsam --model " + model_dir() + " --threads 2 ";
+
+    // Visual grounded: each visual prompt as rasterised, the sampled points, every query, the timings.
+    fs::remove(out);
+    XS_CHECK(run(xsam + "--task vgd --point 100,80 --box 10,10,90,70 --inspect " + out) == 0);
+    nlohmann::json j = read_json(out);
+    XS_CHECK(j["task"] == "vgd" && j["tokens"].size() > 10 && j["regions"].size() == 2);
+    const int canvas = j["geometry"]["canvas"];
+    for (const auto& r : j["regions"]) {
+        const std::vector<int> size = r["canvas"]["size"];
+        XS_CHECK(size[0] == canvas && size[1] == canvas);
+        const Mask m = rle_decode(rle_from_string(r["canvas"]["counts"], size[0], size[1]));
+        const int64_t pixels = r["canvas_pixels"];
+        XS_CHECK_MSG(pixels > 0 && pixels == m.area(), std::to_string(pixels) + " vs " + std::to_string(m.area()));
+        XS_CHECK(!r["sampled_points_xy"].empty());
+        for (const auto& pt : r["sampled_points_xy"]) {
+            const int x = int(pt[0].get<float>()), y = int(pt[1].get<float>());
+            XS_CHECK_MSG(x >= 0 && y >= 0 && x < canvas && y < canvas && m.at(x, y),
+                         "sampled point outside its region: " + pt.dump());
+        }
+    }
+    XS_CHECK(j["queries"].size() == size_t(j["queries_by_score"].size()) && !j["queries"].empty());
+    XS_CHECK(j["queries"][0]["class_probs"].size() == 2 && j["queries"][0].contains("mask_logits"));
+    std::vector<std::string> stages;
+    for (const auto& t : j["timings"]) stages.push_back(t["stage"]);
+    XS_CHECK(!stages.empty() && stages.front().rfind("prepare.", 0) == 0 && stages.back() == "segment.postprocess");
+    XS_CHECK(read_json(line)["inspect"] == out);
+
+    // The chat: generated text in the JSON line, the whole token sequence in the inspection.
+    fs::remove(out);
+    XS_CHECK(run(xsam + "--task chat --text \"What is on the table?\" --max-new-tokens 5 --inspect " + out) == 0);
+    const nlohmann::json l = read_json(line);
+    XS_CHECK(l["task"] == "chat" && l["instances"].empty() && l.contains("stages_ms"));
+    j = read_json(out);
+    XS_CHECK(j["task"] == "chat" && j["question"] == "What is on the table?" && j["regions"].empty() &&
+             j["queries"].empty() && j["answer"] == l.value("text", std::string()));
+
+    // Refused, with nothing written: an engine without an inspection, an output over the image, a bad limit.
+    fs::remove(out);
+    XS_CHECK(run("--engine classic --point 100,80 --inspect " + out) != 0);
+    std::ifstream said(line);
+    const std::string message((std::istreambuf_iterator<char>(said)), std::istreambuf_iterator<char>());
+    XS_CHECK_MSG(!fs::exists(out) && message.find("does not report an inspection") != std::string::npos, message);
+    XS_CHECK(run(xsam + "--task chat --text hi --inspect " + img) != 0);
+    XS_CHECK(fs::exists(img));
+    XS_CHECK(run(xsam + "--task chat --text hi --max-new-tokens 0") != 0);
 }
 
 XS_TEST(bench_xsam_reports_every_stage_as_one_json_object) {

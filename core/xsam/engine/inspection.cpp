@@ -69,6 +69,7 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
             break;
         case Task::VisualGrounded: in->rule = Inspection::Rule::Instances; break;
         case Task::Interactive: in->rule = Inspection::Rule::Interactive; break;
+        case Task::Chat: in->rule = Inspection::Rule::TextOnly; break;
     }
     in->question = s.question.question;
     in->answer = s.question.answer;
@@ -94,6 +95,17 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
         in->regions.push_back(std::move(r));
     }
 
+    const CanvasGeometry& g = p.geometry;
+    in->canvas = g.canvas;
+    in->scaled_w = g.scaled_w;
+    in->scaled_h = g.scaled_h;
+    in->width = g.width;
+    in->height = g.height;
+    in->score_threshold = request.score_threshold;
+    in->mask_threshold = request.mask_threshold;
+    in->timings = timings;
+    if (!s.class_logits.defined()) return in;  // generated text without a decoder pass (chat, ungrounded caption)
+
     // The last decoder level.
     torch::Tensor logits = s.class_logits.to(torch::kFloat32).to(torch::kCPU).contiguous();  // [Q, C + 1]
     in->class_logits.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
@@ -112,21 +124,12 @@ std::shared_ptr<Inspection> make_inspection(const XsamEngine& engine, const Xsam
         iq.background_prob = pa[q][C];
         in->queries.push_back(std::move(iq));
     }
-    const CanvasGeometry& g = p.geometry;
-    in->canvas = g.canvas;
-    in->scaled_w = g.scaled_w;
-    in->scaled_h = g.scaled_h;
-    in->width = g.width;
-    in->height = g.height;
 
     if (request.task == Task::Interactive && !s.regions.empty()) {
         const std::array<float, 4> box = mask_box(region_to_image(s.regions.front(), g));
         for (int i = 0; i < 4; ++i) in->prompt_box[i] = box[size_t(i)];
         in->negatives = negative_prompts(request, p.width, p.height);  // as segment() uses them
     }
-    in->score_threshold = request.score_threshold;
-    in->mask_threshold = request.mask_threshold;
-    in->timings = timings;
     return in;
 }
 

@@ -1,6 +1,7 @@
 #include "core/xsam/engine/xsam_engine.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -64,9 +65,11 @@ XsamEngineOptions XsamEngineOptions::from(const EngineOptions& options) {
                     o.generic_mode + "'");
     if (auto v = get("max_new_tokens")) {
         try {
-            o.max_new_tokens = std::stoll(*v);
+            size_t used = 0;
+            o.max_new_tokens = std::stoll(*v, &used);
+            if (used != v->size() || o.max_new_tokens < 1) throw std::invalid_argument(*v);
         } catch (...) {
-            throw Error("X-SAM engine option max_new_tokens: expected an integer, got '" + *v + "'");
+            throw Error("X-SAM engine option max_new_tokens (--max-new-tokens): expected an integer >= 1, got '" + *v + "'");
         }
     }
     if (auto v = get("reuse_prefix")) o.reuse_prefix = !(*v == "0" || *v == "false" || *v == "off");
@@ -137,6 +140,20 @@ torch::Device parse_device(const std::string& s) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+    size_t pos = 0;
+    while ((pos = s.find(from, pos)) != std::string::npos) {
+        s.replace(pos, from.size(), to);
+        pos += to.size();
+    }
+}
+
+std::string trim_whitespace(const std::string& s) {
+    const size_t b = s.find_first_not_of(" \t\n\r\v\f");
+    if (b == std::string::npos) return "";
+    return s.substr(b, s.find_last_not_of(" \t\n\r\v\f") - b + 1);
 }
 
 }  // namespace
@@ -252,6 +269,7 @@ Capabilities XsamEngine::capabilities() const {
     c.tasks[Task::Generic] = {K::Text};
     c.tasks[Task::OpenVocabulary] = {K::Text};
     c.tasks[Task::GroundedCaption] = {};
+    c.tasks[Task::Chat] = {K::Text};
     return c;
 }
 
@@ -423,7 +441,8 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
             break;
         }
         case Task::GroundedCaption:
-            throw Error("engine 'xsam': the grounded caption is generated, not scored");
+        case Task::Chat:
+            throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' is generated, not scored");
     }
     stage("segment.prompt");
 
@@ -475,7 +494,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
         std::string why = check(request, p.width, p.height);
         if (!why.empty()) throw Error(why);
     }
-    if (request.task == Task::GroundedCaption) return caption(p, request, cancel);
+    if (request.task == Task::GroundedCaption || request.task == Task::Chat) return generate(p, request, cancel);
     if ((request.task == Task::Referring || request.task == Task::Reasoning) && request.text.empty())
         throw Error("engine 'xsam': the task '" + std::string(task_name(request.task)) + "' needs --text");
     if ((request.task == Task::Generic || request.task == Task::OpenVocabulary) && request.categories.empty() &&
@@ -531,6 +550,8 @@ std::vector<InstanceResult> XsamEngine::run_postprocess(const PostprocessInput& 
             else cands = {cands[size_t(chosen)]};
             break;
         }
+        case Task::Chat:  // text only: no mask
+            break;
     }
     std::vector<InstanceResult> out;
     for (Candidate& c : cands) {
@@ -547,6 +568,8 @@ std::vector<InstanceResult> XsamEngine::run_postprocess(const PostprocessInput& 
 std::vector<InstanceResult> XsamEngine::postprocess(const Inspection& inspection, float score_threshold,
                                                     float mask_threshold) const {
     const Inspection& i = inspection;
+    if (i.rule == Inspection::Rule::TextOnly)
+        throw Error("engine 'xsam': a " + std::string(task_name(i.task)) + " answer is text only: no masks to post-process");
     const int64_t Q = i.num_queries, classes = i.queries.empty() ? 0 : int64_t(i.queries.front().class_probs.size());
     if (Q <= 0 || i.mask_logits.size() != size_t(Q * i.mask_h * i.mask_w) || i.class_logits.size() != size_t(Q * (classes + 1)))
         throw Error("engine 'xsam': the inspection's decoder outputs do not match its queries");
@@ -574,11 +597,11 @@ SegmentResult XsamEngine::caption_teacher_forced(const PreparedImage& prepared, 
     const XsamPrepared& p = check_prepared(prepared);
     SegmentRequest request;
     request.task = Task::GroundedCaption;
-    return caption(p, request, cancel, &answer);
+    return generate(p, request, cancel, &answer);
 }
 
-SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
-                                  const std::string* forced) {
+SegmentResult XsamEngine::generate(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                                   const std::string* forced) {
     c10::InferenceMode guard;
     SegmentResult res;
     auto t0 = std::chrono::steady_clock::now();
@@ -589,9 +612,11 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
         cancel.throw_if_cancelled();
     };
     auto& m = *model_;
-    Question q = caption_question();
-    std::vector<int64_t> ids = encode_pieces(question_pieces(q, false));
-    torch::Tensor embeds = embed_ids(ids, {});
+    const bool chat = request.task == Task::Chat;
+    ScoringOutput s;  // what the inspector shows: the question, every token, the phrases' decoder pass
+    s.question = chat ? chat_question(request.text) : caption_question();
+    s.ids = encode_pieces(question_pieces(s.question, false));
+    torch::Tensor embeds = embed_ids(s.ids, {});
     KVCache cache = KVCache::on_top_of(p.prefix_cache);  // reads the prefix in place, no copy
     torch::Tensor prompt = embeds;
     if (!options_.reuse_prefix) prompt = torch::cat({p.prefix_embeds, embeds}, 1);
@@ -602,8 +627,8 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     const int64_t used = cache.length() + prompt.size(1);
     const int64_t room = config_.llm.max_position_embeddings - used;
     if (room <= 0)
-        throw Error("X-SAM: the caption prompt (" + std::to_string(used) + " positions) fills the LLM's context of " +
-                    std::to_string(config_.llm.max_position_embeddings));
+        throw Error("X-SAM: the " + std::string(chat ? "chat" : "caption") + " prompt (" + std::to_string(used) +
+                    " positions) fills the LLM's context of " + std::to_string(config_.llm.max_position_embeddings));
     const int64_t max_new = std::min<int64_t>(options_.max_new_tokens, room);
     GreedyResult g;
     if (forced) {
@@ -617,50 +642,53 @@ SegmentResult XsamEngine::caption(const XsamPrepared& p, const SegmentRequest& r
     }
     stage("segment.generate");
     const int64_t L = prompt.size(1);
-    std::vector<int64_t> gen = g.tokens;
+    const std::vector<int64_t>& gen = g.tokens;
+    s.ids.insert(s.ids.end(), gen.begin(), gen.end());
     std::vector<int64_t> text_ids = gen;
     if (!text_ids.empty() && std::find(stops.begin(), stops.end(), text_ids.back()) != stops.end()) text_ids.pop_back();
+    // As the reference demo prints it: no space after the phrase tags, and without them (the whole
+    // text stripped) for every task but the caption.
     std::string text = tokenizer_->decode(text_ids);
-    // As the reference demo: no space after the phrase tags.
-    for (const char* from : {"<p> ", "</p> "}) {
-        const std::string f = from, t = f.substr(0, f.size() - 1);
-        size_t pos = 0;
-        while ((pos = text.find(f, pos)) != std::string::npos) text.replace(pos, f.size(), t);
+    for (const char* from : {"<p> ", "</p> "}) replace_all(text, from, std::string(from, std::strlen(from) - 1));
+    if (chat) {
+        for (const char* tag : {kPhraseStart, kPhraseEnd}) replace_all(text, tag, "");
+        text = trim_whitespace(text);
     }
     res.text = text;
+    s.question.answer = text;
 
-    // Hidden states exist for every generated token but the last; phrases and <SEG> among those.
+    // Caption: hidden states exist for every generated token but the last; phrases and <SEG> among those.
     const size_t fed = gen.empty() ? 0 : gen.size() - 1;
-    Marks marks = find_marks(gen, pstart_id_, pend_id_, seg_id_, fed);
-    if (marks.segs.empty() || marks.phrases.empty()) {
+    const Marks marks = find_marks(gen, pstart_id_, pend_id_, seg_id_, fed);
+    if (chat || marks.segs.empty() || marks.phrases.empty()) {
         res.timings.push_back({"segment.postprocess", ms_since(t0)});
-        return res;  // a caption without grounded phrases: text only
+        if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
+        return res;  // text only
     }
     torch::Tensor hidden = g.hidden[0];  // [L + n - 1, width]
     torch::Tensor proj = m.llm_projector(hidden);
-    std::vector<std::string> labels;
     for (auto [a, b] : marks.phrases) {
         std::vector<int64_t> inner(gen.begin() + a + 1, gen.begin() + b);
-        std::string s = tokenizer_->decode(inner);
-        while (!s.empty() && s.front() == ' ') s.erase(s.begin());
-        while (!s.empty() && s.back() == ' ') s.pop_back();
-        labels.push_back(s);
+        s.labels.push_back(trim_whitespace(tokenizer_->decode(inner)));
     }
     torch::Tensor seg = proj[L + marks.segs.front()].unsqueeze(0);
     MaskDecoderOutput dec = m.decode(p.features, seg, false);
-    torch::Tensor phrases = phrase_embeddings(proj, marks, L).unsqueeze(0);
-    torch::Tensor logits = m.class_logits(dec.query_states.back(), phrases)[0];
+    s.class_logits = m.class_logits(dec.query_states.back(), phrase_embeddings(proj, marks, L).unsqueeze(0))[0]
+                         .to(torch::kFloat32)
+                         .to(torch::kCPU);
+    s.mask_logits = dec.mask_logits.back()[0].to(torch::kFloat32);
     stage("segment.mask_decoder");
-    DecoderOutput d{logits.to(torch::kFloat32).to(torch::kCPU), dec.mask_logits.back()[0].to(torch::kFloat32)};
+    DecoderOutput d{s.class_logits, s.mask_logits};
     for (Candidate& c : best_query_per_class(d, p.geometry, request.mask_threshold)) {
         InstanceResult r;
         r.mask = to_mask(c.mask);
         r.score = std::clamp(c.score, 0.f, 1.f);
         r.prompt_index = c.label;
-        r.label = labels[size_t(c.label)];
+        r.label = s.labels[size_t(c.label)];
         res.instances.push_back(std::move(r));
     }
     res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
     return res;
 }
 

@@ -9,7 +9,8 @@
 //                    runs the LLM on top of a copy of the prefix cache, projects the <SEG> and phrase
 //                    hidden states, runs the mask decoder on the cached pixel-decoder features and
 //                    post-processes the last decoder level (postprocess.h). Teacher-forced scoring for
-//                    every task but the grounded caption, which is generated greedily (stop at <|end|>).
+//                    every task but the grounded caption and the chat, which are generated greedily
+//                    (stop at <|end|>; the chat's answer is text only).
 //
 // Devices: "cpu" or "cuda[:N]". Cancellation is checked between stages.
 // Precision ("compute", compute_precision.h): on the CPU "auto" computes in bf16 where the processor has
@@ -50,7 +51,9 @@ public:
     torch::Tensor prefix_embeds;  // [1, L0, width]: kept for the no-reuse check path
 };
 
-// Raw outputs of one scoring pass (tests compare these; segment() post-processes them).
+// Raw outputs of one scoring pass (tests compare these; segment() post-processes them). The generated
+// tasks fill the same fields for the inspector: the question with the generated answer, the question's
+// and the generated ids, the phrases, and the logits only when the caption's phrases were decoded.
 struct ScoringOutput {
     Question question;
     std::vector<int64_t> ids;         // the question's token ids (regions as -300), after the prefix
@@ -102,7 +105,7 @@ public:
     std::vector<InstanceResult> postprocess(const Inspection& inspection, float score_threshold,
                                             float mask_threshold) const override;
 
-    // The scoring pass alone (every task but GroundedCaption).
+    // The scoring pass alone (every task but the generated ones: GroundedCaption, Chat).
     ScoringOutput score(const XsamPrepared& prepared, const SegmentRequest& request, const CancelToken& cancel,
                         std::vector<StageTiming>* timings = nullptr);
 
@@ -131,8 +134,11 @@ private:
                                                 const std::vector<std::string>& labels) const;
     const XsamPrepared& check_prepared(const PreparedImage& prepared) const;
     torch::Tensor embed_ids(const std::vector<int64_t>& ids, const std::vector<torch::Tensor>& region_feats);
-    SegmentResult caption(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
-                          const std::string* forced = nullptr);
+    // The generated tasks (grounded caption, chat): greedy generation on the cached prefix until a stop
+    // token (<|end|>, <|endoftext|>, </s>) or max_new_tokens; the caption's phrases then go through
+    // the mask decoder. `forced`: a given answer instead of the generated one.
+    SegmentResult generate(const XsamPrepared& p, const SegmentRequest& request, const CancelToken& cancel,
+                           const std::string* forced = nullptr);
     void sync() const;
 
     XsamEngineOptions options_;
