@@ -94,8 +94,9 @@ void AnnotationEditor::move(int step) {
 
 void AnnotationEditor::apply_current_category() {
     const ImageRecord* rec = record();
-    if (!rec || !doc_->project().find_category(category_)) return;
-    if (auto list = apply_category(rec->instances, selection_, category_, now_ms()))
+    const Category* category = doc_->project().find_category(category_);
+    if (!rec || !category) return;
+    if (auto list = apply_category(rec->instances, selection_, *category, now_ms()))
         doc_->edit_instances(key_, std::move(*list), tr("Change category"));
 }
 
