@@ -107,6 +107,20 @@ void AnnotationEditor::set_visible(int64_t id, bool visible) {
         doc_->edit_instances(key_, std::move(*list), visible ? tr("Show instance") : tr("Hide instance"));
 }
 
+void AnnotationEditor::set_attribute(const QString& name, const AttributeValue& value) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (auto list = xs::set_attribute(rec->instances, selection_, doc_->project().categories, name.toStdString(), value,
+                                      now_ms()))
+        doc_->edit_instances(key_, std::move(*list), tr("Set %1").arg(name));
+}
+
+void AnnotationEditor::toggle_flag(const char* name) {
+    const ImageRecord* rec = record();
+    if (!rec || selection_.empty()) return;
+    set_attribute(QString::fromLatin1(name), AttributeValue(toggled_flag(rec->instances, selection_, name)));
+}
+
 int AnnotationEditor::category_for_new(ProjectEdit* edit) {
     return category_for_new_instances(doc_->project(), category_, edit);
 }
