@@ -108,6 +108,11 @@ bool store_attribute(Instance& inst, const Category* category, const std::string
     return true;
 }
 
+void add_missing_declarations(Category& into, const Category& from) {
+    for (const AttributeSpec& spec : from.attributes)
+        if (!find_attribute(into, spec.name)) into.attributes.push_back(spec);
+}
+
 void keep_declared_attributes(Instance& inst, const Category& category) {
     for (auto it = inst.attributes.begin(); it != inst.attributes.end();) {
         const AttributeSpec* spec = find_attribute(category, it->first);

@@ -53,6 +53,9 @@ std::optional<AttributeValue> attribute_value(const Instance& inst, const Catego
 // Stores `value` (fixed attribute, or custom one declared by `category` that `value` fits); false when
 // it cannot. A custom value equal to the default is erased instead of stored.
 bool store_attribute(Instance& inst, const Category* category, const std::string& name, const AttributeValue& value);
+// Adds to `into` the declarations of `from` it lacks by name (a name both have keeps into's), for
+// instances brought over from another project or file.
+void add_missing_declarations(Category& into, const Category& from);
 // Drops the custom values `category` does not declare (or that no longer fit its declaration).
 void keep_declared_attributes(Instance& inst, const Category& category);
 

@@ -18,8 +18,7 @@ std::map<int, int> merge_categories(Project& base, const Project& other, Project
             ++s.categories_added;
         }
         ids[c.id] = mine->id;
-        for (const AttributeSpec& spec : c.attributes)
-            if (!find_attribute(*mine, spec.name)) mine->attributes.push_back(spec);
+        add_missing_declarations(*mine, c);
     }
     return ids;
 }

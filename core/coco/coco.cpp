@@ -352,9 +352,9 @@ std::vector<Id> assign_ids(const std::vector<int64_t>& requested, const std::set
 // project's categories (a declaration the project already has wins).
 void declare_imported_attributes(Project& work, const ParsedCoco& coco, const std::vector<int>& cat_ids) {
     for (size_t i = 0; i < coco.categories.size(); ++i) {
-        Category& category = *work.find_category(cat_ids[i]);
-        for (const AttributeSpec& spec : coco.categories[i].attributes)
-            if (!find_attribute(category, spec.name)) category.attributes.push_back(spec);
+        Category declared;
+        declared.attributes = coco.categories[i].attributes;
+        add_missing_declarations(*work.find_category(cat_ids[i]), declared);
     }
     for (const ParsedAnnotation& a : coco.annotations)
         declare_coco_attributes(*work.find_category(cat_ids[a.category]), a.attributes, join(a.path, "attributes"));

@@ -28,7 +28,7 @@ const std::vector<DataPart>& data_parts() {
          }},
         {"captions", "captions", [](const ImageRecord& img) { return int64_t(img.captions.size()); }},
         {"episodes", "episodes", [](const ImageRecord& img) { return int64_t(img.episodes.size()); }},
-        {"attributes", "instances with attributes (crowd, occluded, truncated, note, custom)",
+        {"attributes", "instances with attributes",
          [](const ImageRecord& img) { return instances_where(img, has_attributes); }},
     };
     return parts;
