@@ -44,6 +44,11 @@ std::vector<ActionRow> make_rows() {
         {"lowerInstance", "Send backward", "PgDown", "Move the selected instances down in drawing order", M::Edit},
         {"assignCategory", "Apply category", "C", "Give the selected instances the current category", M::Edit},
         {"addCategory", "Add category", "Ctrl+N", "Add a category", M::Edit},
+        {"toggleCrowd", "Crowd", "Shift+C", "Mark the selected instances as a crowd region, or unmark them (COCO iscrowd)",
+         M::Edit, B::None, I::None, true},
+        {"toggleOccluded", "Occluded", "Shift+O", "Mark the selected instances as occluded, or unmark them", M::Edit},
+        {"toggleTruncated", "Truncated", "Shift+T", "Mark the selected instances as truncated by the image border, or unmark them",
+         M::Edit},
 
         {"nextImage", "Next image", "D", "Show the next image", M::View},
         {"prevImage", "Previous image", "A", "Show the previous image", M::View},

@@ -101,8 +101,9 @@ void AnnotationEditor::move(int step) {
 
 void AnnotationEditor::apply_current_category() {
     const ImageRecord* rec = record();
-    if (!rec || !doc_->project().find_category(category_)) return;
-    if (auto list = apply_category(rec->instances, selection_, category_, now_ms()))
+    const Category* category = doc_->project().find_category(category_);
+    if (!rec || !category) return;
+    if (auto list = apply_category(rec->instances, selection_, *category, now_ms()))
         doc_->edit_instances(key_, std::move(*list), tr("Change category"));
 }
 
@@ -111,6 +112,20 @@ void AnnotationEditor::set_visible(int64_t id, bool visible) {
     if (!rec) return;
     if (auto list = xs::set_visible(rec->instances, id, visible))
         doc_->edit_instances(key_, std::move(*list), visible ? tr("Show instance") : tr("Hide instance"));
+}
+
+void AnnotationEditor::set_attribute(const QString& name, const AttributeValue& value) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    if (auto list = xs::set_attribute(rec->instances, selection_, doc_->project().categories, name.toStdString(), value,
+                                      now_ms()))
+        doc_->edit_instances(key_, std::move(*list), tr("Set %1").arg(name));
+}
+
+void AnnotationEditor::toggle_flag(const char* name) {
+    const ImageRecord* rec = record();
+    if (!rec || selection_.empty()) return;
+    set_attribute(QString::fromLatin1(name), AttributeValue(toggled_flag(rec->instances, selection_, name)));
 }
 
 int AnnotationEditor::category_for_new(ProjectEdit* edit) {

@@ -42,6 +42,10 @@ public:
     void move(int step);  // +1 bring forward, -1 send backward
     void apply_current_category();
     void set_visible(int64_t id, bool visible);
+    // Sets an attribute (core/annotation/attributes.h) on every selected instance that has it, as one
+    // step; toggle_flag flips a fixed boolean one (on for all unless all have it).
+    void set_attribute(const QString& name, const AttributeValue& value);
+    void toggle_flag(const char* name);
     // A brush or eraser stroke (a mask of the image's size) on the selected instance; painting with
     // nothing selected makes a new instance.
     void stroke(const Mask& stroke, bool erase);

@@ -4,6 +4,7 @@
 #include <QMenu>
 
 #include "ui/annotation_editor.h"
+#include "ui/attribute_panel.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
 #include "ui/panels.h"
@@ -12,13 +13,15 @@
 namespace xs {
 
 AnnotationView::AnnotationView(Document* doc, AnnotationEditor* editor, ImageCanvas* canvas, InstancePanel* instances,
-                               CategoryPanel* categories, QObject* parent)
-    : QObject(parent), doc_(doc), editor_(editor), canvas_(canvas), instances_(instances), categories_(categories) {
+                               CategoryPanel* categories, AttributePanel* attributes, QObject* parent)
+    : QObject(parent), doc_(doc), editor_(editor), canvas_(canvas), instances_(instances), categories_(categories),
+      attributes_(attributes) {
     connect(editor_, &AnnotationEditor::selection_changed, this, &AnnotationView::show_selection);
     connect(canvas_, &ImageCanvas::hovered_instance_changed, this, &AnnotationView::show_hover);
     connect(instances_, &InstancePanel::selection_changed, editor_, &AnnotationEditor::set_selection);
     connect(instances_, &InstancePanel::visibility_toggled, editor_, &AnnotationEditor::set_visible);
     connect(instances_, &InstancePanel::context_menu_requested, this, &AnnotationView::context_menu);
+    connect(attributes_, &AttributePanel::attribute_edited, editor_, &AnnotationEditor::set_attribute);
 }
 
 void AnnotationView::set_edited_instance(int64_t id) {
@@ -48,6 +51,7 @@ void AnnotationView::show_selection(const Selection& ids) {
     for (int64_t id : ids)
         if (id != edited_) shown.push_back(id);
     canvas_->set_selection(shown.size() == ids.size() ? editor_->selected_masks() : editor_->masks_of(shown));
+    attributes_->show_instances(editor_->record(), doc_->project(), ids);
 }
 
 void AnnotationView::show_hover(int64_t id) {

@@ -1,7 +1,8 @@
 #pragma once
 // Shows the shown image's annotations: the canvas overlay, the instance list, the selection (on the
 // canvas and in the list) and the instance under the pointer (highlighted, with a tooltip). The
-// list's selection, visibility boxes and context menu go to the editor.
+// list's selection, visibility boxes and context menu go to the editor, and so do the Attributes
+// panel's changes.
 #include <QList>
 #include <QObject>
 
@@ -12,6 +13,7 @@ class QAction;
 namespace xs {
 
 class AnnotationEditor;
+class AttributePanel;
 class CategoryPanel;
 class Document;
 class ImageCanvas;
@@ -21,7 +23,7 @@ class AnnotationView : public QObject {
     Q_OBJECT
 public:
     AnnotationView(Document* doc, AnnotationEditor* editor, ImageCanvas* canvas, InstancePanel* instances,
-                   CategoryPanel* categories, QObject* parent);
+                   CategoryPanel* categories, AttributePanel* attributes, QObject* parent);
     // The image's record changed, or another image is shown (nullptr: none).
     void refresh(const ImageRecord* record);
     // The instance whose vertices are being edited is left off the canvas (the vertex editor draws
@@ -40,6 +42,7 @@ private:
     ImageCanvas* canvas_;
     InstancePanel* instances_;
     CategoryPanel* categories_;
+    AttributePanel* attributes_;
     QList<QAction*> menu_actions_;
     int64_t hovered_ = 0;
     int64_t edited_ = 0;

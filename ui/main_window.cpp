@@ -24,6 +24,7 @@
 
 #include "ui/annotation_editor.h"
 #include "ui/annotation_view.h"
+#include "ui/attribute_panel.h"
 #include "ui/candidates.h"
 #include "ui/caption_view.h"
 #include "ui/display_panel.h"
@@ -71,7 +72,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     build_tool_bars();
     session_view_ = new SessionView(session_, editor_,
                                     {canvas_, candidates_, candidates_dock_, caption_, caption_dock_, statusBar()}, this);
-    annotation_view_ = new AnnotationView(doc_, editor_, canvas_, instances_, categories_, this);
+    annotation_view_ = new AnnotationView(doc_, editor_, canvas_, instances_, categories_, attributes_, this);
     annotation_view_->set_menu_actions({action("mergeInstances"), action("subtractInstances"), action("raiseInstance"),
                                         action("lowerInstance"), action("deleteInstance")});
     engine_view_ = new EngineView(engines_, engine_panel_, status_, this);
@@ -143,6 +144,8 @@ void MainWindow::build_docks() {
     QDockWidget* cats = add_dock(categories_, tr("Categories"), "categoriesDock", Qt::RightDockWidgetArea);
     instances_ = new InstancePanel(this);
     QDockWidget* insts = add_dock(instances_, tr("Instances"), "instancesDock", Qt::RightDockWidgetArea);
+    attributes_ = new AttributePanel(this);
+    QDockWidget* attrs = add_dock(attributes_, tr("Attributes"), "attributesDock", Qt::RightDockWidgetArea);
     engine_panel_ = new EnginePanel(this);
     QDockWidget* engine = add_dock(engine_panel_, tr("Engine"), "engineDock", Qt::RightDockWidgetArea);
     candidates_ = new CandidatesPanel(this);
@@ -160,7 +163,7 @@ void MainWindow::build_docks() {
     display_dock_ = add_dock(display_, tr("Display"), "displayDock", Qt::RightDockWidgetArea);
     display_dock_->hide();
     resizeDocks({images}, {200}, Qt::Horizontal);
-    resizeDocks({cats, insts, engine}, {160, 260, 240}, Qt::Vertical);
+    resizeDocks({cats, insts, attrs, engine}, {140, 220, 170, 200}, Qt::Vertical);
     resizeDocks({cats}, {300}, Qt::Horizontal);
 }
 
@@ -231,6 +234,9 @@ ActionTable::Handlers MainWindow::handlers() {
         {"lowerInstance", [this] { editor_->move(-1); }},
         {"assignCategory", [this] { editor_->apply_current_category(); }},
         {"addCategory", [this] { editor_->add_category(); }},
+        {"toggleCrowd", [this] { editor_->toggle_flag(kAttrCrowd); }},
+        {"toggleOccluded", [this] { editor_->toggle_flag(kAttrOccluded); }},
+        {"toggleTruncated", [this] { editor_->toggle_flag(kAttrTruncated); }},
         {"nextImage", [this] { browser_->next(); }},
         {"prevImage", [this] { browser_->prev(); }},
         {"zoomFit", [this] { canvas_->fit(); }},

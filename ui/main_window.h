@@ -41,6 +41,7 @@ namespace xs {
 
 class AnnotationEditor;
 class AnnotationView;
+class AttributePanel;
 class CandidatesPanel;
 class CaptionView;
 class CategoryPanel;
@@ -85,6 +86,7 @@ public:
     QListWidget* file_list() { return files_; }
     CategoryPanel* category_panel() { return categories_; }
     InstancePanel* instance_panel() { return instances_; }
+    AttributePanel* attribute_panel() { return attributes_; }
     NoticeBar* notice_bar() { return notice_; }
     CandidatesPanel* candidates_panel() { return candidates_; }
     CaptionView* caption_view() { return caption_; }
@@ -189,6 +191,7 @@ private:
     QListWidget* files_ = nullptr;
     CategoryPanel* categories_ = nullptr;
     InstancePanel* instances_ = nullptr;
+    AttributePanel* attributes_ = nullptr;
     EnginePanel* engine_panel_ = nullptr;
     CandidatesPanel* candidates_ = nullptr;
     CaptionView* caption_ = nullptr;

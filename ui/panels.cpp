@@ -32,6 +32,21 @@ QToolButton* small_button(const QString& text, const QString& tip, QWidget* pare
     return b;
 }
 
+// The instance list's marker: " [C]" crowd, " [O]" occluded, " [CO]" both.
+QString attribute_marker(const Instance& inst) {
+    const QString flags = QString(inst.iscrowd ? "C" : "") + (inst.occluded ? "O" : "");
+    return flags.isEmpty() ? QString() : QStringLiteral(" [%1]").arg(flags);
+}
+
+QString attribute_tip(const Instance& inst) {
+    QStringList parts;
+    if (inst.iscrowd) parts << InstancePanel::tr("crowd");
+    if (inst.occluded) parts << InstancePanel::tr("occluded");
+    if (inst.truncated) parts << InstancePanel::tr("truncated");
+    if (!inst.note.empty()) parts << InstancePanel::tr("note: %1").arg(qstr(inst.note));
+    return parts.isEmpty() ? QString() : parts.join(", ");
+}
+
 }  // namespace
 
 // Categories -----------------------------------------------------------------------------------
@@ -142,7 +157,7 @@ void InstancePanel::set_instances(const ImageRecord* image, const Project& proje
             const Category* cat = project.find_category(inst.category_id);
             auto* item = new QTreeWidgetItem(tree_);
             item->setData(0, Qt::UserRole, qlonglong(inst.id));
-            item->setText(0, QString::number(inst.id));
+            item->setText(0, QString::number(inst.id) + attribute_marker(inst));
             item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
             item->setCheckState(0, inst.visible ? Qt::Checked : Qt::Unchecked);
             item->setText(1, cat ? qstr(cat->name) : tr("(unknown %1)").arg(inst.category_id));
@@ -152,6 +167,7 @@ void InstancePanel::set_instances(const ImageRecord* image, const Project& proje
             item->setText(3, qstr(inst.source));
             item->setToolTip(3, qstr(inst.source));
             BBox b = rle_bbox(inst.mask);
+            item->setToolTip(0, attribute_tip(inst));
             item->setToolTip(1, tr("area %1 px, box %2,%3 %4x%5").arg(rle_area(inst.mask)).arg(b.x).arg(b.y).arg(b.w).arg(b.h));
         }
     }

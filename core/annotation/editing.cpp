@@ -35,6 +35,30 @@ bool name_taken(const std::vector<Category>& list, const std::string& name, int 
     return false;
 }
 
+template <typename Categories>
+auto find_in(Categories& list, int id) -> decltype(&list.front()) {
+    for (auto& c : list)
+        if (c.id == id) return &c;
+    return nullptr;
+}
+
+// Calls `change` on a copy of every instance of the category that holds a value for attribute
+// `name`, and puts each touched image's new list into `edit`.
+template <typename Change>
+void for_each_valued_instance(const Project& project, int category_id, const std::string& name, ProjectEdit& edit,
+                              Change change) {
+    for (const ImageRecord& rec : project.images) {
+        Instances list = rec.instances;
+        bool touched = false;
+        for (Instance& inst : list)
+            if (inst.category_id == category_id && inst.attributes.count(name)) {
+                change(inst);
+                touched = true;
+            }
+        if (touched) edit.instances[rec.file_name] = std::move(list);
+    }
+}
+
 }  // namespace
 
 std::optional<Instances> merge_instances(const Instances& list, const Selection& selected, int64_t now, int64_t* kept) {
@@ -107,12 +131,14 @@ std::optional<Instances> reorder_instances(const Instances& list, const Selectio
     return out;
 }
 
-std::optional<Instances> apply_category(const Instances& list, const Selection& selected, int category_id, int64_t now) {
+std::optional<Instances> apply_category(const Instances& list, const Selection& selected, const Category& category,
+                                        int64_t now) {
     Instances out = list;
     bool changed = false;
     for (Instance& inst : out)
-        if (is_selected(selected, inst.id) && inst.category_id != category_id) {
-            inst.category_id = category_id;
+        if (is_selected(selected, inst.id) && inst.category_id != category.id) {
+            inst.category_id = category.id;
+            keep_declared_attributes(inst, category);
             inst.modified_ms = now;
             changed = true;
         }
@@ -158,6 +184,72 @@ std::optional<Instances> set_instance_mask(const Instances& list, int64_t id, co
         return out;
     }
     return std::nullopt;
+}
+
+std::optional<Instances> set_attribute(const Instances& list, const Selection& selected,
+                                       const std::vector<Category>& categories, const std::string& name,
+                                       const AttributeValue& value, int64_t now) {
+    Instances out = list;
+    bool changed = false;
+    for (Instance& inst : out) {
+        if (!is_selected(selected, inst.id)) continue;
+        const Category* category = find_in(categories, inst.category_id);
+        const Instance before = inst;
+        if (!store_attribute(inst, category, name, value)) continue;
+        if (attribute_value(before, category, name) == attribute_value(inst, category, name)) continue;
+        inst.modified_ms = now;
+        changed = true;
+    }
+    if (!changed) return std::nullopt;
+    return out;
+}
+
+bool toggled_flag(const Instances& list, const Selection& selected, const std::string& name) {
+    for (const Instance& inst : list) {
+        if (!is_selected(selected, inst.id)) continue;
+        const std::optional<AttributeValue> v = attribute_value(inst, nullptr, name);
+        if (!v || !std::holds_alternative<bool>(*v) || !std::get<bool>(*v)) return true;
+    }
+    return false;
+}
+
+std::optional<ProjectEdit> declare_attribute(const Project& project, int category_id, const AttributeSpec& spec) {
+    const Category* category = project.find_category(category_id);
+    if (!category || !attribute_spec_problem(spec).empty() || find_attribute(*category, spec.name)) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    find_in(*edit.categories, category_id)->attributes.push_back(spec);
+    return edit;
+}
+
+std::optional<ProjectEdit> rename_attribute(const Project& project, int category_id, const std::string& name,
+                                            const std::string& new_name) {
+    const Category* category = project.find_category(category_id);
+    if (!category || !find_attribute(*category, name) || name == new_name) return std::nullopt;
+    AttributeSpec renamed = *find_attribute(*category, name);
+    renamed.name = new_name;
+    if (!attribute_spec_problem(renamed).empty() || find_attribute(*category, new_name)) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    for (AttributeSpec& s : find_in(*edit.categories, category_id)->attributes)
+        if (s.name == name) s.name = new_name;
+    for_each_valued_instance(project, category_id, name, edit, [&](Instance& inst) {
+        inst.attributes[new_name] = inst.attributes[name];
+        inst.attributes.erase(name);
+    });
+    return edit;
+}
+
+std::optional<ProjectEdit> remove_attribute(const Project& project, int category_id, const std::string& name) {
+    const Category* category = project.find_category(category_id);
+    if (!category || !find_attribute(*category, name)) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    std::vector<AttributeSpec>& specs = find_in(*edit.categories, category_id)->attributes;
+    specs.erase(std::remove_if(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.name == name; }),
+                specs.end());
+    for_each_valued_instance(project, category_id, name, edit, [&](Instance& inst) { inst.attributes.erase(name); });
+    return edit;
 }
 
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name) {

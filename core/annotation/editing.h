@@ -40,7 +40,9 @@ std::optional<Instances> delete_instances(const Instances& list, const Selection
 // Moves each selected instance one place up (step > 0: drawn later, on top) or down, past unselected
 // neighbours only, so a selected block keeps its inner order.
 std::optional<Instances> reorder_instances(const Instances& list, const Selection& selected, int step);
-std::optional<Instances> apply_category(const Instances& list, const Selection& selected, int category_id, int64_t now);
+// The selected instances get `category`; custom attribute values it does not declare are dropped.
+std::optional<Instances> apply_category(const Instances& list, const Selection& selected, const Category& category,
+                                        int64_t now);
 std::optional<Instances> set_visible(const Instances& list, int64_t id, bool visible);
 // Paints `stroke` (a mask of the image's size) onto instance `id`, or erases it from it. An instance
 // erased to nothing is removed.
@@ -48,6 +50,23 @@ std::optional<Instances> paint_instance(const Instances& list, int64_t id, const
 // Instance `id` gets `mask` (of the image's size), e.g. its edited polygons rasterised back. An
 // instance given an empty mask is removed.
 std::optional<Instances> set_instance_mask(const Instances& list, int64_t id, const Mask& mask, int64_t now);
+
+// Attributes (core/annotation/attributes.h). Sets attribute `name` to `value` on every selected
+// instance that has it: a fixed one on all, a custom one on those whose category declares it (and
+// that `value` fits). Nullopt when no instance changes.
+std::optional<Instances> set_attribute(const Instances& list, const Selection& selected,
+                                       const std::vector<Category>& categories, const std::string& name,
+                                       const AttributeValue& value, int64_t now);
+// What a key press on a boolean fixed attribute sets: true unless every selected instance has it.
+bool toggled_flag(const Instances& list, const Selection& selected, const std::string& name);
+// Declares a custom attribute on a category (nullopt when the spec has a problem or the name is taken
+// there). Instances need no change: they have the default until set.
+std::optional<ProjectEdit> declare_attribute(const Project& project, int category_id, const AttributeSpec& spec);
+// Renames a category's attribute and the values its instances hold under the old name, on every image.
+std::optional<ProjectEdit> rename_attribute(const Project& project, int category_id, const std::string& name,
+                                            const std::string& new_name);
+// Removes a category's attribute and the values its instances hold, on every image.
+std::optional<ProjectEdit> remove_attribute(const Project& project, int category_id, const std::string& name);
 
 // Categories. Names must be non-empty and unique (nullopt otherwise, or when nothing changes).
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/annotation/attributes.h"
 #include "core/annotation/grounding.h"
 #include "core/mask/mask.h"
 
@@ -27,6 +28,8 @@ struct Category {
     int id = 0;  // >= 1, never reused within a project
     std::string name;
     Rgb color;
+    // Custom attributes its instances carry (core/annotation/attributes.h), names unique.
+    std::vector<AttributeSpec> attributes;
 };
 
 struct Instance {
@@ -42,6 +45,13 @@ struct Instance {
     // sentence that names it (several per instance).
     InstancePrompt prompt;
     std::vector<std::string> referring;
+    // Attributes (core/annotation/attributes.h): the fixed ones, and the values of custom ones the
+    // category declares, by name, stored only when they differ from the declared default.
+    bool iscrowd = false;
+    bool occluded = false;
+    bool truncated = false;
+    std::string note;
+    std::map<std::string, AttributeValue> attributes;
 };
 
 // An image's identity everywhere (folder scan, decode cache, engine cache, undo): its path relative to

@@ -7,16 +7,18 @@ namespace xs {
 
 namespace {
 
-// Category id in `other` -> id in `base`, adding the categories base lacks.
+// Category id in `other` -> id in `base`, adding the categories base lacks and the attribute
+// declarations a matched category lacks (base's declaration wins for a name both have).
 std::map<int, int> merge_categories(Project& base, const Project& other, ProjectMergeSummary& s) {
     std::map<int, int> ids;
     for (const Category& c : other.categories) {
-        if (const Category* mine = base.find_category(c.name)) {
-            ids[c.id] = mine->id;
-        } else {
-            ids[c.id] = base.add_category(c.name, c.color).id;
+        Category* mine = base.find_category(c.name);
+        if (!mine) {
+            mine = &base.add_category(c.name, c.color);
             ++s.categories_added;
         }
+        ids[c.id] = mine->id;
+        add_missing_declarations(*mine, c);
     }
     return ids;
 }
@@ -30,6 +32,7 @@ std::map<int64_t, int64_t> merge_instances(Project& base, ImageRecord& into, con
         if (cat == category_ids.end()) continue;  // an instance of no category is not kept by any project
         Instance copy = inst;
         copy.category_id = cat->second;
+        keep_declared_attributes(copy, *base.find_category(cat->second));
         Instance* same = nullptr;
         for (Instance& mine : into.instances) {
             if (mine.id == inst.id && mine.created_ms == inst.created_ms) same = &mine;

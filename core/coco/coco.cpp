@@ -12,6 +12,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/coco/coco_attributes.h"
+#include "core/io/attributes_json.h"
 #include "core/io/image.h"
 #include "core/io/json_names.h"
 #include "core/io/project_file.h"
@@ -35,6 +37,7 @@ struct ParsedImage {
 struct ParsedCategory {
     int64_t id = 0;
     std::string name;
+    std::vector<AttributeSpec> attributes;  // our export's declarations (coco_attributes.h)
 };
 
 struct ParsedAnnotation {
@@ -42,6 +45,9 @@ struct ParsedAnnotation {
     size_t image = 0;     // index into images
     size_t category = 0;  // index into categories
     Rle mask;
+    bool iscrowd = false;
+    json attributes = json::object();  // checked (check_coco_attributes)
+    std::string path;                  // for messages
 };
 
 struct ParsedCoco {
@@ -226,17 +232,19 @@ ParsedCoco parse_coco(const std::string& text, const std::string& src, const Coc
         c.name = get_string(field(j, "name", src, path), src, join(path, "name"));
         if (c.name.empty()) fail(src, join(path, "name"), "empty category name");
         if (!cat_names.insert(c.name).second) fail(src, join(path, "name"), "duplicate category name \"" + c.name + "\"");
+        if (j.contains("attributes")) c.attributes = attribute_specs_from_json(j["attributes"], src, join(path, "attributes"));
         out.categories.push_back(std::move(c));
     }
 
     // annotations
     const json& anns = get_array(field(root, "annotations", src, ""), src, "annotations");
     std::set<int64_t> ann_ids;
-    int area_mismatches = 0, bbox_mismatches = 0, crowd = 0;
+    int area_mismatches = 0, bbox_mismatches = 0;
     for (size_t i = 0; i < anns.size(); ++i) {
         const std::string path = index("annotations", i);
         const json& j = get_object(anns[i], src, path);
         ParsedAnnotation a;
+        a.path = path;
         a.id = get_int(field(j, "id", src, path), src, join(path, "id"));
         if (!ann_ids.insert(a.id).second) fail(src, join(path, "id"), "duplicate annotation id " + std::to_string(a.id));
         const int64_t image_id = get_int(field(j, "image_id", src, path), src, join(path, "image_id"));
@@ -252,7 +260,11 @@ ParsedCoco parse_coco(const std::string& text, const std::string& src, const Coc
         if (j.contains("iscrowd")) {
             const int64_t c = get_int(j["iscrowd"], src, join(path, "iscrowd"));
             if (c != 0 && c != 1) fail(src, join(path, "iscrowd"), "must be 0 or 1, got " + std::to_string(c));
-            crowd += int(c);
+            a.iscrowd = c == 1;
+        }
+        if (j.contains("attributes")) {
+            check_coco_attributes(j["attributes"], src, join(path, "attributes"));
+            a.attributes = j["attributes"];
         }
         a.mask = parse_segmentation(field(j, "segmentation", src, path), out.images[a.image], src,
                                     join(path, "segmentation"), rep);
@@ -279,10 +291,6 @@ ParsedCoco parse_coco(const std::string& text, const std::string& src, const Coc
     if (bbox_mismatches) {
         rep.warnings.push_back(std::to_string(bbox_mismatches) +
                                " annotation(s) state a bbox that differs from the mask's; the mask's is used");
-    }
-    if (crowd) {
-        rep.warnings.push_back(std::to_string(crowd) +
-                               " crowd annotation(s) (iscrowd 1) were imported as ordinary instances");
     }
 
     // image files: present, complete, decodable, and of the stated (displayed) size
@@ -340,6 +348,18 @@ std::vector<Id> assign_ids(const std::vector<int64_t>& requested, const std::set
     return out;
 }
 
+// The file's category declarations, then declarations inferred from the annotations' values, on the
+// project's categories (a declaration the project already has wins).
+void declare_imported_attributes(Project& work, const ParsedCoco& coco, const std::vector<int>& cat_ids) {
+    for (size_t i = 0; i < coco.categories.size(); ++i) {
+        Category declared;
+        declared.attributes = coco.categories[i].attributes;
+        add_missing_declarations(*work.find_category(cat_ids[i]), declared);
+    }
+    for (const ParsedAnnotation& a : coco.annotations)
+        declare_coco_attributes(*work.find_category(cat_ids[a.category]), a.attributes, join(a.path, "attributes"));
+}
+
 void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& opt, CocoImportReport& rep) {
     if (work.image_root.empty()) work.image_root = opt.images_dir;
 
@@ -373,6 +393,7 @@ void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& 
             cat_ids[i] = c.id;
             ++rep.categories_added;
         }
+        declare_imported_attributes(work, coco, cat_ids);
     }
 
     // images, matched by file name
@@ -447,6 +468,8 @@ void merge_into(Project& work, const ParsedCoco& coco, const CocoImportOptions& 
             inst.score = 1.0f;
             inst.source = "import:coco";
             inst.created_ms = inst.modified_ms = now;
+            inst.iscrowd = a.iscrowd;
+            read_coco_attributes(inst, *work.find_category(inst.category_id), a.attributes);
             rep.instance_ids[a.id] = ids[i];
             targets[a.image]->instances.push_back(std::move(inst));
             work.next_instance_id = std::max(work.next_instance_id, ids[i] + 1);
@@ -577,7 +600,8 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
             }
             ojson seg;
             bool wrote_polygons = false;
-            if (options.polygons && area > 0) {
+            // A crowd region is RLE by COCO's rules (pycocotools treats iscrowd polygons as RLE anyway).
+            if (options.polygons && area > 0 && !inst.iscrowd) {
                 if (auto polys = exact_polygons(rle_decode(rle))) {
                     seg = ojson::array();
                     for (const Polygon& p : *polys) seg.push_back(p);
@@ -595,7 +619,8 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
             a["segmentation"] = std::move(seg);
             a["area"] = area;
             a["bbox"] = {bb.x, bb.y, bb.w, bb.h};
-            a["iscrowd"] = 0;
+            a["iscrowd"] = inst.iscrowd ? 1 : 0;
+            a["attributes"] = coco_attributes_to_json(inst, *project.find_category(inst.category_id));
             annotations.push_back(std::move(a));
             ++rep.annotations;
         }
@@ -605,7 +630,11 @@ std::string coco_to_json(const Project& project, const CocoExportOptions& option
     root["images"] = std::move(images);
     root["annotations"] = std::move(annotations);
     ojson jcats = ojson::array();
-    for (const Category* c : cats) jcats.push_back({{"id", c->id}, {"name", c->name}});
+    for (const Category* c : cats) {
+        ojson jc = {{"id", c->id}, {"name", c->name}};
+        if (!c->attributes.empty()) jc["attributes"] = attribute_specs_to_json(c->attributes);
+        jcats.push_back(std::move(jc));
+    }
     root["categories"] = std::move(jcats);
     if (options.polygons && rep.as_rle > 0) {
         rep.warnings.push_back(std::to_string(rep.as_rle) +

@@ -14,6 +14,7 @@ public:
             FormatInfo f;
             f.name = "coco";
             f.description = "COCO instance segmentation JSON (RLE, or polygons where they are exact)";
+            f.carries = {"attributes"};  // iscrowd and CVAT's per-annotation "attributes" object
             f.cannot_carry = {"scores, prompts, referring sentences, captions and episodes (refcoco, gcg and vgd carry them)"};
             f.export_options = {{"polygons", FormatOption::Type::Flag, "",
                                  "write polygons where they give back the mask pixel for pixel (RLE otherwise)"}};

@@ -28,6 +28,8 @@ const std::vector<DataPart>& data_parts() {
          }},
         {"captions", "captions", [](const ImageRecord& img) { return int64_t(img.captions.size()); }},
         {"episodes", "episodes", [](const ImageRecord& img) { return int64_t(img.episodes.size()); }},
+        {"attributes", "instances with attributes",
+         [](const ImageRecord& img) { return instances_where(img, has_attributes); }},
     };
     return parts;
 }

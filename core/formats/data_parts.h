@@ -2,7 +2,7 @@
 // The parts of the project's data that a format may or may not carry, beyond the masks and their
 // categories (which every format carries). One row per part; an export counts, per image, every part
 // present in the project that the format does not list in FormatInfo::carries. A new kind of data
-// (attributes, iscrowd, ...) is one row here, plus its key in the formats that write it.
+// (like attributes) is one row here, plus its key in the formats that write it.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -102,13 +102,15 @@ void merge_imported(Project& project, const Project& incoming, const std::string
     try {
         std::map<int, int> category_ids;
         for (const Category& c : incoming.categories) {
-            if (const Category* mine = work.find_category(c.name)) {
-                category_ids[c.id] = mine->id;
+            Category* mine = work.find_category(c.name);
+            if (mine) {
                 ++rep.categories_matched;
             } else {
-                category_ids[c.id] = work.add_category(c.name, c.color).id;
+                mine = &work.add_category(c.name, c.color);
                 ++rep.categories_added;
             }
+            category_ids[c.id] = mine->id;
+            add_missing_declarations(*mine, c);  // the attributes its instances bring
         }
         std::set<int64_t> used_ids;
         for (const ImageRecord& img : work.images) {
@@ -130,6 +132,7 @@ void merge_imported(Project& project, const Project& incoming, const std::string
             for (const Instance& inst : from.instances) {
                 Instance copy = inst;
                 copy.category_id = category_ids.at(inst.category_id);
+                keep_declared_attributes(copy, *work.find_category(copy.category_id));
                 if (inst.id < 1 || used_ids.count(inst.id)) copy.id = std::max<int64_t>(work.next_instance_id, 1);
                 while (used_ids.count(copy.id)) ++copy.id;
                 used_ids.insert(copy.id);

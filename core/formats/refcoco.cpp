@@ -131,7 +131,7 @@ public:
             f.name = "refcoco";
             f.description = "RefCOCO layout: refs.json (referring sentences per instance) and COCO instances.json";
             f.exports_folder = f.imports_folder = true;
-            f.carries = {"referring"};
+            f.carries = {"referring", "attributes"};  // attributes: in its instances.json
             f.cannot_carry = {"scores, prompts, captions and episodes"};
             f.export_options = {{"val-fraction", FormatOption::Type::Number, "0",
                                  "share of images whose refs are in the val split (by a hash of the file name)"}};

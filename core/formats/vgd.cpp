@@ -171,7 +171,7 @@ public:
             FormatInfo f;
             f.name = "vgd";
             f.description = "visual grounded segmentation (X-SAM's VGD data): COCO annotations with visual_prompts";
-            f.carries = {"prompt", "episodes"};
+            f.carries = {"prompt", "episodes", "attributes"};  // attributes: through its COCO annotations
             f.cannot_carry = {"scores, referring sentences and captions",
                               "negative prompts in visual_prompts (they are kept in xsam_prompt)"};
             f.export_options = {{"derive-prompts", FormatOption::Type::Flag, "",

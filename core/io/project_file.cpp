@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 
+#include "core/io/attributes_json.h"
 #include "core/io/grounding_json.h"
 #include "core/io/json_names.h"
 #include "core/util/error.h"
@@ -77,11 +78,52 @@ void read_image_grounding(const json& jimg, const std::string& src, const std::s
     }
 }
 
+bool uses_attributes(const Project& project) {
+    for (const Category& c : project.categories)
+        if (!c.attributes.empty()) return true;
+    for (const ImageRecord& img : project.images)
+        for (const Instance& inst : img.instances)
+            if (has_attributes(inst)) return true;
+    return false;
+}
+
+// An instance's attributes other than the defaults (version 3), each field only when set.
+void write_instance_attributes(const Instance& inst, ojson& j) {
+    if (inst.iscrowd) j["iscrowd"] = true;
+    if (inst.occluded) j["occluded"] = true;
+    if (inst.truncated) j["truncated"] = true;
+    if (!inst.note.empty()) j["note"] = inst.note;
+    if (inst.attributes.empty()) return;
+    ojson custom = ojson::object();
+    for (const auto& [name, value] : inst.attributes) custom[name] = attribute_value_to_json(value);
+    j["attributes"] = std::move(custom);
+}
+
+void read_instance_attributes(const json& ji, const Category& category, const std::string& src, const std::string& ip,
+                              Instance& inst) {
+    const auto flag = [&](const char* key) { return ji.contains(key) && get_bool(ji.at(key), src, join(ip, key)); };
+    inst.iscrowd = flag(kAttrCrowd);
+    inst.occluded = flag(kAttrOccluded);
+    inst.truncated = flag(kAttrTruncated);
+    if (ji.contains(kAttrNote)) inst.note = get_string(ji.at(kAttrNote), src, join(ip, kAttrNote));
+    if (!ji.contains("attributes")) return;
+    const std::string ap = join(ip, "attributes");
+    const json& custom = get_object(ji.at("attributes"), src, ap);
+    for (auto it = custom.begin(); it != custom.end(); ++it) {
+        const AttributeSpec* spec = find_attribute(category, it.key());
+        if (!spec) fail(src, join(ap, it.key()), "category \"" + category.name + "\" declares no attribute \"" + it.key() + "\"");
+        const AttributeValue value = attribute_value_from_json(it.value(), *spec, src, join(ap, it.key()));
+        if (!(value == spec->default_value)) inst.attributes[it.key()] = value;
+    }
+}
+
 }  // namespace
 
-// Version 2 added grounding data. A project without any is written as version 1, byte for byte as
-// before; one with some is version 2, which older builds refuse instead of dropping it.
+// Version 2 added grounding data, version 3 attributes. A project without either is written as
+// version 1, byte for byte as before; one with some is the version that reads them, which older
+// builds refuse instead of dropping what they do not know.
 int project_format_version(const Project& project) {
+    if (uses_attributes(project)) return 3;
     for (const ImageRecord& img : project.images) {
         if (!img.captions.empty() || !img.episodes.empty()) return 2;
         for (const Instance& inst : img.instances) {
@@ -101,7 +143,9 @@ std::string project_to_json(const Project& project) {
                         {"instance", project.next_instance_id}};
     ojson cats = ojson::array();
     for (const Category& c : project.categories) {
-        cats.push_back({{"id", c.id}, {"name", c.name}, {"color", color_to_hex(c.color)}});
+        ojson jc = {{"id", c.id}, {"name", c.name}, {"color", color_to_hex(c.color)}};
+        if (!c.attributes.empty()) jc["attributes"] = attribute_specs_to_json(c.attributes);  // version 3
+        cats.push_back(std::move(jc));
     }
     root["categories"] = std::move(cats);
     ojson imgs = ojson::array();
@@ -119,6 +163,7 @@ std::string project_to_json(const Project& project) {
             j["mask"] = {{"size", {inst.mask.height, inst.mask.width}}, {"counts", rle_to_string(inst.mask)}};
             if (!inst.prompt.empty()) j["prompt"] = prompt_to_json(inst.prompt);  // version 2
             if (!inst.referring.empty()) j["referring"] = inst.referring;         // version 2
+            write_instance_attributes(inst, j);                                    // version 3
             insts.push_back(std::move(j));
         }
         ojson j;
@@ -178,6 +223,7 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
         if (!cat_names.insert(cat.name).second) fail(src, join(path, "name"), "duplicate category name \"" + cat.name + "\"");
         const std::string color = get_string(field(c, "color", src, path), src, join(path, "color"));
         if (!hex_to_color(color, cat.color)) fail(src, join(path, "color"), "expected \"#rrggbb\", got \"" + color + "\"");
+        if (c.contains("attributes")) cat.attributes = attribute_specs_from_json(c.at("attributes"), src, join(path, "attributes"));
         p.categories.push_back(cat);
     }
 
@@ -223,9 +269,8 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
             if (!inst_ids.insert(inst.id).second) fail(src, join(ip, "id"), "duplicate instance id " + std::to_string(inst.id));
             max_inst = std::max(max_inst, inst.id);
             inst.category_id = get_int32(field(ji, "category_id", src, ip), src, join(ip, "category_id"));
-            if (!cat_ids.count(inst.category_id)) {
-                fail(src, join(ip, "category_id"), "unknown category id " + std::to_string(inst.category_id));
-            }
+            const Category* category = p.find_category(inst.category_id);
+            if (!category) fail(src, join(ip, "category_id"), "unknown category id " + std::to_string(inst.category_id));
             inst.score = float(get_number(field(ji, "score", src, ip), src, join(ip, "score")));
             // A finite double beyond float's range became inf, which is saved as null and made the
             // project unreadable (found by tests/fuzz/fuzz_project).
@@ -253,6 +298,7 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
             }
             if (ji.contains("prompt")) inst.prompt = prompt_from_json(ji.at("prompt"), src, join(ip, "prompt"), w, h);
             if (ji.contains("referring")) inst.referring = sentences_from_json(ji.at("referring"), src, join(ip, "referring"));
+            read_instance_attributes(ji, *category, src, ip, inst);
             img.instances.push_back(std::move(inst));
         }
         read_image_grounding(jimg, src, path, img);

@@ -65,12 +65,81 @@ QString describe(const Instances& list) {
     return out.join(' ');
 }
 
+// Attribute tables use two categories: 1 "car" declares parked (boolean, default false), colour
+// (choice red/green/blue, default red), doors (number, default 4) and plate (text, default ""); 2 "tree"
+// declares none. An instance is "id:category:flags:values" where flags are C (crowd), O (occluded),
+// T (truncated) and values "note=..,colour=green,doors=2" (custom values only when stored); "*" after
+// the id marks an instance the operation edited (modified at its time).
+std::vector<Category> attribute_categories() {
+    Category car;
+    car.id = 1;
+    car.name = "car";
+    car.attributes = {{"parked", AttributeKind::boolean, {}, false},
+                      {"colour", AttributeKind::choice, {"red", "green", "blue"}, std::string("red")},
+                      {"doors", AttributeKind::number, {}, 4.0},
+                      {"plate", AttributeKind::text, {}, std::string()}};
+    Category tree;
+    tree.id = 2;
+    tree.name = "tree";
+    return {car, tree};
+}
+
+AttributeValue parse_value(const QString& text) {
+    if (text == "true" || text == "false") return text == "true";
+    bool number = false;
+    const double d = text.toDouble(&number);
+    if (number) return d;
+    return text.toStdString();
+}
+
+Instances parse_attribute_list(const QString& text) {
+    Instances list;
+    for (const QString& spec : text.split(' ', Qt::SkipEmptyParts)) {
+        const QStringList f = spec.split(':');
+        Instance inst;
+        inst.id = f[0].toLongLong();
+        inst.category_id = f[1].toInt();
+        inst.iscrowd = f[2].contains('C');
+        inst.occluded = f[2].contains('O');
+        inst.truncated = f[2].contains('T');
+        for (const QString& kv : f.value(3).split(',', Qt::SkipEmptyParts)) {
+            const QString key = kv.section('=', 0, 0), value = kv.section('=', 1);
+            if (key == "note") inst.note = value.toStdString();
+            else inst.attributes[key.toStdString()] = parse_value(value);
+        }
+        inst.modified_ms = kBefore;
+        list.push_back(inst);
+    }
+    return list;
+}
+
+QString describe_attributes(const Instances& list) {
+    QStringList out;
+    for (const Instance& inst : list) {
+        QString flags = QString(inst.iscrowd ? "C" : "") + (inst.occluded ? "O" : "") + (inst.truncated ? "T" : "");
+        QStringList values;
+        if (!inst.note.empty()) values << "note=" + QString::fromStdString(inst.note);
+        for (const auto& [key, value] : inst.attributes) {
+            QString v = QString::fromStdString(attribute_value_text(value));
+            v.remove('"');
+            values << QString::fromStdString(key) + "=" + v;
+        }
+        out << QStringLiteral("%1%2:%3:%4:%5").arg(inst.id).arg(inst.modified_ms == kNow ? "*" : "")
+                   .arg(inst.category_id).arg(flags, values.join(','));
+    }
+    return out.join(' ');
+}
+
 std::optional<Instances> run(const QString& op, const Instances& list, const Selection& sel, int arg, const QString& stroke) {
     if (op == "merge") return merge_instances(list, sel, kNow);
     if (op == "subtract") return subtract_instances(list, sel, kNow);
     if (op == "delete") return delete_instances(list, sel);
     if (op == "reorder") return reorder_instances(list, sel, arg);
-    if (op == "category") return apply_category(list, sel, arg, kNow);
+    if (op == "category") {
+        Category target;
+        target.id = arg;
+        return apply_category(list, sel, target, kNow);
+    }
     if (op == "show") return set_visible(list, sel.front(), arg != 0);
     if (op == "paint") return paint_instance(list, sel.front(), parse_mask(stroke), false, kNow);
     if (op == "erase") return paint_instance(list, sel.front(), parse_mask(stroke), true, kNow);
@@ -394,6 +463,137 @@ private Q_SLOTS:
             QCOMPARE(category_for_new_instances(p, 0, &edit), id);
             QCOMPARE(edit.categories->size(), size_t(1));
         }
+    }
+    void set_attribute_data() {
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("selection");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("after");  // "-": nothing changes
+        const QString two = "1:1:: 2:2:O:";
+        QTest::newRow("crowd on one") << two << "1" << "iscrowd" << "true" << "1*:1:C: 2:2:O:";
+        QTest::newRow("occluded on both, one had it") << two << "1,2" << "occluded" << "true" << "1*:1:O: 2:2:O:";
+        QTest::newRow("occluded off") << two << "2" << "occluded" << "false" << "1:1:: 2*:2::";
+        QTest::newRow("unchanged") << two << "2" << "occluded" << "true" << "-";
+        QTest::newRow("truncated") << two << "1,2" << "truncated" << "true" << "1*:1:T: 2*:2:OT:";
+        QTest::newRow("note") << two << "2" << "note" << "by the road" << "1:1:: 2*:2:O:note=by the road";
+        QTest::newRow("note cleared") << "1:1::note=x" << "1" << "note" << "" << "1*:1::";
+        QTest::newRow("flag needs a boolean") << two << "1" << "iscrowd" << "yes" << "-";
+        QTest::newRow("note needs text") << two << "1" << "note" << "true" << "-";
+        QTest::newRow("choice") << two << "1" << "colour" << "green" << "1*:1::colour=green 2:2:O:";
+        QTest::newRow("choice not in list") << two << "1" << "colour" << "pink" << "-";
+        QTest::newRow("back to the default is not stored") << "1:1::colour=green" << "1" << "colour" << "red"
+                                                           << "1*:1::";
+        QTest::newRow("number") << two << "1" << "doors" << "2" << "1*:1::doors=2 2:2:O:";
+        QTest::newRow("number needs a number") << two << "1" << "doors" << "two" << "-";
+        QTest::newRow("boolean") << two << "1" << "parked" << "true" << "1*:1::parked=true 2:2:O:";
+        QTest::newRow("text") << two << "1" << "plate" << "AB-12" << "1*:1::plate=AB-12 2:2:O:";
+        QTest::newRow("custom only where declared") << two << "1,2" << "doors" << "3" << "1*:1::doors=3 2:2:O:";
+        QTest::newRow("custom nowhere declared") << two << "2" << "doors" << "3" << "-";
+        QTest::newRow("unknown name") << two << "1,2" << "weight" << "3" << "-";
+        QTest::newRow("nothing selected") << two << "" << "iscrowd" << "true" << "-";
+    }
+    void set_attribute() {
+        QFETCH(QString, before);
+        QFETCH(QString, selection);
+        QFETCH(QString, name);
+        QFETCH(QString, value);
+        QFETCH(QString, after);
+        const std::optional<Instances> got =
+            xs::set_attribute(parse_attribute_list(before), parse_selection(selection), attribute_categories(),
+                              name.toStdString(), parse_value(value), kNow);
+        if (after == "-") {
+            QVERIFY2(!got, qPrintable(got ? describe_attributes(*got) : QString()));
+            return;
+        }
+        QVERIFY(got);
+        QCOMPARE(describe_attributes(*got), after);
+    }
+
+    void toggled_flag_sets_unless_all_have_it() {
+        const Instances list = parse_attribute_list("1:1:C: 2:2:CO: 3:1::");
+        QCOMPARE(toggled_flag(list, {1, 2}, "iscrowd"), false);
+        QCOMPARE(toggled_flag(list, {1, 3}, "iscrowd"), true);
+        QCOMPARE(toggled_flag(list, {1, 2}, "occluded"), true);
+    }
+
+    void category_change_keeps_declared_values() {
+        const std::vector<Category> cats = attribute_categories();
+        Category van = cats[0];
+        van.id = 3;
+        van.attributes.erase(van.attributes.begin() + 2);  // no doors
+        const Instances list = parse_attribute_list("1:1:O:note=n,colour=blue,doors=2");
+        std::optional<Instances> got = apply_category(list, {1}, van, kNow);
+        QVERIFY(got);
+        QCOMPARE(describe_attributes(*got), QString("1*:3:O:note=n,colour=blue"));
+        got = apply_category(list, {1}, cats[1], kNow);
+        QVERIFY(got);
+        QCOMPARE(describe_attributes(*got), QString("1*:2:O:note=n"));
+    }
+
+    void category_attributes_data() {
+        QTest::addColumn<QString>("op");        // declare / rename / remove, on category 1
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("arg");       // declare: kind:default[:choices|..]; rename: the new name
+        QTest::addColumn<QString>("specs");     // category 1's attribute names after, "-": no edit
+        QTest::addColumn<QString>("images");    // touched images' lists after, "a.png=...;b.png=..."
+        QTest::newRow("declare boolean") << "declare" << "wet" << "boolean:false" << "parked colour doors plate wet" << "";
+        QTest::newRow("declare choice") << "declare" << "size" << "choice:s:s|m|l"
+                                        << "parked colour doors plate size" << "";
+        QTest::newRow("declare taken") << "declare" << "doors" << "number:1" << "-" << "";
+        QTest::newRow("declare fixed name") << "declare" << "occluded" << "boolean:false" << "-" << "";
+        QTest::newRow("declare empty name") << "declare" << "" << "boolean:false" << "-" << "";
+        QTest::newRow("declare bad default") << "declare" << "size" << "choice:xl:s|m|l" << "-" << "";
+        QTest::newRow("declare choice without choices") << "declare" << "size" << "choice:" << "-" << "";
+        QTest::newRow("declare number with text default") << "declare" << "w" << "number:heavy" << "-" << "";
+        QTest::newRow("rename") << "rename" << "colour" << "paint" << "parked paint doors plate"
+                                << "a.png=1:1::paint=green 2:2:: 3:1::;b.png=4:1::doors=2,paint=blue";
+        QTest::newRow("rename to taken") << "rename" << "colour" << "doors" << "-" << "";
+        QTest::newRow("rename to fixed") << "rename" << "colour" << "note" << "-" << "";
+        QTest::newRow("rename unknown") << "rename" << "wheels" << "w" << "-" << "";
+        QTest::newRow("rename unvalued") << "rename" << "plate" << "reg" << "parked colour doors reg" << "";
+        QTest::newRow("remove") << "remove" << "colour" << "" << "parked doors plate"
+                                << "a.png=1:1:: 2:2:: 3:1::;b.png=4:1::doors=2";
+        QTest::newRow("remove unknown") << "remove" << "wheels" << "" << "-" << "";
+    }
+    void category_attributes() {
+        QFETCH(QString, op);
+        QFETCH(QString, name);
+        QFETCH(QString, arg);
+        QFETCH(QString, specs);
+        QFETCH(QString, images);
+        Project p;
+        p.categories = attribute_categories();
+        p.add_image("a.png", kW, kH).instances = parse_attribute_list("1:1::colour=green 2:2:: 3:1::");
+        p.add_image("b.png", kW, kH).instances = parse_attribute_list("4:1::colour=blue,doors=2");
+        std::optional<ProjectEdit> e;
+        if (op == "declare") {
+            const QStringList f = arg.split(':');
+            AttributeSpec spec;
+            spec.name = name.toStdString();
+            spec.kind = *attribute_kind_from_name(f[0].toStdString());
+            for (const QString& c : f.value(2).split('|', Qt::SkipEmptyParts)) spec.choices.push_back(c.toStdString());
+            spec.default_value = spec.kind == AttributeKind::choice || spec.kind == AttributeKind::text
+                                     ? AttributeValue(f[1].toStdString()) : parse_value(f[1]);
+            e = declare_attribute(p, 1, spec);
+        } else if (op == "rename") {
+            e = rename_attribute(p, 1, name.toStdString(), arg.toStdString());
+        } else {
+            e = remove_attribute(p, 1, name.toStdString());
+        }
+        if (specs == "-") {
+            QVERIFY(!e);
+            return;
+        }
+        QVERIFY(e && e->categories);
+        QStringList names;
+        for (const AttributeSpec& s : e->categories->front().attributes) names << QString::fromStdString(s.name);
+        QCOMPARE(names.join(' '), specs);
+        QCOMPARE(e->categories->back().attributes.size(), size_t(0));  // tree untouched
+        QStringList touched;
+        for (const auto& [key, list] : e->instances)
+            touched << QString::fromStdString(key) + "=" + describe_attributes(list);
+        QCOMPARE(touched.join(';'), images);
     }
 };
 

@@ -195,7 +195,7 @@ private Q_SLOTS:
 
     void invalidIdsAreRenumbered() {
         // Image id 0 and category id 0 are not valid COCO ids for export: all are renumbered from 1,
-        // keeping the references consistent, with a warning. Crowd annotations are reported.
+        // keeping the references consistent, with a warning. A crowd annotation stays a crowd instance.
         const json doc = {
             {"images", {{{"id", 0}, {"file_name", "a.png"}, {"width", 2}, {"height", 2}},
                         {{"id", 5}, {"file_name", "b.png"}, {"width", 2}, {"height", 2}}}},
@@ -216,13 +216,123 @@ private Q_SLOTS:
         QCOMPARE(int(p.find_image(2)->instances.size()), 1);
         QCOMPARE(p.find_image(2)->instances[0].id, int64_t(11));
         QCOMPARE(rle_area(p.find_instance(11)->mask), int64_t(4));
-        int renumbered = 0, crowd = 0;
-        for (const std::string& w : rep.warnings) {
-            renumbered += w.find("renumbered") != std::string::npos;
-            crowd += w.find("crowd") != std::string::npos;
-        }
+        QVERIFY(p.find_instance(10)->iscrowd);
+        QVERIFY(!p.find_instance(11)->iscrowd);
+        int renumbered = 0;
+        for (const std::string& w : rep.warnings) renumbered += w.find("renumbered") != std::string::npos;
         QCOMPARE(renumbered, 2);
-        QCOMPARE(crowd, 1);
+    }
+
+    void attributesRoundTrip() {
+        // A crowd instance (a plain square, which polygons could express) and a custom choice, number,
+        // boolean and text on "car"; "tree" declares nothing.
+        Project p;
+        Category& car = p.add_category("car");
+        car.attributes = {{"colour", AttributeKind::choice, {"red", "green"}, std::string("red")},
+                          {"doors", AttributeKind::number, {}, 4.0},
+                          {"parked", AttributeKind::boolean, {}, false},
+                          {"plate", AttributeKind::text, {}, std::string()}};
+        p.add_category("tree");
+        ImageRecord& img = p.add_image("a.png", 8, 6);
+        Mask square(8, 6);
+        for (int y = 1; y < 4; ++y)
+            for (int x = 1; x < 4; ++x) square.set(x, y, true);
+        Instance& crowd = p.add_instance(img, 1, rle_encode(square));
+        crowd.iscrowd = true;
+        crowd.occluded = true;
+        crowd.note = "a row of parked cars";
+        crowd.attributes = {{"colour", std::string("green")}, {"doors", 2.0}};
+        const Instance crowd_before = crowd;  // the reference dies with the next add_instance
+        Mask corner(8, 6);
+        corner.set(6, 5, true);
+        Instance& tree = p.add_instance(img, 2, rle_encode(corner));
+        tree.truncated = true;
+        const int64_t tree_id = tree.id;
+
+        CocoExportOptions polygons;
+        polygons.polygons = true;
+        const std::string text = coco_to_json(p, polygons);
+        const json out = json::parse(text);
+        const json& a0 = out["annotations"][0];
+        QCOMPARE(a0["iscrowd"], json(1));
+        QVERIFY2(a0["segmentation"].is_object(), "a crowd instance is written as RLE");
+        QVERIFY(out["annotations"][1]["segmentation"].is_array());
+        QCOMPARE(out["annotations"][1]["iscrowd"], json(0));
+        const json expected0 = {{"occluded", true}, {"truncated", false}, {"note", "a row of parked cars"},
+                                {"colour", "green"}, {"doors", 2.0}, {"parked", false}, {"plate", ""}};
+        QCOMPARE(a0["attributes"], expected0);
+        QCOMPARE(out["annotations"][1]["attributes"], json({{"occluded", false}, {"truncated", true}}));
+        QCOMPARE(out["categories"][0]["attributes"].size(), size_t(4));
+        QVERIFY(!out["categories"][1].contains("attributes"));
+
+        // Imported back: the same attributes, declarations and crowd flag; exported again byte for byte.
+        Project q = coco_from_json(text, "attrs.json", bench_options(false));
+        const Instance& c = *q.find_instance(crowd_before.id);
+        QVERIFY(c.iscrowd && c.occluded && !c.truncated);
+        QCOMPARE(c.note, crowd_before.note);
+        QVERIFY(c.attributes == crowd_before.attributes);
+        QVERIFY(q.find_instance(tree_id)->truncated);
+        QCOMPARE(q.categories[0].attributes[0].choices, (std::vector<std::string>{"red", "green"}));
+        QCOMPARE(rle_area(c.mask), int64_t(9));
+        QCOMPARE(coco_to_json(q, polygons), text);
+        // The imported project saves and loads as a project file.
+        QVERIFY(project_from_json(project_to_json(q), "q.json").find_instance(crowd_before.id)->iscrowd);
+    }
+
+    void cvatAttributesAreDeclaredFromTheirValues() {
+        // CVAT's files carry no declarations: each custom attribute is declared from its value's type.
+        const json doc = {
+            {"images", {{{"id", 1}, {"file_name", "a.png"}, {"width", 2}, {"height", 2}}}},
+            {"categories", {{{"id", 1}, {"name", "car"}}}},
+            {"annotations",
+             {{{"id", 1}, {"image_id", 1}, {"category_id", 1}, {"iscrowd", 0},
+               {"attributes", {{"occluded", true}, {"parked", true}, {"speed", 30}, {"model", "T"}}},
+               {"segmentation", {{"size", {2, 2}}, {"counts", "04"}}}},
+              {{"id", 2}, {"image_id", 1}, {"category_id", 1}, {"iscrowd", 0},
+               {"attributes", {{"occluded", false}, {"parked", false}, {"speed", 0}, {"model", ""}}},
+               {"segmentation", {{"size", {2, 2}}, {"counts", "04"}}}}}}};
+        Project p = coco_from_json(doc.dump(), "cvat.json", bench_options(false));
+        const std::vector<AttributeSpec>& specs = p.categories[0].attributes;
+        QCOMPARE(specs.size(), size_t(3));
+        QCOMPARE(specs[0].name, std::string("model"));  // in the object's key order
+        QVERIFY(specs[0].kind == AttributeKind::text);
+        QVERIFY(specs[1].kind == AttributeKind::boolean);
+        QVERIFY(specs[2].kind == AttributeKind::number);
+        const Instance& one = *p.find_instance(1);
+        QVERIFY(one.occluded);
+        QVERIFY(one.attributes.at("parked") == AttributeValue(true));
+        QVERIFY(one.attributes.at("speed") == AttributeValue(30.0));
+        QVERIFY(one.attributes.at("model") == AttributeValue(std::string("T")));
+        QVERIFY(!has_attributes(*p.find_instance(2)));  // every value the kind's default
+
+        // Bad attributes are refused with the field named, and an open project is left as it was.
+        Project before = p;
+        const std::string text_before = project_to_json(before);
+        auto refused = [&](const json& bad) {
+            return expect_error([&] { import_coco_json(before, bad.dump(), "bad.json", bench_options(false)); });
+        };
+        json bad = doc;
+        bad["annotations"][1]["attributes"]["speed"] = "fast";
+        std::string e = refused(bad);
+        QVERIFY2(e.find("bad.json: annotations[1].attributes.speed: expected a number, got a string") == 0, e.c_str());
+        bad = doc;
+        bad["annotations"][0]["attributes"]["occluded"] = 1;
+        e = refused(bad);
+        QVERIFY2(e.find("bad.json: annotations[0].attributes.occluded: expected true or false") == 0, e.c_str());
+        bad = doc;
+        bad["annotations"][0]["attributes"]["model"] = json::array();
+        e = refused(bad);
+        QVERIFY2(e.find("bad.json: annotations[0].attributes.model: expected a boolean, a number or a string") == 0,
+                 e.c_str());
+        bad = doc;
+        bad["annotations"][0]["attributes"] = "occluded";
+        e = refused(bad);
+        QVERIFY2(e.find("bad.json: annotations[0].attributes: expected an object") == 0, e.c_str());
+        bad = doc;
+        bad["categories"][0]["attributes"] = {{{"name", "speed"}, {"kind", "colour"}, {"default", 0}}};
+        e = refused(bad);
+        QVERIFY2(e.find("bad.json: categories[0].attributes[0].kind: unknown kind \"colour\"") == 0, e.c_str());
+        QCOMPARE(project_to_json(before), text_before);
     }
 
     void badInputs_data() {

@@ -149,6 +149,45 @@ private Q_SLOTS:
         QCOMPARE(read_file(e), read_file(a));  // every mask identical after the polygon trip
     }
 
+    // import-coco and export-coco carry iscrowd and CVAT's attributes object (stamps-bench with a crowd
+    // annotation and attributes added); a bad attribute is refused by name and nothing is written.
+    void attributesRoundTrip() {
+        json src = json::parse(read_file(bench_dir() + "/instances.json"));
+        json& a0 = src["annotations"][0];
+        json& a1 = src["annotations"][1];
+        a0["iscrowd"] = 1;
+        a0["attributes"] = {{"occluded", true}, {"truncated", false}, {"note", "two stamps overlap"}, {"pose", "up"}};
+        a1["attributes"] = {{"occluded", false}, {"pose", "down"}};
+        const std::string in = dir_ + "/attrs-in.json", p = dir_ + "/attrs-p.json", out = dir_ + "/attrs-out.json";
+        std::ofstream(in) << src.dump();
+        Run r = cli({"import-coco", q(in), "--images", q(bench_dir() + "/images"), "--project", q(p)});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const json project = json::parse(read_file(p));
+        QCOMPARE(project["version"], json(3));
+        r = cli({"export-coco", q(p), "--out", q(out), "--polygons"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const json back = json::parse(read_file(out));
+        const json& b0 = back["annotations"][0];
+        QCOMPARE(b0["id"], a0["id"]);
+        QCOMPARE(b0["iscrowd"], json(1));
+        QVERIFY(b0["segmentation"].is_object());  // crowd: RLE even with --polygons
+        QCOMPARE(b0["attributes"]["occluded"], json(true));
+        QCOMPARE(b0["attributes"]["note"], json("two stamps overlap"));
+        QCOMPARE(b0["attributes"]["pose"], json("up"));
+        QCOMPARE(back["annotations"][1]["attributes"]["pose"], json("down"));
+        QCOMPARE(back["annotations"][1]["iscrowd"], json(0));
+        for (const json& a : back["annotations"]) QVERIFY(a["attributes"].contains("occluded"));
+
+        a1["attributes"]["occluded"] = "yes";
+        const std::string bad = dir_ + "/attrs-bad.json", p_bad = dir_ + "/attrs-bad-p.json";
+        std::ofstream(bad) << src.dump();
+        r = cli({"import-coco", q(bad), "--images", q(bench_dir() + "/images"), "--project", q(p_bad)});
+        QVERIFY(r.code != 0);
+        QVERIFY2(r.err.find("annotations[1].attributes.occluded: expected true or false, got a string") != std::string::npos,
+                 r.err.c_str());
+        QVERIFY(!fs::exists(p_bad));
+    }
+
     void errorsWriteNothing() {
         const std::string images = bench_dir() + "/images";
         const std::string bad = dir_ + "/bad.json";

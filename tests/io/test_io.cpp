@@ -237,6 +237,77 @@ private Q_SLOTS:
         QVERIFY2(e.find("missing required field \"image_root\"") != std::string::npos, e.c_str());
     }
 
+    void projectAttributes() {
+        // A project using no attribute stays a version-1 file; the first one used makes it version 3.
+        Project p = sample_project();
+        QCOMPARE(project_format_version(p), 1);
+        const std::string v1 = project_to_json(p);
+        QVERIFY(v1.find("occluded") == std::string::npos && v1.find("attributes") == std::string::npos);
+        p.images[0].instances[0].occluded = true;
+        QCOMPARE(project_format_version(p), 3);
+        p.images[0].instances[0].occluded = false;
+        QCOMPARE(project_to_json(p), v1);
+
+        p.categories[0].attributes = {{"colour", AttributeKind::choice, {"red", "green"}, std::string("red")},
+                                      {"doors", AttributeKind::number, {}, 4.0},
+                                      {"parked", AttributeKind::boolean, {}, false},
+                                      {"plate", AttributeKind::text, {}, std::string("none")}};
+        Instance& inst = p.images[0].instances[0];
+        inst.iscrowd = true;
+        inst.truncated = true;
+        inst.note = "half hidden \xc3\xa9";
+        inst.attributes = {{"colour", std::string("green")}, {"doors", 2.5}, {"parked", true}, {"plate", std::string("")}};
+        const std::string v3 = project_to_json(p);
+        QVERIFY(v3.find("\"version\": 3") != std::string::npos);
+        const Project q = project_from_json(v3, "p.json");
+        QCOMPARE(project_to_json(q), v3);
+        const Instance& back = q.images[0].instances[0];
+        QVERIFY(back.iscrowd && !back.occluded && back.truncated);
+        QCOMPARE(back.note, inst.note);
+        QVERIFY(back.attributes == inst.attributes);
+        QCOMPARE(q.categories[0].attributes.size(), size_t(4));
+        QCOMPARE(q.categories[0].attributes[0].choices, (std::vector<std::string>{"red", "green"}));
+        QVERIFY(q.categories[0].attributes[3].default_value == AttributeValue(std::string("none")));
+        QVERIFY(!has_attributes(q.images[1].instances[0]));
+
+        // Bad declarations and values are refused with the field named.
+        auto err = [&](const std::string& from, const std::string& to) {
+            std::string t = v3;
+            const size_t at = t.find(from);
+            if (at == std::string::npos) return std::string("<pattern not found: " + from + ">");
+            t.replace(at, from.size(), to);
+            return expect_error([&] { project_from_json(t, "p.json"); });
+        };
+        const std::vector<std::pair<std::string, std::string>> rows = {
+            {err("\"kind\": \"number\"", "\"kind\": \"integer\""),
+             "p.json: categories[0].attributes[1].kind: unknown kind \"integer\""},
+            {err("\"default\": 4.0", "\"default\": \"four\""),
+             "p.json: categories[0].attributes[1].default: expected a number, got a string"},
+            {err("\"default\": \"red\"", "\"default\": \"blue\""),
+             "p.json: categories[0].attributes[0]: default \"blue\" is not a choice value of the choices"},
+            {err("\"name\": \"doors\"", "\"name\": \"colour\""),
+             "p.json: categories[0].attributes[1].name: duplicate attribute \"colour\""},
+            {err("\"name\": \"doors\"", "\"name\": \"occluded\""),
+             "p.json: categories[0].attributes[1]: \"occluded\" is a fixed attribute of every instance"},
+            {err("\"colour\": \"green\"", "\"colour\": \"pink\""),
+             "p.json: images[0].instances[0].attributes.colour: \"pink\" is not one of the choices of \"colour\""},
+            {err("\"doors\": 2.5", "\"doors\": true"),
+             "p.json: images[0].instances[0].attributes.doors: expected a number, got a boolean"},
+            {err("\"parked\": true", "\"wheels\": 4"),
+             "p.json: images[0].instances[0].attributes.wheels: category \"bird\" declares no attribute \"wheels\""},
+            {err("\"iscrowd\": true", "\"iscrowd\": 1"),
+             "p.json: images[0].instances[0].iscrowd: expected true or false, got an integer"},
+            {err("\"note\": \"half", "\"note\": 7, \"n\": \"half"),
+             "p.json: images[0].instances[0].note: expected a string, got an integer"},
+        };
+        for (const auto& [got, expected] : rows) QVERIFY2(got.find(expected) == 0, (got + "\n  expected: " + expected).c_str());
+
+        // A file of a newer version than this build reads is refused, not opened with fields lost.
+        const std::string e = err("\"version\": 3", "\"version\": 4");
+        QVERIFY2(e.find("p.json: version: written by a newer X-SAM Studio (format version 4, this build reads up to 3)") == 0,
+                 e.c_str());
+    }
+
     void atomicSaveAndLoad() {
         const std::string dir = tmp_dir() + "/save";
         fs::remove_all(dir);

@@ -2,6 +2,7 @@
 
 #include <QAbstractButton>
 #include <QAction>
+#include <QCheckBox>
 #include <QApplication>
 #include <QComboBox>
 #include <QDateTime>
@@ -518,6 +519,40 @@ void Monkey::add_prompt_actions() {
 }
 
 // Selections and edits: brush, eraser, merge, subtract, delete, reorder, category keys, undo, redo.
+// A click on one of the Attributes panel's boxes, or a note typed there: afterwards every selected
+// instance must hold what the panel shows.
+void Monkey::edit_in_attribute_panel() {
+    static const char* const kFlags[] = {kAttrCrowd, kAttrOccluded, kAttrTruncated};
+    const ImageRecord* rec = window_->current_record();
+    const Selection selected = window_->instance_panel()->selected();
+    if (!rec || selected.empty()) return note("attribute panel: nothing selected");
+    if (chance(0.3)) {
+        auto* line = window_->findChild<QLineEdit*>("attributeNote");
+        const QString words = QString::fromUtf8(kTexts[uniform(0, int(std::size(kTexts)) - 1)]);
+        note(QStringLiteral("attribute panel note \"%1\"").arg(words));
+        line->setFocus();
+        line->selectAll();
+        QTest::keyClick(line, Qt::Key_Delete);
+        type_text(line, words);
+        QTest::keyClick(line, Qt::Key_Return);
+        canvas()->setFocus();
+        for (const Instance& inst : window_->current_record()->instances)
+            if (std::count(selected.begin(), selected.end(), inst.id) && QString::fromStdString(inst.note) != words)
+                return fail(QStringLiteral("instance %1's note is not the one typed in the panel").arg(inst.id));
+        return;
+    }
+    const char* flag = kFlags[uniform(0, 2)];
+    auto* box = window_->findChild<QCheckBox*>(QStringLiteral("attribute_%1").arg(QString::fromLatin1(flag)));
+    note(QStringLiteral("attribute panel click %1").arg(QString::fromLatin1(flag)));
+    QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
+    canvas()->setFocus();
+    for (const Instance& inst : window_->current_record()->instances) {
+        if (!std::count(selected.begin(), selected.end(), inst.id)) continue;
+        if (*attribute_value(inst, nullptr, flag) != AttributeValue(box->checkState() == Qt::Checked))
+            return fail(QStringLiteral("instance %1's %2 differs from the panel's box").arg(inst.id).arg(flag));
+    }
+}
+
 void Monkey::add_edit_actions() {
     add("select", 8, [this] {
         int64_t id = 0;
@@ -575,6 +610,7 @@ void Monkey::add_edit_actions() {
         note(QStringLiteral("vertex tolerance %1 px").arg(value));
         box->setValue(value);
     });
+    add("attribute_panel", 3, [this] { edit_in_attribute_panel(); });
     add("brush_size", 1, [this] {
         const bool bigger = chance(0.5);
         note(bigger ? "brush bigger (])" : "brush smaller ([)");
@@ -597,6 +633,9 @@ void Monkey::add_edit_actions() {
         {"find all like this (G)", 2, Qt::Key_G, 0}, {"accept candidate (Y)", 2, Qt::Key_Y, 0},
         {"reject candidate (N)", 1, Qt::Key_N, 0}, {"accept all candidates (Shift+Y)", 1, Qt::Key_Y, int(Qt::ShiftModifier)},
         {"reject all candidates (Shift+N)", 1, Qt::Key_N, int(Qt::ShiftModifier)},
+        {"crowd (Shift+C)", 2, Qt::Key_C, int(Qt::ShiftModifier)},
+        {"occluded (Shift+O)", 2, Qt::Key_O, int(Qt::ShiftModifier)},
+        {"truncated (Shift+T)", 1, Qt::Key_T, int(Qt::ShiftModifier)},
     };
     for (const Simple& s : simple) {
         add(s.name, s.weight, [this, s] {

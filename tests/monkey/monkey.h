@@ -80,6 +80,7 @@ private:
     void add(const char* name, int weight, std::function<void()> run);
     void add_prompt_actions();
     void add_edit_actions();
+    void edit_in_attribute_panel();
     void add_category_actions();
     void add_view_actions();
     void add_display_actions();

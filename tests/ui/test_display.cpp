@@ -427,7 +427,7 @@ private Q_SLOTS:
         window_ = std::make_unique<MainWindow>();
         QVERIFY(avail.contains(window_->geometry()));
         // One that fits stays as it was.
-        const QRect small(avail.x() + 20, avail.y() + 30, avail.width() * 7 / 8, avail.height() * 3 / 4);
+        const QRect small(avail.x() + 20, avail.y() + 30, avail.width() * 7 / 8, avail.height() * 7 / 8);  // above the minimum height the docks need
         window_->setGeometry(small);
         QSettings().setValue("window/geometry", window_->saveGeometry());
         window_ = std::make_unique<MainWindow>();

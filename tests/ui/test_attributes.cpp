@@ -1,0 +1,275 @@
+// The Attributes panel and the attribute keys on the real main window (QTest events, offscreen):
+// one and several selected instances, crowd / occluded / truncated by key and by box, a custom
+// choice, number and text, the note, each change one undo step, the instance list's marker, the F1
+// help, and the project file after reopening. Screenshots go to /tmp/gui-shots/attributes-*.png.
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPainter>
+#include <QStandardPaths>
+#include <QTreeWidget>
+#include <QUndoStack>
+#include <QtTest>
+#include <filesystem>
+#include <memory>
+
+#include "core/io/project_file.h"
+#include "ui/attribute_panel.h"
+#include "ui/document.h"
+#include "ui/image_canvas.h"
+#include "ui/main_window.h"
+#include "ui/panels.h"
+
+using namespace xs;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+constexpr int kW = 320, kH = 240;
+
+Mask rect_mask(int x0, int y0, int x1, int y1) {
+    Mask m(kW, kH);
+    for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) m.set(x, y, true);
+    return m;
+}
+
+void shot(QWidget* w, const QString& name) {
+    QTest::qWait(30);
+    QDir().mkpath("/tmp/gui-shots");
+    QVERIFY(w->grab().save("/tmp/gui-shots/attributes-" + name + ".png"));
+}
+
+}  // namespace
+
+class TestAttributes : public QObject {
+    Q_OBJECT
+private:
+    QString folder_;
+    std::unique_ptr<MainWindow> window_;
+    int64_t car1_ = 0, car2_ = 0, tree_ = 0;
+
+    // Two cars (category "car" declares colour: red/green/blue, doors: number 4, plate: text) and a tree.
+    void write_project() {
+        Project p;
+        p.image_root = ".";
+        Category& car = p.add_category("car");
+        car.attributes = {{"colour", AttributeKind::choice, {"red", "green", "blue"}, std::string("red")},
+                          {"doors", AttributeKind::number, {}, 4.0},
+                          {"parked", AttributeKind::boolean, {}, false},
+                          {"plate", AttributeKind::text, {}, std::string()}};
+        const int tree_cat = p.add_category("tree").id;
+        ImageRecord& img = p.add_image("scene.png", kW, kH);
+        car1_ = p.add_instance(img, 1, rle_encode(rect_mask(20, 20, 100, 90))).id;
+        car2_ = p.add_instance(img, 1, rle_encode(rect_mask(140, 30, 220, 100))).id;
+        tree_ = p.add_instance(img, tree_cat, rle_encode(rect_mask(240, 120, 300, 220))).id;
+        save_project(p, (folder_ + "/xsam-project.json").toStdString());
+    }
+
+    MainWindow* open_window() {
+        window_ = std::make_unique<MainWindow>();
+        window_->resize(1400, 900);
+        window_->show();
+        QApplication::setActiveWindow(window_.get());
+        window_->set_engine("classic");
+        MainWindow* w = window_.get();
+        if (!w->open_folder(folder_)) return nullptr;
+        if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kTimeoutMs))
+            return nullptr;
+        return w;
+    }
+
+    QTreeWidgetItem* row_of(int64_t id) {
+        QTreeWidget* tree = window_->instance_panel()->tree();
+        for (int i = 0; i < tree->topLevelItemCount(); ++i)
+            if (tree->topLevelItem(i)->data(0, Qt::UserRole).toLongLong() == id) return tree->topLevelItem(i);
+        return nullptr;
+    }
+
+    // A click on the instance's row in the list (Ctrl: add to the selection).
+    void click_row(int64_t id, bool extend = false) {
+        QTreeWidget* tree = window_->instance_panel()->tree();
+        const QRect r = tree->visualItemRect(row_of(id));
+        QTest::mouseClick(tree->viewport(), Qt::LeftButton, extend ? Qt::ControlModifier : Qt::NoModifier,
+                          QPoint(r.right() - 5, r.center().y()));
+        window_->canvas()->setFocus();
+        QTest::qWait(10);  // as between a user's clicks: new editors are shown by the event loop
+    }
+
+    void key(int k, Qt::KeyboardModifiers mods = {}) {
+        window_->canvas()->setFocus();
+        QTest::keyClick(window_->canvas(), Qt::Key(k), mods);
+    }
+
+    const Instance& inst(int64_t id) { return *window_->document()->project().find_instance(id); }
+    // An attribute's value as text (attribute_value_text), its default when not set; "-" when the
+    // instance's category does not declare it.
+    QString value_of(int64_t id, const char* name) {
+        const Instance& i = inst(id);
+        const std::optional<AttributeValue> v =
+            attribute_value(i, window_->document()->project().find_category(i.category_id), name);
+        return v ? QString::fromStdString(attribute_value_text(*v)) : QString("-");
+    }
+    template <typename T>
+    T* panel_child(const QString& name) { return window_->attribute_panel()->findChild<T*>(name); }
+    QCheckBox* flag_box(const char* name) { return panel_child<QCheckBox>(QStringLiteral("attribute_%1").arg(name)); }
+    QUndoStack* undo() { return window_->document()->undo_stack(); }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("xsam-studio-test");
+        QCoreApplication::setApplicationName("test_ui_attributes");
+        QSettings().clear();
+        folder_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-attr-test") + "/scene";
+        std::filesystem::remove_all(folder_.toStdString());
+        QVERIFY(QDir().mkpath(folder_));
+        QImage img(kW, kH, QImage::Format_RGB32);
+        img.fill(QColor(40, 90, 160));
+        QVERIFY(img.save(folder_ + "/scene.png"));
+        write_project();
+        QVERIFY(open_window());
+    }
+
+    void cleanupTestCase() { window_.reset(); }
+
+    void nothing_selected_disables_the_panel() {
+        QVERIFY(!window_->attribute_panel()->isEnabled());
+        QCOMPARE(panel_child<QLabel>("attributesHeading")->text(), QString("No instance selected"));
+    }
+
+    void crowd_key_on_one_instance_undo_redo() {
+        click_row(car1_);
+        QCOMPARE(panel_child<QLabel>("attributesHeading")->text(), QString("Instance #%1").arg(car1_));
+        const int steps = undo()->index();
+        key(Qt::Key_C, Qt::ShiftModifier);
+        QVERIFY(inst(car1_).iscrowd);
+        QVERIFY(!inst(car2_).iscrowd);
+        QCOMPARE(undo()->index(), steps + 1);
+        QCOMPARE(flag_box(kAttrCrowd)->checkState(), Qt::Checked);
+        QVERIFY2(row_of(car1_)->text(0).endsWith("[C]"), qPrintable(row_of(car1_)->text(0)));
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(!inst(car1_).iscrowd);
+        QCOMPARE(flag_box(kAttrCrowd)->checkState(), Qt::Unchecked);
+        QVERIFY(!row_of(car1_)->text(0).contains('['));
+        key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(inst(car1_).iscrowd);
+        // The key on an instance that has it takes it off again.
+        key(Qt::Key_C, Qt::ShiftModifier);
+        QVERIFY(!inst(car1_).iscrowd);
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(inst(car1_).iscrowd);
+    }
+
+    void several_instances_one_step_each() {
+        click_row(car1_);
+        click_row(car2_, true);
+        QCOMPARE(window_->instance_panel()->selected().size(), size_t(2));
+        QVERIFY(panel_child<QLabel>("attributesHeading")->text().startsWith("2 instances"));
+        // car1 is crowd, car2 not: the box shows both, partly checked; a click sets it on both.
+        QCOMPARE(flag_box(kAttrCrowd)->checkState(), Qt::PartiallyChecked);
+        const int steps = undo()->index();
+        QCheckBox* occluded = flag_box(kAttrOccluded);
+        QTest::mouseClick(occluded, Qt::LeftButton, {}, QPoint(8, occluded->height() / 2));
+        QVERIFY(inst(car1_).occluded && inst(car2_).occluded);
+        QCOMPARE(undo()->index(), steps + 1);
+        QVERIFY(row_of(car2_)->text(0).endsWith("[O]"));
+        QVERIFY(row_of(car1_)->text(0).endsWith("[CO]"));
+        key(Qt::Key_T, Qt::ShiftModifier);
+        QVERIFY(inst(car1_).truncated && inst(car2_).truncated);
+        QCOMPARE(undo()->index(), steps + 2);
+        key(Qt::Key_Z, Qt::ControlModifier);
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(!inst(car1_).occluded && !inst(car2_).occluded && !inst(car1_).truncated);
+        QCOMPARE(flag_box(kAttrOccluded)->checkState(), Qt::Unchecked);
+        key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(inst(car1_).occluded && inst(car2_).occluded);
+        // The mixed crowd box clicked: crowd on both, as one step.
+        QCheckBox* crowd = flag_box(kAttrCrowd);
+        QTest::mouseClick(crowd, Qt::LeftButton, {}, QPoint(8, crowd->height() / 2));
+        QVERIFY(inst(car1_).iscrowd && inst(car2_).iscrowd);
+        QCOMPARE(crowd->checkState(), Qt::Checked);
+    }
+
+    void custom_attributes_and_note() {
+        click_row(car2_);
+        auto* colour = panel_child<QComboBox>("attribute_colour");
+        auto* doors = panel_child<QDoubleSpinBox>("attribute_doors");
+        auto* plate = panel_child<QLineEdit>("attribute_plate");
+        QVERIFY(colour && doors && plate && panel_child<QCheckBox>("attribute_parked"));
+        QCOMPARE(colour->currentText(), QString("red"));  // the default
+        QCOMPARE(doors->value(), 4.0);
+        const int steps = undo()->index();
+        colour->setFocus();
+        QTest::keyClick(colour, Qt::Key_Down);
+        QCOMPARE(value_of(car2_, "colour"), QString("\"green\""));
+        doors->setFocus();
+        doors->selectAll();
+        QTest::keyClicks(doors, "2");
+        QTest::keyClick(doors, Qt::Key_Tab);
+        QCOMPARE(value_of(car2_, "doors"), QString("2"));
+        plate->setFocus();
+        QTest::keyClicks(plate, "AB-12");
+        QTest::keyClick(plate, Qt::Key_Tab);
+        QCOMPARE(value_of(car2_, "plate"), QString("\"AB-12\""));
+        auto* note = panel_child<QLineEdit>("attributeNote");
+        note->setFocus();
+        QTest::keyClicks(note, "behind the tree");
+        QTest::keyClick(note, Qt::Key_Tab);
+        QCOMPARE(inst(car2_).note, std::string("behind the tree"));
+        QCOMPARE(undo()->index(), steps + 4);
+        QCOMPARE(value_of(car1_, "colour"), QString("\"red\""));
+        shot(window_->findChild<QDockWidget*>("attributesDock"), "panel");
+        shot(window_.get(), "window");
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(inst(car2_).note, std::string());
+        QCOMPARE(note->text(), QString());
+        key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(note->text(), QString("behind the tree"));
+
+        // A tree declares nothing: the panel says so, and a car's attribute does not reach it.
+        click_row(tree_);
+        QVERIFY(!panel_child<QComboBox>("attribute_colour"));
+        click_row(car2_);
+        click_row(tree_, true);
+        QTest::keyClick(panel_child<QComboBox>("attribute_colour"), Qt::Key_Down);
+        QCOMPARE(value_of(car2_, "colour"), QString("\"blue\""));
+        QVERIFY(inst(tree_).attributes.empty());
+        QCOMPARE(value_of(tree_, "colour"), QString("-"));
+    }
+
+    void keys_are_in_the_help() {
+        QCOMPARE(window_->action("toggleCrowd")->shortcut(), QKeySequence("Shift+C"));
+        QCOMPARE(window_->action("toggleOccluded")->shortcut(), QKeySequence("Shift+O"));
+        QCOMPARE(window_->action("toggleTruncated")->shortcut(), QKeySequence("Shift+T"));
+        key(Qt::Key_F1);
+        auto* help = window_->findChild<QWidget*>("helpOverlay");
+        QVERIFY(help && help->isVisible());
+        shot(window_.get(), "help");
+        QTest::keyClick(help, Qt::Key_Escape);
+    }
+
+    void saved_and_reopened() {
+        window_->document()->flush();
+        Project saved = load_project((folder_ + "/xsam-project.json").toStdString());
+        QCOMPARE(project_format_version(saved), 3);
+        const Instance& car2 = *saved.find_instance(car2_);
+        QVERIFY(car2.iscrowd && car2.occluded);
+        QCOMPARE(car2.note, std::string("behind the tree"));
+        QVERIFY(car2.attributes.count("plate") && car2.attributes.at("plate") == AttributeValue(std::string("AB-12")));
+        window_.reset();
+        QVERIFY(open_window());
+        click_row(car2_);
+        QCOMPARE(flag_box(kAttrCrowd)->checkState(), Qt::Checked);
+        QCOMPARE(panel_child<QLineEdit>("attributeNote")->text(), QString("behind the tree"));
+        QCOMPARE(panel_child<QComboBox>("attribute_colour")->currentText(), QString("blue"));
+    }
+};
+
+QTEST_MAIN(TestAttributes)
+#include "test_attributes.moc"
