@@ -93,7 +93,8 @@ bool PromptSession::run_task(Task task, const QString& text, const std::vector<s
     return true;
 }
 
-bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem) {
+bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& origin, int64_t example_instance_id,
+                                 QString* problem) {
     if (!image_) return false;
     SegmentRequest r;
     for (const PointPrompt& p : prompts_.points)
@@ -102,9 +103,11 @@ bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& 
     for (const ScribblePrompt& s : prompts_.scribbles)
         if (s.positive) r.scribbles.push_back(s);
     candidates_origin_ = tr("the marked example");
+    example_instance_id_ = 0;
     if (!has_visual_prompts(r)) {
         r.mask_prompts = masks;
         candidates_origin_ = origin;
+        example_instance_id_ = example_instance_id;
     }
     if (!has_visual_prompts(r) && r.mask_prompts.empty())
         return *problem = tr("Select an instance (Ctrl+click) or mark an example with points, a box or a scribble, then press G."), false;
@@ -163,8 +166,12 @@ void PromptSession::on_finished(const SegmentAnswer& answer) {
     awaiting_ = 0;
     if (answer.image_key != key_) return;
     last_answer_ = answer;
+    answered_request_ = prompts_;
     Q_EMIT answered(answer, double(timer_.elapsed()));
-    if (task_ == Task::VisualGrounded) return show_candidates(answer.result.instances);
+    if (task_ == Task::VisualGrounded) {
+        episode_ = episode_record(prompts_, example_instance_id_, engines_->info().name.toStdString());
+        return show_candidates(answer.result.instances);
+    }
     show_preview(answer.result.instances);
     if (task_ == Task::GroundedCaption) show_caption(answer);
     Q_EMIT message(preview_.empty() ? tr("The engine found nothing for these prompts. Add or move prompts, or press Esc.")
@@ -259,9 +266,6 @@ std::vector<InstanceResult> PromptSession::take_candidates() {
     return all;
 }
 
-bool PromptSession::reject_candidate(int index) { return bool(take_candidate(index)); }
-
-void PromptSession::reject_candidates() { take_candidates(); }
 
 QString PromptSession::source_of(const SegmentRequest& r) const {
     QStringList parts;

@@ -15,6 +15,7 @@
 
 #include "core/annotation/project.h"
 #include "core/engine/engine.h"
+#include "core/engine/provenance.h"
 #include "ui/engine_worker.h"
 
 namespace xs {
@@ -42,7 +43,9 @@ public:
     bool run_task(Task task, const QString& text, const std::vector<std::string>& default_categories, QString* problem);
     // "Find all like this": from the positive prompts placed, else from the given masks (the selected
     // instances, described by `origin`).
-    bool find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem);
+    // `example_instance_id`: the one selected instance used as the example (0: none or several).
+    bool find_similar(const std::vector<Mask>& masks, const QString& origin, int64_t example_instance_id,
+                      QString* problem);
     void resend();  // the prompts placed while no engine was ready
     void set_thresholds(float score, float mask);
     // Re-runs the engine's post-processing over the last answer's inspection (no model pass).
@@ -56,12 +59,14 @@ public:
     const std::vector<InstanceResult>& candidates() const { return candidates_; }
     const QString& candidates_source() const { return candidates_source_; }
     const std::optional<SegmentAnswer>& last_answer() const { return last_answer_; }
-    // Accepting: the results leave the session (the preview, one candidate, or all of them).
+    // The request the preview or the candidates answer (kept as the accepted instances' prompt).
+    const SegmentRequest& answered_request() const { return answered_request_; }
+    // The "find all like this" run the candidates come from (decisions are added to it).
+    const std::optional<FindAllEpisode>& episode() const { return episode_; }
+    // Accepting or rejecting: the results leave the session (the preview, one candidate, or all of them).
     std::vector<InstanceResult> take_preview();
     std::optional<InstanceResult> take_candidate(int index);
     std::vector<InstanceResult> take_candidates();
-    bool reject_candidate(int index);
-    void reject_candidates();
 
 Q_SIGNALS:
     void prompts_changed(const xs::SegmentRequest& prompts);
@@ -98,6 +103,9 @@ private:
     std::vector<InstanceResult> candidates_;
     QString candidates_origin_, candidates_source_;
     std::optional<SegmentAnswer> last_answer_;
+    SegmentRequest answered_request_;
+    int64_t example_instance_id_ = 0;
+    std::optional<FindAllEpisode> episode_;
 };
 
 }  // namespace xs
