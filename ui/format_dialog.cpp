@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -17,9 +18,12 @@ namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
-// The default output name: "annotations.<format>" with ".json" for a file format.
+// The default output: "<folder>/annotations-<format>.json" for a file format; a folder format's goes
+// beside the folder ("<folder>-<format>"), since YOLO and VOC exports link the images and the image
+// list would show the links as more images.
 QString default_output(const QString& folder, const FormatInfo& info) {
-    return folder + "/annotations-" + q(info.name) + (info.exports_folder ? QString() : QStringLiteral(".json"));
+    if (info.exports_folder) return QDir::cleanPath(folder) + "-" + q(info.name);
+    return folder + "/annotations-" + q(info.name) + ".json";
 }
 
 }  // namespace
@@ -29,17 +33,18 @@ FormatDialog::FormatDialog(Mode mode, const QString& folder, QWidget* parent)
     setObjectName(mode == Mode::Export ? "exportFormatDialog" : "importFormatDialog");
     setWindowTitle(mode == Mode::Export ? tr("Export as") : tr("Import"));
     auto* layout = new QVBoxLayout(this);
+    layout->setSizeConstraint(QLayout::SetMinimumSize);  // grows with another format's losses and options
     auto* top = new QFormLayout;
     format_box_ = new QComboBox(this);
     format_box_->setObjectName("formatBox");
     for (const Format* f : all_formats()) format_box_->addItem(q(f->info().name));
     top->addRow(tr("Format:"), format_box_);
+    // No word wrap: wrapped labels' height depends on their width, which a form in a dialog that
+    // changes its content does not follow (rows were clipped); the lines are short and explicit.
     description_ = new QLabel(this);
-    description_->setWordWrap(true);
     top->addRow(QString(), description_);
     cannot_carry_ = new QLabel(this);
     cannot_carry_->setObjectName("cannotCarry");
-    cannot_carry_->setWordWrap(true);
     top->addRow(tr("Cannot carry:"), cannot_carry_);
     auto* path_row = new QHBoxLayout;
     path_edit_ = new QLineEdit(this);
@@ -112,15 +117,15 @@ void FormatDialog::show_format() {
         auto* row = new QHBoxLayout;
         auto* edit = new QLineEdit(q(o.default_value), this);
         edit->setObjectName(q("option-" + o.key));
-        edit->setMaximumWidth(160);
+        edit->setFixedWidth(100);
         values_[o.key] = edit;
         auto* help = new QLabel(q(o.help), this);
-        help->setWordWrap(true);
         row->addWidget(edit);
         row->addWidget(help, 1);
         options_form_->addRow(q(o.key) + ":", row);
     }
     if (mode_ == Mode::Export) path_edit_->setText(default_output(folder_, info));
+    layout()->activate();
     adjustSize();
 }
 

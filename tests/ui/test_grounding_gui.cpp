@@ -28,6 +28,8 @@ using namespace xs;
 namespace {
 
 constexpr int kTimeoutMs = 60000;
+// Wider than the working bound (core/io/image_decode.h kWorkingMaxSide 8192): shown reduced.
+constexpr int kWideW = 10000, kWideH = 200;
 
 Mask disc_mask() {
     Mask m(640, 480);
@@ -67,7 +69,7 @@ public:
         p->height = image.height;
         return p;
     }
-    SegmentResult segment(const PreparedImage&, const SegmentRequest& r, const CancelToken&) override {
+    SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& r, const CancelToken&) override {
         SegmentResult out;
         if (r.task == Task::VisualGrounded) {
             out.instances = {{disc_mask(), 0.9f, "", 0}, {rect_mask(520, 380, 580, 440), 0.8f, "", 0},
@@ -76,10 +78,10 @@ public:
             out.text = "<p>A red disc</p><SEG> beside <p>a green square</p><SEG>.";
             out.instances = {{disc_mask(), 0.9f, "A red disc", 0}, {rect_mask(520, 380, 580, 440), 0.8f, "a green square", 1}};
         } else {
-            Mask m(640, 480);
+            Mask m(prepared.width, prepared.height);
             for (const BoxPrompt& b : r.boxes)
-                for (int y = std::max(0, int(b.y0)); y < std::min(480, int(b.y1)); ++y)
-                    for (int x = std::max(0, int(b.x0)); x < std::min(640, int(b.x1)); ++x) m.set(x, y, true);
+                for (int y = std::max(0, int(b.y0)); y < std::min(prepared.height, int(b.y1)); ++y)
+                    for (int x = std::max(0, int(b.x0)); x < std::min(prepared.width, int(b.x1)); ++x) m.set(x, y, true);
             out.instances = {{m, 0.95f, "", 0}};
         }
         return out;
@@ -148,11 +150,18 @@ private:
     QString root_;
     std::unique_ptr<MainWindow> window_;
 
-    MainWindow* open_window(const QString& name) {
+    // A window on a folder with img1.png (640 x 480), or a wide image the window shows reduced.
+    MainWindow* open_window(const QString& name, bool wide = false) {
         const QString folder = root_ + "/" + name;
         std::filesystem::remove_all(folder.toStdString());
         QDir().mkpath(folder);
-        make_image(folder + "/img1.png");
+        if (wide) {
+            QImage img(kWideW, kWideH, QImage::Format_RGB32);
+            img.fill(QColor(40, 90, 160));
+            if (!img.save(folder + "/img1.png")) return nullptr;
+        } else {
+            make_image(folder + "/img1.png");
+        }
         window_.reset();
         window_ = std::make_unique<MainWindow>();
         MainWindow* w = window_.get();
@@ -214,6 +223,32 @@ private Q_SLOTS:
         w->document()->flush();
         const Project saved = load_project(w->document()->path().toStdString());
         QVERIFY(saved.images.front().instances.back().prompt == record(w).instances.back().prompt);
+    }
+
+    // On an image shown reduced, the prompt is kept in the image's full-resolution pixels, like the
+    // mask the project saves.
+    void prompt_on_a_reduced_image_is_kept_at_full_resolution() {
+        MainWindow* w = open_window("reduced", true);
+        QVERIFY(w);
+        int full_w = 0, full_h = 0, work_w = 0, work_h = 0;
+        QVERIFY(w->document()->working_resolution("img1.png", &full_w, &full_h, &work_w, &work_h));
+        QCOMPARE(full_w, kWideW);
+        QVERIFY(work_w < full_w);
+        w->action("toolPrompt")->trigger();
+        drag_box(w->canvas(), 1000, 40, 3000, 140);  // in the shown (working) image's pixels
+        QVERIFY(wait_answer(w));
+        QTest::keyClick(w->canvas(), Qt::Key_Return);
+        const Project full = w->document()->full_project();
+        const Instance& inst = full.images.front().instances.back();
+        QCOMPARE(inst.mask.width, kWideW);
+        QCOMPARE(inst.prompt.visual.size(), size_t(1));
+        const auto& p = inst.prompt.visual[0].points;
+        const double sx = double(full_w) / work_w, sy = double(full_h) / work_h;
+        // The canvas shows 10000 px in about 1100: a widget pixel is about 7 working pixels.
+        const double tol = 12 * sx;
+        QVERIFY2(std::abs(p[0][0] - 1000 * sx) < tol && std::abs(p[1][0] - 3000 * sx) < tol &&
+                     std::abs(p[0][1] - 40 * sy) < tol && std::abs(p[1][1] - 140 * sy) < tol,
+                 qPrintable(QStringLiteral("%1,%2 %3,%4 (scale %5)").arg(p[0][0]).arg(p[0][1]).arg(p[1][0]).arg(p[1][1]).arg(sx)));
     }
 
     // "Find all like this" from a marked box: accept one (Y), reject one (N), reject the rest (Esc):
