@@ -1,7 +1,6 @@
 #include "ui/export_controller.h"
 
 #include <QDialog>
-#include <QDir>
 #include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -107,9 +106,7 @@ QString ExportController::format_output_refusal(const Format& format, const QStr
 }
 
 bool ExportController::confirm_replace_folder(const QString& path) {
-    const QDir dir(path);
-    if (!dir.exists() || dir.isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)) return true;
-    if (folders_written_.count(QFileInfo(path).absoluteFilePath())) return true;
+    if (!folder_needs_overwrite_confirmation(path.toStdString())) return true;  // absent, empty, or our own export
     QMessageBox box(QMessageBox::Warning, tr("Replace %1?").arg(QFileInfo(path).fileName()),
                     tr("The folder %1 already holds files this session did not write (an earlier export, or another "
                        "folder: the export refuses anything but an earlier export of the same format).\n\nReplace "
@@ -251,7 +248,6 @@ void ExportController::run_export(const QString& title, const QString& path, int
             if (r.cancelled) {
                 message = tr("Export cancelled; nothing was written.");
             } else if (r.ok) {
-                if (QFileInfo(path).isDir()) folders_written_.insert(QFileInfo(path).absoluteFilePath());
                 message = tr("Wrote %1\n\n%2").arg(path, r.summary);
                 show_summary(title, message);
             } else {

@@ -8,7 +8,6 @@
 #include <QString>
 #include <functional>
 #include <memory>
-#include <set>
 
 #include "core/formats/format.h"
 #include "core/io/output_guard.h"
@@ -65,7 +64,6 @@ private:
     QWidget* window_;
     QProgressDialog* dialog_ = nullptr;
     std::shared_ptr<TaskControl> task_;
-    std::set<QString> folders_written_;  // folder exports of this session (absolute paths)
 };
 
 }  // namespace xs

@@ -300,8 +300,12 @@ private Q_SLOTS:
             ExportOptions options;
             options.images_dir = folder.toStdString();
             ExportReport report;
-            find_format("labelme").export_project(p, earlier.toStdString(), options, report);  // "another session"
+            find_format("labelme").export_project(p, earlier.toStdString(), options, report);
         }
+        // As another program's export: the same marker, written again after our export.
+        const QByteArray marker = file_bytes(earlier + "/xsam-export.json");
+        QTest::qWait(20);
+        write_file(earlier + "/xsam-export.json", marker);
         const QByteArray earlier_file = file_bytes(earlier + "/img1.json");
         QVERIFY(!earlier_file.isEmpty());
         auto is_dialog = [](QWidget* d) { return is_format_dialog(d, "exportFormatDialog"); };
