@@ -72,7 +72,6 @@ bool ImportController::start_import(const QString& format_name, const QString& p
     auto before = std::make_shared<const Project>(doc_->full_project());
     auto total = std::make_shared<std::atomic<int>>(0);
     QProgressDialog* dlg = make_progress_dialog(window_, format_name, path);
-    dialog_ = dlg;
     const std::string in = path.toStdString();
     task_ = run_in_background<ImportOutcome>(
         this,
@@ -103,7 +102,6 @@ bool ImportController::start_import(const QString& format_name, const QString& p
         },
         [this, dlg, before, path, format_name](ImportOutcome r, const TaskControl&) {
             task_.reset();
-            dialog_ = nullptr;
             dlg->hide();
             dlg->deleteLater();
             if (r.cancelled) return done(false, true, tr("Import cancelled; the project was not changed."));

@@ -10,7 +10,6 @@
 #include "core/formats/format.h"
 #include "ui/background_task.h"
 
-class QProgressDialog;
 class QWidget;
 
 namespace xs {
@@ -27,8 +26,6 @@ public:
     // Imports with a progress dialog; false when no project is open, it is read-only, or an import
     // is already running. Emits finished when done.
     bool start_import(const QString& format, const QString& path, const FormatSettings& settings);
-    bool importing() const { return task_ != nullptr; }
-    QProgressDialog* progress_dialog() const { return dialog_; }
 
 Q_SIGNALS:
     // ok: the project now holds the import (message: what was added); else why not (nothing changed).
@@ -39,7 +36,6 @@ private:
 
     Document* doc_;
     QWidget* window_;
-    QProgressDialog* dialog_ = nullptr;
     std::shared_ptr<TaskControl> task_;
 };
 

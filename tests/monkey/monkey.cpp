@@ -820,6 +820,8 @@ void Monkey::edit_sentences() {
                 changed = true;
             }
         }
+        // The item delegate commits a correction on Return through a queued call: let it arrive.
+        QCoreApplication::processEvents();
         for (int i = 0; i < list->count(); ++i) shown.push_back(list->item(i)->text().toStdString());
         press_button(dialog, QDialogButtonBox::Close);
     });
@@ -829,7 +831,13 @@ void Monkey::edit_sentences() {
     canvas()->setFocus();
     const Instance* inst = window_->document()->project().find_instance(id);
     if (!inst) return fail(QStringLiteral("instance %1 vanished while editing its sentences").arg(id));
-    if (inst->referring != shown) return fail(QStringLiteral("instance %1 holds other sentences than its editor shows").arg(id));
+    if (inst->referring != shown) {
+        QStringList held, listed;
+        for (const std::string& t : inst->referring) held << QString::fromStdString(t);
+        for (const std::string& t : shown) listed << QString::fromStdString(t);
+        return fail(QStringLiteral("instance %1 holds other sentences than its editor shows: [%2] vs [%3]")
+                        .arg(id).arg(held.join(" | "), listed.join(" | ")));
+    }
     if (changed && doc->undo_stack()->count() != steps + 1)
         return fail(QStringLiteral("a sentence edit made %1 undo steps").arg(doc->undo_stack()->count() - steps));
 }

@@ -393,6 +393,7 @@ private Q_SLOTS:
                                       editor->selectAll();
                                       QTest::keyClicks(editor, "the green block");
                                       QTest::keyClick(editor, Qt::Key_Return);
+                                      QCoreApplication::processEvents();  // the delegate commits through a queued call
                                   }
                                   QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
                                                     list->visualItemRect(list->item(1)).center());
