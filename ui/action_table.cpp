@@ -31,6 +31,8 @@ std::vector<ActionRow> make_rows() {
         {"openProject", "Open &Project…", "Ctrl+Shift+O", "Open a project file", M::File},
         {"saveAs", "Save Project &As…", "Ctrl+Shift+S", "Save the project to another file", M::File, B::None, I::None, true},
         {"exportCoco", "&Export COCO…", "Ctrl+E", "Export the annotations as COCO JSON", M::File},
+        {"exportAs", "Export &as…", "Ctrl+Shift+E", "Export in any registered dataset format, with what it cannot carry counted per image", M::File},
+        {"importData", "&Import…", "Ctrl+Shift+I", "Import annotations in any format into this project", M::File},
         {"quit", "&Quit", "Ctrl+Q", "Quit (everything is already saved)", M::File, B::None, I::None, true},
 
         {"accept", "Accept mask", "Return; Enter", "Accept the preview as instances of the current category", M::Edit, B::Edit, I::Accept},
@@ -49,6 +51,7 @@ std::vector<ActionRow> make_rows() {
         {"toggleOccluded", "Occluded", "Shift+O", "Mark the selected instances as occluded, or unmark them", M::Edit},
         {"toggleTruncated", "Truncated", "Shift+T", "Mark the selected instances as truncated by the image border, or unmark them",
          M::Edit},
+        {"editReferring", "Referring sentences…", "R", "Add, correct or remove the referring sentences of the selected instance", M::Edit},
 
         {"nextImage", "Next image", "D", "Show the next image", M::View},
         {"prevImage", "Previous image", "A", "Show the previous image", M::View},

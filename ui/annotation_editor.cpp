@@ -6,8 +6,11 @@
 #include <QMessageBox>
 #include <algorithm>
 
+#include "core/engine/provenance.h"
+#include "core/mask/mask_scale.h"
 #include "ui/document.h"
 #include "ui/qt_convert.h"
+#include "ui/referring_editor.h"
 
 namespace xs {
 
@@ -204,7 +207,7 @@ void AnnotationEditor::set_shapes(const ImageKey& key, int64_t id, const Polygon
 }
 
 std::vector<int64_t> AnnotationEditor::add_instances(const std::vector<InstanceResult>& results, const std::string& source,
-                                                     bool use_labels, const QString& undo_text) {
+                                                     bool use_labels, const QString& undo_text, const Provenance& from) {
     const ImageRecord* rec = record();
     if (!rec || results.empty()) return {};
     ProjectEdit edit;
@@ -216,13 +219,112 @@ std::vector<int64_t> AnnotationEditor::add_instances(const std::vector<InstanceR
         int category = current;
         for (const Category& c : cats)
             if (use_labels && !r.label.empty() && c.name == r.label) category = c.id;
-        list.push_back(doc_->project().new_instance(category, rle_encode(r.mask), r.score, source));
+        Instance inst = doc_->project().new_instance(category, rle_encode(r.mask), r.score, source);
+        if (from.request) {
+            record_prompt(inst, *from.request);
+            to_full_resolution(inst.prompt.visual);
+        }
+        list.push_back(std::move(inst));
         ids.push_back(list.back().id);
     }
     edit.instances[key_] = std::move(list);
+    if (from.caption_text || from.episode) {
+        ImageGrounding grounding{rec->captions, rec->episodes};
+        if (from.caption_text) {
+            SegmentResult accepted;  // the accepted masks keep their phrase (prompt_index)
+            accepted.text = *from.caption_text;
+            accepted.instances = results;
+            grounding.captions.push_back(caption_record(accepted, ids, source));
+        }
+        if (from.episode) {
+            std::vector<int64_t>& list_of = episode_in(grounding, *from.episode).accepted;
+            list_of.insert(list_of.end(), ids.begin(), ids.end());
+        }
+        edit.grounding[key_] = std::move(grounding);
+    }
     doc_->edit(edit, undo_text);
     if (edit.categories) Q_EMIT category_made(current);
     return ids;
+}
+
+void AnnotationEditor::reject_candidates(const std::vector<InstanceResult>& rejected, const FindAllEpisode& episode,
+                                         const QString& undo_text) {
+    const ImageRecord* rec = record();
+    if (!rec || rejected.empty()) return;
+    ImageGrounding grounding{rec->captions, rec->episodes};
+    FindAllEpisode& e = episode_in(grounding, episode);
+    for (const InstanceResult& r : rejected) e.rejected.push_back({mask_at_full_resolution(r.mask), r.score});
+    ProjectEdit edit;
+    edit.grounding[key_] = std::move(grounding);
+    doc_->edit(edit, undo_text);
+}
+
+void AnnotationEditor::set_referring(int64_t id, const std::vector<std::string>& sentences, const QString& undo_text) {
+    const ImageRecord* rec = record();
+    if (!rec) return;
+    std::vector<std::string> kept;
+    for (const std::string& s : sentences)
+        if (!QString::fromStdString(s).trimmed().isEmpty()) kept.push_back(QString::fromStdString(s).trimmed().toStdString());
+    Instances list = rec->instances;
+    auto it = std::find_if(list.begin(), list.end(), [id](const Instance& i) { return i.id == id; });
+    if (it == list.end() || it->referring == kept) return;
+    it->referring = std::move(kept);
+    doc_->edit_instances(key_, std::move(list), undo_text);
+}
+
+// An episode is one run: its creation time and source name it (its example is stored at full resolution).
+void AnnotationEditor::edit_referring() {
+    const ImageRecord* rec = record();
+    if (!rec || selection_.size() != 1)
+        return Q_EMIT message(tr("Select one instance (Ctrl+click) to edit its referring sentences."), 5000);
+    const int64_t id = selection_.front();
+    auto sentences_of = [this, id]() -> std::vector<std::string> {
+        if (const ImageRecord* r = record())
+            for (const Instance& inst : r->instances)
+                if (inst.id == id) return inst.referring;
+        return {};
+    };
+    const Instance* inst = nullptr;
+    for (const Instance& i : rec->instances)
+        if (i.id == id) inst = &i;
+    if (!inst) return;
+    const Category* cat = doc_->project().find_category(inst->category_id);
+    ReferringEditor dialog(QStringLiteral("#%1 %2").arg(id).arg(cat ? qstr(cat->name) : QString()), inst->referring, window_);
+    connect(&dialog, &ReferringEditor::changed, this,
+            [this, id, &dialog, sentences_of](const std::vector<std::string>& sentences, const QString& undo_text) {
+                set_referring(id, sentences, undo_text);
+                dialog.set_sentences(sentences_of());  // as the document has them (a read-only one refuses)
+            });
+    dialog.exec();
+}
+
+FindAllEpisode& AnnotationEditor::episode_in(ImageGrounding& grounding, const FindAllEpisode& like) const {
+    for (FindAllEpisode& e : grounding.episodes)
+        if (e.created_ms == like.created_ms && e.source == like.source && e.example_instance_id == like.example_instance_id)
+            return e;
+    FindAllEpisode fresh = like;
+    fresh.accepted.clear();
+    fresh.rejected.clear();
+    to_full_resolution(fresh.example);
+    grounding.episodes.push_back(std::move(fresh));
+    return grounding.episodes.back();
+}
+
+void AnnotationEditor::to_full_resolution(std::vector<VisualPrompt>& prompts) const {
+    int full_w = 0, full_h = 0, work_w = 0, work_h = 0;
+    if (!doc_->working_resolution(key_, &full_w, &full_h, &work_w, &work_h)) return;
+    const double sx = double(full_w) / work_w, sy = double(full_h) / work_h;
+    for (VisualPrompt& p : prompts) {
+        for (auto& xy : p.points) xy = {xy[0] * sx, xy[1] * sy};
+        p.radius *= sx;
+        if (p.raster.width == work_w && p.raster.height == work_h) p.raster = rle_upsample(p.raster, full_w, full_h);
+    }
+}
+
+Rle AnnotationEditor::mask_at_full_resolution(const Mask& mask) const {
+    int full_w = 0, full_h = 0, work_w = 0, work_h = 0;
+    if (!doc_->working_resolution(key_, &full_w, &full_h, &work_w, &work_h)) return rle_encode(mask);
+    return rle_upsample(rle_encode(mask), full_w, full_h);
 }
 
 void AnnotationEditor::add_category() {

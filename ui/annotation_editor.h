@@ -18,6 +18,14 @@ namespace xs {
 
 class Document;
 
+// What accepted engine results came from, kept with them as grounding data (core/annotation/grounding.h)
+// in the same undo step.
+struct Provenance {
+    const SegmentRequest* request = nullptr;     // recorded as each new instance's prompt
+    const std::string* caption_text = nullptr;   // a grounded caption (marked text): its phrases link to them
+    const FindAllEpisode* episode = nullptr;     // "find all like this": they are its accepted candidates
+};
+
 class AnnotationEditor : public QObject {
     Q_OBJECT
 public:
@@ -60,8 +68,16 @@ public:
     // New instances from engine results, in one step; `use_labels`: a result whose label names a
     // category goes there. Returns their ids.
     std::vector<int64_t> add_instances(const std::vector<InstanceResult>& results, const std::string& source,
-                                       bool use_labels, const QString& undo_text);
+                                       bool use_labels, const QString& undo_text, const Provenance& from = {});
+    // Candidates of a "find all like this" run the user rejected: kept in its episode, one step.
+    void reject_candidates(const std::vector<InstanceResult>& rejected, const FindAllEpisode& episode,
+                           const QString& undo_text);
+    // The shown image's referring sentences of an instance, replaced in one step (an empty sentence
+    // is dropped; nothing changes when they are the same).
+    void set_referring(int64_t id, const std::vector<std::string>& sentences, const QString& undo_text);
 
+    // Opens the referring-sentence editor (ui/referring_editor.h) of the one selected instance.
+    void edit_referring();
     void add_category();  // asks for a name
     void rename_category(int id);
     void recolor_category(int id);
@@ -76,6 +92,12 @@ Q_SIGNALS:
 private:
     int category_for_new(ProjectEdit* edit);
     int64_t add_manual_instance(const Mask& mask, const std::string& source, const QString& undo_text);
+    // Grounding geometry is kept at the image's full resolution (the instance masks of an image shown
+    // reduced are at the working resolution until saved: Document::full_project).
+    void to_full_resolution(std::vector<VisualPrompt>& prompts) const;
+    Rle mask_at_full_resolution(const Mask& mask) const;
+    // The shown image's episode `like` (the same run), added (without decisions) when missing.
+    FindAllEpisode& episode_in(ImageGrounding& grounding, const FindAllEpisode& like) const;
 
     Document* doc_;
     QWidget* window_;

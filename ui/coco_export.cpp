@@ -4,6 +4,7 @@
 #include <QStringList>
 
 #include "core/coco/coco.h"
+#include "core/formats/report_text.h"
 #include "core/util/error.h"
 
 namespace xs {
@@ -47,6 +48,30 @@ CocoExportResult export_coco_file(const Project& project, const QString& path, b
         }
         lines << QString::fromStdString(w);
     }
+    result.summary = lines.join('\n');
+    return result;
+}
+
+CocoExportResult export_in_format(const Project& project, const Format& format, const QString& path,
+                                  const ExportOptions& options) {
+    CocoExportResult result;
+    ExportReport report;
+    try {
+        format.export_project(project, path.toStdString(), options, report);
+    } catch (const Cancelled&) {
+        result.cancelled = true;
+        result.summary = QObject::tr("Export cancelled; nothing was written.");
+        return result;
+    } catch (const std::exception& e) {
+        result.summary = QString::fromStdString(e.what());
+        return result;
+    }
+    result.ok = true;
+    QStringList lines;
+    lines << QObject::tr("%1: %2 image(s), %3 instance(s), %4 skipped.")
+                 .arg(QString::fromStdString(format.info().name)).arg(report.images).arg(report.instances).arg(report.skipped);
+    for (const std::string& w : report.warnings) lines << QString::fromStdString(w);
+    lines << QString::fromStdString(loss_report_text(report)).trimmed();
     result.summary = lines.join('\n');
     return result;
 }

@@ -1,10 +1,12 @@
 #pragma once
-// COCO export for the GUI: runs the core writer and words its report for the user.
+// Exports for the GUI: run the core writers (COCO, and every format of core/formats) and word their
+// reports for the user.
 #include <QMetaType>
 #include <QString>
 #include <functional>
 
 #include "core/annotation/project.h"
+#include "core/formats/format.h"
 
 namespace xs {
 
@@ -20,5 +22,10 @@ CocoExportResult export_coco_file(const Project& project, const QString& path, b
 // false the export stops, nothing is written, and the result says cancelled.
 CocoExportResult export_coco_file(const Project& project, const QString& path, bool polygons,
                                   std::function<bool(int done, int total)> progress);
+
+// An export in any registered format (options.progress may cancel it: nothing is written); the
+// summary counts what was written and, per image, what the format lost (core/formats/report_text.h).
+CocoExportResult export_in_format(const Project& project, const Format& format, const QString& path,
+                                  const ExportOptions& options);
 
 }  // namespace xs

@@ -1,5 +1,7 @@
 #include "ui/document.h"
 
+#include <algorithm>
+
 #include <QDir>
 #include <QFileInfo>
 #include <QUndoCommand>
@@ -241,7 +243,58 @@ ProjectEdit Document::current_state_for(const ProjectEdit& like) const {
         const ImageRecord* rec = project_.find_image(kv.first);
         s.instances[kv.first] = rec ? rec->instances : std::vector<Instance>();
     }
+    for (const auto& kv : like.grounding) {
+        const ImageRecord* rec = project_.find_image(kv.first);
+        s.grounding[kv.first] = rec ? ImageGrounding{rec->captions, rec->episodes} : ImageGrounding{};
+    }
     return s;
+}
+
+namespace {
+
+bool same_categories(const std::vector<Category>& a, const std::vector<Category>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Category& x, const Category& y) {
+        return x.id == y.id && x.name == y.name && x.color == y.color;
+    });
+}
+
+bool same_instances(const Instances& a, const Instances& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Instance& x, const Instance& y) {
+        return x.id == y.id && x.category_id == y.category_id && x.mask == y.mask && x.score == y.score &&
+               x.source == y.source && x.visible == y.visible && x.prompt == y.prompt && x.referring == y.referring;
+    });
+}
+
+}  // namespace
+
+bool Document::adopt_import(const Project& before, const Project& after, const QString& text) {
+    if (!open_) return false;
+    if (read_only()) {
+        Q_EMIT edit_refused(read_only_reason_);
+        return false;
+    }
+    ProjectEdit change;
+    if (!same_categories(before.categories, after.categories)) change.categories = after.categories;
+    for (const ImageRecord& rec : after.images) {
+        if (!project_.find_image(rec.file_name)) {
+            ImageRecord bare = rec;
+            bare.instances.clear();
+            bare.captions.clear();
+            bare.episodes.clear();
+            project_.images.push_back(std::move(bare));
+        }
+        const ImageRecord* old = before.find_image(rec.file_name);
+        if (!old || !same_instances(old->instances, rec.instances)) change.instances[rec.file_name] = rec.instances;
+        const ImageGrounding grounding{rec.captions, rec.episodes};
+        if (old ? !(ImageGrounding{old->captions, old->episodes} == grounding) : !(grounding == ImageGrounding{}))
+            change.grounding[rec.file_name] = grounding;
+    }
+    // Ids are never reused: the counters move forward and are not undone.
+    project_.next_category_id = std::max(project_.next_category_id, after.next_category_id);
+    project_.next_image_id = std::max(project_.next_image_id, after.next_image_id);
+    project_.next_instance_id = std::max(project_.next_instance_id, after.next_instance_id);
+    edit(std::move(change), text);
+    return true;
 }
 
 void Document::edit_instances(const ImageKey& key, Instances after, const QString& text) {
@@ -286,8 +339,16 @@ void Document::apply(const ProjectEdit& state) {
             }
         }
     }
+    for (const auto& kv : state.grounding) {
+        if (ImageRecord* rec = project_.find_image(kv.first)) {
+            rec->captions = kv.second.captions;
+            rec->episodes = kv.second.episodes;
+        }
+    }
     if (state.categories) Q_EMIT categories_changed();
     for (const auto& kv : state.instances) Q_EMIT instances_changed(kv.first);
+    for (const auto& kv : state.grounding)
+        if (!state.instances.count(kv.first)) Q_EMIT instances_changed(kv.first);
     autosave();
 }
 

@@ -72,6 +72,11 @@ public:
     void edit(ProjectEdit after, const QString& text);
     void apply(const ProjectEdit& state);  // used by the undo command
     ProjectEdit current_state_for(const ProjectEdit& like) const;
+    // Takes over what an import made of `before` (full_project() when it started): the image records
+    // it added (kept without undo, as ensure_image does), the id counters, then every category,
+    // instance list and grounding record that differs, as one undo step. Returns false (nothing
+    // changed) when the project is read-only here.
+    bool adopt_import(const Project& before, const Project& after, const QString& text);
 
     QString last_save_error() const { return save_error_; }
     // Someone else wrote the project file and the user has not chosen yet (see changed_on_disk).

@@ -31,6 +31,7 @@
 #include "ui/engine_view.h"
 #include "ui/export_controller.h"
 #include "ui/hover_preview.h"
+#include "ui/import_controller.h"
 #include "ui/image_browser.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
@@ -64,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     session_ = new PromptSession(engines_, this);
     editor_ = new AnnotationEditor(doc_, this);
     exporter_ = new ExportController(doc_, this);
+    importer_ = new ImportController(doc_, this);
     build_central();
     build_docks();
     status_ = new StatusView(statusBar());
@@ -74,7 +76,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                     {canvas_, candidates_, candidates_dock_, caption_, caption_dock_, statusBar()}, this);
     annotation_view_ = new AnnotationView(doc_, editor_, canvas_, instances_, categories_, attributes_, this);
     annotation_view_->set_menu_actions({action("mergeInstances"), action("subtractInstances"), action("raiseInstance"),
-                                        action("lowerInstance"), action("deleteInstance")});
+                                        action("lowerInstance"), action("deleteInstance"), action("editReferring")});
     engine_view_ = new EngineView(engines_, engine_panel_, status_, this);
     hover_ = new HoverPreview(canvas_, session_, engines_, *actions_, this);
     shown_ = new ShownImage({doc_, browser_, engines_, session_, editor_, annotation_view_, canvas_, notice_, status_, statusBar()}, this);
@@ -222,6 +224,8 @@ ActionTable::Handlers MainWindow::handlers() {
         {"openProject", [this] { open_project_dialog(); }},
         {"saveAs", [this] { save_project_as_dialog(); }},
         {"exportCoco", [this] { exporter_->export_dialog(); }},
+        {"exportAs", [this] { exporter_->export_as_dialog(); }},
+        {"importData", [this] { importer_->import_dialog(); }},
         {"quit", [this] { close(); }},
         {"accept", [this] { accept(); }},
         {"discard", [this] { discard(); }},
@@ -237,6 +241,7 @@ ActionTable::Handlers MainWindow::handlers() {
         {"toggleCrowd", [this] { editor_->toggle_flag(kAttrCrowd); }},
         {"toggleOccluded", [this] { editor_->toggle_flag(kAttrOccluded); }},
         {"toggleTruncated", [this] { editor_->toggle_flag(kAttrTruncated); }},
+        {"editReferring", [this] { if (!prompt_bar_->text_edit()->hasFocus()) editor_->edit_referring(); }},
         {"nextImage", [this] { browser_->next(); }},
         {"prevImage", [this] { browser_->prev(); }},
         {"zoomFit", [this] { canvas_->fit(); }},
@@ -296,6 +301,10 @@ void MainWindow::wire_document() {
     connect(exporter_, &ExportController::finished, this, [this](bool ok, bool cancelled, const QString& message) {
         if (!ok) notify(cancelled ? 1 : 2, message);
         Q_EMIT export_finished(ok, cancelled, message);
+    });
+    connect(importer_, &ImportController::finished, this, [this](bool ok, bool cancelled, const QString& message) {
+        if (!ok) notify(cancelled ? 1 : 2, message.section('\n', 0, 0));
+        Q_EMIT import_finished(ok, cancelled, message);
     });
     connect(doc_, &Document::image_file_changed, this, [this](const QString&, const QString& message) { notify(1, message); });
     // Undo and redo are enabled only when they would do something; their tooltips say what.
@@ -514,10 +523,19 @@ void MainWindow::accept() {
     }
     const bool use_labels = session_->task() != Task::Interactive;
     const std::string source = session_->preview_source().toStdString();
+    // The prompt, and a grounded caption's text, go with the instances (taking the preview clears them).
+    const SegmentRequest request = session_->answered_request();
+    std::string caption;
+    Provenance from;
+    from.request = &request;
+    if (session_->task() == Task::GroundedCaption && session_->last_answer()) {
+        caption = session_->last_answer()->result.text;
+        from.caption_text = &caption;
+    }
     const std::vector<InstanceResult> results = session_->take_preview();
     const int n = int(results.size());
-    const std::vector<int64_t> ids =
-        editor_->add_instances(results, source, use_labels, n == 1 ? tr("Accept mask") : tr("Accept %1 masks").arg(n));
+    const std::vector<int64_t> ids = editor_->add_instances(
+        results, source, use_labels, n == 1 ? tr("Accept mask") : tr("Accept %1 masks").arg(n), from);
     statusBar()->showMessage(tr("Accepted %1 instance(s). Ctrl+Z undoes.").arg(n), 4000);
     editor_->set_selection(ids);
 }
@@ -525,6 +543,8 @@ void MainWindow::accept() {
 void MainWindow::discard() {
     if (help_->isVisible()) return help_->hide();
     const bool had = session_->has_work();
+    // Esc over candidates rejects them all (kept in their find-all episode), like Shift+N.
+    if (!session_->candidates().empty()) session_view_->reject_all_candidates();
     session_->clear();
     if (!had) editor_->set_selection({});
 }
@@ -559,7 +579,8 @@ void MainWindow::find_similar() {
     const Selection& sel = editor_->selection();
     const QString origin = sel.size() == 1 ? tr("instance #%1").arg(sel.front()) : tr("%1 selected instances").arg(sel.size());
     QString problem;
-    if (!session_->find_similar(editor_->selected_masks(), origin, &problem)) statusBar()->showMessage(problem, 6000);
+    if (!session_->find_similar(editor_->selected_masks(), origin, sel.size() == 1 ? sel.front() : 0, &problem))
+        statusBar()->showMessage(problem, 6000);
 }
 
 void MainWindow::choose_category(int digit) {

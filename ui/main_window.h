@@ -5,7 +5,8 @@
 //   PromptSession + SessionView        prompts, preview, candidates, caption, the last answer
 //   AnnotationEditor + AnnotationView  selection and every edit as an undo step; the instance display
 //   EngineController + EngineView      engine choice, loading, settings pages; the Engine panel and status
-//   ExportController                   COCO export
+//   ExportController                   COCO export, Export as… (every format)
+//   ImportController                   Import… (every format) as one undo step
 //   ActionTable                        every action as a data row: menus, tool bar, shortcuts, help
 //   ImageCanvas                        display, with one CanvasTool class per tool (ui/tools/)
 //   HoverPreview                       what a click at the resting pointer would give, and its setting
@@ -49,6 +50,7 @@ class DisplayPanel;
 class EnginePanel;
 class EngineView;
 class ExportController;
+class ImportController;
 class HelpOverlay;
 class HoverPreview;
 class ImageBrowser;
@@ -76,6 +78,8 @@ public:
     // COCO export on the calling thread (scripts and tests) or with a progress dialog (the GUI).
     bool export_coco(const QString& path, bool polygons, QString* summary);
     bool start_export(const QString& path, bool polygons);
+    ExportController* exporter() { return exporter_; }  // every format (start_format_export)
+    ImportController* importer() { return importer_; }
     bool cancel_engine_load();
     void open_engine_settings();  // of the engine chosen in the Engine panel
     void find_similar();
@@ -124,6 +128,7 @@ public:
 Q_SIGNALS:
     void image_shown(int index);
     void export_finished(bool ok, bool cancelled, const QString& message);
+    void import_finished(bool ok, bool cancelled, const QString& message);
     void preview_changed();
 
 protected:
@@ -182,6 +187,7 @@ private:
     PromptSession* session_;
     AnnotationEditor* editor_;
     ExportController* exporter_;
+    ImportController* importer_;
     ImageBrowser* browser_ = nullptr;
     std::unique_ptr<ActionTable> actions_;
 

@@ -164,8 +164,11 @@ void InstancePanel::set_instances(const ImageRecord* image, const Project& proje
             if (cat) item->setIcon(1, color_swatch(to_qcolor(cat->color)));
             item->setText(2, QString::number(inst.score, 'f', 2));
             item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
-            item->setText(3, qstr(inst.source));
-            item->setToolTip(3, qstr(inst.source));
+            // The referring sentences (R edits them) after the source, all of them in the tooltip.
+            QStringList sentences;
+            for (const std::string& r : inst.referring) sentences << "“" + qstr(r) + "”";
+            item->setText(3, sentences.isEmpty() ? qstr(inst.source) : qstr(inst.source) + " · " + sentences.join(" "));
+            item->setToolTip(3, sentences.isEmpty() ? qstr(inst.source) : qstr(inst.source) + "\n" + sentences.join("\n"));
             BBox b = rle_bbox(inst.mask);
             item->setToolTip(0, attribute_tip(inst));
             item->setToolTip(1, tr("area %1 px, box %2,%3 %4x%5").arg(rle_area(inst.mask)).arg(b.x).arg(b.y).arg(b.w).arg(b.h));

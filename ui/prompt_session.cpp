@@ -129,7 +129,8 @@ bool PromptSession::run_task(Task task, const QString& text, const std::vector<s
     return true;
 }
 
-bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem) {
+bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& origin, int64_t example_instance_id,
+                                 QString* problem) {
     if (!image_) return false;
     SegmentRequest r;
     for (const PointPrompt& p : prompts_.points)
@@ -138,9 +139,11 @@ bool PromptSession::find_similar(const std::vector<Mask>& masks, const QString& 
     for (const ScribblePrompt& s : prompts_.scribbles)
         if (s.positive) r.scribbles.push_back(s);
     candidates_origin_ = tr("the marked example");
+    example_instance_id_ = 0;
     if (!has_visual_prompts(r)) {
         r.mask_prompts = masks;
         candidates_origin_ = origin;
+        example_instance_id_ = example_instance_id;
     }
     if (!has_visual_prompts(r) && r.mask_prompts.empty())
         return *problem = tr("Select an instance (Ctrl+click) or mark an example with points, a box or a scribble, then press G."), false;
@@ -275,8 +278,12 @@ void PromptSession::on_finished(const SegmentAnswer& answer) {
 
 void PromptSession::take_answer(const SegmentAnswer& answer, double round_trip_ms) {
     last_answer_ = answer;
+    answered_request_ = prompts_;
     Q_EMIT answered(answer, round_trip_ms);
-    if (task_ == Task::VisualGrounded) return show_candidates(answer.result.instances);
+    if (task_ == Task::VisualGrounded) {
+        episode_ = episode_record(prompts_, example_instance_id_, engines_->info().name.toStdString());
+        return show_candidates(answer.result.instances);
+    }
     show_preview(answer.result.instances);
     if (task_ == Task::GroundedCaption || task_ == Task::Chat) show_caption(answer);
     // A chat answers with text only: the Caption panel shows it.
@@ -375,9 +382,6 @@ std::vector<InstanceResult> PromptSession::take_candidates() {
     return all;
 }
 
-bool PromptSession::reject_candidate(int index) { return bool(take_candidate(index)); }
-
-void PromptSession::reject_candidates() { take_candidates(); }
 
 QString PromptSession::source_of(const SegmentRequest& r) const {
     QStringList parts;

@@ -21,6 +21,7 @@
 
 #include "core/annotation/project.h"
 #include "core/engine/engine.h"
+#include "core/engine/provenance.h"
 #include "ui/engine_worker.h"
 
 namespace xs {
@@ -51,7 +52,9 @@ public:
     bool run_task(Task task, const QString& text, const std::vector<std::string>& default_categories, QString* problem);
     // "Find all like this": from the positive prompts placed, else from the given masks (the selected
     // instances, described by `origin`).
-    bool find_similar(const std::vector<Mask>& masks, const QString& origin, QString* problem);
+    // `example_instance_id`: the one selected instance used as the example (0: none or several).
+    bool find_similar(const std::vector<Mask>& masks, const QString& origin, int64_t example_instance_id,
+                      QString* problem);
     void resend();  // the prompts placed while no engine was ready
     // Asks for the hover preview at `pos` (image pixels), dropping the previous one. False when a click
     // there would not be sent now: no image or engine, a request in flight, candidates listed (a click
@@ -73,12 +76,14 @@ public:
     const std::vector<InstanceResult>& candidates() const { return candidates_; }
     const QString& candidates_source() const { return candidates_source_; }
     const std::optional<SegmentAnswer>& last_answer() const { return last_answer_; }
-    // Accepting: the results leave the session (the preview, one candidate, or all of them).
+    // The request the preview or the candidates answer (kept as the accepted instances' prompt).
+    const SegmentRequest& answered_request() const { return answered_request_; }
+    // The "find all like this" run the candidates come from (decisions are added to it).
+    const std::optional<FindAllEpisode>& episode() const { return episode_; }
+    // Accepting or rejecting: the results leave the session (the preview, one candidate, or all of them).
     std::vector<InstanceResult> take_preview();
     std::optional<InstanceResult> take_candidate(int index);
     std::vector<InstanceResult> take_candidates();
-    bool reject_candidate(int index);
-    void reject_candidates();
 
 Q_SIGNALS:
     void prompts_changed(const xs::SegmentRequest& prompts);
@@ -132,6 +137,9 @@ private:
         std::optional<SegmentAnswer> answer;
     };
     Hover hover_;
+    SegmentRequest answered_request_;
+    int64_t example_instance_id_ = 0;
+    std::optional<FindAllEpisode> episode_;
 };
 
 }  // namespace xs

@@ -70,7 +70,7 @@ void SessionView::accept_candidate(int index) {
     if (index < 0) index = w_.candidates->current();
     const std::optional<InstanceResult> r = session_->take_candidate(index);
     if (!r) return w_.status->showMessage(tr("No candidate to accept."), 4000);
-    editor_->add_instances({*r}, session_->candidates_source().toStdString(), false, tr("Accept candidate"));
+    editor_->add_instances({*r}, session_->candidates_source().toStdString(), false, tr("Accept candidate"), provenance());
     const int left = int(session_->candidates().size());
     if (left) w_.candidates->set_current(std::min(index, left - 1));
     w_.status->showMessage(tr("Accepted; %1 candidate(s) left. Ctrl+Z undoes.").arg(left), 4000);
@@ -78,7 +78,9 @@ void SessionView::accept_candidate(int index) {
 
 void SessionView::reject_candidate(int index) {
     if (index < 0) index = w_.candidates->current();
-    if (!session_->reject_candidate(index)) return;
+    const std::optional<InstanceResult> r = session_->take_candidate(index);
+    if (!r) return;
+    if (session_->episode()) editor_->reject_candidates({*r}, *session_->episode(), tr("Reject candidate"));
     const int left = int(session_->candidates().size());
     if (left) w_.candidates->set_current(std::min(index, left - 1));
     w_.status->showMessage(tr("Rejected; %1 candidate(s) left.").arg(left), 4000);
@@ -87,14 +89,25 @@ void SessionView::reject_candidate(int index) {
 void SessionView::accept_all_candidates() {
     const std::vector<InstanceResult> all = session_->take_candidates();
     if (all.empty()) return;
-    editor_->add_instances(all, session_->candidates_source().toStdString(), false, tr("Accept %1 candidates").arg(all.size()));
+    editor_->add_instances(all, session_->candidates_source().toStdString(), false,
+                           tr("Accept %1 candidates").arg(all.size()), provenance());
     w_.status->showMessage(tr("Accepted %1 candidate(s) as instances. Ctrl+Z undoes them together.").arg(all.size()), 5000);
 }
 
 void SessionView::reject_all_candidates() {
-    if (session_->candidates().empty()) return;
-    session_->reject_candidates();
+    const std::vector<InstanceResult> all = session_->take_candidates();
+    if (all.empty()) return;
+    if (session_->episode())
+        editor_->reject_candidates(all, *session_->episode(), tr("Reject %1 candidates").arg(all.size()));
     w_.status->showMessage(tr("Rejected every candidate."), 4000);
+}
+
+// The candidates' request and their episode, kept with every decision.
+Provenance SessionView::provenance() const {
+    Provenance from;
+    from.request = &session_->answered_request();
+    if (session_->episode()) from.episode = &*session_->episode();
+    return from;
 }
 
 // Mask -> phrase: the pointer over a preview mask of a grounded caption highlights its phrase (the

@@ -1,7 +1,8 @@
 #pragma once
 // Shows the prompt session: its prompts and preview on the canvas, "find all like this" candidates
 // (numbered outlines on the canvas and the Candidates panel) and the grounded caption (each phrase
-// linked to its preview mask, both ways). Accepting a candidate hands it to the editor.
+// linked to its preview mask, both ways). Accepting or rejecting a candidate hands it to the editor,
+// with the request and the find-all episode it belongs to (kept as grounding data).
 #include <QObject>
 #include <QPointF>
 
@@ -11,6 +12,7 @@ class QStatusBar;
 namespace xs {
 
 class AnnotationEditor;
+struct Provenance;
 class CandidatesPanel;
 class CaptionView;
 class ImageCanvas;
@@ -43,6 +45,7 @@ private:
     void show_candidates(const QString& origin, int current);
     void link_caption(QPointF image_pos);
     void highlight_phrase(int phrase);
+    Provenance provenance() const;
 
     PromptSession* session_;
     AnnotationEditor* editor_;

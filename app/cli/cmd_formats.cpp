@@ -7,9 +7,9 @@
 #include "app/cli/project_args.h"
 #include "core/formats/format.h"
 #include "core/formats/output_folder.h"
+#include "core/formats/report_text.h"
 #include "core/io/project_file.h"
 #include "core/util/error.h"
-#include "core/util/utf8.h"
 
 namespace fs = std::filesystem;
 
@@ -31,28 +31,6 @@ xs::FormatSettings take_format_settings(xs::cli::Args& args, const std::vector<x
     return s;
 }
 
-std::string counts_text(const std::map<std::string, int64_t>& counts) {
-    std::string out;
-    for (const auto& [what, n] : counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-    return out;
-}
-
-void print_losses(const xs::ExportReport& rep) {
-    if (rep.losses.empty()) {
-        std::printf("nothing lost\n");
-        return;
-    }
-    std::printf("lost, per image:\n");
-    for (const xs::ImageLoss& l : rep.losses) {
-        std::printf("  %s: %s", xs::utf8_display(l.file_name).c_str(), counts_text(l.counts).c_str());
-        if (l.pixels_changed > 0) std::printf(" (%lld mask pixels differ, worst IoU %.4f)", static_cast<long long>(l.pixels_changed), l.min_iou);
-        std::printf("\n");
-    }
-    std::printf("lost in total: %s", counts_text(rep.lost_total).c_str());
-    if (rep.min_iou < 1.0) std::printf("; worst IoU of a mask read back: %.4f", rep.min_iou);
-    std::printf("\n");
-}
-
 int run_export(xs::cli::Args& args) {
     const xs::Format& format = xs::find_format(args.require("format"));
     const std::string out = args.require("out");
@@ -71,7 +49,7 @@ int run_export(xs::cli::Args& args) {
     std::printf("exported %s to %s as %s: %d image(s), %lld instance(s), %lld skipped\n", project_path.c_str(),
                 out.c_str(), format.info().name.c_str(), rep.images, static_cast<long long>(rep.instances),
                 static_cast<long long>(rep.skipped));
-    print_losses(rep);
+    std::fputs(xs::loss_report_text(rep).c_str(), stdout);
     return 0;
 }
 
@@ -88,13 +66,8 @@ int run_import(xs::cli::Args& args) {
         images, project_path, {format.info().name + " input", in}, "xsam-cli import",
         [&](xs::Project& project) { format.import_into(project, in, opt, rep); });
     print_warnings(rep.warnings);
-    std::printf("imported %s (%s) into %s%s: %d image(s) added, %d matched; %d categor%s added, %d matched; "
-                "%lld instance(s); %lld prompt(s), %lld referring sentence(s), %lld caption(s), %lld episode(s)\n",
-                in.c_str(), format.info().name.c_str(), project_path.c_str(), existing ? " (existing project)" : "",
-                rep.images_added, rep.images_matched, rep.categories_added, rep.categories_added == 1 ? "y" : "ies",
-                rep.categories_matched, static_cast<long long>(rep.instances_added), static_cast<long long>(rep.prompts),
-                static_cast<long long>(rep.referring_sentences), static_cast<long long>(rep.captions),
-                static_cast<long long>(rep.episodes));
+    std::printf("imported %s (%s) into %s%s: %s\n", in.c_str(), format.info().name.c_str(), project_path.c_str(),
+                existing ? " (existing project)" : "", xs::import_counts_text(rep).c_str());
     return 0;
 }
 

@@ -23,10 +23,18 @@ using Selection = std::vector<int64_t>;
 
 // What one undoable step changes, as the state after it: the category list when it changes, and the
 // whole new instance list of every image it touches, by image key.
+// The image-level grounding records (captions, episodes) of the images whose records it touches.
+struct ImageGrounding {
+    std::vector<GroundedCaption> captions;
+    std::vector<FindAllEpisode> episodes;
+    bool operator==(const ImageGrounding& o) const { return captions == o.captions && episodes == o.episodes; }
+};
+
 struct ProjectEdit {
     std::optional<std::vector<Category>> categories;
     std::map<ImageKey, Instances> instances;
-    bool empty() const { return !categories && instances.empty(); }
+    std::map<ImageKey, ImageGrounding> grounding;
+    bool empty() const { return !categories && instances.empty() && grounding.empty(); }
 };
 
 // The selected instances become one: the top-most selected keeps its id and gets the union of their

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "core/io/file_io.h"
 #include "core/util/error.h"
@@ -22,6 +24,10 @@ namespace xs {
 namespace {
 
 std::atomic<unsigned> g_staging_counter{0};
+
+// The folders this process exported, by absolute path, with their marker file as committed.
+std::mutex g_committed_mutex;
+std::map<std::string, DiskVersion> g_committed;
 
 // Staging folders "<target>.tmp-<pid>-<n>" of processes that no longer run.
 void remove_stale_staging(const std::string& target) {
@@ -148,6 +154,18 @@ void OutputFolder::commit() {
     }
     committed_ = true;
     sync_path(fs::path(target_).parent_path().empty() ? "." : fs::path(target_).parent_path().string(), true);
+    const std::string marker = (fs::path(target_) / kExportMarker).string();
+    std::lock_guard<std::mutex> lock(g_committed_mutex);
+    g_committed[canonical_or_absolute(target_)] = disk_version(marker);
+}
+
+bool folder_needs_overwrite_confirmation(const std::string& target) {
+    std::error_code ec;
+    if (!fs::exists(target, ec) || (fs::is_directory(target, ec) && fs::is_empty(target, ec))) return false;
+    const DiskVersion now = disk_version((fs::path(target) / OutputFolder::kExportMarker).string());
+    std::lock_guard<std::mutex> lock(g_committed_mutex);
+    const auto it = g_committed.find(canonical_or_absolute(target));
+    return it == g_committed.end() || !now.exists || it->second != now;
 }
 
 void refuse_folder_over_inputs(const std::string& output_label, const std::string& folder,

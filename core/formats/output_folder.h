@@ -44,6 +44,12 @@ private:
     bool committed_ = false;
 };
 
+// True when a folder with something in it is at `target` that this process did not commit as it is
+// now (never exported there, or someone rewrote the export since: its marker file changed): a program
+// that would replace it should ask first. False for a missing or empty folder and for this process's
+// own last export there (the counterpart of needs_overwrite_confirmation for files).
+bool folder_needs_overwrite_confirmation(const std::string& target);
+
 // Refuses (xs::Error, naming the input) a folder output that holds or is one of the inputs.
 void refuse_folder_over_inputs(const std::string& output_label, const std::string& folder,
                                const std::vector<NamedInput>& inputs);

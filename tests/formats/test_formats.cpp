@@ -443,6 +443,23 @@ private Q_SLOTS:
         QCOMPARE(read_whole_file(dir + "/other/notes.txt", "notes"), std::string("mine"));
     }
 
+    // A program asks before replacing a folder it did not export as it is now.
+    void folderReplacementNeedsConfirmationUnlessOurOwn() {
+        const std::string dir = scratch("confirm");
+        const Project p = edge_project(dir + "/images");
+        const std::string out = dir + "/labelme";
+        QVERIFY(!folder_needs_overwrite_confirmation(out));  // missing
+        fs::create_directories(out);
+        QVERIFY(!folder_needs_overwrite_confirmation(out));  // empty
+        export_with(find_format("labelme"), p, out);
+        QVERIFY(!folder_needs_overwrite_confirmation(out));  // our own, as committed
+        QVERIFY(!folder_needs_overwrite_confirmation(out + "/"));
+        write_text(out + "/" + OutputFolder::kExportMarker, "{\"format\": \"labelme\", \"written_by\": \"X-SAM Studio\"}\n ");
+        QVERIFY(folder_needs_overwrite_confirmation(out));  // rewritten since
+        write_text(dir + "/theirs/notes.txt", "theirs");
+        QVERIFY(folder_needs_overwrite_confirmation(dir + "/theirs"));  // never exported here
+    }
+
     void stemsMustBeUnique() {
         const std::string dir = scratch("stems");
         Project p;

@@ -33,6 +33,7 @@
 #include <sstream>
 
 #include "core/coco/coco.h"
+#include "core/formats/format.h"
 #include "core/annotation/editing.h"
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
@@ -100,6 +101,13 @@ void type_text(QWidget* w, const QString& text) {
     }
 }
 
+// Picks a combo box entry with the keyboard (Home, then Down to it).
+void choose_in_combo(QComboBox* box, const QString& text) {
+    box->setFocus();
+    QTest::keyClick(box, Qt::Key_Home);
+    for (int i = box->findText(text); i > 0; --i) QTest::keyClick(box, Qt::Key_Down);
+}
+
 // Clicks a dialog's standard button, like a user would; a dialog without one is rejected.
 void press_button(QWidget* dialog, QDialogButtonBox::StandardButton which) {
     if (auto* box = dialog->findChild<QDialogButtonBox*>())
@@ -117,7 +125,7 @@ std::string undoable_state(const Project& project) {
     Project p;
     p.categories = project.categories;
     for (const ImageRecord& rec : project.images) {
-        if (rec.instances.empty()) continue;
+        if (rec.instances.empty() && rec.captions.empty() && rec.episodes.empty()) continue;
         ImageRecord r = rec;
         r.file_size = -1;  // fingerprints are recorded without undo
         r.file_hash.clear();
@@ -164,6 +172,7 @@ QString Monkey::histogram() const {
 
 void Monkey::make_folder(const QString& folder) {
     QDir(folder).removeRecursively();
+    QDir(folder + "-exports").removeRecursively();
     QDir().mkpath(folder + "/sub");
     scene(220, 160, QColor(40, 90, 160), QColor(220, 60, 50), QPoint(80, 70), 40).save(folder + "/a1.png");
     scene(200, 150, QColor(30, 30, 30), QColor(240, 220, 40), QPoint(100, 60), 35).save(folder + "/a2.png");
@@ -222,6 +231,7 @@ void Monkey::close_window() {
 bool Monkey::run_episode(int actions, int64_t deadline_ms) {
     ++episodes_;
     seen_.clear();  // ids start again in the fresh folder
+    last_vgd_export_.clear();
     folder_ = QDir(settings_.scratch).filePath(QStringLiteral("episode-%1").arg(episodes_ % 3));
     close_window();
     make_folder(folder_);
@@ -561,6 +571,7 @@ void Monkey::add_edit_actions() {
         note(QStringLiteral("ctrl+click instance %1 at %2,%3%4").arg(id).arg(p.x()).arg(p.y()).arg(mods & Qt::ShiftModifier ? " +shift" : ""));
         QTest::mouseClick(canvas(), Qt::LeftButton, Qt::KeyboardModifiers(mods), p);
     });
+    add("sentences", 2, [this] { edit_sentences(); });
     add("select_list", 3, [this] {
         auto* tree = window_->findChild<QTreeWidget*>("instanceTree");
         if (!tree || tree->topLevelItemCount() == 0) return note("select in list: empty");
@@ -872,6 +883,9 @@ void Monkey::add_file_actions() {
             if (!QTest::qWaitFor([w] { return !w->engine_loading(); }, kEngineTimeoutMs)) fail("the engine load never ended");
         });
     }
+    add("export_format", 2, [this] { export_in_another_format(); });
+    add("import_format", 1, [this] { import_last_export(); });
+    add("import_bad_file", 1, [this] { import_bad_file(); });
     add("external_write", 1, [this] { another_program_writes(); });
     add("second_window", 1, [this] { second_window_opens_read_only(); });
     add("reopen", 1, [this] {
@@ -888,6 +902,201 @@ void Monkey::add_file_actions() {
         }
         open_window(folder_);
     });
+}
+
+// File > Export as… in a format other than COCO, through the dialog; the output must read back with
+// core's importer, and a VGD export must give back every exported instance exactly (RLE, prompts).
+void Monkey::export_in_another_format() {
+    static const char* const kFormats[] = {"vgd", "labelme", "yolo-seg", "png-masks"};
+    const QString format = kFormats[uniform(0, 3)];
+    const bool folder = find_format(format.toStdString()).info().exports_folder;
+    // Beside the image folder, not in it: YOLO and VOC exports link the images, which the scan would list.
+    const QString path = folder_ + "-exports/" + format + (folder ? "" : ".json");
+    QDir().mkpath(folder_ + "-exports");
+    note(QStringLiteral("export as %1 to %2").arg(format, path));
+    answer_next_dialog([format, path](QWidget* dialog) {
+        if (auto* box = dialog->findChild<QComboBox*>("formatBox")) {
+            choose_in_combo(box, format);
+        }
+        if (auto* edit = dialog->findChild<QLineEdit*>("pathEdit")) {
+            edit->selectAll();
+            QTest::keyClick(edit, Qt::Key_Delete);
+            type_text(edit, path);
+        }
+        press_button(dialog, QDialogButtonBox::Ok);
+    });
+    MainWindow* w = window_.get();
+    QSignalSpy finished(w, &MainWindow::export_finished);
+    key(Qt::Key_E, int(Qt::ControlModifier | Qt::ShiftModifier));
+    if (!QTest::qWaitFor([&] { return !w->exporting() && finished.size() == 1; }, kEngineTimeoutMs))
+        return fail("the " + format + " export never ended");
+    drop_dialog_answer();
+    QTest::qWait(20);
+    for (QWidget* top : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible())
+            QTest::mouseClick(box->button(QMessageBox::Ok), Qt::LeftButton);
+    QApplication::setActiveWindow(w);
+    if (!finished[0][0].toBool()) return fail("the " + format + " export failed: " + finished[0][2].toString());
+    const Project doc = w->document()->full_project();
+    Project back;
+    ImportOptions options;
+    options.images_dir = folder_.toStdString();
+    ImportReport report;
+    try {
+        find_format(format.toStdString()).import_into(back, path.toStdString(), options, report);
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("the %1 export %2 does not import: %3").arg(format, path, e.what()));
+    }
+    if (format != "vgd") return;
+    last_vgd_export_ = path;
+    for (const ImageRecord& rec : doc.images)
+        for (const Instance& inst : rec.instances) {
+            if (!doc.find_category(inst.category_id) || rle_area(inst.mask) == 0) continue;
+            const Instance* got = back.find_instance(inst.id);
+            if (!got || !(got->mask == inst.mask) || !(got->prompt == inst.prompt))
+                return fail(QStringLiteral("instance %1 does not come back from the VGD export %2 as it was").arg(inst.id).arg(path));
+        }
+}
+
+// File > Import… of the last VGD export: every instance it holds is added again (new ids), in one
+// undo step.
+void Monkey::import_last_export() {
+    if (last_vgd_export_.isEmpty() || !QFile::exists(last_vgd_export_)) return note("import: no VGD export yet");
+    MainWindow* w = window_.get();
+    Document* doc = w->document();
+    Project exported;
+    ImportOptions options;
+    options.images_dir = folder_.toStdString();
+    ImportReport report;
+    try {
+        find_format("vgd").import_into(exported, last_vgd_export_.toStdString(), options, report);
+    } catch (const std::exception& e) {
+        return fail(QStringLiteral("the VGD export %1 no longer imports: %2").arg(last_vgd_export_, e.what()));
+    }
+    const int64_t before = doc->project().instance_count();
+    const int steps = doc->undo_stack()->index();  // where the user is: redo steps past it go on a push
+    note(QStringLiteral("import %1 (vgd, %2 instances)").arg(last_vgd_export_).arg(exported.instance_count()));
+    const QString path = last_vgd_export_;
+    answer_next_dialog([path](QWidget* dialog) {
+        if (auto* box = dialog->findChild<QComboBox*>("formatBox")) {
+            choose_in_combo(box, "vgd");
+        }
+        if (auto* edit = dialog->findChild<QLineEdit*>("pathEdit")) type_text(edit, path);
+        press_button(dialog, QDialogButtonBox::Ok);
+    });
+    QSignalSpy finished(w, &MainWindow::import_finished);
+    key(Qt::Key_I, int(Qt::ControlModifier | Qt::ShiftModifier));
+    if (!QTest::qWaitFor([&] { return finished.size() == 1; }, kEngineTimeoutMs)) return fail("the import never ended");
+    drop_dialog_answer();
+    for (QWidget* top : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible()) box->close();
+    QApplication::setActiveWindow(w);
+    if (!finished[0][0].toBool()) return fail("importing our own VGD export was refused: " + finished[0][2].toString());
+    if (doc->project().instance_count() != before + exported.instance_count())
+        return fail(QStringLiteral("the import added %1 instances, the file holds %2")
+                        .arg(doc->project().instance_count() - before).arg(exported.instance_count()));
+    if ((doc->undo_stack()->count() != steps + 1 || doc->undo_stack()->index() != steps + 1) && exported.instance_count() > 0)
+        return fail("the import is not one undo step");
+}
+
+// A labelme file with a bad field: refused naming the file and the field, the project unchanged.
+void Monkey::import_bad_file() {
+    const QString bad = folder_ + "-exports/bad-labelme";
+    QDir().mkpath(bad);
+    QFile f(bad + "/a1.json");
+    if (!f.open(QIODevice::WriteOnly)) return fail("cannot write " + bad);
+    f.write(QStringLiteral(R"({"shapes": [], "imagePath": "%1/a1.png", "imageHeight": 160, "imageWidth": -3})")
+                .arg(folder_).toUtf8());
+    f.close();
+    MainWindow* w = window_.get();
+    const std::string before = project_to_json(w->document()->project());
+    const int steps = w->document()->undo_stack()->count();
+    note("import a bad labelme file");
+    answer_next_dialog([bad](QWidget* dialog) {
+        if (auto* box = dialog->findChild<QComboBox*>("formatBox")) {
+            choose_in_combo(box, "labelme");
+        }
+        if (auto* edit = dialog->findChild<QLineEdit*>("pathEdit")) type_text(edit, bad);
+        press_button(dialog, QDialogButtonBox::Ok);
+    });
+    QSignalSpy finished(w, &MainWindow::import_finished);
+    key(Qt::Key_I, int(Qt::ControlModifier | Qt::ShiftModifier));
+    if (!QTest::qWaitFor([&] { return finished.size() == 1; }, kEngineTimeoutMs)) return fail("the bad import never ended");
+    drop_dialog_answer();
+    for (QWidget* top : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible()) box->close();
+    QApplication::setActiveWindow(w);
+    const QString message = finished[0][2].toString();
+    if (finished[0][0].toBool() || !message.contains("a1.json") || !message.contains("imageWidth"))
+        return fail("the bad labelme file was not refused naming it and the field: " + message);
+    if (project_to_json(w->document()->project()) != before || w->document()->undo_stack()->count() != steps)
+        return fail("a refused import changed the project");
+}
+
+// The referring-sentence editor (R) on an instance picked in the list: add, correct or remove one,
+// each one undo step, and the instance holds exactly the sentences the editor shows.
+void Monkey::edit_sentences() {
+    auto* tree = window_->findChild<QTreeWidget*>("instanceTree");
+    if (!tree || tree->topLevelItemCount() == 0) return note("sentences: no instance");
+    const int row = uniform(0, tree->topLevelItemCount() - 1);
+    const QRect r = tree->visualItemRect(tree->topLevelItem(row));
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, Qt::NoModifier, QPoint(r.right() - 5, r.center().y()));
+    canvas()->setFocus();
+    const std::vector<int64_t> sel = window_->selected_instances();
+    if (sel.size() != 1) return note("sentences: no single selection");
+    const int64_t id = sel.front();
+    Document* doc = window_->document();
+    const int steps = doc->undo_stack()->index();  // redo steps past it go on a push
+    const int op = uniform(0, 2);  // 0 add, 1 correct, 2 remove
+    const QString sentence = QStringLiteral("the thing nr %1 · grün").arg(uniform(1, 999));
+    std::vector<std::string> shown;
+    bool changed = false;
+    note(QStringLiteral("sentences of #%1: %2").arg(id).arg(op == 0 ? "add" : op == 1 ? "correct" : "remove"));
+    answer_next_dialog([&, op, sentence](QWidget* dialog) {
+        auto* list = dialog->findChild<QListWidget*>("sentenceList");
+        auto* line = dialog->findChild<QLineEdit*>("newSentence");
+        if (!list || !line) return press_button(dialog, QDialogButtonBox::Close);
+        if (op == 0 || list->count() == 0) {
+            line->setFocus();
+            type_text(line, sentence);
+            QTest::keyClick(line, Qt::Key_Return);
+            changed = true;
+        } else {
+            list->setFocus();
+            list->setCurrentRow(uniform(0, list->count() - 1));
+            if (op == 1) {
+                QTest::keyClick(list, Qt::Key_F2);
+                if (auto* editor = list->findChild<QLineEdit*>()) {
+                    editor->selectAll();
+                    type_text(editor, sentence);
+                    QTest::keyClick(editor, Qt::Key_Return);
+                    changed = true;
+                }
+            } else {
+                QTest::keyClick(list, Qt::Key_Delete);
+                changed = true;
+            }
+        }
+        // The item delegate commits a correction on Return through a queued call: let it arrive.
+        QCoreApplication::processEvents();
+        for (int i = 0; i < list->count(); ++i) shown.push_back(list->item(i)->text().toStdString());
+        press_button(dialog, QDialogButtonBox::Close);
+    });
+    key(Qt::Key_R);
+    drop_dialog_answer();
+    QApplication::setActiveWindow(window_.get());
+    canvas()->setFocus();
+    const Instance* inst = window_->document()->project().find_instance(id);
+    if (!inst) return fail(QStringLiteral("instance %1 vanished while editing its sentences").arg(id));
+    if (inst->referring != shown) {
+        QStringList held, listed;
+        for (const std::string& t : inst->referring) held << QString::fromStdString(t);
+        for (const std::string& t : shown) listed << QString::fromStdString(t);
+        return fail(QStringLiteral("instance %1 holds other sentences than its editor shows: [%2] vs [%3]")
+                        .arg(id).arg(held.join(" | "), listed.join(" | ")));
+    }
+    if (changed && doc->undo_stack()->index() != steps + 1)
+        return fail(QStringLiteral("a sentence edit made %1 undo steps").arg(doc->undo_stack()->index() - steps));
 }
 
 // Another program writes the project file (adds a category). The window must notice, keep both

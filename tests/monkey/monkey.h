@@ -85,6 +85,10 @@ private:
     void add_view_actions();
     void add_display_actions();
     void add_file_actions();
+    void export_in_another_format();
+    void import_last_export();
+    void import_bad_file();
+    void edit_sentences();
     void another_program_writes();
     void second_window_opens_read_only();
     void make_folder(const QString& folder);
@@ -123,6 +127,7 @@ private:
     int episodes_ = 0;
     int exports_ = 0;
     int external_writes_ = 0;
+    QString last_vgd_export_;  // the last VGD export of this episode (import_format imports it)
     QString failure_;
     std::set<int64_t> seen_;                 // instance ids seen so far (this episode)
     std::map<std::string, int> sources_;     // how many of them each engine or tool made

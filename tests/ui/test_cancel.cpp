@@ -18,6 +18,7 @@
 #include "core/builtin/builtin_engines.h"
 #include "core/engine/load_progress.h"
 #include "core/util/error.h"
+#include "ui/export_controller.h"
 #include "ui/main_window.h"
 #include "ui/widgets.h"
 
@@ -125,6 +126,31 @@ private Q_SLOTS:
         const QStringList left = QDir(dir).entryList(QDir::Files | QDir::NoDotAndDotDot);
         for (const QString& f : left) QVERIFY2(f.startsWith("project.json"), qPrintable(f));
         QVERIFY(w.notice_bar()->text().contains("nothing was written"));
+    }
+
+    // The same through File > Export as… in a folder format: a cancelled export leaves no folder and
+    // no staging folder.
+    void format_export_cancelled_writes_nothing() {
+        const QString dir = scratch("format-export-cancel");
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        w.document()->open(many_images(4000, 160, 120), dir + "/project.json");
+        const QString out = dir + "/masks";
+        QSignalSpy finished(&w, &MainWindow::export_finished);
+        QVERIFY(w.exporter()->start_format_export("png-masks", out, {}));
+        QProgressDialog* dlg = w.export_progress_dialog();
+        QVERIFY(dlg);
+        QCOMPARE(dlg->maximum(), 4000);
+        QTRY_VERIFY_WITH_TIMEOUT(dlg->value() > 0 || !finished.isEmpty(), kTimeoutMs);
+        QVERIFY2(finished.isEmpty(), "the export finished before it could be cancelled: make the project bigger");
+        QVERIFY(dlg->grab().save("/tmp/gui-shots/format-export-progress.png"));
+        QTest::mouseClick(dlg->findChild<QPushButton*>(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, kTimeoutMs);
+        QCOMPARE(finished[0][1].toBool(), true);  // cancelled
+        QVERIFY(!w.exporting());
+        const QStringList left = QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+        for (const QString& f : left) QVERIFY2(f.startsWith("project.json"), qPrintable(f));
     }
 
     void export_left_alone_reaches_its_total_and_writes() {

@@ -367,11 +367,19 @@ private Q_SLOTS:
         QCOMPARE(instance_count(w), before + 1 + (n - 2));
         QCOMPARE(int(w->candidates().size()), 0);
         QCOMPARE(w->candidates_panel()->count(), 0);
-        // Undo: all the rest in one step, then the single one.
+        // The episode holds every decision: one accepted, one rejected, the rest accepted.
+        QCOMPARE(w->current_record()->episodes.size(), size_t(1));
+        QCOMPARE(int(w->current_record()->episodes[0].accepted.size()), 1 + (n - 2));
+        QCOMPARE(w->current_record()->episodes[0].rejected.size(), size_t(1));
+        // Undo: all the rest in one step, then the rejection (kept in the episode), then the single one.
         QTest::keyClick(w, Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(instance_count(w), before + 1);
         QTest::keyClick(w, Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(instance_count(w), before + 1);
+        QCOMPARE(w->current_record()->episodes[0].rejected.size(), size_t(0));
+        QTest::keyClick(w, Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(instance_count(w), before);
+        QVERIFY(w->current_record()->episodes.empty());
         QTest::keyClick(w, Qt::Key_Z, Qt::ShiftModifier | Qt::ControlModifier);
         QCOMPARE(instance_count(w), before + 1);
 
