@@ -114,110 +114,6 @@ MainWindow::~MainWindow() {
 
 // Layout -----------------------------------------------------------------------------------------
 
-void MainWindow::build_central() {
-    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
-    auto* central = new QWidget(this);
-    auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(0);
-    notice_ = new NoticeBar(central);
-    layout->addWidget(notice_);
-    canvas_ = new ImageCanvas(central);
-    canvas_->setObjectName("canvas");
-    layout->addWidget(canvas_, 1);
-    setCentralWidget(central);
-    help_ = new HelpOverlay(canvas_);
-}
-
-QDockWidget* MainWindow::add_dock(QWidget* widget, const QString& title, const char* name, Qt::DockWidgetArea area) {
-    auto* dock = new QDockWidget(title, this);
-    dock->setObjectName(name);
-    dock->setWidget(widget);
-    addDockWidget(area, dock);
-    return dock;
-}
-
-void MainWindow::build_docks() {
-    files_ = new QListWidget(this);
-    files_->setObjectName("fileList");
-    browser_ = new ImageBrowser(doc_, files_, this);
-    QDockWidget* images = add_dock(files_, tr("Images"), "imagesDock", Qt::LeftDockWidgetArea);
-    categories_ = new CategoryPanel(this);
-    QDockWidget* cats = add_dock(categories_, tr("Categories"), "categoriesDock", Qt::RightDockWidgetArea);
-    instances_ = new InstancePanel(this);
-    QDockWidget* insts = add_dock(instances_, tr("Instances"), "instancesDock", Qt::RightDockWidgetArea);
-    attributes_ = new AttributePanel(this);
-    QDockWidget* attrs = add_dock(attributes_, tr("Attributes"), "attributesDock", Qt::RightDockWidgetArea);
-    engine_panel_ = new EnginePanel(this);
-    QDockWidget* engine = add_dock(engine_panel_, tr("Engine"), "engineDock", Qt::RightDockWidgetArea);
-    candidates_ = new CandidatesPanel(this);
-    candidates_dock_ = add_dock(candidates_, tr("Candidates"), "candidatesDock", Qt::RightDockWidgetArea);
-    tabifyDockWidget(insts, candidates_dock_);
-    caption_ = new CaptionView(this);
-    caption_dock_ = add_dock(caption_, tr("Caption"), "captionDock", Qt::RightDockWidgetArea);
-    tabifyDockWidget(engine, caption_dock_);
-    engine->raise();
-    insts->raise();
-    inspector_ = new InspectorPanel(this);
-    inspector_dock_ = add_dock(inspector_, tr("Inspector"), "inspectorDock", Qt::BottomDockWidgetArea);
-    inspector_dock_->hide();
-    display_ = new DisplayPanel(this);
-    display_dock_ = add_dock(display_, tr("Display"), "displayDock", Qt::RightDockWidgetArea);
-    display_dock_->hide();
-    resizeDocks({images}, {200}, Qt::Horizontal);
-    resizeDocks({cats, insts, attrs, engine}, {140, 220, 170, 200}, Qt::Vertical);
-    resizeDocks({cats}, {300}, Qt::Horizontal);
-}
-
-void MainWindow::build_tool_bars() {
-    QToolBar* tb = addToolBar(tr("Tools"));
-    tb->setObjectName("toolsBar");
-    tb->setMovable(false);
-    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    tb->setIconSize(QSize(20, 20));
-    tb->addActions(actions_->in_bar(BarId::Tools));
-    brush_size_ = new QSpinBox(tb);
-    brush_size_->setObjectName("brushSize");
-    brush_size_->setRange(1, 500);
-    brush_size_->setSuffix(tr(" px"));
-    brush_size_->setToolTip(tr("Brush and eraser radius ([ and ] change it)"));
-    brush_size_->setValue(int(canvas_->brush_radius()));
-    connect(brush_size_, &QSpinBox::valueChanged, this, [this](int v) { canvas_->set_brush_radius(v); });
-    tb->addWidget(brush_size_);
-    vertex_tolerance_ = new QDoubleSpinBox(tb);
-    vertex_tolerance_->setObjectName("vertexTolerance");
-    vertex_tolerance_->setRange(0, 20);
-    vertex_tolerance_->setSingleStep(0.5);
-    vertex_tolerance_->setDecimals(1);
-    vertex_tolerance_->setValue(1.0);
-    vertex_tolerance_->setPrefix(tr("± "));
-    vertex_tolerance_->setSuffix(tr(" px"));
-    vertex_tolerance_->setToolTip(tr("Edit vertices: how far (pixels) the outline may stray from the mask to save "
-                                     "vertices; 0 keeps every pixel"));
-    tb->addWidget(vertex_tolerance_);
-    tb->addSeparator();
-    tb->addActions(actions_->in_bar(BarId::Edit));
-    tb->addSeparator();
-    tb->addWidget(new QLabel(tr(" Opacity "), tb));
-    opacity_slider_ = new QSlider(Qt::Horizontal, tb);
-    opacity_slider_->setObjectName("opacitySlider");
-    opacity_slider_->setRange(0, 100);
-    opacity_slider_->setMaximumWidth(120);
-    opacity_slider_->setToolTip(tr("Fill opacity of the masks"));
-    connect(opacity_slider_, &QSlider::valueChanged, this, [this](int percent) {
-        OverlayStyle s = canvas_->overlay_style();
-        s.opacity = percent / 100.0;
-        canvas_->set_overlay_style(s);
-    });
-    tb->addWidget(opacity_slider_);
-    tb->addActions(actions_->in_bar(BarId::View));
-    tb->addSeparator();
-    tb->addActions(actions_->in_bar(BarId::Engine));
-    addToolBarBreak();
-    prompt_bar_ = new PromptBar(this);
-    addToolBar(prompt_bar_);
-}
-
 ActionTable::Handlers MainWindow::handlers() {
     ActionTable::Handlers h = {
         {"openFolder", [this] { open_folder_dialog(); }},
@@ -392,54 +288,6 @@ void MainWindow::wire_panels() {
 
 // Images -----------------------------------------------------------------------------------------
 
-bool MainWindow::open_folder(const QString& folder) { return open_document(open_folder_project(folder)); }
-bool MainWindow::open_project(const QString& project_file) { return open_document(open_project_file(project_file)); }
-
-bool MainWindow::open_document(OpenedProject opened) {
-    if (!opened.ok) {
-        notify(2, opened.error);
-        return false;
-    }
-    doc_->open(std::move(opened.project), opened.path, opened.version);
-    notice_->hide();
-    if (!opened.notice.isEmpty()) notify(1, opened.notice);
-    if (!doc_->stale_lock().isEmpty())
-        notify(0, tr("%1 was left locked by %2, which has ended; it is open for writing here now.").arg(doc_->path(), doc_->stale_lock()));
-    if (doc_->read_only()) notify(1, doc_->read_only_reason());
-    else if (opened.newer_fallback) offer_fallback(*opened.newer_fallback);
-    categories_->set_categories(doc_->project().categories);
-    shown_->load_folder();
-    update_window_title();
-    return true;
-}
-
-// Annotations made while the folder was read-only live in the app-data copy: offer them back.
-void MainWindow::offer_fallback(const FallbackCopy& copy) {
-    const QString copy_path = QString::fromStdString(copy.path);
-    auto restore = [this, copy_path](RestoreMode mode) {
-        const QString folder = doc_->image_root();
-        const QString project = doc_->path();
-        doc_->flush();
-        try {
-            const RestoreResult r = restore_fallback(project.toStdString(), copy_path.toStdString(), mode);
-            open_folder(folder);  // the project as restored (the copy stays where it is)
-            notify(0, mode == RestoreMode::Merge
-                          ? tr("Merged the annotations of %1 into the project (%2 instance(s) added or updated). The copy stays where it was.")
-                                .arg(copy_path).arg(r.merged.instances_added + r.merged.instances_updated)
-                          : tr("The project is now the copy %1; the previous project is kept in %2.")
-                                .arg(copy_path, r.replaced_copy.empty() ? tr("(there was none)") : QString::fromStdString(r.replaced_copy)));
-        } catch (const std::exception& e) {
-            notify(2, tr("Could not bring back %1: %2\nNothing was changed.").arg(copy_path, QString::fromStdString(e.what())));
-        }
-    };
-    notice_->show_notice(NoticeBar::Level::Warning,
-                         tr("Annotations made while this folder was read-only are kept in %1. Bring them back?")
-                             .arg(QString::fromStdString(copy.describe())),
-                         {{tr("Merge"), [restore] { restore(RestoreMode::Merge); }},
-                          {tr("Replace"), [restore] { restore(RestoreMode::Replace); }},
-                          {tr("Not now"), [this] { notice_->hide(); }}});
-}
-
 void MainWindow::show_image(int index) { browser_->show(index); }
 int MainWindow::current_index() const { return browser_->current(); }
 int MainWindow::image_count() const { return browser_->count(); }
@@ -599,15 +447,6 @@ void MainWindow::brush_size(double factor) {
 
 void MainWindow::toggle_inspector() { inspector_dock_->setVisible(!inspector_dock_->isVisible()); }
 
-void MainWindow::set_theme(const QString& name) {
-    const Theme theme = theme_from_name(name);
-    apply_theme(theme);
-    action("themeSystem")->setChecked(theme == Theme::System);
-    action("themeLight")->setChecked(theme == Theme::Light);
-    action("themeDark")->setChecked(theme == Theme::Dark);
-    QSettings().setValue("view/theme", theme_name(theme));
-}
-
 ShortcutsDialog* MainWindow::shortcuts_dialog() const { return shortcuts_dialog_.data(); }
 
 void MainWindow::open_shortcuts_dialog() {
@@ -664,126 +503,11 @@ void MainWindow::update_capabilities() {
 
 // Files, settings, notices, progress --------------------------------------------------------------
 
-void MainWindow::open_folder_dialog() {
-    QSettings s;
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a folder of images"), s.value("files/last_folder").toString());
-    if (dir.isEmpty()) return;
-    s.setValue("files/last_folder", dir);
-    open_folder(dir);
-}
-
-void MainWindow::open_project_dialog() {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Open a project"), QSettings().value("files/last_folder").toString(),
-                                                      tr("X-SAM Studio projects (*.json)"));
-    if (!file.isEmpty()) open_project(file);
-}
-
-void MainWindow::save_project_as_dialog() {
-    if (!doc_->is_open()) return;
-    const QString file = QFileDialog::getSaveFileName(this, tr("Save project as"), doc_->path(), tr("X-SAM Studio projects (*.json)"));
-    if (file.isEmpty()) return;
-    doc_->save_as(file);
-    if (doc_->last_save_error().isEmpty()) notify(0, tr("The project is now saved in %1.").arg(file));
-}
-
-void MainWindow::restore_settings() {
-    QSettings s;
-    if (!s.contains("window/geometry") || !restoreGeometry(s.value("window/geometry").toByteArray())) resize(1480, 920);
-    fit_to_screen(this);
-    set_theme(s.value("view/theme").toString());
-    const QStringList key_problems = actions_->load_keys(s);
-    if (!key_problems.isEmpty()) notify(1, key_problems.join('\n'));
-    if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
-    opacity_slider_->setValue(s.value("view/opacity", 45).toInt());
-    action("toggleOutlines")->setChecked(s.value("view/outlines", true).toBool());
-    OverlayStyle style = canvas_->overlay_style();
-    style.opacity = opacity_slider_->value() / 100.0;
-    style.outlines = action("toggleOutlines")->isChecked();
-    canvas_->set_overlay_style(style);
-    brush_size_->setValue(s.value("tools/brush_radius", 12).toInt());
-    vertex_tolerance_->setValue(s.value("tools/vertex_tolerance", 1.0).toDouble());
-    const float score = s.value("inspector/score_threshold", 0.5).toFloat(), mask = s.value("inspector/mask_threshold", 0.5).toFloat();
-    inspector_->set_thresholds(score, mask);
-    session_->set_thresholds(score, mask);
-}
-
-void MainWindow::save_settings() {
-    QSettings s;
-    s.setValue("window/geometry", saveGeometry());
-    s.setValue("window/state", saveState());
-    s.setValue("view/opacity", opacity_slider_->value());
-    s.setValue("view/outlines", action("toggleOutlines")->isChecked());
-    s.setValue("tools/brush_radius", canvas_->brush_radius());
-    s.setValue("tools/vertex_tolerance", vertex_tolerance_->value());
-    if (!engines_->name().isEmpty()) s.setValue("engine/name", engines_->name());
-    if (doc_->is_open()) {
-        s.setValue("files/last_project", doc_->path());
-        if (browser_->current() >= 0) s.setValue("files/last_image/" + doc_->path(), QByteArray::fromStdString(browser_->current_key()));
-    }
-}
-
-void MainWindow::closeEvent(QCloseEvent* e) {
-    if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();  // leaving applies, closing too
-    save_settings();
-    doc_->flush();
-    if (!doc_->last_save_error().isEmpty()) {
-        const auto answer = QMessageBox::warning(
-            this, tr("Unsaved changes"),
-            tr("The project could not be saved:\n%1\n\nQuit anyway and lose the changes since the last save?").arg(doc_->last_save_error()),
-            QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
-        if (answer != QMessageBox::Discard) return e->ignore();
-    }
-    if (doc_->in_conflict()) {
-        const auto answer = QMessageBox::warning(
-            this, tr("Two versions of the project"),
-            tr("The project file %1 was changed by another program, and you have not chosen a version yet.\n\n"
-               "Your version is kept in %2 and theirs in the project file; quitting keeps both.\n\nQuit anyway?")
-                .arg(doc_->path(), doc_->mine_copy()),
-            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
-        if (answer != QMessageBox::Yes) return e->ignore();
-    }
-    e->accept();
-}
-
 void MainWindow::update_window_title() {
     QString title = QStringLiteral("X-SAM Studio");
     if (doc_->is_open()) title = QFileInfo(doc_->image_root()).fileName() + QStringLiteral(" — ") + title;
     if (browser_->current() >= 0) title = display_name(browser_->current_key()) + QStringLiteral(" · ") + title;
     setWindowTitle(title);
-}
-
-void MainWindow::on_save_failed(const QString& message) {
-    notice_->show_notice(NoticeBar::Level::Error,
-                         tr("Cannot save the project: %1\nYour work is kept in memory; choose another place to save it.").arg(message),
-                         {{tr("Save Project As…"), [this] { save_project_as_dialog(); }}});
-}
-
-// The conflict stays until the user picks a version; meanwhile autosave keeps ours in the side copy.
-void MainWindow::on_changed_on_disk(const QString& problem) {
-    auto take_theirs = [this] {
-        const int index = browser_->current();
-        QString error;
-        const QString mine = doc_->take_theirs(&error);
-        if (mine.isEmpty()) return on_changed_on_disk(error);
-        notice_->hide();
-        categories_->set_categories(doc_->project().categories);
-        if (index >= 0) show_image(index);
-        notify(0, tr("Took the other version. Yours is kept in %1.").arg(mine));
-    };
-    auto overwrite = [this] {
-        QString error;
-        const QString theirs = doc_->overwrite_theirs(&error);
-        if (!error.isEmpty()) return on_changed_on_disk(error);
-        notify(0, theirs.isEmpty() ? tr("Wrote your version (the other program had removed the file).")
-                                   : tr("Wrote your version over theirs; theirs is kept in %1.").arg(theirs));
-    };
-    const QString text = !problem.isEmpty()
-                             ? problem + "\n" + tr("The project file was changed by another program; choose again.")
-                             : tr("The project file %1 was changed by another program. Autosave no longer writes it: "
-                                  "your version is kept in %2 until you choose.")
-                                   .arg(doc_->path(), doc_->mine_copy());
-    notice_->show_notice(NoticeBar::Level::Warning, text,
-                         {{tr("Take theirs (keep mine as a copy)"), take_theirs}, {tr("Overwrite theirs with mine"), overwrite}});
 }
 
 void MainWindow::notify(int level, const QString& text) { notice_->notify(level, text); }
