@@ -24,9 +24,9 @@ using M = MenuId;
 using B = BarId;
 using I = IconKind;
 
-// The rows, in menu order within each menu.
-std::vector<ActionRow> make_rows() {
-    std::vector<ActionRow> rows = {
+// One menu's rows each.
+std::vector<ActionRow> file_rows() {
+    return {
         {"openFolder", "Open &Folder…", "Ctrl+O", "Open a folder of images", M::File},
         {"openProject", "Open &Project…", "Ctrl+Shift+O", "Open a project file", M::File},
         {"saveAs", "Save Project &As…", "Ctrl+Shift+S", "Save the project to another file", M::File, B::None, I::None, true},
@@ -34,7 +34,11 @@ std::vector<ActionRow> make_rows() {
         {"exportAs", "Export &as…", "Ctrl+Shift+E", "Export in any registered dataset format, with what it cannot carry counted per image", M::File},
         {"importData", "&Import…", "Ctrl+Shift+I", "Import annotations in any format into this project", M::File},
         {"quit", "&Quit", "Ctrl+Q", "Quit (everything is already saved)", M::File, B::None, I::None, true},
+    };
+}
 
+std::vector<ActionRow> edit_rows() {
+    return {
         {"accept", "Accept mask", "Return; Enter", "Accept the preview as instances of the current category", M::Edit, B::Edit, I::Accept},
         {"discard", "Discard prompts", "Esc", "Discard the prompts and the preview, or clear the selection", M::Edit},
         {"undo", "Undo", "Ctrl+Z", "Undo the last change", M::Edit, B::Edit, I::Undo},
@@ -52,7 +56,11 @@ std::vector<ActionRow> make_rows() {
         {"toggleTruncated", "Truncated", "Shift+T", "Mark the selected instances as truncated by the image border, or unmark them",
          M::Edit},
         {"editReferring", "Referring sentences…", "R", "Add, correct or remove the referring sentences of the selected instance", M::Edit},
+    };
+}
 
+std::vector<ActionRow> view_rows() {
+    return {
         {"nextImage", "Next image", "D", "Show the next image", M::View},
         {"prevImage", "Previous image", "A", "Show the previous image", M::View},
         {"zoomFit", "Fit to window", "F", "Fit the image to the window", M::View, B::View, I::Fit, true},
@@ -65,26 +73,30 @@ std::vector<ActionRow> make_rows() {
          "under 100 ms", M::View, B::None, I::None, true, true},
         {"hoverPreviewOn", "Hover preview: on", "",
          "Points tool: the pointer resting on the image always shows what a click there would give", M::View, B::None,
-         I::None, false, true},
+             I::None, false, true},
         {"hoverPreviewOff", "Hover preview: off", "", "The engine is asked only when you click", M::View, B::None, I::None,
-         false, true},
+             false, true},
         {"toggleDisplayPanel", "Display adjustments", "Ctrl+B",
          "Brightness, contrast and gamma of the shown image (for viewing only)", M::View, B::None, I::None, true, true},
         {"resetDisplay", "Reset display adjustments", "Ctrl+0", "Show the image without brightness, contrast or gamma changes", M::View},
         {"themeSystem", "System theme", "", "The desktop's own look", M::View, B::None, I::None, true, true},
         {"themeLight", "Light theme", "", "Light colours (Fusion style)", M::View, B::None, I::None, false, true},
         {"themeDark", "Dark theme", "", "Dark colours (Fusion style)", M::View, B::None, I::None, false, true},
+    };
+}
 
+std::vector<ActionRow> tool_rows() {
+    return {
         {"toolSelect", "Select", "V", "Select instances (Ctrl+click works in every tool)", M::Tools, B::Tools, I::Select, false,
-         true, make_select_tool},
+             true, make_select_tool},
         {"toolPrompt", "Points and box", "P", "Left click: positive point, right click: negative point, drag: box", M::Tools,
-         B::Tools, I::Prompt, false, true, make_points_box_tool, points_or_box, "point or box prompts"},
+             B::Tools, I::Prompt, false, true, make_points_box_tool, points_or_box, "point or box prompts"},
         {"toolScribble", "Scribble", "S", "Left drag: positive scribble, right drag: negative scribble", M::Tools, B::Tools,
-         I::Scribble, false, true, make_scribble_tool, scribbles, "scribble prompts"},
+             I::Scribble, false, true, make_scribble_tool, scribbles, "scribble prompts"},
         {"toolBrush", "Brush", "B", "Paint onto the selected instance (a new one if none is selected)", M::Tools, B::Tools,
-         I::Brush, false, true, make_brush_tool},
+             I::Brush, false, true, make_brush_tool},
         {"toolEraser", "Eraser", "E", "Erase from the selected instance", M::Tools, B::Tools, I::Eraser, false, true,
-         make_eraser_tool},
+             make_eraser_tool},
         {"toolPolygon", "Polygon", "L",
          "Click vertices; click the first one or press Enter to close; Backspace removes the last one, Esc cancels",
          M::Tools, B::Tools, I::Polygon, false, true, make_polygon_tool},
@@ -95,21 +107,38 @@ std::vector<ActionRow> make_rows() {
         {"brushBigger", "Bigger brush", "]", "Make the brush bigger", M::Tools, B::None, I::None, true},
         {"brushSmaller", "Smaller brush", "[", "Make the brush smaller", M::Tools},
         {"focusText", "Text prompt", "T", "Type a text prompt", M::Tools},
+    };
+}
 
+std::vector<ActionRow> engine_rows() {
+    return {
         {"engineSettings", "Engine settings…", "Ctrl+,", "The settings of the engine chosen in the Engine panel", M::Engine},
         {"findSimilar", "Find all like this", "G",
          "Find every object like the selected instance or the marked example (visual grounded)", M::Engine, B::Engine,
-         I::None, true, false, nullptr, visual_grounded, "the visual grounded task"},
+             I::None, true, false, nullptr, visual_grounded, "the visual grounded task"},
         {"acceptCandidate", "Accept candidate", "Y", "Accept the current candidate as an instance", M::Engine},
         {"rejectCandidate", "Reject candidate", "N", "Reject the current candidate", M::Engine},
         {"acceptAllCandidates", "Accept all candidates", "Shift+Y", "Accept every candidate (one undo step)", M::Engine},
         {"rejectAllCandidates", "Reject all candidates", "Shift+N", "Reject every candidate", M::Engine},
         {"toggleInspector", "Inspector", "Ctrl+I", "Show what the model saw and produced", M::Engine, B::None, I::None,
-         true, true},
+             true, true},
+    };
+}
 
+std::vector<ActionRow> help_rows() {
+    return {
         {"help", "Shortcuts help", "F1; ?", "Show every shortcut", M::Help},
         {"shortcutSettings", "Keyboard shortcuts…", "", "Change the shortcut of any action", M::Help},
     };
+}
+
+// The rows, in menu order within each menu.
+std::vector<ActionRow> make_rows() {
+    std::vector<ActionRow> rows;
+    for (auto group : {file_rows, edit_rows, view_rows, tool_rows, engine_rows, help_rows}) {
+        std::vector<ActionRow> g = group();
+        rows.insert(rows.end(), g.begin(), g.end());
+    }
     // Digits choose categories (listed in the help as one line, not in a menu).
     static const char* const kDigits[] = {"category1", "category2", "category3", "category4", "category5",
                                           "category6", "category7", "category8", "category9"};
