@@ -30,7 +30,8 @@ EngineOption device_option() {
     EngineOption o;
     o.key = "device";
     o.label = "Device";
-    o.help = "CPU computes in fp32 whatever the weights are; a CUDA GPU computes in the precision below.";
+    o.help = "On the CPU the products run in the CPU compute precision below; a CUDA GPU computes in the weights' "
+             "precision.";
     o.default_value = "cpu";
     const int gpus = xsam_cuda_device_count();
     EngineOption::Choice gpu{"cuda", "CUDA GPU (none found)", gpus > 0,
@@ -64,6 +65,16 @@ EngineDescription describe_xsam_engine() {
                      {"fp32", "fp32", true, ""},
                      {"bf16", "bf16", true, ""},
                      {"fp16", "fp16 (GPU only)", true, ""}};
+    EngineOption compute;
+    compute.key = "compute";
+    compute.label = "CPU compute precision";
+    compute.help = "Auto computes in bf16 where the processor has bf16 matrix units (amx_bf16 / avx512_bf16) and a "
+                   "short check at load finds bf16 products at least 1.5x faster than fp32; else fp32. The status bar "
+                   "and the inspector say which ran and why.";
+    compute.default_value = "auto";
+    compute.choices = {{"auto", "Auto (bf16 where the CPU is faster at it)", true, ""},
+                       {"fp32", "fp32", true, ""},
+                       {"bf16", "bf16", true, ""}};
     EngineOption threads;
     threads.key = "threads";
     threads.type = EngineOption::Type::Integer;
@@ -72,7 +83,7 @@ EngineDescription describe_xsam_engine() {
     threads.min = 0;
     threads.max = max_thread_count();  // what the engine accepts (core/util/limits.h)
     threads.zero_means = "all cores";
-    d.options = {model, device_option(), dtype, threads};
+    d.options = {model, device_option(), dtype, compute, threads};
     return d;
 }
 
