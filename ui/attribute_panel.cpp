@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QVBoxLayout>
@@ -67,6 +68,7 @@ AttributePanel::AttributePanel(QWidget* parent) : QWidget(parent) {
     note_ = new QLineEdit(this);
     note_->setObjectName("attributeNote");
     note_->setPlaceholderText(tr("A note for the reviewer"));
+    note_->installEventFilter(this);
     form->addRow(tr("Note:"), note_);
     lay->addLayout(form);
     connect(note_, &QLineEdit::editingFinished, this, [this] {
@@ -193,6 +195,7 @@ QWidget* AttributePanel::custom_editor(const AttributeSpec& spec) {
             auto* spin = new QDoubleSpinBox(this);
             spin->setRange(-kNumberLimit, kNumberLimit);
             spin->setDecimals(3);
+            spin->installEventFilter(this);
             connect(spin, &QDoubleSpinBox::editingFinished, this, [spin, edited] {
                 // "(differ)" left as it was is no value to set.
                 if (spin->specialValueText().isEmpty() || spin->value() != spin->minimum())
@@ -203,6 +206,7 @@ QWidget* AttributePanel::custom_editor(const AttributeSpec& spec) {
         }
         case AttributeKind::text: {
             auto* line = new QLineEdit(this);
+            line->installEventFilter(this);
             connect(line, &QLineEdit::editingFinished, this, [line, edited] {
                 if (line->isModified()) edited(AttributeValue(stdstr(line->text())));
                 line->setModified(false);
@@ -245,6 +249,20 @@ void AttributePanel::show_value(QWidget* editor, const AttributeSpec& spec, cons
             break;
         }
     }
+}
+
+// Return in a text or number field commits that field: without this the window's "Accept mask"
+// shortcut (Return) took the key, accepted a pending preview and moved the selection before the
+// field's edit was applied (found by the GUI monkey: a note landed on other instances).
+bool AttributePanel::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::ShortcutOverride) {
+        const int key = static_cast<QKeyEvent*>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            event->accept();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 }  // namespace xs

@@ -25,6 +25,9 @@ public:
 Q_SIGNALS:
     void attribute_edited(const QString& name, const xs::AttributeValue& value);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     QCheckBox* add_flag(const char* name, const QString& text, const QString& tip);
     void clear_custom();
