@@ -31,13 +31,7 @@ public:
         co.progress = options.progress;
         CocoExportReport cr;
         write_coco(project, out, co, &cr);
-        ExportReport rep;
-        rep.images = cr.images;
-        rep.instances = cr.annotations;
-        rep.skipped = cr.skipped;
-        rep.warnings = cr.warnings;
-        for (const ImageRecord& img : project.images) LossTally(info(), img).add_to(rep);
-        report = std::move(rep);
+        report = coco_export_report(info(), project, cr);
     }
 
     void import_into(Project& project, const std::string& in, const ImportOptions& options,

@@ -204,4 +204,14 @@ Polygon bridged_outline(const Mask& mask) {
     return out;
 }
 
+ExportReport coco_export_report(const FormatInfo& info, const Project& project, const CocoExportReport& written) {
+    ExportReport rep;
+    rep.images = written.images;
+    rep.instances = written.annotations;
+    rep.skipped = written.skipped;
+    rep.warnings = written.warnings;
+    for (const ImageRecord& img : project.images) LossTally(info, img).add_to(rep);
+    return rep;
+}
+
 }  // namespace xs

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/coco/coco.h"
 #include "core/formats/format.h"
 #include "core/mask/polygon.h"
 
@@ -64,5 +65,9 @@ std::vector<Polygon> outline_parts(const Mask& mask);
 // (YOLO): parts joined by zero-width bridges there and back, which rasterise to nothing, so the
 // polygon gives back the union of the parts. Holes are filled. Empty for an empty mask.
 Polygon bridged_outline(const Mask& mask);
+
+// The report of an export written as COCO (coco, refcoco, vgd): the writer's counts plus, per image,
+// what `info` does not carry.
+ExportReport coco_export_report(const FormatInfo& info, const Project& project, const CocoExportReport& written);
 
 }  // namespace xs

@@ -212,13 +212,7 @@ public:
         }
         doc["xsam_episodes"] = std::move(episodes);
         atomic_write_file(out, doc.dump() + "\n");
-        ExportReport rep;
-        rep.images = cr.images;
-        rep.instances = cr.annotations;
-        rep.skipped = cr.skipped;
-        rep.warnings = cr.warnings;
-        for (const ImageRecord& img : project.images) LossTally(info(), img).add_to(rep);
-        report = std::move(rep);
+        report = coco_export_report(info(), project, cr);
     }
 
     void import_into(Project& project, const std::string& in, const ImportOptions& options,
