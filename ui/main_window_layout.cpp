@@ -2,27 +2,15 @@
 // look the window remembers between runs (geometry, dock state, theme, view and tool settings).
 #include "ui/main_window.h"
 
-#include <QAction>
-#include <QCloseEvent>
-#include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QLabel>
-#include <QLineEdit>
 #include <QListWidget>
-#include <QMenuBar>
-#include <QMessageBox>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
-#include <QStatusBar>
 #include <QToolBar>
-#include <QToolButton>
-#include <QTimer>
 #include <QVBoxLayout>
-#include <cmath>
 
 #include "ui/annotation_editor.h"
 #include "ui/annotation_view.h"
@@ -37,14 +25,11 @@
 #include "ui/image_browser.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
-#include "ui/project_opener.h"
 #include "ui/prompt_bar.h"
-#include "ui/qt_convert.h"
 #include "ui/session_view.h"
 #include "ui/shortcuts_dialog.h"
 #include "ui/shown_image.h"
 #include "ui/status_view.h"
-#include "ui/tools/tools.h"
 #include "ui/theme.h"
 #include "ui/widgets.h"
 

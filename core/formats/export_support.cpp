@@ -107,6 +107,17 @@ void check_unique_stems(const Project& project, const std::string& format_name) 
     }
 }
 
+double validation_fraction(const FormatSettings& settings) {
+    const double fraction = std::stod(settings.at("val-fraction"));
+    if (fraction < 0 || fraction >= 1) throw Error("option val-fraction: must be in [0, 1)");
+    return fraction;
+}
+
+void check_linked_export(const Project& project, const ExportOptions& options, const std::string& format_name) {
+    if (options.images_dir.empty()) throw Error(format_name + " links the images: the image folder is needed");
+    check_unique_stems(project, format_name);
+}
+
 bool in_validation_split(const std::string& file_name, double val_fraction) {
     if (val_fraction <= 0) return false;
     uint64_t h = 1469598103934665603ull;

@@ -57,6 +57,11 @@ void check_unique_stems(const Project& project, const std::string& format_name);
 // A deterministic split: the image is in the validation split when the FNV-1a hash of its file name
 // falls in the first val_fraction of the range, so adding images never moves others.
 bool in_validation_split(const std::string& file_name, double val_fraction);
+// The "val-fraction" option of the formats with a train/val split, checked to lie in [0, 1).
+double validation_fraction(const FormatSettings& settings);
+// Formats that link the images instead of copying them and name their files after the images' stems
+// (voc, yolo-seg): the image folder is needed and the stems must be unique. Throws xs::Error.
+void check_linked_export(const Project& project, const ExportOptions& options, const std::string& format_name);
 
 // The polygons of formats without holes: the outer boundaries of the mask's parts after its holes are
 // filled (a part inside a hole is inside the filled outline). Union semantics, as COCO and labelme.

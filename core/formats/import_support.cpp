@@ -31,6 +31,24 @@ void import_progress(const ImportOptions& options, int done, int total) {
     if (options.progress && !options.progress(done, total)) throw Cancelled();
 }
 
+void import_coco_with_extras(Project& project, const std::string& source, const ImportOptions& options,
+                             const std::function<void(Project&, const CocoImportOptions&, CocoImportReport&)>& read_coco,
+                             const std::function<void(const CocoImportReport&, Project&)>& read_extras,
+                             ImportReport& report) {
+    import_progress(options, 0, 2);
+    CocoImportOptions co;
+    co.images_dir = options.images_dir;
+    co.check_images = options.check_images;
+    CocoImportReport cr;
+    Project incoming;
+    read_coco(incoming, co, cr);
+    import_progress(options, 1, 2);
+    read_extras(cr, incoming);
+    report.warnings.insert(report.warnings.end(), cr.warnings.begin(), cr.warnings.end());
+    merge_imported(project, incoming, source, report);
+    if (options.progress) options.progress(2, 2);  // done: too late to cancel
+}
+
 void image_file_size(const ImportOptions& options, const std::string& file_name, int& width, int& height,
                      const std::string& where) {
     try {

@@ -1,10 +1,12 @@
 #pragma once
 // What the importers share: progress and cancel, finding and checking image files, and adding an
 // imported project to the open one (categories by name, images by file name, links kept).
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "core/coco/coco.h"
 #include "core/formats/format.h"
 
 namespace xs {
@@ -43,6 +45,15 @@ private:
 // it is free in the project, otherwise a fresh one is given. Strong guarantee: throws xs::Error
 // (message starting with `source`) and leaves `project` as it was.
 void merge_imported(Project& project, const Project& incoming, const std::string& source, ImportReport& report);
+
+// The imports of COCO files with extras (refcoco's refs.json, VGD's episodes): `read_coco` fills a
+// fresh project from the COCO part, `read_extras` adds the format's own data to it (the COCO report
+// maps the file's ids to the project's), and the result is merged into `project` as one step, with
+// progress in two steps and the COCO warnings in the report.
+void import_coco_with_extras(Project& project, const std::string& source, const ImportOptions& options,
+                             const std::function<void(Project&, const CocoImportOptions&, CocoImportReport&)>& read_coco,
+                             const std::function<void(const CocoImportReport&, Project&)>& read_extras,
+                             ImportReport& report);
 
 // A category of that name in `p`, added when missing.
 int category_named(Project& p, const std::string& name);

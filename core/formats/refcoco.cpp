@@ -143,8 +143,7 @@ public:
     void export_project(const Project& project, const std::string& out, const ExportOptions& options,
                         ExportReport& report) const override {
         const FormatSettings s = checked_settings(info().export_options, options.settings, info().name);
-        const double val_fraction = std::stod(s.at("val-fraction"));
-        if (val_fraction < 0 || val_fraction >= 1) throw Error("option val-fraction: must be in [0, 1)");
+        const double val_fraction = validation_fraction(s);
         CocoExportOptions co;
         co.progress = options.progress;
         CocoExportReport cr;
@@ -166,18 +165,12 @@ public:
         checked_settings(info().import_options, options.settings, info().name);
         const std::string refs = refs_path(in);
         const std::string instances = (fs::path(in) / "instances.json").string();
-        import_progress(options, 0, 2);
-        CocoImportOptions co;
-        co.images_dir = options.images_dir;
-        co.check_images = options.check_images;
-        CocoImportReport cr;
-        Project incoming;
-        import_coco(incoming, instances, co, &cr);
-        import_progress(options, 1, 2);
-        read_refs(refs, cr, incoming);
-        report.warnings.insert(report.warnings.end(), cr.warnings.begin(), cr.warnings.end());
-        merge_imported(project, incoming, in, report);
-        if (options.progress) options.progress(2, 2);  // done: too late to cancel
+        import_coco_with_extras(
+            project, in, options,
+            [&](Project& incoming, const CocoImportOptions& co, CocoImportReport& cr) {
+                import_coco(incoming, instances, co, &cr);
+            },
+            [&](const CocoImportReport& cr, Project& incoming) { read_refs(refs, cr, incoming); }, report);
     }
 };
 

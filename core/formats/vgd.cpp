@@ -219,18 +219,12 @@ public:
                      ImportReport& report) const override {
         checked_settings(info().import_options, options.settings, info().name);
         const std::string text = read_whole_file(in, "VGD file");
-        import_progress(options, 0, 2);
-        CocoImportOptions co;
-        co.images_dir = options.images_dir;
-        co.check_images = options.check_images;
-        CocoImportReport cr;
-        Project incoming;
-        import_coco_json(incoming, text, in, co, &cr);
-        import_progress(options, 1, 2);
-        read_extras(text, in, cr, incoming);
-        report.warnings.insert(report.warnings.end(), cr.warnings.begin(), cr.warnings.end());
-        merge_imported(project, incoming, in, report);
-        if (options.progress) options.progress(2, 2);  // done: too late to cancel
+        import_coco_with_extras(
+            project, in, options,
+            [&](Project& incoming, const CocoImportOptions& co, CocoImportReport& cr) {
+                import_coco_json(incoming, text, in, co, &cr);
+            },
+            [&](const CocoImportReport& cr, Project& incoming) { read_extras(text, in, cr, incoming); }, report);
     }
 };
 

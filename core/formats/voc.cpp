@@ -127,10 +127,8 @@ public:
     void export_project(const Project& project, const std::string& out, const ExportOptions& options,
                         ExportReport& report) const override {
         const FormatSettings s = checked_settings(info().export_options, options.settings, info().name);
-        const double val_fraction = std::stod(s.at("val-fraction"));
-        if (val_fraction < 0 || val_fraction >= 1) throw Error("option val-fraction: must be in [0, 1)");
-        if (options.images_dir.empty()) throw Error("voc links the images: the image folder is needed");
-        check_unique_stems(project, info().name);
+        const double val_fraction = validation_fraction(s);
+        check_linked_export(project, options, info().name);
         const CategoryTable cats(project);
         if (int(cats.size()) > kMaxClasses)
             throw Error("voc holds at most 254 classes (8-bit PNGs with 0 background and 255 void); the project has " +
