@@ -62,9 +62,11 @@ CategoryPanel::CategoryPanel(QWidget* parent) : QWidget(parent) {
     add_ = small_button(tr("Add"), tr("Add a category"), this);
     rename_ = small_button(tr("Rename"), tr("Rename the current category (F2)"), this);
     recolor_ = small_button(tr("Colour"), tr("Change the current category's colour"), this);
+    attributes_ = small_button(tr("Attributes…"), tr("Declare, change or remove the current category's custom attributes"), this);
     delete_ = small_button(tr("Delete"), tr("Delete the current category and its instances"), this);
     add_->setObjectName("addCategory");
-    for (QToolButton* b : {add_, rename_, recolor_, delete_}) row->addWidget(b);
+    attributes_->setObjectName("categoryAttributes");
+    for (QToolButton* b : {add_, rename_, recolor_, attributes_, delete_}) row->addWidget(b);
     row->addStretch();
     lay->addLayout(row);
     connect(list_, &QListWidget::currentRowChanged, this, [this] { Q_EMIT current_changed(current_category()); });
@@ -74,6 +76,9 @@ CategoryPanel::CategoryPanel(QWidget* parent) : QWidget(parent) {
     });
     connect(recolor_, &QToolButton::clicked, this, [this] {
         if (int id = current_category()) Q_EMIT recolor_requested(id);
+    });
+    connect(attributes_, &QToolButton::clicked, this, [this] {
+        if (int id = current_category()) Q_EMIT attributes_requested(id);
     });
     connect(delete_, &QToolButton::clicked, this, [this] {
         if (int id = current_category()) Q_EMIT delete_requested(id);

@@ -31,10 +31,11 @@ Q_SIGNALS:
     void rename_requested(int category_id);
     void recolor_requested(int category_id);
     void delete_requested(int category_id);
+    void attributes_requested(int category_id);
 
 private:
     QListWidget* list_;
-    QToolButton *add_, *rename_, *recolor_, *delete_;
+    QToolButton *add_, *rename_, *recolor_, *attributes_, *delete_;
 };
 
 // The shown image's instances, top-most first.

@@ -1,0 +1,82 @@
+#pragma once
+// What the GUI suites (tests/ui) share: answering modal dialogs in order (DialogScript), message
+// boxes, screenshots, typing over a field, the canvas's coordinates, and the test scene.
+#include <QApplication>
+#include <QByteArray>
+#include <QDialog>
+#include <QElapsedTimer>
+#include <QMessageBox>
+#include <QPoint>
+#include <QString>
+#include <QTimer>
+#include <deque>
+#include <functional>
+
+#include "core/mask/mask.h"
+
+class QLineEdit;
+
+namespace xs {
+class ImageCanvas;
+}
+
+// Saves the widget's picture as /tmp/gui-shots/NAME.png (after pending layout and paint events ran,
+// so it is what a user sees); a suite's names start with its own prefix ("formats-...").
+void shot(QWidget* w, const QString& name);
+QByteArray file_bytes(const QString& path);  // empty when it cannot be read
+// What a user does to replace a line edit's text: focus it, select all, type.
+void type_over(QLineEdit* line, const QString& text);
+// A point of the image (image pixels) in the canvas widget's coordinates.
+QPoint to_widget(xs::ImageCanvas* canvas, double x, double y);
+// The scene the format, safety and grounding suites open: 640 x 480, blue, a red disc at (300, 220)
+// r 90 and a green square at (520..580, 380..440).
+void make_disc_and_square_image(const QString& path);
+xs::Mask rect_mask(int width, int height, int x0, int y0, int x1, int y1);  // x1, y1 exclusive
+
+bool is_box(QWidget* w);      // a QMessageBox
+QString box_text(QWidget* w); // a message box's text
+QMessageBox* visible_box(const QString& object_name);  // a shown top-level message box of that name
+void close_boxes();           // every shown top-level message box
+
+// Answers the modal dialogs a user action opens, in order: each step says which dialog it expects
+// (its check) and what the user does there. A dialog nobody expected within the timeout is rejected
+// (and the test fails), so a test never hangs in a modal loop.
+class DialogScript : public QObject {
+public:
+    struct Step {
+        QString what;
+        std::function<bool(QWidget*)> is;
+        std::function<void(QWidget*)> answer;
+    };
+    explicit DialogScript(std::deque<Step> steps) : steps_(std::move(steps)) {
+        connect(&timer_, &QTimer::timeout, this, [this] { poll(); });
+        timer_.start(40);
+        started_.start();
+    }
+    bool done() const { return steps_.empty() && failure_.isEmpty(); }
+    QString failure() const { return failure_.isEmpty() && !steps_.empty() ? "never saw: " + steps_.front().what : failure_; }
+
+private:
+    void poll() {
+        QWidget* modal = QApplication::activeModalWidget();
+        if (!modal || !modal->isVisible()) return;
+        if (!steps_.empty() && steps_.front().is(modal)) {
+            Step step = steps_.front();
+            steps_.pop_front();
+            started_.restart();
+            if (steps_.empty()) timer_.stop();  // done: later dialogs belong to another script
+            step.answer(modal);
+            return;
+        }
+        if (started_.elapsed() > 15000) {
+            failure_ = "unexpected dialog: " + modal->windowTitle() +
+                       (qobject_cast<QMessageBox*>(modal) ? " / " + qobject_cast<QMessageBox*>(modal)->text() : QString());
+            if (auto* d = qobject_cast<QDialog*>(modal)) d->reject();
+            else modal->close();
+        }
+    }
+    std::deque<Step> steps_;
+    QTimer timer_;
+    QElapsedTimer started_;
+    QString failure_;
+};
