@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QMenu>
 #include <QPainter>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -62,11 +63,9 @@ CategoryPanel::CategoryPanel(QWidget* parent) : QWidget(parent) {
     add_ = small_button(tr("Add"), tr("Add a category"), this);
     rename_ = small_button(tr("Rename"), tr("Rename the current category (F2)"), this);
     recolor_ = small_button(tr("Colour"), tr("Change the current category's colour"), this);
-    attributes_ = small_button(tr("Attributes…"), tr("Declare, change or remove the current category's custom attributes"), this);
     delete_ = small_button(tr("Delete"), tr("Delete the current category and its instances"), this);
     add_->setObjectName("addCategory");
-    attributes_->setObjectName("categoryAttributes");
-    for (QToolButton* b : {add_, rename_, recolor_, attributes_, delete_}) row->addWidget(b);
+    for (QToolButton* b : {add_, rename_, recolor_, delete_}) row->addWidget(b);
     row->addStretch();
     lay->addLayout(row);
     connect(list_, &QListWidget::currentRowChanged, this, [this] { Q_EMIT current_changed(current_category()); });
@@ -77,15 +76,30 @@ CategoryPanel::CategoryPanel(QWidget* parent) : QWidget(parent) {
     connect(recolor_, &QToolButton::clicked, this, [this] {
         if (int id = current_category()) Q_EMIT recolor_requested(id);
     });
-    connect(attributes_, &QToolButton::clicked, this, [this] {
-        if (int id = current_category()) Q_EMIT attributes_requested(id);
-    });
     connect(delete_, &QToolButton::clicked, this, [this] {
         if (int id = current_category()) Q_EMIT delete_requested(id);
     });
     connect(list_, &QListWidget::itemDoubleClicked, this, [this] {
         if (int id = current_category()) Q_EMIT rename_requested(id);
     });
+    list_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(list_, &QListWidget::customContextMenuRequested, this, &CategoryPanel::context_menu);
+}
+
+// A right click on a category: what the buttons do, and its custom attributes (no room for a fifth
+// button in the dock's width on a small screen).
+void CategoryPanel::context_menu(const QPoint& pos) {
+    QListWidgetItem* item = list_->itemAt(pos);
+    if (!item) return;
+    list_->setCurrentItem(item);
+    const int id = item->data(Qt::UserRole).toInt();
+    QMenu menu;
+    connect(menu.addAction(tr("Rename…")), &QAction::triggered, this, [this, id] { Q_EMIT rename_requested(id); });
+    connect(menu.addAction(tr("Colour…")), &QAction::triggered, this, [this, id] { Q_EMIT recolor_requested(id); });
+    connect(menu.addAction(tr("Attributes…")), &QAction::triggered, this, [this, id] { Q_EMIT attributes_requested(id); });
+    menu.addSeparator();
+    connect(menu.addAction(tr("Delete")), &QAction::triggered, this, [this, id] { Q_EMIT delete_requested(id); });
+    menu.exec(list_->viewport()->mapToGlobal(pos));
 }
 
 void CategoryPanel::set_categories(const std::vector<Category>& categories) {

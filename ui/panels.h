@@ -34,8 +34,10 @@ Q_SIGNALS:
     void attributes_requested(int category_id);
 
 private:
+    void context_menu(const QPoint& pos);
+
     QListWidget* list_;
-    QToolButton *add_, *rename_, *recolor_, *attributes_, *delete_;
+    QToolButton *add_, *rename_, *recolor_, *delete_;
 };
 
 // The shown image's instances, top-most first.

@@ -39,6 +39,7 @@
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
 #include "core/mask/polygon.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/attribute_panel.h"
 #include "ui/display_panel.h"
 #include "ui/document.h"
@@ -752,13 +753,16 @@ void Monkey::add_category_actions() {
     });
 }
 
-// The current category's attribute declarations through their dialog: one add (sometimes with bad
-// input), change or remove. Afterwards the dialog listed what the document declares, a change made
+// A category's attribute declarations through their dialog (the category list's context menu): one
+// add (sometimes with bad input), change or remove. Afterwards the dialog listed what the document declares, a change made
 // one undo step and a refused one none (check_quick checks every instance's values against them).
 void Monkey::edit_declarations() {
     static const char* const kNames[] = {"colour", "parked", "size", "Länge", "note", ""};
     static const char* const kKinds[] = {"boolean", "choice", "number", "text"};
-    const int category_id = window_->category_panel()->current_category();
+    QListWidget* categories = window_->category_panel()->list();
+    if (categories->count() == 0) return note("declarations: no category");
+    QListWidgetItem* item = categories->item(uniform(0, categories->count() - 1));
+    const int category_id = item->data(Qt::UserRole).toInt();
     Document* doc = window_->document();
     const Category* category = doc->project().find_category(category_id);
     if (!category) return note("declarations: no current category");
@@ -817,8 +821,10 @@ void Monkey::edit_declarations() {
         for (int i = 0; i < list->count(); ++i) listed << list->item(i)->text().section(QStringLiteral(" — "), 0, 0);
         press_button(dialog, QDialogButtonBox::Close);
     });
-    if (auto* b = window_->category_panel()->findChild<QToolButton*>("categoryAttributes")) QTest::mouseClick(b, Qt::LeftButton);
+    categories->scrollToItem(item);
+    const bool opened = choose_in_context_menu(categories->viewport(), categories->visualItemRect(item).center(), "Attributes…");
     drop_dialog_answer();
+    if (!opened) return fail("the category list's context menu has no Attributes… entry");
     QApplication::setActiveWindow(window_.get());
     canvas()->setFocus();
     const Category* after = doc->project().find_category(category_id);

@@ -3,7 +3,9 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QContextMenuEvent>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPainter>
 #include <QtTest>
 
@@ -47,6 +49,26 @@ xs::Mask rect_mask(int width, int height, int x0, int y0, int x1, int y1) {
     for (int y = y0; y < y1; ++y)
         for (int x = x0; x < x1; ++x) m.set(x, y, true);
     return m;
+}
+
+bool choose_in_context_menu(QWidget* viewport, const QPoint& pos, const QString& entry) {
+    bool chosen = false;
+    QTimer poll;  // the menu runs its own event loop: answer it from a timer
+    QObject::connect(&poll, &QTimer::timeout, [&] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        if (!menu || !menu->isVisible()) return;
+        poll.stop();
+        for (QAction* action : menu->actions())
+            if (action->text() == entry) {
+                chosen = true;
+                return QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(action).center());
+            }
+        menu->close();
+    });
+    poll.start(20);
+    QContextMenuEvent event(QContextMenuEvent::Mouse, pos, viewport->mapToGlobal(pos));
+    QApplication::sendEvent(viewport, &event);
+    return chosen;
 }
 
 bool is_box(QWidget* w) { return qobject_cast<QMessageBox*>(w) != nullptr; }

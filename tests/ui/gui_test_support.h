@@ -33,6 +33,12 @@ QPoint to_widget(xs::ImageCanvas* canvas, double x, double y);
 void make_disc_and_square_image(const QString& path);
 xs::Mask rect_mask(int width, int height, int x0, int y0, int x1, int y1);  // x1, y1 exclusive
 
+// Opens the context menu of a list, tree or other scroll area's viewport at `pos` (as a right click
+// does) and chooses the entry whose text is `entry` with the mouse; false when no menu opened or it
+// had no such entry. What that entry opens runs (and must be answered, e.g. by a DialogScript)
+// before this returns.
+bool choose_in_context_menu(QWidget* viewport, const QPoint& pos, const QString& entry);
+
 bool is_box(QWidget* w);      // a QMessageBox
 QString box_text(QWidget* w); // a message box's text
 QMessageBox* visible_box(const QString& object_name);  // a shown top-level message box of that name

@@ -13,7 +13,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -298,10 +297,9 @@ private Q_SLOTS:
         return names.join(' ');
     }
 
-    // The category list's Attributes… button opens the declarations of the current category; bad
-    // input is named in the dialog and changes nothing.
+    // The category list's context menu opens a category's declarations; bad input is named in the
+    // dialog and changes nothing.
     void declarations_refuse_bad_input() {
-        window_->category_panel()->set_current_category(1);
         const int steps = undo()->count();
         const QString before = declared_names();
         QStringList problems;
@@ -339,8 +337,12 @@ private Q_SLOTS:
                                   shot(d, "attributes-declarations-problem");
                                   QTest::keyClick(d, Qt::Key_Escape);
                               }}});
-        click(window_->category_panel()->findChild<QWidget*>("categoryAttributes"));
+        QListWidget* categories = window_->category_panel()->list();
+        window_->category_panel()->set_current_category(2);  // the menu's category becomes current
+        const QPoint car = categories->visualItemRect(categories->item(0)).center();
+        QVERIFY(choose_in_context_menu(categories->viewport(), car, "Attributes…"));
         QTRY_VERIFY2_WITH_TIMEOUT(script.done(), qPrintable(script.failure()), 20000);
+        QCOMPARE(window_->category_panel()->current_category(), 1);
         QCOMPARE(title, QString("Attributes of \"car\""));
         const QStringList expected{"The attribute needs a name.",
                                    "This category already has an attribute named \"colour\".",
