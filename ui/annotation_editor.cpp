@@ -8,6 +8,7 @@
 
 #include "core/engine/provenance.h"
 #include "core/mask/mask_scale.h"
+#include "ui/attribute_declarations.h"
 #include "ui/document.h"
 #include "ui/qt_convert.h"
 #include "ui/referring_editor.h"
@@ -378,6 +379,47 @@ void AnnotationEditor::delete_category(int id) {
                               QMessageBox::Cancel) != QMessageBox::Yes)
         return;
     if (std::optional<ProjectEdit> edit = xs::delete_category(doc_->project(), id)) doc_->edit(std::move(*edit), tr("Delete category"));
+}
+
+void AnnotationEditor::edit_attribute_declarations(int category_id) {
+    const Category* c = doc_->project().find_category(category_id);
+    if (!c) return;
+    AttributeDeclarationsDialog dialog(qstr(c->name), c->attributes, window_);
+    // After each request: what happened, and the declarations as the document has them.
+    auto show = [this, category_id, &dialog](bool changed, const QString& done, const std::string& chosen) {
+        dialog.show_message(changed ? done : doc_->read_only() ? doc_->read_only_reason() : tr("Nothing changed."), !changed);
+        const Category* now = doc_->project().find_category(category_id);
+        dialog.set_declarations(now ? now->attributes : std::vector<AttributeSpec>(), chosen);
+    };
+    connect(&dialog, &AttributeDeclarationsDialog::declare_requested, this, [this, category_id, show](const AttributeSpec& spec) {
+        const QString name = qstr(spec.name);
+        const bool changed = apply_declaration_edit(declare_attribute(doc_->project(), category_id, spec),
+                                                    tr("Declare attribute %1").arg(name));
+        show(changed, tr("Declared \"%1\".").arg(name), spec.name);
+    });
+    connect(&dialog, &AttributeDeclarationsDialog::change_requested, this,
+            [this, category_id, show](const std::string& name, const AttributeSpec& spec) {
+                int reset = 0;
+                const bool changed = apply_declaration_edit(change_attribute(doc_->project(), category_id, name, spec, &reset),
+                                                            tr("Change attribute %1").arg(qstr(name)));
+                show(changed,
+                     reset ? tr("Changed \"%1\": %2 instance(s) had a value it no longer takes and now have its default "
+                                "(Undo brings them back).").arg(qstr(name)).arg(reset)
+                           : tr("Changed \"%1\"; every instance kept its value.").arg(qstr(name)),
+                     changed ? spec.name : name);
+            });
+    connect(&dialog, &AttributeDeclarationsDialog::remove_requested, this, [this, category_id, show](const std::string& name) {
+        const bool changed = apply_declaration_edit(remove_attribute(doc_->project(), category_id, name),
+                                                    tr("Remove attribute %1").arg(qstr(name)));
+        show(changed, tr("Removed \"%1\" and every instance's value of it (Undo brings them back).").arg(qstr(name)), {});
+    });
+    dialog.exec();
+}
+
+bool AnnotationEditor::apply_declaration_edit(std::optional<ProjectEdit> edit, const QString& undo_text) {
+    if (!edit || !doc_->is_open() || doc_->read_only()) return false;
+    doc_->edit(std::move(*edit), undo_text);
+    return true;
 }
 
 }  // namespace xs

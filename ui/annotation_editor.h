@@ -82,6 +82,9 @@ public:
     void rename_category(int id);
     void recolor_category(int id);
     void delete_category(int id);  // asks first
+    // Opens the dialog of a category's custom attribute declarations (ui/attribute_declarations.h);
+    // each declare / change / remove it asks for is one step here.
+    void edit_attribute_declarations(int category_id);
 
 Q_SIGNALS:
     void selection_changed(const xs::Selection& ids);
@@ -98,6 +101,8 @@ private:
     Rle mask_at_full_resolution(const Mask& mask) const;
     // The shown image's episode `like` (the same run), added (without decisions) when missing.
     FindAllEpisode& episode_in(ImageGrounding& grounding, const FindAllEpisode& like) const;
+    // One declaration edit of the document; false (nothing changed) when it has none or refuses it.
+    bool apply_declaration_edit(std::optional<ProjectEdit> edit, const QString& undo_text);
 
     Document* doc_;
     QWidget* window_;

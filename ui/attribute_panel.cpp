@@ -7,6 +7,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -40,15 +41,6 @@ Qt::CheckState check_state(const std::optional<AttributeValue>& v) {
     return std::get<bool>(*v) ? Qt::Checked : Qt::Unchecked;
 }
 
-bool same_declarations(const std::vector<AttributeSpec>& a, const std::vector<AttributeSpec>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (a[i].name != b[i].name || a[i].kind != b[i].kind || a[i].choices != b[i].choices ||
-            !(a[i].default_value == b[i].default_value))
-            return false;
-    return true;
-}
-
 }  // namespace
 
 AttributePanel::AttributePanel(QWidget* parent) : QWidget(parent) {
@@ -75,8 +67,19 @@ AttributePanel::AttributePanel(QWidget* parent) : QWidget(parent) {
         if (!updating_ && note_->isModified()) Q_EMIT attribute_edited(QString::fromLatin1(kAttrNote), AttributeValue(stdstr(note_->text())));
         note_->setModified(false);
     });
+    auto* heading_row = new QHBoxLayout;
     custom_heading_ = new QLabel(this);
-    lay->addWidget(custom_heading_);
+    custom_heading_->setWordWrap(true);
+    heading_row->addWidget(custom_heading_, 1);
+    auto* declare = new QToolButton(this);
+    declare->setObjectName("declareAttributes");
+    declare->setText(tr("Declare…"));
+    declare->setToolTip(tr("Declare, change or remove the custom attributes of this category"));
+    connect(declare, &QToolButton::clicked, this, [this] {
+        if (shown_category_) Q_EMIT declarations_requested(shown_category_);
+    });
+    heading_row->addWidget(declare);
+    lay->addLayout(heading_row);
     custom_ = new QFormLayout;
     lay->addLayout(custom_);
     lay->addStretch();
@@ -129,7 +132,7 @@ void AttributePanel::show_instances(const ImageRecord* image, const Project& pro
 void AttributePanel::show_custom(const Category* category, const std::vector<const Instance*>& chosen) {
     const std::vector<AttributeSpec> none;
     const std::vector<AttributeSpec>& specs = category ? category->attributes : none;
-    if (!category || category->id != shown_category_ || !same_declarations(specs, shown_specs_)) {
+    if (!category || category->id != shown_category_ || specs != shown_specs_) {
         clear_custom();
         shown_category_ = category ? category->id : 0;
         shown_specs_ = specs;

@@ -24,6 +24,7 @@ public:
 
 Q_SIGNALS:
     void attribute_edited(const QString& name, const xs::AttributeValue& value);
+    void declarations_requested(int category_id);  // the shown category's custom attribute declarations
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;

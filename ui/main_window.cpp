@@ -264,6 +264,8 @@ void MainWindow::wire_panels() {
     connect(categories_, &CategoryPanel::rename_requested, editor_, &AnnotationEditor::rename_category);
     connect(categories_, &CategoryPanel::recolor_requested, editor_, &AnnotationEditor::recolor_category);
     connect(categories_, &CategoryPanel::delete_requested, editor_, &AnnotationEditor::delete_category);
+    connect(categories_, &CategoryPanel::attributes_requested, editor_, &AnnotationEditor::edit_attribute_declarations);
+    connect(attributes_, &AttributePanel::declarations_requested, editor_, &AnnotationEditor::edit_attribute_declarations);
     connect(engine_panel_, &EnginePanel::settings_requested, this, &MainWindow::open_engine_settings);
     connect(inspector_, &InspectorPanel::refilter_requested, session_, &PromptSession::refilter);
     connect(inspector_, &InspectorPanel::thresholds_changed, this, [this](float score, float mask) {

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QMenu>
 #include <QPainter>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -81,6 +82,24 @@ CategoryPanel::CategoryPanel(QWidget* parent) : QWidget(parent) {
     connect(list_, &QListWidget::itemDoubleClicked, this, [this] {
         if (int id = current_category()) Q_EMIT rename_requested(id);
     });
+    list_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(list_, &QListWidget::customContextMenuRequested, this, &CategoryPanel::context_menu);
+}
+
+// A right click on a category: what the buttons do, and its custom attributes (no room for a fifth
+// button in the dock's width on a small screen).
+void CategoryPanel::context_menu(const QPoint& pos) {
+    QListWidgetItem* item = list_->itemAt(pos);
+    if (!item) return;
+    list_->setCurrentItem(item);
+    const int id = item->data(Qt::UserRole).toInt();
+    QMenu menu;
+    connect(menu.addAction(tr("Rename…")), &QAction::triggered, this, [this, id] { Q_EMIT rename_requested(id); });
+    connect(menu.addAction(tr("Colour…")), &QAction::triggered, this, [this, id] { Q_EMIT recolor_requested(id); });
+    connect(menu.addAction(tr("Attributes…")), &QAction::triggered, this, [this, id] { Q_EMIT attributes_requested(id); });
+    menu.addSeparator();
+    connect(menu.addAction(tr("Delete")), &QAction::triggered, this, [this, id] { Q_EMIT delete_requested(id); });
+    menu.exec(list_->viewport()->mapToGlobal(pos));
 }
 
 void CategoryPanel::set_categories(const std::vector<Category>& categories) {

@@ -31,8 +31,11 @@ Q_SIGNALS:
     void rename_requested(int category_id);
     void recolor_requested(int category_id);
     void delete_requested(int category_id);
+    void attributes_requested(int category_id);
 
 private:
+    void context_menu(const QPoint& pos);
+
     QListWidget* list_;
     QToolButton *add_, *rename_, *recolor_, *delete_;
 };

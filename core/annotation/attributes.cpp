@@ -19,6 +19,10 @@ bool* fixed_flag(Instance& inst, const std::string& name) {
 
 }  // namespace
 
+bool operator==(const AttributeSpec& a, const AttributeSpec& b) {
+    return a.name == b.name && a.kind == b.kind && a.choices == b.choices && a.default_value == b.default_value;
+}
+
 bool is_fixed_attribute(const std::string& name) {
     return name == kAttrCrowd || name == kAttrOccluded || name == kAttrTruncated || name == kAttrNote;
 }

@@ -29,6 +29,8 @@ struct AttributeSpec {
     std::vector<std::string> choices;  // choice kind only: non-empty, unique
     AttributeValue default_value = false;
 };
+bool operator==(const AttributeSpec& a, const AttributeSpec& b);
+inline bool operator!=(const AttributeSpec& a, const AttributeSpec& b) { return !(a == b); }
 
 // The fixed attributes, by the names the COCO `attributes` object and the editing operations use.
 constexpr const char* kAttrCrowd = "iscrowd";

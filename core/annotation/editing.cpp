@@ -225,19 +225,11 @@ std::optional<ProjectEdit> declare_attribute(const Project& project, int categor
 std::optional<ProjectEdit> rename_attribute(const Project& project, int category_id, const std::string& name,
                                             const std::string& new_name) {
     const Category* category = project.find_category(category_id);
-    if (!category || !find_attribute(*category, name) || name == new_name) return std::nullopt;
-    AttributeSpec renamed = *find_attribute(*category, name);
+    const AttributeSpec* spec = category ? find_attribute(*category, name) : nullptr;
+    if (!spec) return std::nullopt;
+    AttributeSpec renamed = *spec;
     renamed.name = new_name;
-    if (!attribute_spec_problem(renamed).empty() || find_attribute(*category, new_name)) return std::nullopt;
-    ProjectEdit edit;
-    edit.categories = project.categories;
-    for (AttributeSpec& s : find_in(*edit.categories, category_id)->attributes)
-        if (s.name == name) s.name = new_name;
-    for_each_valued_instance(project, category_id, name, edit, [&](Instance& inst) {
-        inst.attributes[new_name] = inst.attributes[name];
-        inst.attributes.erase(name);
-    });
-    return edit;
+    return change_attribute(project, category_id, name, renamed);
 }
 
 std::optional<ProjectEdit> remove_attribute(const Project& project, int category_id, const std::string& name) {
@@ -249,6 +241,35 @@ std::optional<ProjectEdit> remove_attribute(const Project& project, int category
     specs.erase(std::remove_if(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.name == name; }),
                 specs.end());
     for_each_valued_instance(project, category_id, name, edit, [&](Instance& inst) { inst.attributes.erase(name); });
+    return edit;
+}
+
+std::optional<ProjectEdit> change_attribute(const Project& project, int category_id, const std::string& name,
+                                            const AttributeSpec& spec, int* reset) {
+    if (reset) *reset = 0;
+    const Category* category = project.find_category(category_id);
+    const AttributeSpec* before = category ? find_attribute(*category, name) : nullptr;
+    if (!before || !attribute_spec_problem(spec).empty()) return std::nullopt;
+    if (spec.name != name && find_attribute(*category, spec.name)) return std::nullopt;
+    if (spec == *before) return std::nullopt;
+    ProjectEdit edit;
+    edit.categories = project.categories;
+    Category* changed = find_in(*edit.categories, category_id);
+    for (AttributeSpec& s : changed->attributes)
+        if (s.name == name) s = spec;
+    for (const ImageRecord& rec : project.images) {
+        Instances list = rec.instances;
+        bool touched = false;
+        for (Instance& inst : list) {
+            if (inst.category_id != category_id) continue;
+            const AttributeValue value = *attribute_value(inst, category, name);
+            const Instance old = inst;
+            inst.attributes.erase(name);
+            if (!store_attribute(inst, changed, spec.name, value) && reset) ++*reset;
+            touched = touched || inst.attributes != old.attributes;
+        }
+        if (touched) edit.instances[rec.file_name] = std::move(list);
+    }
     return edit;
 }
 

@@ -75,6 +75,13 @@ std::optional<ProjectEdit> rename_attribute(const Project& project, int category
                                             const std::string& new_name);
 // Removes a category's attribute and the values its instances hold, on every image.
 std::optional<ProjectEdit> remove_attribute(const Project& project, int category_id, const std::string& name);
+// Replaces a category's declaration of attribute `name` with `spec` (name, kind, choices, default: any
+// of them may change). Every instance of the category, on every image, keeps the value it has (its
+// default included, stored now when the default changes) where that value fits `spec`, and gets
+// spec's default where it does not; *reset (when given) counts those. Nullopt when the spec has a
+// problem, its name is another attribute's, or nothing changes.
+std::optional<ProjectEdit> change_attribute(const Project& project, int category_id, const std::string& name,
+                                            const AttributeSpec& spec, int* reset = nullptr);
 
 // Categories. Names must be non-empty and unique (nullopt otherwise, or when nothing changes).
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name);

@@ -113,6 +113,18 @@ Instances parse_attribute_list(const QString& text) {
     return list;
 }
 
+// "name:kind:default[:choice|choice..]"
+AttributeSpec parse_spec(const QString& text) {
+    const QStringList f = text.split(':');
+    AttributeSpec spec;
+    spec.name = f[0].toStdString();
+    spec.kind = *attribute_kind_from_name(f[1].toStdString());
+    for (const QString& c : f.value(3).split('|', Qt::SkipEmptyParts)) spec.choices.push_back(c.toStdString());
+    spec.default_value = spec.kind == AttributeKind::choice || spec.kind == AttributeKind::text
+                             ? AttributeValue(f[2].toStdString()) : parse_value(f[2]);
+    return spec;
+}
+
 QString describe_attributes(const Instances& list) {
     QStringList out;
     for (const Instance& inst : list) {
@@ -532,9 +544,10 @@ private Q_SLOTS:
     }
 
     void category_attributes_data() {
-        QTest::addColumn<QString>("op");        // declare / rename / remove, on category 1
+        QTest::addColumn<QString>("op");        // declare / rename / remove / change, on category 1
         QTest::addColumn<QString>("name");
-        QTest::addColumn<QString>("arg");       // declare: kind:default[:choices|..]; rename: the new name
+        QTest::addColumn<QString>("arg");       // declare: kind:default[:choices|..]; rename: the new name;
+                                                // change: new name:kind:default[:choices|..]
         QTest::addColumn<QString>("specs");     // category 1's attribute names after, "-": no edit
         QTest::addColumn<QString>("images");    // touched images' lists after, "a.png=...;b.png=..."
         QTest::newRow("declare boolean") << "declare" << "wet" << "boolean:false" << "parked colour doors plate wet" << "";
@@ -555,6 +568,27 @@ private Q_SLOTS:
         QTest::newRow("remove") << "remove" << "colour" << "" << "parked doors plate"
                                 << "a.png=1:1:: 2:2:: 3:1::;b.png=4:1::doors=2";
         QTest::newRow("remove unknown") << "remove" << "wheels" << "" << "-" << "";
+        // A new default: instances that had the old one keep it (stored now), those on the new one
+        // store nothing.
+        QTest::newRow("change default") << "change" << "colour" << "colour:choice:green:red|green|blue"
+                                        << "parked colour doors plate"
+                                        << "a.png=1:1:: 2:2:: 3:1::colour=red";
+        QTest::newRow("change drops a choice") << "change" << "colour" << "colour:choice:red:red|blue"
+                                               << "parked colour doors plate" << "a.png=1:1:: 2:2:: 3:1::";
+        QTest::newRow("change kind") << "change" << "doors" << "doors:text:" << "parked colour doors plate"
+                                     << "b.png=4:1::colour=blue";
+        QTest::newRow("change choice to text keeps strings") << "change" << "colour" << "colour:text:"
+                                                             << "parked colour doors plate"
+                                                             << "a.png=1:1::colour=green 2:2:: 3:1::colour=red";
+        QTest::newRow("change and rename") << "change" << "colour" << "paint:choice:red:red|green|blue"
+                                           << "parked paint doors plate"
+                                           << "a.png=1:1::paint=green 2:2:: 3:1::;b.png=4:1::doors=2,paint=blue";
+        QTest::newRow("change nothing") << "change" << "colour" << "colour:choice:red:red|green|blue" << "-" << "";
+        QTest::newRow("change to taken name") << "change" << "colour" << "doors:choice:red:red" << "-" << "";
+        QTest::newRow("change default not a choice") << "change" << "colour" << "colour:choice:pink:red|green"
+                                                     << "-" << "";
+        QTest::newRow("change without choices") << "change" << "colour" << "colour:choice:" << "-" << "";
+        QTest::newRow("change unknown") << "change" << "wheels" << "wheels:boolean:false" << "-" << "";
     }
     void category_attributes() {
         QFETCH(QString, op);
@@ -568,14 +602,9 @@ private Q_SLOTS:
         p.add_image("b.png", kW, kH).instances = parse_attribute_list("4:1::colour=blue,doors=2");
         std::optional<ProjectEdit> e;
         if (op == "declare") {
-            const QStringList f = arg.split(':');
-            AttributeSpec spec;
-            spec.name = name.toStdString();
-            spec.kind = *attribute_kind_from_name(f[0].toStdString());
-            for (const QString& c : f.value(2).split('|', Qt::SkipEmptyParts)) spec.choices.push_back(c.toStdString());
-            spec.default_value = spec.kind == AttributeKind::choice || spec.kind == AttributeKind::text
-                                     ? AttributeValue(f[1].toStdString()) : parse_value(f[1]);
-            e = declare_attribute(p, 1, spec);
+            e = declare_attribute(p, 1, parse_spec(name + ":" + arg));
+        } else if (op == "change") {
+            e = change_attribute(p, 1, name.toStdString(), parse_spec(arg));
         } else if (op == "rename") {
             e = rename_attribute(p, 1, name.toStdString(), arg.toStdString());
         } else {
@@ -594,6 +623,21 @@ private Q_SLOTS:
         for (const auto& [key, list] : e->instances)
             touched << QString::fromStdString(key) + "=" + describe_attributes(list);
         QCOMPARE(touched.join(';'), images);
+    }
+
+    // The count the GUI reports: instances whose value the new declaration could not take.
+    void change_attribute_counts_reset_values() {
+        Project p;
+        p.categories = attribute_categories();
+        p.add_image("a.png", kW, kH).instances = parse_attribute_list("1:1::colour=green 2:2:: 3:1::");
+        p.add_image("b.png", kW, kH).instances = parse_attribute_list("4:1::colour=blue");
+        int reset = -1;
+        QVERIFY(change_attribute(p, 1, "colour", parse_spec("colour:choice:red:red|blue"), &reset));
+        QCOMPARE(reset, 1);  // #1's green
+        QVERIFY(change_attribute(p, 1, "colour", parse_spec("colour:number:1"), &reset));
+        QCOMPARE(reset, 3);  // every car: green, red (the default), blue
+        QVERIFY(!change_attribute(p, 1, "colour", parse_spec("colour:choice:red:red|green|blue"), &reset));
+        QCOMPARE(reset, 0);
     }
 };
 

@@ -20,6 +20,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QRadioButton>
 #include <QSlider>
 #include <QSpinBox>
@@ -38,6 +39,8 @@
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
 #include "core/mask/polygon.h"
+#include "tests/ui/gui_test_support.h"
+#include "ui/attribute_panel.h"
 #include "ui/display_panel.h"
 #include "ui/document.h"
 #include "ui/hover_preview.h"
@@ -184,7 +187,10 @@ void Monkey::make_folder(const QString& folder) {
     // A starting project with two instances, so undoing everything has somewhere to go back to.
     Project p;
     p.image_root = ".";
-    const int object = p.add_category("object").id;
+    Category& declaring = p.add_category("object");
+    declaring.attributes = {{"colour", AttributeKind::choice, {"red", "green"}, std::string("red")},
+                            {"parked", AttributeKind::boolean, {}, false}};
+    const int object = declaring.id;
     const int tree = p.add_category("tree").id;
     ImageRecord& a1 = p.add_image("a1.png", 220, 160);
     p.add_instance(a1, object, rle_encode(box_mask(220, 160, 40, 30, 120, 110)), 0.9f, "monkey:start");
@@ -551,6 +557,7 @@ void Monkey::edit_in_attribute_panel() {
                 return fail(QStringLiteral("instance %1's note is not the one typed in the panel").arg(inst.id));
         return;
     }
+    if (chance(0.3)) return choose_in_attribute_panel(selected);
     const char* flag = kFlags[uniform(0, 2)];
     auto* box = window_->findChild<QCheckBox*>(QStringLiteral("attribute_%1").arg(QString::fromLatin1(flag)));
     note(QStringLiteral("attribute panel click %1").arg(QString::fromLatin1(flag)));
@@ -560,6 +567,30 @@ void Monkey::edit_in_attribute_panel() {
         if (!std::count(selected.begin(), selected.end(), inst.id)) continue;
         if (*attribute_value(inst, nullptr, flag) != AttributeValue(box->checkState() == Qt::Checked))
             return fail(QStringLiteral("instance %1's %2 differs from the panel's box").arg(inst.id).arg(flag));
+    }
+}
+
+// A custom choice attribute's list in the panel, one step down: every selected instance whose
+// category declares it then holds the choice shown.
+void Monkey::choose_in_attribute_panel(const Selection& selected) {
+    std::vector<QComboBox*> combos;
+    for (QComboBox* c : window_->attribute_panel()->findChildren<QComboBox*>())
+        if (c->isVisible() && c->objectName().startsWith("attribute_")) combos.push_back(c);
+    if (combos.empty()) return note("attribute panel: no custom choice shown");
+    QComboBox* combo = combos[size_t(uniform(0, int(combos.size()) - 1))];
+    const std::string name = combo->objectName().mid(int(qstrlen("attribute_"))).toStdString();
+    note(QStringLiteral("attribute panel choice %1, one down").arg(QString::fromStdString(name)));
+    combo->setFocus();
+    QTest::keyClick(combo, chance(0.5) ? Qt::Key_Down : Qt::Key_Up);
+    canvas()->setFocus();
+    if (combo->currentIndex() < 0) return;  // "(differ)" left as it was
+    const AttributeValue shown(combo->currentText().toStdString());
+    const Project& p = window_->document()->project();
+    for (const Instance& inst : window_->current_record()->instances) {
+        const Category* category = p.find_category(inst.category_id);
+        if (!std::count(selected.begin(), selected.end(), inst.id) || !category || !find_attribute(*category, name)) continue;
+        if (*attribute_value(inst, category, name) != shown)
+            return fail(QStringLiteral("instance %1's %2 differs from the panel's list").arg(inst.id).arg(QString::fromStdString(name)));
     }
 }
 
@@ -703,6 +734,7 @@ void Monkey::add_category_actions() {
         if (rename) QTest::mouseClick(rename, Qt::LeftButton);
         canvas()->setFocus();
     });
+    add("declarations", 2, [this] { edit_declarations(); });
     add("delete_category", 2, [this] {
         QToolButton* del = nullptr;
         for (QToolButton* b : window_->category_panel()->findChildren<QToolButton*>())
@@ -719,6 +751,94 @@ void Monkey::add_category_actions() {
         if (del) QTest::mouseClick(del, Qt::LeftButton);
         canvas()->setFocus();
     });
+}
+
+// A category's attribute declarations through their dialog (the category list's context menu): one
+// add (sometimes with bad input), change or remove. Afterwards the dialog listed what the document declares, a change made
+// one undo step and a refused one none (check_quick checks every instance's values against them).
+void Monkey::edit_declarations() {
+    static const char* const kNames[] = {"colour", "parked", "size", "Länge", "note", ""};
+    static const char* const kKinds[] = {"boolean", "choice", "number", "text"};
+    QListWidget* categories = window_->category_panel()->list();
+    if (categories->count() == 0) return note("declarations: no category");
+    QListWidgetItem* item = categories->item(uniform(0, categories->count() - 1));
+    const int category_id = item->data(Qt::UserRole).toInt();
+    Document* doc = window_->document();
+    const Category* category = doc->project().find_category(category_id);
+    if (!category) return note("declarations: no current category");
+    const std::vector<AttributeSpec> before = category->attributes;
+    const int steps = doc->undo_stack()->index();
+    const int op = uniform(0, 2);  // 0 add, 1 change, 2 remove
+    const QString name = QString::fromUtf8(kNames[uniform(0, int(std::size(kNames)) - 1)]);
+    const QString kind = kKinds[uniform(0, 3)];
+    const QString choices = QStringList{"", "red", "red\ngreen", "green\nblue\nred", "red\nred"}[uniform(0, 4)];
+    // Mostly a default of the type (a first choice for a choice), sometimes one that is not.
+    const QString fitting = kind == "boolean" ? "true" : kind == "number" ? "2" : choices.section('\n', 0, 0);
+    const QString fallback = chance(0.7) ? fitting : QStringList{"red", "true", "2", "pink", ""}[uniform(0, 4)];
+    const int row = uniform(0, 4);
+    note(QStringLiteral("declarations of category %1: %2 \"%3\" %4 [%5] default \"%6\" (row %7)")
+             .arg(category_id).arg(op == 0 ? "add" : op == 1 ? "change" : "remove", name, kind,
+                                   QString(choices).replace('\n', ','), fallback).arg(row));
+    QStringList listed;
+    answer_next_dialog([&](QWidget* dialog) {
+        auto* list = dialog->findChild<QListWidget*>("attributeList");
+        auto* name_line = dialog->findChild<QLineEdit*>("attributeName");
+        auto* kind_combo = dialog->findChild<QComboBox*>("attributeKind");
+        auto* choices_edit = dialog->findChild<QPlainTextEdit*>("attributeChoices");
+        auto* default_line = dialog->findChild<QLineEdit*>("attributeDefault");
+        if (!list || !name_line || !kind_combo || !choices_edit || !default_line)
+            return press_button(dialog, QDialogButtonBox::Close);
+        if (op > 0 && row < list->count())
+            QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(row)).center());
+        if (op < 2) {
+            if (op == 0 || chance(0.3)) {
+                name_line->setFocus();
+                name_line->selectAll();
+                QTest::keyClick(name_line, Qt::Key_Delete);
+                type_text(name_line, name);
+            }
+            kind_combo->setFocus();
+            QTest::keyClick(kind_combo, Qt::Key_Home);
+            for (int i = 0; i < 4 && kind_combo->currentText() != kind; ++i) QTest::keyClick(kind_combo, Qt::Key_Down);
+            if (choices_edit->isEnabled() && chance(0.7)) {
+                choices_edit->setFocus();
+                choices_edit->selectAll();
+                QTest::keyClick(choices_edit, Qt::Key_Delete);
+                for (const QString& line : choices.split('\n', Qt::SkipEmptyParts)) {
+                    type_text(choices_edit, line);
+                    QTest::keyClick(choices_edit, Qt::Key_Return);
+                }
+            }
+            if (chance(0.7)) {
+                default_line->setFocus();
+                default_line->selectAll();
+                QTest::keyClick(default_line, Qt::Key_Delete);
+                type_text(default_line, fallback);
+            }
+        }
+        const char* button = op == 0 ? "addAttribute" : op == 1 ? "applyAttribute" : "removeAttribute";
+        if (auto* b = dialog->findChild<QPushButton*>(button); b && b->isEnabled()) QTest::mouseClick(b, Qt::LeftButton);
+        for (int i = 0; i < list->count(); ++i) listed << list->item(i)->text().section(QStringLiteral(" — "), 0, 0);
+        press_button(dialog, QDialogButtonBox::Close);
+    });
+    categories->scrollToItem(item);
+    const bool opened = choose_in_context_menu(categories->viewport(), categories->visualItemRect(item).center(), "Attributes…");
+    drop_dialog_answer();
+    if (!opened) return fail("the category list's context menu has no Attributes… entry");
+    QApplication::setActiveWindow(window_.get());
+    canvas()->setFocus();
+    const Category* after = doc->project().find_category(category_id);
+    QStringList declared;
+    for (const AttributeSpec& spec : after ? after->attributes : std::vector<AttributeSpec>())
+        declared << QString::fromStdString(spec.name);
+    if (listed != declared)
+        return fail(QStringLiteral("the declarations dialog listed [%1], the category declares [%2]")
+                        .arg(listed.join(", "), declared.join(", ")));
+    const bool changed = !after || before != after->attributes;
+    note(changed ? "declarations: changed" : "declarations: refused or the same");
+    if (doc->undo_stack()->index() != steps + (changed ? 1 : 0))
+        return fail(QStringLiteral("a declaration edit made %1 undo steps, expected %2")
+                        .arg(doc->undo_stack()->index() - steps).arg(changed ? 1 : 0));
 }
 
 // Images and the view: next, previous, the list, wheel zoom, panning, the help overlay.
@@ -1222,6 +1342,11 @@ void Monkey::check_quick() {
                 return fail(QStringLiteral("instance %1 is %2x%3 on a %4x%5 image").arg(inst.id).arg(inst.mask.width)
                                 .arg(inst.mask.height).arg(rec.width).arg(rec.height));
             if (inst.id >= p.next_instance_id) return fail(QStringLiteral("instance id %1 is not below the next id").arg(inst.id));
+            Instance declared_only = inst;
+            keep_declared_attributes(declared_only, *p.find_category(inst.category_id));
+            if (declared_only.attributes != inst.attributes)
+                return fail(QStringLiteral("instance %1 holds an attribute value its category does not declare, "
+                                           "or one that does not fit or is the default").arg(inst.id));
         }
     if (const ImageRecord* rec = window_->current_record()) {
         auto* tree = window_->findChild<QTreeWidget*>("instanceTree");

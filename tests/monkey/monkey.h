@@ -81,6 +81,8 @@ private:
     void add_prompt_actions();
     void add_edit_actions();
     void edit_in_attribute_panel();
+    void choose_in_attribute_panel(const std::vector<int64_t>& selected);
+    void edit_declarations();
     void add_category_actions();
     void add_view_actions();
     void add_display_actions();

@@ -1,7 +1,9 @@
 // The Attributes panel and the attribute keys on the real main window (QTest events, offscreen):
 // one and several selected instances, crowd / occluded / truncated by key and by box, a custom
 // choice, number and text, the note, each change one undo step, the instance list's marker, the F1
-// help, and the project file after reopening. Screenshots go to /tmp/gui-shots/attributes-*.png.
+// help, the project file after reopening, and the dialog of a category's custom attribute declarations
+// (bad input refused, add / change / remove one undo step each). Screenshots go to
+// /tmp/gui-shots/attributes-*.png.
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -10,7 +12,9 @@
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPainter>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QStandardPaths>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -19,6 +23,7 @@
 #include <memory>
 
 #include "core/io/project_file.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/attribute_panel.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
@@ -32,17 +37,32 @@ namespace {
 constexpr int kTimeoutMs = 60000;
 constexpr int kW = 320, kH = 240;
 
-Mask rect_mask(int x0, int y0, int x1, int y1) {
-    Mask m(kW, kH);
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) m.set(x, y, true);
-    return m;
+void type_lines(QPlainTextEdit* edit, const QStringList& lines) {
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Delete);
+    for (int i = 0; i < lines.size(); ++i) {
+        if (i) QTest::keyClick(edit, Qt::Key_Return);
+        QTest::keyClicks(edit, lines[i]);
+    }
 }
 
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/attributes-" + name + ".png"));
+void choose(QComboBox* combo, const QString& text) {
+    combo->setFocus();
+    QTest::keyClick(combo, Qt::Key_Home);
+    for (int i = 0; i < combo->count() && combo->currentText() != text; ++i) QTest::keyClick(combo, Qt::Key_Down);
+}
+
+void click(QWidget* button) { QTest::mouseClick(button, Qt::LeftButton); }
+
+void click_list_row(QListWidget* list, int row) {
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(row)).center());
+}
+
+QStringList list_texts(QListWidget* list) {
+    QStringList out;
+    for (int i = 0; i < list->count(); ++i) out << list->item(i)->text();
+    return out;
 }
 
 }  // namespace
@@ -65,9 +85,9 @@ private:
                           {"plate", AttributeKind::text, {}, std::string()}};
         const int tree_cat = p.add_category("tree").id;
         ImageRecord& img = p.add_image("scene.png", kW, kH);
-        car1_ = p.add_instance(img, 1, rle_encode(rect_mask(20, 20, 100, 90))).id;
-        car2_ = p.add_instance(img, 1, rle_encode(rect_mask(140, 30, 220, 100))).id;
-        tree_ = p.add_instance(img, tree_cat, rle_encode(rect_mask(240, 120, 300, 220))).id;
+        car1_ = p.add_instance(img, 1, rle_encode(rect_mask(kW, kH, 20, 20, 100, 90))).id;
+        car2_ = p.add_instance(img, 1, rle_encode(rect_mask(kW, kH, 140, 30, 220, 100))).id;
+        tree_ = p.add_instance(img, tree_cat, rle_encode(rect_mask(kW, kH, 240, 120, 300, 220))).id;
         save_project(p, (folder_ + "/xsam-project.json").toStdString());
     }
 
@@ -224,8 +244,8 @@ private Q_SLOTS:
         QCOMPARE(inst(car2_).note, std::string("behind the tree"));
         QCOMPARE(undo()->index(), steps + 4);
         QCOMPARE(value_of(car1_, "colour"), QString("\"red\""));
-        shot(window_->findChild<QDockWidget*>("attributesDock"), "panel");
-        shot(window_.get(), "window");
+        shot(window_->findChild<QDockWidget*>("attributesDock"), "attributes-panel");
+        shot(window_.get(), "attributes-window");
         key(Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(inst(car2_).note, std::string());
         QCOMPARE(note->text(), QString());
@@ -250,7 +270,7 @@ private Q_SLOTS:
         key(Qt::Key_F1);
         auto* help = window_->findChild<QWidget*>("helpOverlay");
         QVERIFY(help && help->isVisible());
-        shot(window_.get(), "help");
+        shot(window_.get(), "attributes-help");
         QTest::keyClick(help, Qt::Key_Escape);
     }
 
@@ -268,6 +288,147 @@ private Q_SLOTS:
         QCOMPARE(flag_box(kAttrCrowd)->checkState(), Qt::Checked);
         QCOMPARE(panel_child<QLineEdit>("attributeNote")->text(), QString("behind the tree"));
         QCOMPARE(panel_child<QComboBox>("attribute_colour")->currentText(), QString("blue"));
+    }
+
+    QString declared_names() {
+        QStringList names;
+        for (const AttributeSpec& spec : window_->document()->project().find_category(1)->attributes)
+            names << QString::fromStdString(spec.name);
+        return names.join(' ');
+    }
+
+    // The category list's context menu opens a category's declarations; bad input is named in the
+    // dialog and changes nothing.
+    void declarations_refuse_bad_input() {
+        const int steps = undo()->count();
+        const QString before = declared_names();
+        QStringList problems;
+        QString title;
+        DialogScript script({{"the declarations dialog", [](QWidget* d) { return d->objectName() == "attributeDeclarations"; },
+                              [&](QWidget* d) {
+                                  title = d->windowTitle();
+                                  auto* name = d->findChild<QLineEdit*>("attributeName");
+                                  auto* kind = d->findChild<QComboBox*>("attributeKind");
+                                  auto* choices = d->findChild<QPlainTextEdit*>("attributeChoices");
+                                  auto* fallback = d->findChild<QLineEdit*>("attributeDefault");
+                                  auto* add = d->findChild<QPushButton*>("addAttribute");
+                                  auto* message = d->findChild<QLabel*>("declarationMessage");
+                                  auto attempt = [&] {
+                                      click(add);
+                                      problems << message->text();
+                                  };
+                                  type_over(name, "");
+                                  attempt();
+                                  type_over(name, "colour");
+                                  attempt();
+                                  type_over(name, "size");
+                                  choose(kind, "choice");
+                                  type_lines(choices, {});
+                                  attempt();
+                                  type_lines(choices, {"s", "m", "l"});
+                                  type_over(fallback, "xl");
+                                  attempt();
+                                  choose(kind, "number");
+                                  type_over(fallback, "heavy");
+                                  attempt();
+                                  type_over(name, "note");
+                                  type_over(fallback, "1");
+                                  attempt();
+                                  shot(d, "attributes-declarations-problem");
+                                  QTest::keyClick(d, Qt::Key_Escape);
+                              }}});
+        QListWidget* categories = window_->category_panel()->list();
+        window_->category_panel()->set_current_category(2);  // the menu's category becomes current
+        const QPoint car = categories->visualItemRect(categories->item(0)).center();
+        QVERIFY(choose_in_context_menu(categories->viewport(), car, "Attributes…"));
+        QTRY_VERIFY2_WITH_TIMEOUT(script.done(), qPrintable(script.failure()), 20000);
+        QCOMPARE(window_->category_panel()->current_category(), 1);
+        QCOMPARE(title, QString("Attributes of \"car\""));
+        const QStringList expected{"The attribute needs a name.",
+                                   "This category already has an attribute named \"colour\".",
+                                   "A choice attribute needs at least one choice (one per line).",
+                                   "The default \"xl\" is not one of the choices.",
+                                   "The default \"heavy\" is not a number.",
+                                   "\"note\" is a fixed attribute of every instance"};
+        QCOMPARE(problems, expected);
+        QCOMPARE(undo()->count(), steps);
+        QCOMPARE(declared_names(), before);
+    }
+
+    // From the Attributes panel's Declare… button: add one, rename and narrow another in one Apply,
+    // remove a third; each one undo step, the instances' values following, undo and redo all of it.
+    void declarations_add_change_remove_undo_redo() {
+        QApplication::setActiveWindow(window_.get());
+        click_row(car2_);
+        const QString before = declared_names();
+        QCOMPARE(before, QString("colour doors parked plate"));
+        QCOMPARE(value_of(car2_, "colour"), QString("\"blue\""));
+        QCOMPARE(value_of(car2_, "plate"), QString("\"AB-12\""));
+        const int steps = undo()->count();
+        QStringList messages, listed;
+        DialogScript script({{"the declarations dialog", [](QWidget* d) { return d->objectName() == "attributeDeclarations"; },
+                              [&](QWidget* d) {
+                                  auto* list = d->findChild<QListWidget*>("attributeList");
+                                  auto* name = d->findChild<QLineEdit*>("attributeName");
+                                  auto* kind = d->findChild<QComboBox*>("attributeKind");
+                                  auto* choices = d->findChild<QPlainTextEdit*>("attributeChoices");
+                                  auto* fallback = d->findChild<QLineEdit*>("attributeDefault");
+                                  auto* message = d->findChild<QLabel*>("declarationMessage");
+                                  type_over(name, "size");
+                                  choose(kind, "choice");
+                                  type_lines(choices, {"s", "m", "l"});
+                                  type_over(fallback, "m");
+                                  click(d->findChild<QPushButton*>("addAttribute"));
+                                  messages << message->text();
+                                  click_list_row(list, 0);  // colour
+                                  type_over(name, "paint");
+                                  type_lines(choices, {"red", "green"});
+                                  click(d->findChild<QPushButton*>("applyAttribute"));
+                                  messages << message->text();
+                                  click_list_row(list, 3);  // plate
+                                  click(d->findChild<QPushButton*>("removeAttribute"));
+                                  messages << message->text();
+                                  listed = list_texts(list);
+                                  click_list_row(list, 0);
+                                  shot(d, "attributes-declarations");
+                                  QTest::keyClick(d, Qt::Key_Escape);
+                              }}});
+        click(panel_child<QWidget>("declareAttributes"));
+        QTRY_VERIFY2_WITH_TIMEOUT(script.done(), qPrintable(script.failure()), 20000);
+        QApplication::setActiveWindow(window_.get());
+        QCOMPARE(messages.value(0), QString("Declared \"size\"."));
+        QVERIFY2(messages.value(1).startsWith("Changed \"colour\": 1 instance"), qPrintable(messages.value(1)));
+        QVERIFY2(messages.value(2).startsWith("Removed \"plate\""), qPrintable(messages.value(2)));
+        const QStringList expected{"paint — choice, default \"red\" (red, green)", "doors — number, default 4",
+                                   "parked — boolean, default false", "size — choice, default \"m\" (s, m, l)"};
+        QCOMPARE(listed, expected);
+        QCOMPARE(undo()->count(), steps + 3);
+        const QString after = "paint doors parked size";
+        QCOMPARE(declared_names(), after);
+        QCOMPARE(value_of(car2_, "paint"), QString("\"red\""));  // blue is no longer a choice
+        QCOMPARE(value_of(car2_, "size"), QString("\"m\""));
+        const std::map<std::string, AttributeValue> only_doors{{"doors", 2.0}};  // set in custom_attributes_and_note
+        QVERIFY(inst(car2_).attributes == only_doors);
+        QVERIFY(panel_child<QComboBox>("attribute_paint") && panel_child<QComboBox>("attribute_size"));
+        QVERIFY(!panel_child<QWidget>("attribute_plate"));
+        shot(window_->findChild<QDockWidget*>("attributesDock"), "attributes-panel-declared");
+
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(declared_names(), QString("paint doors parked plate size"));
+        QCOMPARE(value_of(car2_, "plate"), QString("\"AB-12\""));
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(declared_names(), QString("colour doors parked plate size"));
+        QCOMPARE(value_of(car2_, "colour"), QString("\"blue\""));
+        QCOMPARE(panel_child<QComboBox>("attribute_colour")->currentText(), QString("blue"));
+        key(Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(declared_names(), before);
+        for (int i = 0; i < 3; ++i) key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(declared_names(), after);
+        QVERIFY(inst(car2_).attributes == only_doors);
+        window_->document()->flush();
+        const Project saved = load_project((folder_ + "/xsam-project.json").toStdString());
+        QCOMPARE(saved.find_category(1)->attributes.size(), size_t(4));
+        QCOMPARE(saved.find_category(1)->attributes.front().name, std::string("paint"));
     }
 };
 

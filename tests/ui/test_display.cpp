@@ -31,6 +31,7 @@
 #include "core/builtin/builtin_engines.h"
 #include "core/io/image.h"
 #include "core/io/project_file.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/display_adjustment.h"
 #include "ui/display_panel.h"
 #include "ui/main_window.h"
@@ -71,17 +72,6 @@ private:
     std::unique_ptr<Engine> inner_;
     std::shared_ptr<Recorded> record_;
 };
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/display-" + name + ".png"));
-}
-
-QByteArray file_bytes(const QString& path) {
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 
 // Mean luminance of a widget's picture.
 double mean_grey(const QImage& image) {
@@ -244,7 +234,7 @@ private Q_SLOTS:
         QVERIFY(brighter != before);
         qInfo("canvas mean grey: %.1f before, %.1f adjusted", mean_grey(before), mean_grey(brighter));
         QVERIFY(mean_grey(brighter) > mean_grey(before) + 10);
-        shot(w, "adjusted");
+        shot(w, "display-adjusted");
         // The slider's keys move it (the box follows), even PgUp, which is also "Bring forward".
         auto* slider = w->display_panel()->findChild<QSlider*>("brightnessSlider");
         const int undo_steps = w->document()->undo_stack()->count();
@@ -301,7 +291,7 @@ private Q_SLOTS:
         { std::lock_guard<std::mutex> lock(recorded_->mutex); recorded_->images.clear(); }
         QTest::mouseClick(tick, Qt::LeftButton);
         QVERIFY(tick->isChecked());
-        shot(w, "engine-sees-adjustment");
+        shot(w, "display-engine-sees-adjustment");
         const QPoint at = w->canvas()->image_to_widget(QPointF(160, 120)).toPoint();
         QTest::mouseClick(w->canvas(), Qt::LeftButton, {}, at);
         QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() >= 1 && !w->request_pending(), kTimeoutMs);
@@ -394,7 +384,7 @@ private Q_SLOTS:
         QCOMPARE(QSettings().value("view/theme").toString(), QStringLiteral("dark"));
         w->display_dock()->show();
         w->action("toggleInspector")->trigger();
-        shot(w, "dark-theme");
+        shot(w, "display-dark-theme");
         window_.reset();
         apply_theme(Theme::System);  // as at a fresh start
         w = open_window();
@@ -461,7 +451,7 @@ private Q_SLOTS:
         QVERIFY2(dlg->problem_label()->text().contains("Export COCO"), qPrintable(dlg->problem_label()->text()));
         QCOMPARE(next->keySequence(), QKeySequence(Qt::Key_D));
         QCOMPARE(dlg->keys().value("nextImage"), QList<QKeySequence>{QKeySequence(Qt::Key_D)});
-        shot(dlg, "shortcuts-conflict");
+        shot(dlg, "display-shortcuts-conflict");
         // K is free.
         QTest::mouseClick(next, Qt::LeftButton);
         QTest::keyClick(next, Qt::Key_K);
@@ -472,7 +462,7 @@ private Q_SLOTS:
         QVERIFY(dlg->keys().value("zoomFit").isEmpty());
         QTest::mouseClick(dlg->findChild<QPushButton*>("reset_zoomFit"), Qt::LeftButton);
         QCOMPARE(dlg->keys().value("zoomFit"), QList<QKeySequence>{QKeySequence(Qt::Key_F)});
-        shot(dlg, "shortcuts");
+        shot(dlg, "display-shortcuts");
         QTest::mouseClick(dlg->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok), Qt::LeftButton);
         QTRY_VERIFY(!w->shortcuts_dialog());
 
@@ -488,7 +478,7 @@ private Q_SLOTS:
         QVERIFY(!QSettings().contains("shortcuts/zoomFit"));  // back at its default: not stored
         // The F1 help lists the current key.
         QTest::keyClick(w->canvas(), Qt::Key_F1);
-        shot(w, "help-with-changed-key");
+        shot(w, "display-help-with-changed-key");
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
 
         // At the next start the stored key applies, and a stored key that clashes is refused, said.

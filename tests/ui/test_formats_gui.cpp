@@ -11,7 +11,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
-#include <QPainter>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QtTest>
@@ -21,7 +20,7 @@
 #include "core/formats/format.h"
 #include "core/io/project_file.h"
 #include "core/mask/polygon.h"
-#include "tests/ui/dialog_script.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/document.h"
 #include "ui/main_window.h"
 
@@ -31,27 +30,6 @@ namespace {
 
 constexpr int kTimeoutMs = 60000;
 const QString kProjectName = "xsam-project.json";
-
-// A red disc at (300, 220) r 90 and a green square at (520..580, 380..440) on blue.
-void make_image(const QString& path) {
-    QImage img(640, 480, QImage::Format_RGB32);
-    img.fill(QColor(40, 90, 160));
-    QPainter p(&img);
-    p.setPen(Qt::NoPen);
-    p.setBrush(QColor(220, 60, 50));
-    p.drawEllipse(QPoint(300, 220), 90, 90);
-    p.setBrush(QColor(40, 200, 60));
-    p.drawRect(520, 380, 60, 60);
-    p.end();
-    QVERIFY(img.save(path));
-}
-
-Mask square_mask(int x0, int y0, int x1, int y1) {
-    Mask m(640, 480);
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) m.set(x, y, true);
-    return m;
-}
 
 // A ring (a disc with a hole): YOLO and labelme fill the hole, and the export must say so.
 Mask ring_mask() {
@@ -64,18 +42,6 @@ Mask ring_mask() {
     return m;
 }
 
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/formats-" + name + ".png"));
-}
-
-QByteArray file_bytes(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return QByteArray();
-    return f.readAll();
-}
-
 void write_file(const QString& path, const QByteArray& bytes) {
     QDir().mkpath(QFileInfo(path).absolutePath());
     QFile f(path);
@@ -84,8 +50,6 @@ void write_file(const QString& path, const QByteArray& bytes) {
 }
 
 bool is_format_dialog(QWidget* w, const char* name) { return w->objectName() == name; }
-bool is_box(QWidget* w) { return qobject_cast<QMessageBox*>(w) != nullptr; }
-
 // Picks the format by typing its name into the combo box (keyboard search), sets the path, Enter.
 void choose_and_accept(QWidget* dialog, const QString& format, const QString& path, const QString& screenshot = {}) {
     auto* box = dialog->findChild<QComboBox*>("formatBox");
@@ -95,23 +59,9 @@ void choose_and_accept(QWidget* dialog, const QString& format, const QString& pa
     for (int i = box->findText(format); i > 0; --i) QTest::keyClick(box, Qt::Key_Down);
     QCOMPARE(box->currentText(), format);
     auto* edit = dialog->findChild<QLineEdit*>("pathEdit");
-    edit->setFocus();
-    edit->selectAll();
-    QTest::keyClicks(edit, path);
-    if (!screenshot.isEmpty()) shot(dialog, screenshot);
+    type_over(edit, path);
+    if (!screenshot.isEmpty()) shot(dialog, "formats-" + screenshot);
     QTest::keyClick(edit, Qt::Key_Return);
-}
-
-QMessageBox* visible_box(const QString& object_name) {
-    for (QWidget* top : QApplication::topLevelWidgets())
-        if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible() && box->objectName() == object_name)
-            return box;
-    return nullptr;
-}
-
-void close_boxes() {
-    for (QWidget* top : QApplication::topLevelWidgets())
-        if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible()) box->close();
 }
 
 // The instances of an image as (category name, mask) pairs, in drawing order.
@@ -145,14 +95,14 @@ private:
         const QString folder = root_ + "/" + name;
         std::filesystem::remove_all(folder.toStdString());
         QDir().mkpath(folder);
-        make_image(folder + "/img1.png");
-        make_image(folder + "/img2.png");
+        make_disc_and_square_image(folder + "/img1.png");
+        make_disc_and_square_image(folder + "/img2.png");
         if (annotated) {
             Project p;
             p.image_root = ".";
             ImageRecord& rec = p.add_image("img1.png", 640, 480);
             p.add_instance(rec, p.add_category("ring").id, rle_encode(ring_mask()), 1.0f, "test:ring");
-            p.add_instance(rec, p.add_category("square").id, rle_encode(square_mask(520, 380, 580, 440)), 1.0f, "test:square");
+            p.add_instance(rec, p.add_category("square").id, rle_encode(rect_mask(640, 480, 520, 380, 580, 440)), 1.0f, "test:square");
             save_project(p, (folder + "/" + kProjectName).toStdString());
         }
         return folder;
@@ -186,7 +136,7 @@ private:
         if (!QTest::qWaitFor([&] { return finished.size() == 1; }, kTimeoutMs) || !finished[0][0].toBool()) return QString();
         QMessageBox* box = nullptr;
         if (!QTest::qWaitFor([&] { return (box = visible_box("exportSummary")) != nullptr; }, 5000)) return QString();
-        shot(box, screenshot + "-summary");
+        shot(box, "formats-" + screenshot + "-summary");
         const QString text = box->text();
         box->close();
         return text;
@@ -235,7 +185,7 @@ private Q_SLOTS:
                                   QCOMPARE(box->currentText(), QString("yolo-seg"));
                                   yolo_losses << d->findChild<QLabel*>("cannotCarry")->text();
                                   val_fraction_shown = d->findChild<QLineEdit*>("option-val-fraction") != nullptr;
-                                  shot(d, "1-export-dialog-yolo");
+                                  shot(d, "formats-1-export-dialog-yolo");
                                   QTest::keyClick(d, Qt::Key_Escape);
                               }}});
         QTest::keyClick(w->canvas(), Qt::Key_E, Qt::ControlModifier | Qt::ShiftModifier);
@@ -323,7 +273,7 @@ private Q_SLOTS:
             {"the dialog, third time", is_dialog, [&](QWidget* d) { choose_and_accept(d, "labelme", earlier); }},
             {"the replace question", is_box, [&](QWidget* b) {
                  question = qobject_cast<QMessageBox*>(b)->text();
-                 shot(b, "4-replace-folder-question");
+                 shot(b, "formats-4-replace-folder-question");
                  QTest::keyClick(b, Qt::Key_Return);  // the default keeps the folder
              }},
             {"the dialog, fourth time", is_dialog, [](QWidget* d) { QTest::keyClick(d, Qt::Key_Escape); }},
@@ -378,7 +328,7 @@ private Q_SLOTS:
         QVERIFY(got[0].second == polygons_to_mask({{100, 50, 160, 50, 160, 90, 100, 90}}, 640, 480));  // as pycocotools rasterises it
         QMessageBox* summary = visible_box("importSummary");
         QVERIFY(summary);
-        shot(summary, "6-import-summary");
+        shot(summary, "formats-6-import-summary");
         summary->close();
         const std::string imported_state = project_to_json(after);
 
@@ -398,7 +348,7 @@ private Q_SLOTS:
         const auto img1 = masks_of(with_yolo, "img1.png");
         QCOMPARE(img1.size(), size_t(2));
         QCOMPARE(img1[1].first, std::string("square"));
-        QVERIFY(img1[1].second == square_mask(520, 380, 580, 440));
+        QVERIFY(img1[1].second == rect_mask(640, 480, 520, 380, 580, 440));
         QCOMPARE(with_yolo.categories.size(), size_t(4));
         // Saved: the file holds the import.
         doc->flush();
@@ -431,7 +381,7 @@ private Q_SLOTS:
         QMessageBox* box = nullptr;
         QTRY_VERIFY((box = visible_box("importRefused")) != nullptr);
         QVERIFY(box->text().contains("img2.json"));
-        shot(box, "7-import-refused");
+        shot(box, "formats-7-import-refused");
         box->close();
         QCOMPARE(project_to_json(doc->full_project()), before);
         QCOMPARE(doc->undo_stack()->count(), steps);

@@ -8,7 +8,6 @@
 #include <QDir>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QPainter>
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
@@ -17,7 +16,7 @@
 #include <memory>
 
 #include "core/io/project_file.h"
-#include "tests/ui/dialog_script.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/document.h"
 #include "ui/engine_worker.h"
 #include "ui/image_canvas.h"
@@ -36,13 +35,6 @@ Mask disc_mask() {
     for (int y = 0; y < 480; ++y)
         for (int x = 0; x < 640; ++x)
             if ((x - 300) * (x - 300) + (y - 220) * (y - 220) <= 90 * 90) m.set(x, y, true);
-    return m;
-}
-
-Mask rect_mask(int x0, int y0, int x1, int y1) {
-    Mask m(640, 480);
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) m.set(x, y, true);
     return m;
 }
 
@@ -72,11 +64,11 @@ public:
     SegmentResult segment(const PreparedImage& prepared, const SegmentRequest& r, const CancelToken&) override {
         SegmentResult out;
         if (r.task == Task::VisualGrounded) {
-            out.instances = {{disc_mask(), 0.9f, "", 0}, {rect_mask(520, 380, 580, 440), 0.8f, "", 0},
-                             {rect_mask(10, 10, 40, 30), 0.3f, "", 0}};
+            out.instances = {{disc_mask(), 0.9f, "", 0}, {rect_mask(640, 480, 520, 380, 580, 440), 0.8f, "", 0},
+                             {rect_mask(640, 480, 10, 10, 40, 30), 0.3f, "", 0}};
         } else if (r.task == Task::GroundedCaption) {
             out.text = "<p>A red disc</p><SEG> beside <p>a green square</p><SEG>.";
-            out.instances = {{disc_mask(), 0.9f, "A red disc", 0}, {rect_mask(520, 380, 580, 440), 0.8f, "a green square", 1}};
+            out.instances = {{disc_mask(), 0.9f, "A red disc", 0}, {rect_mask(640, 480, 520, 380, 580, 440), 0.8f, "a green square", 1}};
         } else {
             Mask m(prepared.width, prepared.height);
             for (const BoxPrompt& b : r.boxes)
@@ -97,27 +89,6 @@ const EngineRegistry& scripted_registry() {
     }();
     return reg;
 }
-
-void make_image(const QString& path) {
-    QImage img(640, 480, QImage::Format_RGB32);
-    img.fill(QColor(40, 90, 160));
-    QPainter p(&img);
-    p.setPen(Qt::NoPen);
-    p.setBrush(QColor(220, 60, 50));
-    p.drawEllipse(QPoint(300, 220), 90, 90);
-    p.setBrush(QColor(40, 200, 60));
-    p.drawRect(520, 380, 60, 60);
-    p.end();
-    QVERIFY(img.save(path));
-}
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/grounding-" + name + ".png"));
-}
-
-QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
 
 void drag_box(ImageCanvas* c, double x0, double y0, double x1, double y1) {
     const QPoint a = to_widget(c, x0, y0), b = to_widget(c, x1, y1);
@@ -160,7 +131,7 @@ private:
             img.fill(QColor(40, 90, 160));
             if (!img.save(folder + "/img1.png")) return nullptr;
         } else {
-            make_image(folder + "/img1.png");
+            make_disc_and_square_image(folder + "/img1.png");
         }
         window_.reset();
         window_ = std::make_unique<MainWindow>();
@@ -264,7 +235,7 @@ private Q_SLOTS:
         QTest::keyClick(w->canvas(), Qt::Key_G);
         QVERIFY(wait_answer(w));
         QCOMPARE(int(w->candidates().size()), 3);
-        shot(w, "1-candidates");
+        shot(w, "grounding-1-candidates");
         QTest::keyClick(w->canvas(), Qt::Key_Y);  // the disc
         const std::string after_accept = state(w);
         QCOMPARE(int(w->candidates().size()), 2);
@@ -285,9 +256,9 @@ private Q_SLOTS:
         QCOMPARE(e.example[0].kind, VisualPrompt::Kind::Box);
         QCOMPARE(e.accepted, std::vector<int64_t>{rec.instances[0].id});
         QCOMPARE(e.rejected.size(), size_t(2));
-        QVERIFY(rle_decode(e.rejected[0].mask) == rect_mask(520, 380, 580, 440));
+        QVERIFY(rle_decode(e.rejected[0].mask) == rect_mask(640, 480, 520, 380, 580, 440));
         QCOMPARE(e.rejected[0].score, 0.8f);
-        QVERIFY(rle_decode(e.rejected[1].mask) == rect_mask(10, 10, 40, 30));
+        QVERIFY(rle_decode(e.rejected[1].mask) == rect_mask(640, 480, 10, 10, 40, 30));
         QCOMPARE(e.source, std::string("scripted"));
         QCOMPARE(rec.instances[0].prompt.task, std::string("vgd"));
 
@@ -384,7 +355,7 @@ private Q_SLOTS:
                                   QTest::keyClick(line, Qt::Key_Return);
                                   QTest::keyClicks(line, "a small box");
                                   QTest::keyClick(line, Qt::Key_Return);
-                                  shot(d, "2-sentence-editor");
+                                  shot(d, "grounding-2-sentence-editor");
                                   QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
                                                     list->visualItemRect(list->item(0)).center());
                                   QTest::keyClick(list, Qt::Key_F2);
@@ -399,7 +370,7 @@ private Q_SLOTS:
                                                     list->visualItemRect(list->item(1)).center());
                                   QTest::keyClick(list, Qt::Key_Delete);
                                   for (int i = 0; i < list->count(); ++i) seen << list->item(i)->text();
-                                  shot(d, "3-sentence-editor-after");
+                                  shot(d, "grounding-3-sentence-editor-after");
                                   QTest::keyClick(d, Qt::Key_Escape);
                               }}});
         QTest::keyClick(w->canvas(), Qt::Key_R);
@@ -423,7 +394,7 @@ private Q_SLOTS:
         QCOMPARE(sentences(), S{"the green block"});
         w->document()->flush();
         QCOMPARE(load_project(w->document()->path().toStdString()).find_instance(id)->referring, S{"the green block"});
-        shot(w, "4-instance-list");
+        shot(w, "grounding-4-instance-list");
     }
 };
 

@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "core/io/project_file.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/action_table.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -66,14 +67,6 @@ Mask disc_mask(int w, int h, Disc d) {
         }
     return m;
 }
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);  // let pending layout and paint events run, so the picture is what a user sees
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/" + name + ".png"));
-}
-
-QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
 
 }  // namespace
 

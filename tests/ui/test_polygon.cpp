@@ -17,6 +17,7 @@
 
 #include "core/annotation/vertex_editing.h"
 #include "core/io/project_file.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/widgets.h"
@@ -36,12 +37,6 @@ Mask ring_mask() {
             m.set(x, y, d2 <= kR * kR && d2 > kHole * kHole);
         }
     return m;
-}
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/" + name + ".png"));
 }
 
 // Shapes (COCO coordinates) <-> canvas widget points.

@@ -13,7 +13,6 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
-#include <QPainter>
 #include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
@@ -36,7 +35,7 @@
 #include "ui/main_window.h"
 #include "ui/project_opener.h"
 #include "ui/widgets.h"
-#include "tests/ui/dialog_script.h"
+#include "tests/ui/gui_test_support.h"
 
 using namespace xs;
 
@@ -45,56 +44,17 @@ namespace {
 constexpr int kEngineTimeoutMs = 60000;
 const QString kProjectName = "xsam-project.json";
 
-// A red disc at (300, 220) r 90 and a green square at (520..580, 380..440) on blue.
-void make_image(const QString& path) {
-    QImage img(640, 480, QImage::Format_RGB32);
-    img.fill(QColor(40, 90, 160));
-    QPainter p(&img);
-    p.setPen(Qt::NoPen);
-    p.setBrush(QColor(220, 60, 50));
-    p.drawEllipse(QPoint(300, 220), 90, 90);
-    p.setBrush(QColor(40, 200, 60));
-    p.drawRect(520, 380, 60, 60);
-    p.end();
-    QVERIFY(img.save(path));
-}
-
-Rle square_rle() {
-    Mask m(640, 480);
-    for (int y = 380; y < 440; ++y)
-        for (int x = 520; x < 580; ++x) m.set(x, y, true);
-    return rle_encode(m);
-}
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/safety-" + name + ".png"));
-}
-
-QByteArray file_bytes(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return QByteArray();
-    return f.readAll();
-}
-
 QPushButton* notice_button(MainWindow* w, const QString& starts_with) {
     for (QPushButton* b : w->notice_bar()->findChildren<QPushButton*>())
         if (b->isVisible() && b->text().startsWith(starts_with)) return b;
     return nullptr;
 }
 
-QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
-
 bool is_export_dialog(QWidget* w) { return !qobject_cast<QMessageBox*>(w) && w->windowTitle() == "Export COCO"; }
-bool is_box(QWidget* w) { return qobject_cast<QMessageBox*>(w) != nullptr; }
-QString box_text(QWidget* w) { return qobject_cast<QMessageBox*>(w)->text(); }
 
 void set_path_and_press_enter(QWidget* dialog, const QString& path) {
     auto* edit = dialog->findChild<QLineEdit*>();
-    edit->setFocus();
-    edit->selectAll();
-    QTest::keyClicks(edit, path);
+    type_over(edit, path);
     QTest::keyClick(edit, Qt::Key_Return);
 }
 
@@ -111,7 +71,7 @@ private:
         const QString folder = root_ + "/" + name;
         std::filesystem::remove_all(folder.toStdString());
         QDir().mkpath(folder);
-        make_image(folder + "/img1.png");
+        make_disc_and_square_image(folder + "/img1.png");
         if (with_project) {
             Project p;
             p.image_root = ".";
@@ -197,7 +157,7 @@ private Q_SLOTS:
                      notice.contains(QString::fromLocal8Bit(host)) && notice.contains("since"),
                  qPrintable(notice));
         QVERIFY(w->document()->read_only());
-        shot(w, "1-read-only");
+        shot(w, "safety-1-read-only");
         accept_square(w);  // refused: the project is read-only here
         QCOMPARE(w->current_record()->instances.size(), size_t(1));
         QVERIFY(w->notice_bar()->text().contains("read-only"));
@@ -250,7 +210,7 @@ private Q_SLOTS:
         QVERIFY(mine.contains(".mine-"));
         QVERIFY2(w->notice_bar()->text().contains("changed by another program") && w->notice_bar()->text().contains(mine),
                  qPrintable(w->notice_bar()->text()));
-        shot(w, "2-changed-on-disk");
+        shot(w, "safety-2-changed-on-disk");
         // Both sides are on disk: theirs in the project file, ours in the copy.
         Project on_disk = load_project(project.toStdString());
         QVERIFY(on_disk.find_category(std::string("theirs")));
@@ -311,7 +271,7 @@ private Q_SLOTS:
         QVERIFY(w->document()->in_conflict());
         QVERIFY2(w->notice_bar()->text().contains("Could not read") && w->notice_bar()->text().contains(mine),
                  qPrintable(w->notice_bar()->text()));
-        shot(w, "3-corrupt-theirs");
+        shot(w, "safety-3-corrupt-theirs");
         QCOMPARE(file_bytes(project), QByteArray("{\"format_version\": 1, \"categories\": ["));
         QCOMPARE(load_project(mine.toStdString()).images[0].instances.size(), size_t(2));
 
@@ -356,7 +316,7 @@ private Q_SLOTS:
             {"the export dialog, third time", is_export_dialog, [target](QWidget* d) { set_path_and_press_enter(d, target); }},
             {"the replace question", is_box, [&question](QWidget* b) {
                  question = box_text(b);
-                 shot(b, "4-replace-question");
+                 shot(b, "safety-4-replace-question");
                  QTest::keyClick(b, Qt::Key_Return);  // the default keeps the file
              }},
             {"the export dialog, fourth time", is_export_dialog, [](QWidget* d) { QTest::keyClick(d, Qt::Key_Escape); }},
@@ -412,7 +372,7 @@ private Q_SLOTS:
             const QString copy = QString::fromStdString(fallback_project_path(fallback_projects_dir().toStdString(), folder.toStdString()));
             Project kept = load_project(project.toStdString());
             kept.image_root = folder.toStdString();
-            kept.add_instance(kept.images[0], kept.categories[0].id, square_rle(), 1.0f, "test:square");
+            kept.add_instance(kept.images[0], kept.categories[0].id, rle_encode(rect_mask(640, 480, 520, 380, 580, 440)), 1.0f, "test:square");
             QTest::qWait(20);  // newer than the project
             save_project(kept, copy.toStdString());
 
@@ -421,7 +381,7 @@ private Q_SLOTS:
             QVERIFY2(w->notice_bar()->text().contains(copy) && w->notice_bar()->text().contains("read-only"),
                      qPrintable(w->notice_bar()->text()));
             QVERIFY(notice_button(w, "Merge") && notice_button(w, "Replace") && notice_button(w, "Not now"));
-            if (mode == "Merge") shot(w, "5-fallback-offer");
+            if (mode == "Merge") shot(w, "safety-5-fallback-offer");
             QTest::mouseClick(notice_button(w, mode), Qt::LeftButton);
             QTRY_VERIFY_WITH_TIMEOUT(!w->scanning() && w->image_ready(), 20000);
             QCOMPARE(w->document()->project().images[0].instances.size(), size_t(2));

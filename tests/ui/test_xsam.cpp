@@ -37,6 +37,7 @@
 
 #include "core/builtin/builtin_engines.h"
 #include "core/xsam/engine/xsam_engine_factory.h"
+#include "tests/ui/gui_test_support.h"
 #include "tests/ui/xsam_test_engines.h"
 #include "ui/candidates.h"
 #include "ui/caption_view.h"
@@ -51,12 +52,6 @@ using namespace xs;
 namespace {
 
 constexpr int kTimeoutMs = 120000;
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(50);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/xsam-" + name + ".png"));
-}
 
 // Three blocks of one colour on a plain background, so "like this" has answers to find.
 void make_image(const QString& path, int w, int h, QColor bg) {
@@ -73,8 +68,6 @@ void make_image(const QString& path, int w, int h, QColor bg) {
     p.end();
     QVERIFY(img.save(path));
 }
-
-QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
 
 bool is_prepared(MainWindow* w, const std::string& key) {
     const std::vector<std::string> keys = w->engine_worker()->cache_stats().keys;
@@ -199,7 +192,7 @@ private Q_SLOTS:
         QVERIFY(!d->folder_ok());
         QVERIFY2(d->status_label()->text().contains("tokenizer.model"), qPrintable(d->status_label()->text()));
         QVERIFY2(d->status_label()->text().contains("safetensors"), qPrintable(d->status_label()->text()));
-        shot(d, "settings-bad");
+        shot(d, "xsam-settings-bad");
         // A tokenizer that does not match the config (another vocabulary size) is refused too.
         QVERIFY(QFile::copy(model_ + "/model.safetensors", partial + "/model.safetensors"));
         QFile junk(partial + "/tokenizer.model");
@@ -214,7 +207,7 @@ private Q_SLOTS:
         QVERIFY2(d->folder_ok(), qPrintable(d->status_label()->text()));
         QVERIFY(d->use_button()->isEnabled());
         QVERIFY(d->status_label()->text().contains("matches"));
-        shot(d, "settings-ok");
+        shot(d, "xsam-settings-ok");
 
         QList<double> progress;  // queued to this thread
         connect(w->engine_worker(), &EngineWorker::load_progress, this,
@@ -259,7 +252,7 @@ private Q_SLOTS:
             QCOMPARE(d.settings().options.at("device"), std::string("cpu"));
             QVERIFY(device->itemText(1).contains("none found"));
             QVERIFY2(d.status_label()->text().contains("finds none here"), qPrintable(d.status_label()->text()));
-            shot(&d, "settings-no-gpu");
+            shot(&d, "xsam-settings-no-gpu");
         } else {
             QCOMPARE(d.settings().options.at("device"), std::string("cuda"));
             QVERIFY(!d.status_label()->text().contains("finds none here"));
@@ -335,7 +328,7 @@ private Q_SLOTS:
         QCOMPARE(w->candidates_panel()->count(), n);
         QCOMPARE(w->candidates_panel()->current(), 0);
         QCOMPARE(w->preview_count(), 0);  // candidates are not a preview
-        shot(w, "candidates");
+        shot(w, "xsam-candidates");
         const int before = instance_count(w);
 
         // A click on the canvas inside the last candidate (at a pixel only it covers, if any) makes it current.
@@ -423,7 +416,7 @@ private Q_SLOTS:
         QVERIFY(cv->plain_text().contains("beside"));
         QVERIFY(!cv->plain_text().contains("<SEG>"));
         QVERIFY(w->preview_count() >= 1);
-        shot(w, "caption");
+        shot(w, "xsam-caption");
         // Phrase -> mask: hovering phrase k highlights its mask (the caption marks it too).
         const InstanceResult first = w->preview().front();
         const int k = first.prompt_index;
@@ -449,7 +442,7 @@ private Q_SLOTS:
         QVERIFY(p.x() >= 0);
         QTest::mouseMove(w->canvas(), to_widget(w->canvas(), p.x() + 0.5, p.y() + 0.5));
         QTRY_COMPARE(cv->highlighted(), k);
-        shot(w, "caption-hover");
+        shot(w, "xsam-caption-hover");
         QTest::keyClick(w, Qt::Key_Escape);
     }
 
@@ -475,7 +468,7 @@ private Q_SLOTS:
         QVERIFY(!cv->plain_text().trimmed().isEmpty());
         QCOMPARE(w->preview_count(), 0);
         QVERIFY(w->statusBar()->currentMessage().contains("Caption panel"));
-        shot(w, "chat");
+        shot(w, "xsam-chat");
         edit->clear();
     }
 
@@ -505,9 +498,9 @@ private Q_SLOTS:
         QVERIFY2(tokens.contains("<image>") && tokens.contains("<region>"), qPrintable(tokens));
         QCOMPARE(in->queries_tree()->topLevelItemCount(), in->inspection()->num_queries);
         const int n_low = int(w->candidates().size());
-        shot(w, "inspector");
+        shot(w, "xsam-inspector");
         in->tabs()->setCurrentIndex(1);
-        shot(in, "inspector-queries");
+        shot(in, "xsam-inspector-queries");
         in->tabs()->setCurrentIndex(0);
 
         // Raise the score threshold with the keyboard on the slider: fewer candidates, no model call.
@@ -573,7 +566,7 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(in->inspection()->question).contains("the red block"),
                  qPrintable(QString::fromStdString(in->inspection()->question)));
         QCOMPARE(in->queries_tree()->topLevelItemCount(), in->inspection()->num_queries);
-        shot(w, "inspector-opened-after-the-prompt");
+        shot(w, "xsam-inspector-opened-after-the-prompt");
     }
 
     void next_image_is_prepared_in_the_background() {
@@ -602,7 +595,7 @@ private Q_SLOTS:
         // The only prepare since then is the next image's (c.png), ahead of time.
         QVERIFY(QTest::qWaitFor([w] { return is_prepared(w, "c.png"); }, kTimeoutMs));
         QCOMPARE(test::engine_calls().prepares - prepares, 1);
-        shot(w, "second-image");
+        shot(w, "xsam-second-image");
     }
 
     // The LRU holds what fits the byte budget, least recently used out first.

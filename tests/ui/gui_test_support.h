@@ -1,12 +1,48 @@
 #pragma once
-// Shared by the GUI suites that drive modal dialogs.
+// What the GUI suites (tests/ui) share: answering modal dialogs in order (DialogScript), message
+// boxes, screenshots, typing over a field, the canvas's coordinates, and the test scene.
 #include <QApplication>
+#include <QByteArray>
 #include <QDialog>
 #include <QElapsedTimer>
 #include <QMessageBox>
+#include <QPoint>
+#include <QString>
 #include <QTimer>
 #include <deque>
 #include <functional>
+
+#include "core/mask/mask.h"
+
+class QLineEdit;
+
+namespace xs {
+class ImageCanvas;
+}
+
+// Saves the widget's picture as /tmp/gui-shots/NAME.png (after pending layout and paint events ran,
+// so it is what a user sees); a suite's names start with its own prefix ("formats-...").
+void shot(QWidget* w, const QString& name);
+QByteArray file_bytes(const QString& path);  // empty when it cannot be read
+// What a user does to replace a line edit's text: focus it, select all, type.
+void type_over(QLineEdit* line, const QString& text);
+// A point of the image (image pixels) in the canvas widget's coordinates.
+QPoint to_widget(xs::ImageCanvas* canvas, double x, double y);
+// The scene the format, safety and grounding suites open: 640 x 480, blue, a red disc at (300, 220)
+// r 90 and a green square at (520..580, 380..440).
+void make_disc_and_square_image(const QString& path);
+xs::Mask rect_mask(int width, int height, int x0, int y0, int x1, int y1);  // x1, y1 exclusive
+
+// Opens the context menu of a list, tree or other scroll area's viewport at `pos` (as a right click
+// does) and chooses the entry whose text is `entry` with the mouse; false when no menu opened or it
+// had no such entry. What that entry opens runs (and must be answered, e.g. by a DialogScript)
+// before this returns.
+bool choose_in_context_menu(QWidget* viewport, const QPoint& pos, const QString& entry);
+
+bool is_box(QWidget* w);      // a QMessageBox
+QString box_text(QWidget* w); // a message box's text
+QMessageBox* visible_box(const QString& object_name);  // a shown top-level message box of that name
+void close_boxes();           // every shown top-level message box
 
 // Answers the modal dialogs a user action opens, in order: each step says which dialog it expects
 // (its check) and what the user does there. A dialog nobody expected within the timeout is rejected
