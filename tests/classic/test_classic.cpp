@@ -463,8 +463,11 @@ private Q_SLOTS:
         const QString curves = tmp + "/curves.json";
         QFile::remove(curves);
         QProcess proc;
+        const QString overlays = tmp + "/overlays";
+        QDir(overlays).removeRecursively();
+        QVERIFY(QDir().mkpath(overlays));
         proc.start(cli, {"bench-interactive", "--engine", "classic", "--coco", bench + "/instances.json", "--images",
-                         bench + "/images", "--limit", "3", "--json-out", curves});
+                         bench + "/images", "--limit", "3", "--json-out", curves, "--overlays", overlays});
         QVERIFY(proc.waitForFinished(240000));
         QCOMPARE(proc.exitCode(), 0);
         const QJsonObject j = QJsonDocument::fromJson(proc.readAllStandardOutput().trimmed()).object();
@@ -498,7 +501,19 @@ private Q_SLOTS:
             QCOMPARE(count.value("NoC@85").toInt(), first85);
             QCOMPARE(count.value("reached85").toBool(), first85 < 20 || ious.last().toDouble() >= 0.85);
             miou1 += ious.at(0).toDouble();
+            // Each click made: [x, y, positive]; the first one is positive.
+            const QJsonArray clicks = run.value("clicks").toArray();
+            QCOMPARE(clicks.size(), run.value("ms").toArray().size());
+            QVERIFY(clicks.at(0).toArray().at(2).toBool());
+            // --overlays: the masks after the first and the last click side by side, 480 pixels high
+            // or wide per panel.
+            const QString png = overlays + "/" + run.value("image").toString() + "-" +
+                                QString::number(run.value("annotation").toInt()) + ".png";
+            const cv::Mat overlay = cv::imread(png.toStdString());
+            QVERIFY2(!overlay.empty(), qPrintable(png));
+            QVERIFY(overlay.rows <= 481 && overlay.cols <= 962 && std::max(overlay.rows, overlay.cols / 2) >= 479);
         }
+        QCOMPARE(QDir(overlays).entryList(QDir::Files).size(), 3);
         QVERIFY(std::abs(miou1 / 3 - j.value("mIoU@1").toDouble()) < 1e-3);
 
         // --half: the images at odd positions only; --baseline compares with a previous run.
