@@ -390,7 +390,6 @@ void add_click_samples(const SegmentRequest& req, const Level& L, const cv::Rect
 // the legs, not only the gap), while a leak of the negative click's colour gets no such shortcut.
 cv::Mat travel_along_prior(const SegmentRequest& req, const Level& L, const cv::Rect& roi, const cv::Mat& prior) {
     cv::Mat step_cost(roi.size(), CV_32F, cv::Scalar(params().geo_eps));
-    if (params().prior_step_factor >= 1) return step_cost;
     const cv::Mat bins = L.bin(roi);
     cv::Mat wf = cv::Mat::zeros(roi.size(), CV_32F);
     wf.setTo(1.f, prior > 0.5f);
