@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "app/cli/command.h"
@@ -132,10 +135,64 @@ nlohmann::json instance_json(const InstanceRun& r, bool with_curves) {
         nlohmann::json ious = nlohmann::json::array(), ms = nlohmann::json::array();
         for (double v : r.run.ious) ious.push_back(std::round(v * 1e5) / 1e5);
         for (double v : r.run.ms) ms.push_back(round3(v));
+        nlohmann::json clicks = nlohmann::json::array();
+        for (const Click& c : r.run.clicks) clicks.push_back({c.x, c.y, c.positive});
         j["ious"] = ious;
         j["ms"] = ms;
+        j["clicks"] = clicks;
     }
     return j;
+}
+
+// One panel of an overlay: the image greyed, true positives green, false positives red, false
+// negatives blue, the clicks (first `nclicks`) as green (positive) or red (negative) dots.
+cv::Mat overlay_panel(const Image& image, const Mask& gt, const Mask& pred, const std::vector<Click>& clicks,
+                      size_t nclicks) {
+    cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
+    cv::Mat grey, out;
+    cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+    cv::cvtColor(grey, out, cv::COLOR_GRAY2BGR);
+    for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < image.width; ++x) {
+            const bool g = gt.at(x, y), p = !pred.empty_size() && pred.at(x, y);
+            if (!g && !p) continue;
+            const cv::Vec3b tint = g && p ? cv::Vec3b(0, 200, 0) : p ? cv::Vec3b(0, 0, 255) : cv::Vec3b(255, 64, 0);
+            cv::Vec3b& px = out.at<cv::Vec3b>(y, x);
+            for (int c = 0; c < 3; ++c) px[c] = uchar((px[c] + tint[c]) / 2);
+        }
+    const int r = std::max(3, std::max(image.width, image.height) / 150);
+    for (size_t i = 0; i < std::min(nclicks, clicks.size()); ++i) {
+        const cv::Point c(clicks[i].x, clicks[i].y);
+        cv::circle(out, c, r + 1, cv::Scalar(255, 255, 255), cv::FILLED);
+        cv::circle(out, c, r, clicks[i].positive ? cv::Scalar(0, 160, 0) : cv::Scalar(0, 0, 220), cv::FILLED);
+    }
+    return out;
+}
+
+// --overlays DIR: <image>-<annotation>.png, the mask after the first click beside the last one.
+void write_overlay(const std::string& dir, const Image& image, const Mask& gt, const InstanceRun& r) {
+    const cv::Mat first = overlay_panel(image, gt, r.run.first_mask, r.run.clicks, 1);
+    const cv::Mat last = overlay_panel(image, gt, r.run.last_mask, r.run.clicks, r.run.clicks.size());
+    // Cropped to the object (and a margin of half its size), scaled to a 480-pixel long side.
+    const BBox b = gt.bbox();
+    const int mx = b.w / 2 + 8, my = b.h / 2 + 8;
+    const cv::Rect crop = cv::Rect(b.x - mx, b.y - my, b.w + 2 * mx, b.h + 2 * my) & cv::Rect(0, 0, image.width, image.height);
+    const double f = 480.0 / std::max(crop.width, crop.height);
+    cv::Mat a, c, both;
+    cv::resize(first(crop), a, cv::Size(), f, f, f > 1 ? cv::INTER_NEAREST : cv::INTER_AREA);
+    cv::resize(last(crop), c, cv::Size(), f, f, f > 1 ? cv::INTER_NEAREST : cv::INTER_AREA);
+    cv::hconcat(a, c, both);
+    char text[96];
+    std::snprintf(text, sizeof text, "1 click: IoU %.3f", r.run.ious.front());
+    cv::putText(both, text, cv::Point(8, 24), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(255, 255, 255), 2);
+    std::snprintf(text, sizeof text, "%zu clicks: IoU %.3f", r.run.clicks.size(), r.run.ious.back());
+    cv::putText(both, text, cv::Point(a.cols + 8, 24), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(255, 255, 255), 2);
+    std::vector<uchar> png;
+    if (!cv::imencode(".png", both, png)) throw Error(dir + ": cannot encode an overlay");
+    std::string stem = r.image;
+    std::replace(stem.begin(), stem.end(), '/', '_');
+    atomic_write_file(join_path(dir, stem + "-" + std::to_string(r.annotation) + ".png"),
+                      std::string(png.begin(), png.end()));
 }
 
 }  // namespace
@@ -151,9 +208,12 @@ static int run_bench_interactive(Args& args) {
     const std::optional<std::string> json_out = args.take("json-out");
     const std::optional<std::string> baseline_path = args.take("baseline");
     const std::optional<std::string> only_missed_path = args.take("only-missed");
+    const std::optional<std::string> overlays_dir = args.take("overlays");
     if (max_clicks < kCurveReport) throw Error("--max-clicks must be at least 5 (mIoU@5 needs five clicks)");
     if (!half.empty() && half != "odd" && half != "even") throw Error("--half must be 'odd' or 'even', not '" + half + "'");
     if (!args.positionals().empty()) throw Error("bench-interactive takes no positional arguments");
+    if (overlays_dir && !std::filesystem::is_directory(*overlays_dir))
+        throw Error("--overlays " + *overlays_dir + ": not an existing folder");
     const std::map<std::string, bool> baseline =
         baseline_path ? read_baseline(*baseline_path) : std::map<std::string, bool>();
     // --only-missed FILE: just the instances that run never brought to 0.85 (a slow baseline then
@@ -222,6 +282,7 @@ static int run_bench_interactive(Args& args) {
             r.noc85 = clicks_to_reach(r.run.ious, 0.85, max_clicks);
             r.noc90 = clicks_to_reach(r.run.ious, 0.90, max_clicks);
             r.reached85 = *std::max_element(r.run.ious.begin(), r.run.ious.end()) >= 0.85;
+            if (overlays_dir) write_overlay(*overlays_dir, image, rle_decode(inst.mask), r);
             runs.push_back(r);
             std::fprintf(stderr, "[%zu/%d] %s annotation %lld: NoC@85 %d, NoC@90 %d, IoU@1 %.3f, final IoU %.3f\n",
                          runs.size(), total_instances, rec.file_name.c_str(), static_cast<long long>(inst.id), r.noc85,
@@ -263,7 +324,7 @@ static int run_bench_interactive(Args& args) {
 
 XS_CLI_COMMAND("bench-interactive",
                "bench-interactive --coco FILE --images DIR [--engine classic|grabcut|xsam] [--max-clicks 20] "
-               "[--limit N] [--half odd|even] [--json-out FILE] [--baseline FILE] [--only-missed FILE] [--model DIR --device D]   "
+               "[--limit N] [--half odd|even] [--json-out FILE] [--baseline FILE] [--only-missed FILE] [--overlays DIR] [--model DIR --device D]   "
                "Standard clicker protocol: NoC@85/90, mIoU@1..5, ms per click, per-instance click counts",
                run_bench_interactive);
 

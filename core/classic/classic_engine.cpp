@@ -10,8 +10,9 @@
 //      the clicks and the box give the region of interest (ROI);
 //   3. in the ROI, on the finest level whose ROI fits Params::max_cut_pixels: unaries from colour
 //      histograms (fitted to the geodesic region / previous mask, plus the colours around each
-//      click), the geodesic balance and the previous mask (minus what a negative seed reaches
-//      first); contrast-sensitive pairwise terms; one min cut (Params::cut_iterations);
+//      click), the geodesic balance (the positive seeds travel cheaply along the previous mask) and
+//      the previous mask (minus what a negative seed reaches first); contrast-sensitive pairwise
+//      terms; one min cut (Params::cut_iterations);
 //   4. the components connected to positive seeds are kept; the mask is brought back to image size.
 // A lone first click runs this for three variants (first_click_variants) and keeps the mask whose
 // outline looks most like an object's (outline_score).
@@ -56,6 +57,9 @@ struct Params {
     float click_sample_radius = 8;  // colour samples around each click (image pixels)
     float click_sample_mass = 1.5;  // their share of a colour model, relative to its other mass
     float first_click_sample_mass = 6;  // the same without a previous mask
+    // For the positive seeds' geodesic distance, a step onto the previous mask (where its colours say
+    // object) costs this fraction of geo_eps (travel_along_prior).
+    float prior_step_factor = 0.3f;
 };
 
 const Params& params() {
@@ -159,11 +163,13 @@ Level make_level(const cv::Mat& rgb8, double scale, const CancelToken& cancel) {
 }
 
 // Geodesic distance by raster scans: `dist` holds 0 (or an offset) at seeds and +inf elsewhere on
-// input; every pixel gets the cheapest path cost, a step costing length * params().geo_eps + colour difference.
-void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const CancelToken& cancel) {
+// input; every pixel gets the cheapest path cost, a step costing length * (the step cost of the pixel
+// stepped onto: `step_cost` (CV_32F, ROI size) or params().geo_eps when empty) + colour difference.
+void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const CancelToken& cancel,
+                       const cv::Mat& step_cost = cv::Mat()) {
     const int w = roi.width, h = roi.height;
-    const float eps = params().geo_eps;
-    const float diag = std::sqrt(2.f) * eps;
+    const float eps0 = params().geo_eps;
+    const float r2 = std::sqrt(2.f);
     auto cd = [&](int k, int x, int y) { return L.cdist[k].at<float>(y + roi.y, x + roi.x); };
     for (int pass = 0; pass < 2; ++pass) {
         cancel.throw_if_cancelled();
@@ -171,7 +177,9 @@ void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const
             float* d = dist.ptr<float>(y);
             const float* up = y > 0 ? dist.ptr<float>(y - 1) : nullptr;
             const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
+            const float* sc = step_cost.empty() ? nullptr : step_cost.ptr<float>(y);
             for (int x = 0; x < w; ++x) {
+                const float eps = sc ? sc[x] : eps0, diag = r2 * eps;
                 float v = d[x];
                 if (x > 0) v = std::min(v, d[x - 1] + eps + c0[x - 1]);
                 if (up) {
@@ -186,7 +194,9 @@ void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const
             float* d = dist.ptr<float>(y);
             const float* down = y + 1 < h ? dist.ptr<float>(y + 1) : nullptr;
             const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
+            const float* sc = step_cost.empty() ? nullptr : step_cost.ptr<float>(y);
             for (int x = w - 1; x >= 0; --x) {
+                const float eps = sc ? sc[x] : eps0, diag = r2 * eps;
                 float v = d[x];
                 if (x + 1 < w) v = std::min(v, d[x + 1] + eps + c0[x]);
                 if (down) {
@@ -265,17 +275,17 @@ Seeds draw_seeds(const SegmentRequest& req, const Level& L) {
 // Geodesic distances from the positive seeds, from the negative seeds, and (when `border_is_bg`)
 // from the ROI border plus an offset: a weaker background seed. Absent seeds leave +inf.
 void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bool border_is_bg, float border_offset, cv::Mat& dpos,
-                    cv::Mat& dneg, cv::Mat& dborder, const CancelToken& cancel) {
+                    cv::Mat& dneg, cv::Mat& dborder, const CancelToken& cancel, const cv::Mat& pos_step_cost = cv::Mat()) {
     const cv::Mat h = hard(roi);
-    auto from = [&](cv::Mat& d, const cv::Mat& seeds, bool any) {
+    auto from = [&](cv::Mat& d, const cv::Mat& seeds, bool any, const cv::Mat& step_cost) {
         d.create(roi.size(), CV_32F);
         d.setTo(kInf);
         if (!any) return;
         d.setTo(0.f, seeds);
-        geodesic_distance(L, roi, d, cancel);
+        geodesic_distance(L, roi, d, cancel, step_cost);
     };
-    from(dpos, h == 1, true);
-    from(dneg, h == 2, cv::countNonZero(h == 2) > 0);
+    from(dpos, h == 1, true, pos_step_cost);
+    from(dneg, h == 2, cv::countNonZero(h == 2) > 0, cv::Mat());
     dborder.create(roi.size(), CV_32F);
     dborder.setTo(kInf);
     if (border_is_bg) {
@@ -371,6 +381,30 @@ void add_click_samples(const SegmentRequest& req, const Level& L, const cv::Rect
     if (n == 0) return;
     const double mass = cv::sum(weight)[0];
     weight.setTo(cv::Scalar(1.0 + share * std::max(mass, double(n)) / n), disc);
+}
+
+// The positive seeds' step cost (see geodesic_distance) for a correction: a step onto a pixel of the
+// previous mask whose colour the previous mask (with the clicks' colour samples) calls object costs
+// Params::prior_step_factor x geo_eps. What earlier clicks got then stays nearer to them than to a
+// negative click beside a far part of it across a faint edge (a click between two long legs removed
+// the legs, not only the gap), while a leak of the negative click's colour gets no such shortcut.
+cv::Mat travel_along_prior(const SegmentRequest& req, const Level& L, const cv::Rect& roi, const cv::Mat& prior) {
+    cv::Mat step_cost(roi.size(), CV_32F, cv::Scalar(params().geo_eps));
+    const cv::Mat bins = L.bin(roi);
+    cv::Mat wf = cv::Mat::zeros(roi.size(), CV_32F);
+    wf.setTo(1.f, prior > 0.5f);
+    cv::Mat wb = 1.f - wf;
+    add_click_samples(req, L, roi, true, params().click_sample_mass, wf);
+    add_click_samples(req, L, roi, false, params().click_sample_mass, wb);
+    const std::vector<float> mf = colour_log_model(bins, wf), mb = colour_log_model(bins, wb);
+    for (int y = 0; y < roi.height; ++y) {
+        const float* pr = prior.ptr<float>(y);
+        const uint16_t* b = bins.ptr<uint16_t>(y);
+        float* sc = step_cost.ptr<float>(y);
+        for (int x = 0; x < roi.width; ++x)
+            if (pr[x] > 0.5f && mf[b[x]] > mb[b[x]]) sc[x] = params().geo_eps * params().prior_step_factor;
+    }
+    return step_cost;
 }
 
 cv::Rect expand(const cv::Rect& r, float frac, int px, const cv::Size& bounds) {
@@ -576,7 +610,8 @@ SegmentResult ClassicEngine::segment_with(const ClassicPrepared* P, const Segmen
     cv::Mat dpos, dneg, dborder;
     if (S.any_fg) {
         // Seeds outside the ROI do not reach it; the ROI border is a weak background like the image's.
-        seed_distances(L, S.hard, roi, border_bg, v.border_offset, dpos, dneg, dborder, cancel);
+        const cv::Mat pos_step_cost = S.prior.empty() ? cv::Mat() : travel_along_prior(req, L, roi, S.prior(roi));
+        seed_distances(L, S.hard, roi, border_bg, v.border_offset, dpos, dneg, dborder, cancel, pos_step_cost);
     }
     result.timings.push_back({"segment.geodesic", sw.lap_ms()});
     cancel.throw_if_cancelled();

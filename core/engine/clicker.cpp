@@ -144,6 +144,7 @@ ClickerRun run_clicker(Engine& engine, const PreparedImage& prepared, const Mask
             continue;
         }
         req.points.push_back({float(click->x) + 0.5f, float(click->y) + 0.5f, click->positive});
+        run.clicks.push_back(*click);
         StopWatch sw;
         SegmentResult res = engine.segment(prepared, req, cancel);
         run.ms.push_back(sw.elapsed_ms());
@@ -151,6 +152,8 @@ ClickerRun run_clicker(Engine& engine, const PreparedImage& prepared, const Mask
         if (pred.width() != gt.width() || pred.height() != gt.height())
             throw Error("engine '" + engine.name() + "' returned a mask of the wrong size");
         run.ious.push_back(clicker_iou(gt, pred));
+        if (run.clicks.size() == 1) run.first_mask = pred;
+        run.last_mask = pred;
         req.input_mask = pred;
         if (run.ious.back() >= stop_iou && int(run.ious.size()) >= min_clicks) break;
     }

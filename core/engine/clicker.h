@@ -47,10 +47,13 @@ class Engine;
 class PreparedImage;
 class CancelToken;
 
-// One object driven by the clicker: IoU and segment() milliseconds after each click.
+// One object driven by the clicker: IoU and segment() milliseconds after each click, the clicks
+// made, and the masks after the first and the last click (for looking at where clicks go).
 struct ClickerRun {
     std::vector<double> ious;
     std::vector<double> ms;
+    std::vector<Click> clicks;
+    Mask first_mask, last_mask;
 };
 
 // Runs the clicker on one object: click k's request carries all k clicks (pixel centres) and the
