@@ -119,6 +119,9 @@ void MainWindow::on_save_failed(const QString& message) {
 // The conflict stays until the user picks a version; meanwhile autosave keeps ours in the side copy.
 void MainWindow::on_changed_on_disk(const QString& problem) {
     auto take_theirs = [this] {
+        // A vertex edit still open belongs to our version: applied now, it goes into our copy
+        // (the image shown again on theirs would apply it there).
+        if (canvas_->tool_name() == "editVertices") canvas_->finish_tool();
         const int index = browser_->current();
         QString error;
         const QString mine = doc_->take_theirs(&error);

@@ -7,6 +7,7 @@
 // /tmp/gui-shots/safety-*.png.
 #include <QApplication>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QDialog>
 #include <QDir>
 #include <QFile>
@@ -25,7 +26,9 @@
 #include <memory>
 #include <unistd.h>
 
+#include "core/annotation/vertex_editing.h"
 #include "core/coco/coco.h"
+#include "core/mask/mask.h"
 #include "core/io/fallback_project.h"
 #include "core/io/file_io.h"
 #include "core/io/project_file.h"
@@ -288,6 +291,48 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(w->current_record() ? w->current_record()->instances.size() : size_t(99), size_t(1), 10000);
         QVERIFY2(w->notice_bar()->text().contains(mine), qPrintable(w->notice_bar()->text()));
         QCOMPARE(load_project(mine.toStdString()).images[0].instances.size(), size_t(2));
+    }
+
+    // A vertex edit still open when the user takes theirs belongs to our version: it is applied
+    // before the switch (so the copy of ours has it) and never lands on theirs. (The 30-minute monkey,
+    // seed 20261203, episode 24: the edit was applied to theirs when the image was shown again.)
+    void take_theirs_with_a_vertex_edit_open() {
+        const QString folder = make_folder("vertex-conflict", true);
+        const QString project = folder + "/" + kProjectName;
+        MainWindow* w = open_window(folder);
+        QVERIFY(w);
+        ImageCanvas* c = w->canvas();
+        w->findChild<QDoubleSpinBox*>("vertexTolerance")->setValue(1.0);
+        const Mask disc = rle_decode(w->current_record()->instances.at(0).mask);
+        QTest::mouseClick(c, Qt::LeftButton, Qt::ControlModifier, to_widget(c, 300, 220));
+        QCOMPARE(w->selected_instances().size(), size_t(1));
+        QTest::keyClick(c, Qt::Key_E, Qt::ShiftModifier);
+        QCOMPARE(c->tool_name(), QString("editVertices"));
+        const PolygonShapes shapes = mask_to_shapes(disc, 1.0);
+        const QPoint from = to_widget(c, shapes[0].outer[0], shapes[0].outer[1]);
+        const QPoint to = from + QPoint(-40, 25);
+        QTest::mousePress(c, Qt::LeftButton, {}, from);
+        QTest::mouseMove(c, (from + to) / 2);
+        QTest::mouseMove(c, to);
+        QTest::mouseRelease(c, Qt::LeftButton, {}, to);
+        w->document()->flush();
+        write_as_another_program(project, "theirs");
+        QTRY_VERIFY_WITH_TIMEOUT(w->document()->in_conflict(), 8000);
+        const std::string theirs = project_to_json(load_project(project.toStdString()));
+        const QString mine_copy = w->document()->mine_copy();
+        QPushButton* take = notice_button(w, "Take theirs");
+        QVERIFY(take);
+        QTest::mouseClick(take, Qt::LeftButton);
+        QVERIFY(!w->document()->in_conflict());
+        QTRY_VERIFY_WITH_TIMEOUT(w->image_ready(), 10000);
+        QCOMPARE(w->document()->undo_stack()->count(), 0);  // theirs starts a fresh history
+        QTest::keyClick(c, Qt::Key_Return);  // would apply an edit still open
+        QTest::qWait(50);
+        QVERIFY(project_to_json(w->document()->full_project()) == theirs);
+        QVERIFY(rle_decode(w->current_record()->instances.at(0).mask) == disc);
+        Project mine = load_project(mine_copy.toStdString());
+        QVERIFY(rle_decode(mine.images[0].instances.at(0).mask) != disc);  // ours kept the edit
+        QVERIFY(!mine.find_category(std::string("theirs")));
     }
 
     // 3. Export refuses the project file and an image as its output (back to the dialog), and asks
