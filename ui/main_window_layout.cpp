@@ -11,7 +11,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -35,6 +35,7 @@
 #include "ui/hover_preview.h"
 #include "ui/import_controller.h"
 #include "ui/image_browser.h"
+#include "ui/image_filter_bar.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
 #include "ui/project_opener.h"
@@ -74,10 +75,17 @@ QDockWidget* MainWindow::add_dock(QWidget* widget, const QString& title, const c
 }
 
 void MainWindow::build_docks() {
-    files_ = new QListWidget(this);
+    auto* image_panel = new QWidget(this);
+    auto* image_layout = new QVBoxLayout(image_panel);
+    image_layout->setContentsMargins(0, 0, 0, 0);
+    image_layout->setSpacing(0);
+    filter_bar_ = new ImageFilterBar(image_panel);
+    files_ = new QListView(image_panel);
     files_->setObjectName("fileList");
+    image_layout->addWidget(filter_bar_);
+    image_layout->addWidget(files_, 1);
     browser_ = new ImageBrowser(doc_, files_, this);
-    QDockWidget* images = add_dock(files_, tr("Images"), "imagesDock", Qt::LeftDockWidgetArea);
+    QDockWidget* images = add_dock(image_panel, tr("Images"), "imagesDock", Qt::LeftDockWidgetArea);
     categories_ = new CategoryPanel(this);
     QDockWidget* cats = add_dock(categories_, tr("Categories"), "categoriesDock", Qt::RightDockWidgetArea);
     instances_ = new InstancePanel(this);

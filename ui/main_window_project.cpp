@@ -11,7 +11,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -159,6 +159,7 @@ void MainWindow::on_changed_on_disk(const QString& problem) {
         if (mine.isEmpty()) return on_changed_on_disk(error);
         notice_->hide();
         categories_->set_categories(doc_->project().categories);
+        browser_->refresh_all();
         if (index >= 0) show_image(index);
         notify(0, tr("Took the other version. Yours is kept in %1.").arg(mine));
     };

@@ -1,0 +1,168 @@
+// The image list with many images (issue 15 item 3's figures): prints, for a folder of N images
+// (default 100,000, made by this program under the given folder when missing: 100 distinct small
+// JPEGs, the rest hard links to them, 1,000 per sub-folder),
+//   - the time from opening the folder to the first image shown,
+//   - the time of the whole scan,
+//   - the time for a filter change to redraw the list (the list repainted),
+//   - the longest GUI-thread block while the list scrolls from top to bottom, page by page as the
+//     scroll bar would (a 1 ms timer records the gaps between its ticks: a gap is time the event
+//     loop could not run),
+//   - the process's peak resident memory (VmHWM) with thumbnails on,
+// It measures and prints; it asserts nothing about the times.
+//
+//   bench_image_list [folder] [images]     (folder default /tmp/xs-bench-images)
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QLineEdit>
+#include <QListView>
+#include <QScrollBar>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QtTest>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "ui/image_browser.h"
+#include "ui/image_filter_bar.h"
+#include "ui/main_window.h"
+#include "ui/thumbnails.h"
+
+using namespace xs;
+
+namespace {
+
+constexpr int kDistinct = 100;
+constexpr int kPerFolder = 1000;
+
+QString image_path(const QString& root, int i) {
+    return QStringLiteral("%1/d%2/img%3.jpg").arg(root).arg(i / kPerFolder, 3, 10, QLatin1Char('0')).arg(i, 6, 10, QLatin1Char('0'));
+}
+
+bool make_folder(const QString& root, int n) {
+    if (QFile::exists(image_path(root, n - 1))) return true;
+    std::printf("making %d images under %s ...\n", n, qPrintable(root));
+    std::fflush(stdout);
+    for (int d = 0; d * kPerFolder < n; ++d) QDir().mkpath(QFileInfo(image_path(root, d * kPerFolder)).path());
+    for (int i = 0; i < n; ++i) {
+        const QString path = image_path(root, i);
+        if (QFile::exists(path)) continue;
+        if (i < kDistinct) {
+            QImage img(320, 240, QImage::Format_RGB32);
+            img.fill(QColor::fromHsv((i * 37) % 360, 180, 200));
+            if (!img.save(path, "JPG", 85)) return false;
+        } else {
+            std::error_code ec;
+            std::filesystem::create_hard_link(image_path(root, i % kDistinct).toStdString(), path.toStdString(), ec);
+            if (ec) return false;
+        }
+    }
+    return true;
+}
+
+long peak_rss_kb() {
+    QFile f("/proc/self/status");
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    for (const QByteArray& line : f.readAll().split('\n'))
+        if (line.startsWith("VmHWM:")) return line.mid(6).trimmed().split(' ').value(0).toLong();
+    return -1;
+}
+
+// Records the longest gap between ticks of a 1 ms timer: the longest time the event loop was blocked.
+class GapMeter : public QObject {
+public:
+    GapMeter() {
+        connect(&timer_, &QTimer::timeout, this, [this] {
+            const qint64 now = clock_.nsecsElapsed();
+            if (last_ >= 0) longest_ = std::max(longest_, now - last_);
+            last_ = now;
+        });
+        timer_.setTimerType(Qt::PreciseTimer);
+    }
+    void start() {
+        longest_ = 0;
+        last_ = -1;
+        clock_.start();
+        timer_.start(1);
+    }
+    double stop_ms() {
+        timer_.stop();
+        return longest_ / 1e6;
+    }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = -1, longest_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("xsam-studio-test");
+    QCoreApplication::setApplicationName("bench_image_list");
+    const QString root = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral("/tmp/xs-bench-images");
+    const int n = argc > 2 ? std::atoi(argv[2]) : 100000;
+    if (!make_folder(root, n)) {
+        std::fprintf(stderr, "could not make the images under %s\n", qPrintable(root));
+        return 1;
+    }
+    QFile::remove(root + "/xsam-project.json");
+
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QApplication::setActiveWindow(&w);
+    w.set_engine("classic");
+    QTest::qWait(200);
+
+    QElapsedTimer clock;
+    clock.start();
+    if (!w.open_folder(root)) return 1;
+    if (!QTest::qWaitFor([&w] { return w.image_ready(); }, 120000)) return 1;
+    const double first_ms = clock.nsecsElapsed() / 1e6;
+    if (!QTest::qWaitFor([&w] { return !w.scanning(); }, 120000)) return 1;
+    const double scan_ms = clock.nsecsElapsed() / 1e6;  // the list is complete
+
+    QListView* list = w.file_list();
+    QLineEdit* name = w.filter_bar()->findChild<QLineEdit*>("filterName");
+    double filter_ms = 0;
+    for (const char* text : {"img01", "d05", "*7.jpg", ""}) {  // the longest of four filter changes
+        clock.restart();
+        name->setText(text);
+        list->viewport()->repaint();
+        filter_ms = std::max(filter_ms, clock.nsecsElapsed() / 1e6);
+    }
+
+    GapMeter gaps;
+    QScrollBar* bar = list->verticalScrollBar();
+    const int pages = bar->maximum() / std::max(1, bar->pageStep()) + 1;
+    gaps.start();
+    clock.restart();
+    for (int v = 0; v <= bar->maximum(); v += bar->pageStep()) {
+        bar->setValue(v);
+        QTest::qWait(2);  // the event loop runs between pages: it paints, thumbnails arrive
+    }
+    bar->setValue(bar->maximum());
+    QTest::qWait(50);
+    const double scroll_s = clock.nsecsElapsed() / 1e9;
+    const double longest_block_ms = gaps.stop_ms();
+    QTest::qWait(500);  // the last thumbnails
+
+    ThumbnailCache* thumbs = w.image_browser()->thumbnails();
+    std::printf("images: %d (%s)\n", w.image_count(), qPrintable(root));
+    std::printf("first image shown after opening the folder: %.0f ms (goal <= 2000)\n", first_ms);
+    std::printf("whole scan (list complete): %.0f ms (goal <= 15000)\n", scan_ms);
+    std::printf("filter change to the list redrawn, longest of 4: %.1f ms (goal <= 200)\n", filter_ms);
+    std::printf("scrolling top to bottom (%d pages, %.1f s): longest GUI-thread block %.1f ms (goal <= 30)\n", pages,
+                scroll_s, longest_block_ms);
+    std::printf("thumbnails cached: %d (%.1f MB), still queued %d\n", thumbs->cached(), thumbs->cached_bytes() / 1e6,
+                thumbs->queued());
+    std::printf("peak resident memory (VmHWM): %.0f MB (goal < 1024)\n", peak_rss_kb() / 1024.0);
+    return 0;
+}
