@@ -17,6 +17,8 @@ namespace xs {
 
 namespace {
 
+constexpr int kNarrowest = 24;
+
 QIcon status_swatch(ReviewStatus s) {
     QPixmap pm(12, 12);
     pm.fill(review_status_color(s));
@@ -78,6 +80,10 @@ ImageFilterBar::ImageFilterBar(QWidget* parent) : QWidget(parent) {
     auto* remove = new QPushButton(tr("Remove tag"), this);
     remove->setObjectName("removeTagButton");
 
+    // The dock may be narrow (a small screen): every box may shrink below its text.
+    for (QWidget* box : std::initializer_list<QWidget*>{name_, status_, tag_, category_, min_, max_, pending_, tag_edit_, add, remove})
+        box->setMinimumWidth(kNarrowest);
+    count_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     grid->addWidget(name_, 0, 0, 1, 3);
     grid->addWidget(status_, 1, 0);
     grid->addWidget(tag_, 1, 1);
