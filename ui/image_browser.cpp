@@ -59,6 +59,7 @@ ImageBrowser::ImageBrowser(Document* doc, QListView* list, QObject* parent)
       model_(new ImageListModel(&index_, thumbnails_, [this](const ImageKey& k) { return load_error(k); }, this)),
       visible_timer_(new QTimer(this)) {
     list_->setUniformItemSizes(true);  // the view then lays out only what it draws
+    list_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     list_->setModel(model_);
     set_thumbnails_shown(true);
@@ -66,12 +67,17 @@ ImageBrowser::ImageBrowser(Document* doc, QListView* list, QObject* parent)
         const int row = model_->index_row(now.row());
         if (!selecting_ && row >= 0 && row != current_) show(row);
     });
-    connect(thumbnails_, &ThumbnailCache::ready, this,
-            [this](const ImageKey& key) { model_->index_row_changed(index_.row_of(key)); });
+    // Thumbnails are drawn from the cache when their rows are: a repaint of what is on screen, which
+    // Qt merges into one for the batch that arrived.
+    connect(thumbnails_, &ThumbnailCache::ready, list_->viewport(), qOverload<>(&QWidget::update));
     visible_timer_->setSingleShot(true);
     visible_timer_->setInterval(50);
     connect(visible_timer_, &QTimer::timeout, this, &ImageBrowser::keep_visible_thumbnails);
-    connect(list_->verticalScrollBar(), &QScrollBar::valueChanged, visible_timer_, qOverload<>(&QTimer::start));
+    // Not restarted by every scroll step: while the list keeps scrolling the requests are trimmed
+    // every 50 ms (restarting it let them pile up for the whole scroll).
+    connect(list_->verticalScrollBar(), &QScrollBar::valueChanged, this, [this] {
+        if (!visible_timer_->isActive()) visible_timer_->start();
+    });
 }
 
 ImageBrowser::~ImageBrowser() {

@@ -1,5 +1,6 @@
 #include "ui/thumbnails.h"
 
+#include <QTimer>
 #include <algorithm>
 
 #include "core/io/image_decode.h"
@@ -25,52 +26,65 @@ ThumbnailCache::ThumbnailCache(PathOf path_of, QObject* parent) : QObject(parent
 }
 
 ThumbnailCache::~ThumbnailCache() {
-    for (auto& kv : running_) kv.second->cancel();
-    for (auto& kv : running_) kv.second->wait();
+    if (batch_) batch_->cancel();
+    if (batch_) batch_->wait();
 }
 
 QImage ThumbnailCache::get(const ImageKey& key) {
     if (const QImage* cached = cache_.object(QByteArray::fromStdString(key))) return *cached;
-    if (failed_.count(key) || running_.count(key)) return QImage();
+    if (failed_.count(key) || batch_keys_.count(key)) return QImage();
     const auto queued = std::find(queue_.begin(), queue_.end(), key);
     if (queued != queue_.end()) queue_.erase(queued);
     queue_.push_front(key);
-    start_next();
+    if (int(queue_.size()) > kMaxQueued) queue_.pop_back();  // the oldest request: scrolled past long ago
+    // Started from the event loop: the rows drawn in this paint join the same batch.
+    if (!batch_) QTimer::singleShot(0, this, &ThumbnailCache::start_next);
     return QImage();
 }
 
 void ThumbnailCache::keep_only(const std::set<ImageKey>& keys) {
     queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const ImageKey& k) { return !keys.count(k); }),
                  queue_.end());
-    for (auto& kv : running_)
-        if (!keys.count(kv.first)) kv.second->cancel();
+    if (batch_ && std::none_of(batch_keys_.begin(), batch_keys_.end(), [&](const ImageKey& k) { return keys.count(k); }))
+        batch_->cancel();
 }
 
 void ThumbnailCache::clear() {
     ++generation_;
-    for (auto& kv : running_) kv.second->cancel();
-    running_.clear();
+    if (batch_) batch_->cancel();
+    batch_.reset();
+    batch_keys_.clear();
     queue_.clear();
     cache_.clear();
     failed_.clear();
 }
 
 void ThumbnailCache::start_next() {
-    while (int(running_.size()) < kMaxRunning && !queue_.empty()) {
-        const ImageKey key = queue_.front();
+    if (batch_ || queue_.empty()) return;
+    std::vector<std::pair<ImageKey, std::string>> work;
+    while (!queue_.empty() && int(work.size()) < kBatch) {
+        work.push_back({queue_.front(), path_of_(queue_.front())});
+        batch_keys_.insert(queue_.front());
         queue_.pop_front();
-        const std::string path = path_of_(key);
-        const int generation = generation_;
-        running_[key] = run_in_background<QImage>(
-            this,
-            [path](TaskControl& c) { return c.cancelled() ? QImage() : make_thumbnail(path, kSide); },
-            [this, key, generation](QImage image, const TaskControl& c) {
-                if (generation != generation_) return;
-                running_.erase(key);
-                if (!c.cancelled() || !image.isNull()) arrived(key, image);
-                start_next();
-            });
     }
+    const int generation = generation_;
+    batch_ = run_in_background<Made>(
+        this,
+        [work](TaskControl& c) {
+            Made made;
+            for (const auto& [key, path] : work) {
+                if (c.cancelled()) break;
+                made.push_back({key, make_thumbnail(path, kSide)});
+            }
+            return made;
+        },
+        [this, generation](Made made, const TaskControl&) {
+            if (generation != generation_) return;
+            batch_.reset();
+            batch_keys_.clear();
+            for (const auto& [key, image] : made) arrived(key, image);
+            start_next();
+        });
 }
 
 void ThumbnailCache::arrived(const ImageKey& key, const QImage& image) {

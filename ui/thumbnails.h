@@ -16,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "core/annotation/project.h"
 #include "ui/background_task.h"
@@ -26,7 +28,10 @@ class ThumbnailCache : public QObject {
     Q_OBJECT
 public:
     static constexpr int kSide = 48;            // the longer side of a thumbnail, in pixels
-    static constexpr int kMaxRunning = 2;       // decodes at a time (one per core here)
+    static constexpr int kBatch = 16;  // images one background task decodes: one hand-over per batch
+                                       // (a task per image cost the GUI thread ~0.5 ms per row)
+                                       // One batch at a time: the GUI thread keeps the other core.
+    static constexpr int kMaxQueued = 256;  // requests waiting; more than a few screens' rows
     static constexpr qint64 kMemoryBytes = 48ll << 20;  // the LRU's bound
 
     using PathOf = std::function<std::string(const ImageKey&)>;
@@ -36,13 +41,13 @@ public:
     // The thumbnail when it is cached (then it counts as used now), else a null image, and the image
     // is queued (newest request first). A file that could not be decoded gives a null image for good.
     QImage get(const ImageKey& key);
-    // Requests for keys not in `keys` are dropped (those running are cancelled: their result is kept
-    // when it arrives anyway, since the work is done).
+    // Requests for keys not in `keys` are dropped; a running batch none of whose images is in `keys`
+    // stops after the image it is on (what it made is kept).
     void keep_only(const std::set<ImageKey>& keys);
     void clear();  // another folder: everything goes, results of running work are dropped
     int cached() const { return cache_.count(); }
     int queued() const { return int(queue_.size()); }
-    int running() const { return int(running_.size()); }
+    int running() const { return int(batch_keys_.size()); }
     qint64 cached_bytes() const { return cache_.totalCost(); }
 
 Q_SIGNALS:
@@ -51,12 +56,14 @@ Q_SIGNALS:
 private:
     void start_next();
     void arrived(const ImageKey& key, const QImage& image);
+    using Made = std::vector<std::pair<ImageKey, QImage>>;
 
     PathOf path_of_;
     QCache<QByteArray, QImage> cache_;  // cost: bytes
     std::set<ImageKey> failed_;
     std::deque<ImageKey> queue_;        // newest first
-    std::map<ImageKey, std::shared_ptr<TaskControl>> running_;
+    std::shared_ptr<TaskControl> batch_;  // the running batch, if any
+    std::set<ImageKey> batch_keys_;
     int generation_ = 0;
 };
 
