@@ -108,7 +108,7 @@ void MainWindow::build_docks() {
     display_ = new DisplayPanel(this);
     display_dock_ = add_dock(display_, tr("Display"), "displayDock", Qt::RightDockWidgetArea);
     display_dock_->hide();
-    resizeDocks({images}, {200}, Qt::Horizontal);
+    resizeDocks({images}, {320}, Qt::Horizontal);  // thumbnails and the filter bar
     resizeDocks({cats, insts, attrs, engine}, {140, 220, 170, 200}, Qt::Vertical);
     resizeDocks({cats}, {300}, Qt::Horizontal);
 }
