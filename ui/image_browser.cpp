@@ -62,6 +62,7 @@ ImageBrowser::ImageBrowser(Document* doc, QListView* list, QObject* parent)
     list_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     list_->setModel(model_);
+    list_->setItemDelegate(new ImageRowDelegate(model_, list_));
     set_thumbnails_shown(true);
     connect(list_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& now) {
         const int row = model_->index_row(now.row());

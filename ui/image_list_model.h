@@ -7,6 +7,7 @@
 // Two kinds of row numbers: an index row is the image's place in the whole list (ImageIndex,
 // ImageBrowser's show()); a view row its place among the rows shown. view_row() / index_row() map them.
 #include <QAbstractListModel>
+#include <QStyledItemDelegate>
 #include <QString>
 #include <functional>
 #include <vector>
@@ -20,8 +21,10 @@ class ThumbnailCache;
 class ImageListModel : public QAbstractListModel {
     Q_OBJECT
 public:
-    // Data roles besides Qt's: the instance count (int) and the review status (int, ReviewStatus).
-    enum Role { InstanceCountRole = Qt::UserRole, StatusRole, KeyRole };
+    // Data roles besides Qt's: the instance count (int), the review status (int, ReviewStatus), the
+    // key (QByteArray), the thumbnail (QImage, null until it arrives; asks for it) and whether the
+    // file could not be read (bool). ImageRowDelegate paints the picture from them.
+    enum Role { InstanceCountRole = Qt::UserRole, StatusRole, KeyRole, ThumbnailRole, FailedRole };
     using ErrorOf = std::function<QString(const ImageKey&)>;  // why an image could not be read, or ""
     ImageListModel(const ImageIndex* index, ThumbnailCache* thumbnails, ErrorOf error_of, QObject* parent = nullptr);
 
@@ -35,6 +38,7 @@ public:
     void index_row_changed(int index_row);  // its summary, error or thumbnail changed: redraw it
     void set_thumbnails_shown(bool on);
     bool thumbnails_shown() const { return thumbnails_shown_; }
+    QSize picture_size() const;  // the status bar and the thumbnail
 
 private:
     QString text(const ImageSummary& s) const;
@@ -44,6 +48,19 @@ private:
     ErrorOf error_of_;
     std::vector<int> rows_;
     bool thumbnails_shown_ = true;
+};
+
+// Paints a row of ImageListModel: Qt's own item (selection, text) beside the status bar and thumbnail.
+class ImageRowDelegate : public QStyledItemDelegate {
+public:
+    explicit ImageRowDelegate(const ImageListModel* model, QObject* parent = nullptr);
+    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override;
+
+private:
+    const ImageListModel* model_;
 };
 
 // The colour that marks a review status in the list (and the filter bar).

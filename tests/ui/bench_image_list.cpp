@@ -105,6 +105,9 @@ public:
         gaps_.clear();
         last_ = -1;
         busy_.clear();
+        // Room for a long scroll, so the meter itself never reallocates while it measures.
+        gaps_.reserve(size_t(1) << 20);
+        busy_.reserve(size_t(1) << 20);
         clock_.start();
         timer_.start(1);
     }
