@@ -56,6 +56,14 @@ std::vector<ActionRow> edit_rows() {
         {"toggleTruncated", "Truncated", "Shift+T", "Mark the selected instances as truncated by the image border, or unmark them",
          M::Edit},
         {"editReferring", "Referring sentences…", "R", "Add, correct or remove the referring sentences of the selected instance", M::Edit},
+        {"statusTodo", "Status: to do", "Alt+1", "Mark the selected images (or the shown one) as to do", M::Edit, B::None,
+         I::None, true},
+        {"statusInProgress", "Status: in progress", "Alt+2", "Mark the selected images (or the shown one) as in progress", M::Edit},
+        {"statusDone", "Status: done", "Alt+3", "Mark the selected images (or the shown one) as done", M::Edit},
+        {"statusNeedsReview", "Status: needs review", "Alt+4", "Mark the selected images (or the shown one) as needing review",
+         M::Edit},
+        {"addTag", "Add tag…", "Ctrl+T", "Type a tag for the selected images (Enter adds it)", M::Edit},
+        {"removeTag", "Remove tag…", "Ctrl+Shift+T", "Remove the tag typed in the tag field from the selected images", M::Edit},
     };
 }
 
@@ -63,6 +71,9 @@ std::vector<ActionRow> view_rows() {
     return {
         {"nextImage", "Next image", "D", "Show the next image", M::View},
         {"prevImage", "Previous image", "A", "Show the previous image", M::View},
+        {"nextUnfinished", "Next unfinished image", "Ctrl+J", "Show the next listed image whose status is not done", M::View},
+        {"findImages", "Find images", "Ctrl+F", "Filter the image list by name, status, tag, category, instances", M::View},
+        {"toggleThumbnails", "Thumbnails", "", "Show small pictures in the image list", M::View, B::None, I::None, false, true},
         {"zoomFit", "Fit to window", "F", "Fit the image to the window", M::View, B::View, I::Fit, true},
         {"zoomActual", "Actual size (1:1)", "0", "Show the image at 100%", M::View, B::View, I::ActualSize},
         {"zoomIn", "Zoom in", "=; +", "Zoom in", M::View},

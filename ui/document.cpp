@@ -247,6 +247,7 @@ ProjectEdit Document::current_state_for(const ProjectEdit& like) const {
         const ImageRecord* rec = project_.find_image(kv.first);
         s.grounding[kv.first] = rec ? ImageGrounding{rec->captions, rec->episodes} : ImageGrounding{};
     }
+    for (const auto& kv : like.reviews) s.reviews[kv.first] = project_.review(kv.first);
     return s;
 }
 
@@ -345,10 +346,16 @@ void Document::apply(const ProjectEdit& state) {
             rec->episodes = kv.second.episodes;
         }
     }
+    for (const auto& kv : state.reviews) project_.set_review(kv.first, kv.second);
     if (state.categories) Q_EMIT categories_changed();
     for (const auto& kv : state.instances) Q_EMIT instances_changed(kv.first);
     for (const auto& kv : state.grounding)
         if (!state.instances.count(kv.first)) Q_EMIT instances_changed(kv.first);
+    if (!state.reviews.empty()) {
+        std::vector<ImageKey> keys;
+        for (const auto& kv : state.reviews) keys.push_back(kv.first);
+        Q_EMIT reviews_changed(keys);
+    }
     autosave();
 }
 

@@ -94,6 +94,8 @@ public:
 Q_SIGNALS:
     void instances_changed(const xs::ImageKey& key);
     void categories_changed();
+    // The review status or tags of these images changed (an edit, its undo or redo).
+    void reviews_changed(const std::vector<xs::ImageKey>& keys);
     void save_failed(const QString& message);
     void save_recovered();
     // Someone else wrote the project file; autosave has stopped writing it and keeps ours in mine_copy().

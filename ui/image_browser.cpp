@@ -1,12 +1,17 @@
 #include "ui/image_browser.h"
 
-#include <QListWidget>
-#include <QPainter>
+#include <QItemSelectionModel>
+#include <QListView>
+#include <QScrollBar>
+#include <QTimer>
+#include <algorithm>
 #include <unordered_set>
 
 #include "core/io/folder_scan.h"
 #include "ui/document.h"
+#include "ui/image_list_model.h"
 #include "ui/qt_convert.h"
+#include "ui/thumbnails.h"
 
 namespace xs {
 
@@ -18,18 +23,6 @@ struct ScanResult {
     ImageFolder folder;
     QString error;
 };
-
-QIcon status_dot(int instances, bool failed) {
-    const QColor dot = failed ? QColor(0xe7, 0x4c, 0x3c) : instances > 0 ? QColor(0x2e, 0xcc, 0x71) : QColor(0, 0, 0, 0);
-    QPixmap pm(10, 10);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(instances > 0 || failed ? Qt::NoPen : QPen(QColor(0x90, 0x90, 0x90), 1));
-    p.setBrush(dot);
-    p.drawEllipse(QRectF(1, 1, 8, 8));
-    return QIcon(pm);
-}
 
 // A short, readable list of names for a message ("a, b, c and 4 more").
 QString some_names(const std::vector<std::string>& names) {
@@ -56,11 +49,35 @@ QStringList scan_notes(const ScanResult& r, int listed) {
 
 }  // namespace
 
-ImageBrowser::ImageBrowser(Document* doc, QListWidget* list, QObject* parent) : QObject(parent), doc_(doc), list_(list) {
-    list_->setUniformItemSizes(true);
-    list_->setIconSize(QSize(10, 10));
-    connect(list_, &QListWidget::currentRowChanged, this, [this](int row) {
-        if (row >= 0 && row != current_) show(row);
+constexpr int kThumbnailMargin = 20;  // rows above and below the visible ones whose thumbnails stay asked for
+
+ImageBrowser::ImageBrowser(Document* doc, QListView* list, QObject* parent)
+    : QObject(parent),
+      doc_(doc),
+      list_(list),
+      thumbnails_(new ThumbnailCache([doc](const ImageKey& k) { return doc->image_path(k); }, this)),
+      model_(new ImageListModel(&index_, thumbnails_, [this](const ImageKey& k) { return load_error(k); }, this)),
+      visible_timer_(new QTimer(this)) {
+    list_->setUniformItemSizes(true);  // the view then lays out only what it draws
+    list_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    list_->setModel(model_);
+    list_->setItemDelegate(new ImageRowDelegate(model_, list_));
+    set_thumbnails_shown(true);
+    connect(list_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& now) {
+        const int row = model_->index_row(now.row());
+        if (!selecting_ && row >= 0 && row != current_) show(row);
+    });
+    // Thumbnails are drawn from the cache when their rows are: a repaint of what is on screen, which
+    // Qt merges into one for the batch that arrived.
+    connect(thumbnails_, &ThumbnailCache::ready, list_->viewport(), qOverload<>(&QWidget::update));
+    visible_timer_->setSingleShot(true);
+    visible_timer_->setInterval(50);
+    connect(visible_timer_, &QTimer::timeout, this, &ImageBrowser::keep_visible_thumbnails);
+    // Not restarted by every scroll step: while the list keeps scrolling the requests are trimmed
+    // every 50 ms (restarting it let them pile up for the whole scroll).
+    connect(list_->verticalScrollBar(), &QScrollBar::valueChanged, this, [this] {
+        if (!visible_timer_->isActive()) visible_timer_->start();
     });
 }
 
@@ -81,8 +98,10 @@ void ImageBrowser::reset() {
     keys_.clear();
     rows_.clear();
     current_ = -1;
-    QSignalBlocker block(list_);
-    list_->clear();
+    pending_.clear();
+    thumbnails_->clear();
+    index_.reset({}, doc_->project());
+    model_->set_rows({});
 }
 
 void ImageBrowser::scan() {
@@ -133,23 +152,83 @@ void ImageBrowser::cancel_scan() {
 
 void ImageBrowser::set_keys(std::vector<ImageKey> keys) {
     keys_ = std::move(keys);
-    std::unordered_map<ImageKey, int> instances;
-    for (const ImageRecord& rec : doc_->project().images) instances[rec.file_name] = int(rec.instances.size());
-    QSignalBlocker block(list_);
-    list_->clear();
-    for (int i = 0; i < count(); ++i) {
-        rows_[keys_[size_t(i)]] = i;
-        new QListWidgetItem(list_);
+    rows_.clear();
+    rows_.reserve(keys_.size());
+    for (int i = 0; i < count(); ++i) rows_[keys_[size_t(i)]] = i;
+    index_.reset(keys_, doc_->project());
+    apply_filter();
+}
+
+void ImageBrowser::refresh_all() {
+    index_.reset(keys_, doc_->project());
+    apply_filter();
+}
+
+void ImageBrowser::apply_filter() {
+    model_->set_rows(index_.filter(filter_, pending_));
+    select_in_view(current_);
+    Q_EMIT filtered(shown_count(), count());
+    visible_timer_->start();
+}
+
+void ImageBrowser::set_filter(const ImageFilter& filter) {
+    filter_ = filter;
+    apply_filter();
+}
+
+void ImageBrowser::set_pending(std::set<ImageKey> keys) {
+    if (keys == pending_) return;
+    pending_ = std::move(keys);
+    if (filter_.pending_only) apply_filter();
+}
+
+int ImageBrowser::shown_count() const { return model_->rowCount(); }
+
+std::vector<int> ImageBrowser::shown_indexes() const { return model_->rows(); }
+
+void ImageBrowser::set_thumbnails_shown(bool on) {
+    model_->set_thumbnails_shown(on);
+    const int side = on ? ThumbnailCache::kSide : 12;
+    list_->setIconSize(QSize(side + 8, side));
+    select_in_view(current_);
+}
+
+std::vector<ImageKey> ImageBrowser::selected_keys() const {
+    std::vector<int> rows;
+    for (const QModelIndex& i : list_->selectionModel()->selectedRows()) rows.push_back(model_->index_row(i.row()));
+    std::sort(rows.begin(), rows.end());
+    std::vector<ImageKey> keys;
+    for (int r : rows)
+        if (r >= 0) keys.push_back(key(r));
+    if (keys.empty() && current_ >= 0) keys.push_back(current_key());
+    return keys;
+}
+
+// The list's current row follows the shown image when the filter shows it (without showing it again);
+// a row made current by the user's click keeps the selection the click made (Ctrl, Shift).
+void ImageBrowser::select_in_view(int index) {
+    const int v = model_->view_row(index);
+    QItemSelectionModel* sel = list_->selectionModel();
+    if (v >= 0 && sel->currentIndex().row() == v) return;
+    selecting_ = true;
+    if (v < 0) {
+        sel->clear();
+    } else {
+        sel->setCurrentIndex(model_->index(v), QItemSelectionModel::ClearAndSelect);
+        list_->scrollTo(model_->index(v));
     }
-    for (const ImageKey& k : keys_) {
-        auto it = instances.find(k);
-        QListWidgetItem* item = list_->item(rows_[k]);
-        const int n = it == instances.end() ? 0 : it->second;
-        item->setIcon(status_dot(n, false));
-        item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(display_name(k)).arg(n) : display_name(k));
-        item->setData(Qt::UserRole, n);
-        item->setToolTip(n > 0 ? tr("%1 instances").arg(n) : tr("not annotated yet"));
-    }
+    selecting_ = false;
+}
+
+// Thumbnails are asked for as rows are drawn; requests for rows scrolled far away are dropped.
+void ImageBrowser::keep_visible_thumbnails() {
+    const QModelIndex top = list_->indexAt(QPoint(1, 1));
+    const QModelIndex bottom = list_->indexAt(QPoint(1, list_->viewport()->height() - 2));
+    const int first = std::max(0, (top.isValid() ? top.row() : 0) - kThumbnailMargin);
+    const int last = std::min(shown_count() - 1, (bottom.isValid() ? bottom.row() : first) + kThumbnailMargin);
+    std::set<ImageKey> keep;
+    for (int v = first; v <= last; ++v) keep.insert(key(model_->index_row(v)));
+    thumbnails_->keep_only(keep);
 }
 
 ImageKey ImageBrowser::key(int index) const {
@@ -162,25 +241,14 @@ int ImageBrowser::index_of(const ImageKey& key) const {
 }
 
 void ImageBrowser::refresh_item(const ImageKey& key) {
-    const int row = index_of(key);
-    QListWidgetItem* item = list_->item(row);
-    if (!item) return;
-    const ImageRecord* rec = doc_->project().find_image(key);
-    const int n = rec ? int(rec->instances.size()) : 0;
-    const QString error = load_error(key);
-    item->setIcon(status_dot(n, !error.isEmpty()));
-    item->setText(n > 0 ? QStringLiteral("%1   (%2)").arg(display_name(key)).arg(n) : display_name(key));
-    item->setData(Qt::UserRole, n);
-    item->setToolTip(!error.isEmpty() ? error : n > 0 ? tr("%1 instances").arg(n) : tr("not annotated yet"));
+    index_.update(key, doc_->project());
+    model_->index_row_changed(index_of(key));
 }
 
 void ImageBrowser::show(int index) {
     if (index < 0 || index >= count()) return;
     current_ = index;
-    {
-        QSignalBlocker block(list_);
-        list_->setCurrentRow(index);
-    }
+    select_in_view(index);
     Q_EMIT current_changed(index);
     const ImageKey k = key(index);
     if (auto it = decoded_.find(k); it != decoded_.end()) {
@@ -196,11 +264,22 @@ void ImageBrowser::show(int index) {
 }
 
 void ImageBrowser::next() {
-    if (current_ + 1 < count()) show(current_ + 1);
+    const std::vector<int>& rows = model_->rows();
+    const auto after = std::upper_bound(rows.begin(), rows.end(), current_);
+    if (after != rows.end()) show(*after);
 }
 
 void ImageBrowser::prev() {
-    if (current_ > 0) show(current_ - 1);
+    const std::vector<int>& rows = model_->rows();
+    const auto at = std::lower_bound(rows.begin(), rows.end(), current_);
+    if (at != rows.begin()) show(*(at - 1));
+}
+
+bool ImageBrowser::next_unfinished() {
+    const int row = xs::next_unfinished(index_, model_->rows(), current_);
+    if (row < 0) return false;
+    show(row);
+    return true;
 }
 
 const LoadedImage* ImageBrowser::decoded(const ImageKey& key) const {

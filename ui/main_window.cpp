@@ -9,7 +9,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -33,6 +33,7 @@
 #include "ui/hover_preview.h"
 #include "ui/import_controller.h"
 #include "ui/image_browser.h"
+#include "ui/image_filter_bar.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
 #include "ui/project_opener.h"
@@ -93,6 +94,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     wire_session();
     wire_editor();
     wire_panels();
+    wire_review();
     restore_settings();
     select_tool(row_named("toolPrompt"));
     action("accept")->setEnabled(false);  // until there is a preview
@@ -104,7 +106,7 @@ MainWindow::~MainWindow() {
     // The parts outlive this destructor's body (they are children); nothing they say on their way
     // out may reach the half-destroyed window.
     for (QObject* part : std::initializer_list<QObject*>{doc_, doc_->undo_stack(), engines_, engines_->worker(), session_,
-                                                         editor_, exporter_, browser_, canvas_, files_, categories_,
+                                                         editor_, exporter_, browser_, canvas_, files_, filter_bar_, categories_,
                                                          instances_, engine_panel_, candidates_, caption_, inspector_,
                                                          inspector_dock_, display_, display_dock_, status_, session_view_,
                                                          engine_view_, shown_})
@@ -140,6 +142,15 @@ ActionTable::Handlers MainWindow::handlers() {
         {"editReferring", [this] { if (!prompt_bar_->text_edit()->hasFocus()) editor_->edit_referring(); }},
         {"nextImage", [this] { browser_->next(); }},
         {"prevImage", [this] { browser_->prev(); }},
+        {"nextUnfinished", [this] { next_unfinished(); }},
+        {"findImages", [this] { filter_bar_->focus_name(); }},
+        {"toggleThumbnails", [this] { browser_->set_thumbnails_shown(action("toggleThumbnails")->isChecked()); }},
+        {"statusTodo", [this] { set_review_status(ReviewStatus::todo); }},
+        {"statusInProgress", [this] { set_review_status(ReviewStatus::in_progress); }},
+        {"statusDone", [this] { set_review_status(ReviewStatus::done); }},
+        {"statusNeedsReview", [this] { set_review_status(ReviewStatus::needs_review); }},
+        {"addTag", [this] { filter_bar_->focus_tag(); }},
+        {"removeTag", [this] { filter_bar_->remove_typed_tag(); }},
         {"zoomFit", [this] { canvas_->fit(); }},
         {"zoomActual", [this] { canvas_->actual_size(); }},
         {"zoomIn", [this] { zoom(1.25); }},

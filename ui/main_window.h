@@ -31,7 +31,7 @@
 class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
-class QListWidget;
+class QListView;
 class QProgressBar;
 class QProgressDialog;
 class QSlider;
@@ -54,6 +54,7 @@ class ImportController;
 class HelpOverlay;
 class HoverPreview;
 class ImageBrowser;
+class ImageFilterBar;
 class InspectorPanel;
 class InstancePanel;
 class NoticeBar;
@@ -87,7 +88,9 @@ public:
     // State for tests and scripting.
     Document* document() { return doc_; }
     ImageCanvas* canvas() { return canvas_; }
-    QListWidget* file_list() { return files_; }
+    QListView* file_list() { return files_; }
+    ImageBrowser* image_browser() { return browser_; }
+    ImageFilterBar* filter_bar() { return filter_bar_; }
     CategoryPanel* category_panel() { return categories_; }
     InstancePanel* instance_panel() { return instances_; }
     AttributePanel* attribute_panel() { return attributes_; }
@@ -147,6 +150,11 @@ private:
     void wire_session();
     void wire_editor();
     void wire_panels();
+    // The image list's review status, tags and filter (main_window_review.cpp).
+    void wire_review();
+    void set_review_status(ReviewStatus status);
+    void edit_tag(const QString& tag, bool add);
+    void next_unfinished();
 
     bool open_document(OpenedProject opened);
 
@@ -194,7 +202,8 @@ private:
     ImageCanvas* canvas_;
     NoticeBar* notice_;
     HelpOverlay* help_;
-    QListWidget* files_ = nullptr;
+    QListView* files_ = nullptr;
+    ImageFilterBar* filter_bar_ = nullptr;
     CategoryPanel* categories_ = nullptr;
     InstancePanel* instances_ = nullptr;
     AttributePanel* attributes_ = nullptr;

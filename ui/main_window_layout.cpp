@@ -5,7 +5,11 @@
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QLineEdit>
+#include <QListView>
 #include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -23,6 +27,7 @@
 #include "ui/hover_preview.h"
 #include "ui/import_controller.h"
 #include "ui/image_browser.h"
+#include "ui/image_filter_bar.h"
 #include "ui/inspector.h"
 #include "ui/panels.h"
 #include "ui/prompt_bar.h"
@@ -59,10 +64,17 @@ QDockWidget* MainWindow::add_dock(QWidget* widget, const QString& title, const c
 }
 
 void MainWindow::build_docks() {
-    files_ = new QListWidget(this);
+    auto* image_panel = new QWidget(this);
+    auto* image_layout = new QVBoxLayout(image_panel);
+    image_layout->setContentsMargins(0, 0, 0, 0);
+    image_layout->setSpacing(0);
+    filter_bar_ = new ImageFilterBar(image_panel);
+    files_ = new QListView(image_panel);
     files_->setObjectName("fileList");
+    image_layout->addWidget(filter_bar_);
+    image_layout->addWidget(files_, 1);
     browser_ = new ImageBrowser(doc_, files_, this);
-    QDockWidget* images = add_dock(files_, tr("Images"), "imagesDock", Qt::LeftDockWidgetArea);
+    QDockWidget* images = add_dock(image_panel, tr("Images"), "imagesDock", Qt::LeftDockWidgetArea);
     categories_ = new CategoryPanel(this);
     QDockWidget* cats = add_dock(categories_, tr("Categories"), "categoriesDock", Qt::RightDockWidgetArea);
     instances_ = new InstancePanel(this);
@@ -85,7 +97,7 @@ void MainWindow::build_docks() {
     display_ = new DisplayPanel(this);
     display_dock_ = add_dock(display_, tr("Display"), "displayDock", Qt::RightDockWidgetArea);
     display_dock_->hide();
-    resizeDocks({images}, {200}, Qt::Horizontal);
+    resizeDocks({images}, {320}, Qt::Horizontal);  // thumbnails and the filter bar
     resizeDocks({cats, insts, attrs, engine}, {140, 220, 170, 200}, Qt::Vertical);
     resizeDocks({cats}, {300}, Qt::Horizontal);
 }

@@ -4,6 +4,11 @@
 
 #include <QCloseEvent>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 
@@ -128,6 +133,7 @@ void MainWindow::on_changed_on_disk(const QString& problem) {
         if (mine.isEmpty()) return on_changed_on_disk(error);
         notice_->hide();
         categories_->set_categories(doc_->project().categories);
+        browser_->refresh_all();
         if (index >= 0) show_image(index);
         notify(0, tr("Took the other version. Yours is kept in %1.").arg(mine));
     };

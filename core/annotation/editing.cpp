@@ -294,6 +294,43 @@ std::optional<std::vector<Category>> recolor_category(const std::vector<Category
     return std::nullopt;
 }
 
+namespace {
+
+// The edit that gives each image of `keys` what `change` makes of its review; nullopt when none changes.
+template <typename Change>
+std::optional<ProjectEdit> edit_reviews(const Project& project, const std::vector<ImageKey>& keys, Change change) {
+    ProjectEdit edit;
+    for (const ImageKey& key : keys) {
+        ImageReview after = project.review(key);
+        change(after);
+        if (!(after == project.review(key))) edit.reviews[key] = after;
+    }
+    if (edit.empty()) return std::nullopt;
+    return edit;
+}
+
+}  // namespace
+
+std::optional<ProjectEdit> set_review_status(const Project& project, const std::vector<ImageKey>& keys,
+                                             ReviewStatus status) {
+    return edit_reviews(project, keys, [&](ImageReview& r) { r.status = status; });
+}
+
+std::optional<ProjectEdit> add_tag(const Project& project, const std::vector<ImageKey>& keys, const std::string& tag) {
+    const std::string t = normalized_tag(tag);
+    if (t.empty()) return std::nullopt;
+    return edit_reviews(project, keys, [&](ImageReview& r) {
+        const auto at = std::lower_bound(r.tags.begin(), r.tags.end(), t);
+        if (at == r.tags.end() || *at != t) r.tags.insert(at, t);
+    });
+}
+
+std::optional<ProjectEdit> remove_tag(const Project& project, const std::vector<ImageKey>& keys, const std::string& tag) {
+    const std::string t = normalized_tag(tag);
+    if (t.empty()) return std::nullopt;
+    return edit_reviews(project, keys, [&](ImageReview& r) { r.tags.erase(std::remove(r.tags.begin(), r.tags.end(), t), r.tags.end()); });
+}
+
 std::optional<ProjectEdit> delete_category(const Project& project, int id) {
     if (!project.find_category(id)) return std::nullopt;
     ProjectEdit edit;

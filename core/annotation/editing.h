@@ -34,7 +34,8 @@ struct ProjectEdit {
     std::optional<std::vector<Category>> categories;
     std::map<ImageKey, Instances> instances;
     std::map<ImageKey, ImageGrounding> grounding;
-    bool empty() const { return !categories && instances.empty() && grounding.empty(); }
+    std::map<ImageKey, ImageReview> reviews;  // review status and tags (core/annotation/review.h)
+    bool empty() const { return !categories && instances.empty() && grounding.empty() && reviews.empty(); }
 };
 
 // The selected instances become one: the top-most selected keeps its id and gets the union of their
@@ -82,6 +83,13 @@ std::optional<ProjectEdit> remove_attribute(const Project& project, int category
 // problem, its name is another attribute's, or nothing changes.
 std::optional<ProjectEdit> change_attribute(const Project& project, int category_id, const std::string& name,
                                             const AttributeSpec& spec, int* reset = nullptr);
+
+// Review status and tags of the images `keys` (core/annotation/review.h; images need no record).
+// Nullopt when no image changes; a tag is normalized_tag(tag) and an empty one changes nothing.
+std::optional<ProjectEdit> set_review_status(const Project& project, const std::vector<ImageKey>& keys,
+                                             ReviewStatus status);
+std::optional<ProjectEdit> add_tag(const Project& project, const std::vector<ImageKey>& keys, const std::string& tag);
+std::optional<ProjectEdit> remove_tag(const Project& project, const std::vector<ImageKey>& keys, const std::string& tag);
 
 // Categories. Names must be non-empty and unique (nullopt otherwise, or when nothing changes).
 std::optional<std::vector<Category>> rename_category(const std::vector<Category>& list, int id, const std::string& name);

@@ -223,4 +223,18 @@ void remap_links(ImageRecord& image, const std::map<int64_t, int64_t>& new_id) {
     rewrite_links(image, [&](int64_t id) { return new_id.count(id) > 0; }, [&](int64_t id) { return new_id.at(id); });
 }
 
+const ImageReview& Project::review(const ImageKey& key) const {
+    static const ImageReview kDefault;
+    const auto it = reviews.find(key);
+    return it == reviews.end() ? kDefault : it->second;
+}
+
+void Project::set_review(const ImageKey& key, const ImageReview& review) {
+    if (review.is_default()) {
+        reviews.erase(key);
+    } else {
+        reviews[key] = review;
+    }
+}
+
 }  // namespace xs

@@ -15,6 +15,7 @@
 
 #include "core/annotation/attributes.h"
 #include "core/annotation/grounding.h"
+#include "core/annotation/review.h"
 #include "core/mask/mask.h"
 
 namespace xs {
@@ -114,6 +115,12 @@ public:
     Instance new_instance(int category_id, Rle mask, float score, const std::string& source);
 
     int64_t instance_count() const;
+
+    // Review status and tags by image key (core/annotation/review.h), only those not at the default;
+    // an image needs no record to have one (the scan lists more images than were ever opened).
+    std::map<ImageKey, ImageReview> reviews;
+    const ImageReview& review(const ImageKey& key) const;  // the default for images not in `reviews`
+    void set_review(const ImageKey& key, const ImageReview& review);  // a default one is removed
 
     // Id counters are part of the saved state so ids are never reused after deletions.
     int next_category_id = 1;

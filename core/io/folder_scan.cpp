@@ -218,6 +218,17 @@ std::string image_file_patterns() {
     return out;
 }
 
+std::u32string folded_name(const std::string& name) {
+    std::u32string out;
+    out.reserve(name.size());
+    size_t i = 0;
+    while (i < name.size()) {
+        const uint32_t c = next_code_point(name, i);
+        out.push_back(c < 0x110000 ? case_fold(char32_t(c)) : char32_t(c));
+    }
+    return out;
+}
+
 int natural_compare(const std::string& a, const std::string& b) {
     size_t i = 0, j = 0;
     while (i < a.size() && j < b.size()) {

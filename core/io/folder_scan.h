@@ -46,5 +46,8 @@ void natural_sort(std::vector<std::string>& names);
 // and -B, Extended Additional), Greek, Cyrillic (with the Supplement), Armenian and fullwidth Latin
 // letters; every other code point folds to itself.
 char32_t case_fold(char32_t c);
+// A name as code points after case_fold, as natural_compare sees it (each byte that is not valid
+// UTF-8 as 0x110000 + byte): what searching names without regard to case compares.
+std::u32string folded_name(const std::string& name);
 
 }  // namespace xs

@@ -1,6 +1,7 @@
 #include "core/io/project_file.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -117,12 +118,58 @@ void read_instance_attributes(const json& ji, const Category& category, const st
     }
 }
 
+// Review status and tags (version 4), one entry per image not at the default, in key order.
+ojson reviews_to_json(const std::map<ImageKey, ImageReview>& reviews) {
+    ojson list = ojson::array();
+    for (const auto& [key, review] : reviews) {
+        ojson j;
+        put_name(j, "file_name", key);
+        j["status"] = review_status_name(review.status);
+        if (!review.tags.empty()) j["tags"] = review.tags;
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
+ImageReview review_from_json(const json& j, const std::string& src, const std::string& path) {
+    ImageReview review;
+    const std::string status = get_string(field(j, "status", src, path), src, join(path, "status"));
+    const std::optional<ReviewStatus> known = review_status_from_name(status);
+    if (!known) fail(src, join(path, "status"), "unknown status \"" + status + "\" (todo, in_progress, done or needs_review)");
+    review.status = *known;
+    if (!j.contains("tags")) return review;
+    const std::string tp = join(path, "tags");
+    const json& tags = get_array(j.at("tags"), src, tp);
+    for (size_t i = 0; i < tags.size(); ++i) {
+        const std::string tag = get_string(tags[i], src, index(tp, i));
+        if (tag.empty() || normalized_tag(tag) != tag)
+            fail(src, index(tp, i), "\"" + tag + "\" is not a tag (one line, not empty, no spaces around it)");
+        if (review.has_tag(tag)) fail(src, index(tp, i), "duplicate tag \"" + tag + "\"");
+        review.tags.insert(std::lower_bound(review.tags.begin(), review.tags.end(), tag), tag);
+    }
+    return review;
+}
+
+void read_reviews(const json& root, const std::string& src, Project& p) {
+    if (!root.contains("reviews")) return;  // older files have none
+    const json& list = get_array(root.at("reviews"), src, "reviews");
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string path = index("reviews", i);
+        const json& j = get_object(list[i], src, path);
+        const ImageKey key = get_name(j, "file_name", src, path);
+        if (key.empty()) fail(src, join(path, "file_name"), "empty file name");
+        if (p.reviews.count(key)) fail(src, join(path, "file_name"), "duplicate file name \"" + utf8_display(key) + "\"");
+        p.set_review(key, review_from_json(j, src, path));
+    }
+}
+
 }  // namespace
 
-// Version 2 added grounding data, version 3 attributes. A project without either is written as
+// Version 2 added grounding data, version 3 attributes, version 4 review status and tags. A project without either is written as
 // version 1, byte for byte as before; one with some is the version that reads them, which older
 // builds refuse instead of dropping what they do not know.
 int project_format_version(const Project& project) {
+    if (!project.reviews.empty()) return 4;
     if (uses_attributes(project)) return 3;
     for (const ImageRecord& img : project.images) {
         if (!img.captions.empty() || !img.episodes.empty()) return 2;
@@ -189,6 +236,7 @@ std::string project_to_json(const Project& project) {
         imgs.push_back(std::move(j));
     }
     root["images"] = std::move(imgs);
+    if (!project.reviews.empty()) root["reviews"] = reviews_to_json(project.reviews);  // version 4
     return root.dump(1) + "\n";
 }
 
@@ -304,6 +352,8 @@ Project project_from_json(const std::string& json_text, const std::string& src) 
         read_image_grounding(jimg, src, path, img);
         p.images.push_back(std::move(img));
     }
+
+    read_reviews(root, src, p);
 
     const json& next = get_object(field(root, "next_ids", src, ""), src, "next_ids");
     const int next_cat = get_int32(field(next, "category", src, "next_ids"), src, "next_ids.category");

@@ -29,9 +29,10 @@ namespace xs {
 // The newest format version this build reads and writes. Version 2 added grounding data (instance
 // prompts and referring sentences, image captions and "find all like this" episodes), version 3
 // attributes (a category's custom attribute declarations; an instance's iscrowd, occluded, truncated,
-// note and custom values). A project that holds none of these is still written as version 1, exactly
+// note and custom values), version 4 review status and tags per image (a top-level "reviews" list
+// keyed by file name). A project that holds none of these is still written as version 1, exactly
 // as before, so older builds keep opening it; each field is written only when it is not the default.
-constexpr int kProjectFormatVersion = 3;
+constexpr int kProjectFormatVersion = 4;
 // The version project_to_json writes for this project.
 int project_format_version(const Project& project);
 

@@ -65,6 +65,31 @@ QString describe(const Instances& list) {
     return out.join(' ');
 }
 
+
+const char kStatusLetters[] = "tpdr";  // ReviewStatus in declaration order
+
+std::map<ImageKey, ImageReview> parse_reviews(const QString& text) {
+    std::map<ImageKey, ImageReview> reviews;
+    for (const QString& spec : text.split(';', Qt::SkipEmptyParts)) {
+        const int eq = spec.indexOf('='), open = spec.indexOf('[');
+        ImageReview r;
+        r.status = kReviewStatuses[QString(kStatusLetters).indexOf(spec[eq + 1])];
+        for (const QString& t : spec.mid(open + 1).chopped(1).split(',', Qt::SkipEmptyParts)) r.tags.push_back(t.toStdString());
+        reviews[spec.left(eq).toStdString()] = r;
+    }
+    return reviews;
+}
+
+QString describe_reviews(const std::map<ImageKey, ImageReview>& reviews) {
+    QStringList out;
+    for (const auto& [key, r] : reviews) {
+        QStringList tags;
+        for (const std::string& t : r.tags) tags << QString::fromStdString(t);
+        out << QString::fromStdString(key) + "=" + kStatusLetters[int(r.status)] + "[" + tags.join(',') + "]";
+    }
+    return out.join(';');
+}
+
 // Attribute tables use two categories: 1 "car" declares parked (boolean, default false), colour
 // (choice red/green/blue, default red), doors (number, default 4) and plate (text, default ""); 2 "tree"
 // declares none. An instance is "id:category:flags:values" where flags are C (crowd), O (occluded),
@@ -638,6 +663,69 @@ private Q_SLOTS:
         QCOMPARE(reset, 3);  // every car: green, red (the default), blue
         QVERIFY(!change_attribute(p, 1, "colour", parse_spec("colour:choice:red:red|green|blue"), &reset));
         QCOMPARE(reset, 0);
+    // Review edits. A project's reviews are written "key=status[tag,tag]" (status: t to do, p in
+    // progress, d done, r needs review), ';' between images, only images not at the default. The
+    // expected column is the reviews after the edit, "-" when it must change nothing.
+    void review_edits_data() {
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<QString>("keys");
+        QTest::addColumn<QString>("arg");
+        QTest::addColumn<QString>("after");
+        QTest::newRow("status on one") << "" << "status" << "a" << "d" << "a=d[]";
+        QTest::newRow("status on several, one unopened") << "b=p[]" << "status" << "a,b,zz/never-opened.jpg" << "r"
+                                                         << "a=r[];b=r[];zz/never-opened.jpg=r[]";
+        QTest::newRow("status already there") << "a=d[]" << "status" << "a" << "d" << "-";
+        QTest::newRow("back to to do drops the entry") << "a=d[];b=p[]" << "status" << "a" << "t" << "b=p[]";
+        QTest::newRow("to do keeps the tags") << "a=d[x]" << "status" << "a" << "t" << "a=t[x]";
+        QTest::newRow("status on no image") << "a=d[]" << "status" << "" << "p" << "-";
+        QTest::newRow("status keeps tags") << "a=p[night]" << "status" << "a" << "d" << "a=d[night]";
+        QTest::newRow("tag added sorted") << "a=p[zebra]" << "tag+" << "a" << "night" << "a=p[night,zebra]";
+        QTest::newRow("tag trimmed") << "" << "tag+" << "a" << "  night\t" << "a=t[night]";
+        QTest::newRow("tag on several, some have it") << "a=t[night]" << "tag+" << "a,b" << "night"
+                                                      << "a=t[night];b=t[night]";
+        QTest::newRow("tag all have") << "a=t[night];b=d[night]" << "tag+" << "a,b" << "night" << "-";
+        QTest::newRow("empty tag") << "" << "tag+" << "a" << "  " << "-";
+        QTest::newRow("two-line tag") << "" << "tag+" << "a" << "a\nb" << "-";
+        QTest::newRow("tag removed") << "a=d[night,rain]" << "tag-" << "a" << "night" << "a=d[rain]";
+        QTest::newRow("last tag removed drops the entry") << "a=t[night];b=d[]" << "tag-" << "a,b" << "night" << "b=d[]";
+        QTest::newRow("tag not there") << "a=d[rain]" << "tag-" << "a" << "night" << "-";
+        QTest::newRow("tags are case sensitive") << "a=d[Night]" << "tag-" << "a" << "night" << "-";
+    }
+
+    void review_edits() {
+        QFETCH(QString, before);
+        QFETCH(QString, op);
+        QFETCH(QString, keys);
+        QFETCH(QString, arg);
+        QFETCH(QString, after);
+        Project p;
+        p.add_image("a", kW, kH);
+        p.add_image("b", kW, kH);
+        p.reviews = parse_reviews(before);
+        std::vector<ImageKey> selected;
+        for (const QString& k : keys.split(',', Qt::SkipEmptyParts)) selected.push_back(k.toStdString());
+        std::optional<ProjectEdit> e;
+        if (op == "status") {
+            e = set_review_status(p, selected, parse_reviews("x=" + arg + "[]").at("x").status);
+        } else if (op == "tag+") {
+            e = add_tag(p, selected, arg.toStdString());
+        } else {
+            e = remove_tag(p, selected, arg.toStdString());
+        }
+        if (after == "-") {
+            QVERIFY(!e);
+            return;
+        }
+        QVERIFY(e && !e->categories && e->instances.empty() && e->grounding.empty());
+        for (const auto& [key, review] : e->reviews) p.set_review(key, review);  // what Document::apply does
+        QCOMPARE(describe_reviews(p.reviews), after);
+    }
+
+    void review_status_names_round_trip() {
+        for (ReviewStatus s : kReviewStatuses) QCOMPARE(review_status_from_name(review_status_name(s)), std::optional(s));
+        QVERIFY(!review_status_from_name("Done"));
+        QVERIFY(!review_status_from_name(""));
     }
 };
 

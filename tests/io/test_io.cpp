@@ -303,9 +303,60 @@ private Q_SLOTS:
         for (const auto& [got, expected] : rows) QVERIFY2(got.find(expected) == 0, (got + "\n  expected: " + expected).c_str());
 
         // A file of a newer version than this build reads is refused, not opened with fields lost.
-        const std::string e = err("\"version\": 3", "\"version\": 4");
-        QVERIFY2(e.find("p.json: version: written by a newer X-SAM Studio (format version 4, this build reads up to 3)") == 0,
+        const std::string e = err("\"version\": 3", "\"version\": 5");
+        QVERIFY2(e.find("p.json: version: written by a newer X-SAM Studio (format version 5, this build reads up to 4)") == 0,
                  e.c_str());
+    }
+
+    void projectReviews() {
+        // Without review data the file is as before (version 1 here) byte for byte; a status or tag
+        // on any image, opened or only listed, makes it version 4.
+        Project p = sample_project();
+        const std::string v1 = project_to_json(p);
+        QVERIFY(v1.find("reviews") == std::string::npos);
+        const Project old = project_from_json(v1, "old.json");
+        QVERIFY(old.reviews.empty());
+        p.set_review("a/0001.jpg", ImageReview{ReviewStatus::done, {"night", "rain"}});
+        p.set_review("never/opened.png", ImageReview{ReviewStatus::needs_review, {}});
+        p.set_review("caf\xe9.jpg", ImageReview{ReviewStatus::todo, {"latin-1 name"}});
+        QCOMPARE(project_format_version(p), 4);
+        const std::string v4 = project_to_json(p);
+        QVERIFY(v4.find("\"version\": 4") != std::string::npos);
+        const Project q = project_from_json(v4, "p.json");
+        QCOMPARE(project_to_json(q), v4);
+        QVERIFY(q.reviews == p.reviews);
+        QCOMPARE(q.review("never/opened.png").status, ReviewStatus::needs_review);
+        QVERIFY(q.review("caf\xe9.jpg").has_tag("latin-1 name"));
+        QCOMPARE(q.review("unlisted.jpg").status, ReviewStatus::todo);
+        p.set_review("a/0001.jpg", ImageReview{});
+        p.set_review("never/opened.png", ImageReview{});
+        p.set_review("caf\xe9.jpg", ImageReview{});
+        QCOMPARE(project_to_json(p), v1);
+
+        auto err = [&](const std::string& from, const std::string& to) {
+            std::string t = v4;
+            const size_t at = t.find(from);
+            if (at == std::string::npos) return std::string("<pattern not found: " + from + ">");
+            t.replace(at, from.size(), to);
+            return expect_error([&] { project_from_json(t, "p.json"); });
+        };
+        const std::vector<std::pair<std::string, std::string>> rows = {
+            {err("\"status\": \"done\"", "\"status\": \"finished\""),
+             "p.json: reviews[0].status: unknown status \"finished\" (todo, in_progress, done or needs_review)"},
+            {err("\"status\": \"done\"", "\"status\": 2"), "p.json: reviews[0].status: expected a string, got an integer"},
+            {err("\"status\": \"done\",", ""), "p.json: reviews[0]: missing required field \"status\""},
+            {err("\"rain\"", "\"night\""), "p.json: reviews[0].tags[1]: duplicate tag \"night\""},
+            {err("\"rain\"", "\" rain\""), "p.json: reviews[0].tags[1]: \" rain\" is not a tag (one line, not empty, no spaces around it)"},
+            {err("\"rain\"", "\"\""), "p.json: reviews[0].tags[1]: \"\" is not a tag"},
+            {err("\"rain\"", "3"), "p.json: reviews[0].tags[1]: expected a string, got an integer"},
+            {err("\"file_name\": \"never/opened.png\"", "\"file_name\": \"a/0001.jpg\""),
+             "p.json: reviews[2].file_name: duplicate file name \"a/0001.jpg\""},
+        };
+        for (const auto& [got, expected] : rows) QVERIFY2(got.find(expected) == 0, (got + "\n  expected: " + expected).c_str());
+        std::string not_list = v4;
+        not_list.replace(not_list.find("\"reviews\": ["), 12, "\"reviews\": 7, \"x\": [");
+        const std::string e = expect_error([&] { project_from_json(not_list, "p.json"); });
+        QVERIFY2(e.find("p.json: reviews: expected a list, got an integer") == 0, e.c_str());
     }
 
     void atomicSaveAndLoad() {

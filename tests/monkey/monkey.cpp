@@ -36,6 +36,7 @@
 #include "core/coco/coco.h"
 #include "core/formats/format.h"
 #include "core/annotation/editing.h"
+#include "core/review/image_index.h"
 #include "core/io/project_file.h"
 #include "core/io/project_lock.h"
 #include "core/mask/polygon.h"
@@ -44,7 +45,9 @@
 #include "ui/display_panel.h"
 #include "ui/document.h"
 #include "ui/hover_preview.h"
+#include "ui/image_browser.h"
 #include "ui/image_canvas.h"
+#include "ui/image_filter_bar.h"
 #include "ui/main_window.h"
 #include "ui/panels.h"
 #include "ui/shortcuts_dialog.h"
@@ -678,6 +681,11 @@ void Monkey::add_edit_actions() {
         {"crowd (Shift+C)", 2, Qt::Key_C, int(Qt::ShiftModifier)},
         {"occluded (Shift+O)", 2, Qt::Key_O, int(Qt::ShiftModifier)},
         {"truncated (Shift+T)", 1, Qt::Key_T, int(Qt::ShiftModifier)},
+        {"status to do (Alt+1)", 1, Qt::Key_1, int(Qt::AltModifier)},
+        {"status in progress (Alt+2)", 1, Qt::Key_2, int(Qt::AltModifier)},
+        {"status done (Alt+3)", 2, Qt::Key_3, int(Qt::AltModifier)},
+        {"status needs review (Alt+4)", 1, Qt::Key_4, int(Qt::AltModifier)},
+        {"next unfinished (Ctrl+J)", 2, Qt::Key_J, int(Qt::ControlModifier)},
     };
     for (const Simple& s : simple) {
         add(s.name, s.weight, [this, s] {
@@ -855,10 +863,12 @@ void Monkey::add_view_actions() {
     });
     add("pick_image", 2, [this] {
         auto* list = window_->file_list();
-        if (list->count() == 0) return note("pick image: empty list");
-        const int row = uniform(0, list->count() - 1);
+        const int rows = list->model()->rowCount();
+        if (rows == 0) return note("pick image: empty list");
+        const int row = uniform(0, rows - 1);
         note(QStringLiteral("click image %1 in the list").arg(row));
-        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(row)).center());
+        list->scrollTo(list->model()->index(row, 0));
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(list->model()->index(row, 0)).center());
         canvas()->setFocus();
         settle_image();
     });
@@ -876,6 +886,7 @@ void Monkey::add_view_actions() {
         note(QStringLiteral("middle drag %1,%2 -> %3,%4").arg(a.x()).arg(a.y()).arg(b.x()).arg(b.y()));
         drag(Qt::MiddleButton, 0, {a, b});
     });
+    add_review_actions();
     add_display_actions();
     add("help", 1, [this] {
         note("help (F1), then Esc");
@@ -889,6 +900,89 @@ void Monkey::add_view_actions() {
 // Display adjustments, themes and the shortcuts page: none of them may change the document, and
 // each leaves the state it shows (the canvas draws what the panel says, the checked theme is the
 // applied one, a cancelled shortcuts page changes no key).
+// The image list: tags typed in the tag field, the filter bar. After each, the list must show
+// exactly what an index built afresh from the project passes (the browser keeps its index up to date
+// image by image; this catches an edit it missed).
+void Monkey::add_review_actions() {
+    add("tag", 2, [this] {
+        static const char* const kTags[] = {"night", "blurred", "ask Anna"};
+        const QString tag = kTags[uniform(0, 2)];
+        const bool add_it = chance(0.7);
+        note(QStringLiteral("%1 tag \"%2\" on the selected images").arg(add_it ? "add" : "remove", tag));
+        auto* field = window_->filter_bar()->findChild<QLineEdit*>("tagEdit");
+        field->setText(tag);
+        if (add_it) {
+            field->setFocus();
+            QTest::keyClick(field, Qt::Key_Return);
+        } else {
+            QTest::mouseClick(window_->filter_bar()->findChild<QPushButton*>("removeTagButton"), Qt::LeftButton);
+        }
+        canvas()->setFocus();
+        check_image_list();
+    });
+    add("filter", 3, [this] {
+        ImageFilterBar* bar = window_->filter_bar();
+        switch (uniform(0, 4)) {
+            case 0: {
+                static const char* const kNames[] = {"", "img", "*.png", "1", "sub/", "zzz"};
+                const QString text = kNames[uniform(0, 5)];
+                note(QStringLiteral("filter name \"%1\"").arg(text));
+                bar->findChild<QLineEdit*>("filterName")->setText(text);
+                break;
+            }
+            case 1: {
+                auto* box = bar->findChild<QComboBox*>("filterStatus");
+                const int i = uniform(0, box->count() - 1);
+                note(QStringLiteral("filter status %1").arg(box->itemText(i)));
+                box->setCurrentIndex(i);
+                break;
+            }
+            case 2: {
+                auto* box = bar->findChild<QComboBox*>("filterTag");
+                const int i = uniform(0, box->count() - 1);
+                note(QStringLiteral("filter tag %1").arg(box->itemText(i)));
+                box->setCurrentIndex(i);
+                break;
+            }
+            case 3: {
+                const int lo = uniform(0, 2);
+                note(QStringLiteral("filter instances >= %1").arg(lo));
+                bar->findChild<QSpinBox*>("filterMin")->setValue(lo);
+                break;
+            }
+            default:
+                note("filter cleared");
+                bar->findChild<QLineEdit*>("filterName")->clear();
+                for (const char* name : {"filterStatus", "filterTag", "filterCategory"})
+                    bar->findChild<QComboBox*>(name)->setCurrentIndex(0);
+                bar->findChild<QSpinBox*>("filterMin")->setValue(0);
+                bar->findChild<QSpinBox*>("filterMax")->setValue(-1);
+                bar->findChild<QCheckBox*>("filterPending")->setChecked(false);
+        }
+        check_image_list();
+    });
+}
+
+void Monkey::check_image_list() {
+    ImageBrowser* browser = window_->image_browser();
+    std::vector<ImageKey> keys;
+    for (int i = 0; i < browser->count(); ++i) keys.push_back(browser->key(i));
+    ImageIndex fresh;
+    fresh.reset(keys, window_->document()->project());
+    std::set<ImageKey> pending;
+    if (!window_->candidates().empty()) pending.insert(browser->current_key());
+    const std::vector<int> expected = fresh.filter(browser->filter(), pending);
+    if (expected != browser->shown_indexes() && browser->filter() == window_->filter_bar()->filter())
+        return fail(QStringLiteral("the image list shows %1 images, the filter passes %2 of the project as it is")
+                        .arg(browser->shown_indexes().size()).arg(expected.size()));
+    for (int i = 0; i < browser->count(); ++i) {
+        const ImageSummary& a = fresh.at(i);
+        const ImageSummary& b = browser->image_index().at(i);
+        if (a.status != b.status || a.tags != b.tags || a.instance_count != b.instance_count || a.categories != b.categories)
+            return fail(QStringLiteral("the image list's summary of %1 differs from the project").arg(QString::fromStdString(a.key)));
+    }
+}
+
 void Monkey::add_display_actions() {
     add("display_adjust", 3, [this] {
         if (!window_->display_dock()->isVisible()) key(Qt::Key_B, Qt::ControlModifier);

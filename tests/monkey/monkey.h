@@ -86,6 +86,8 @@ private:
     void add_category_actions();
     void add_view_actions();
     void add_display_actions();
+    void add_review_actions();
+    void check_image_list();  // the list shows what the filter passes of the project as it is
     void add_file_actions();
     void export_in_another_format();
     void import_last_export();

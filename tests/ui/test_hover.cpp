@@ -29,6 +29,7 @@
 #include "core/engine/clicker.h"
 #include "ui/document.h"
 #include "ui/hover_preview.h"
+#include "ui/image_browser.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 
@@ -535,9 +536,9 @@ private Q_SLOTS:
         std::vector<double> first_shown, first_engine, next_shown, next_engine;
         int objects = 0, taken = 0;
         for (const ImageRecord& rec : truth.images) {
-            const QList<QListWidgetItem*> items = w->file_list()->findItems(QString::fromStdString(rec.file_name), Qt::MatchExactly);
-            QCOMPARE(items.size(), 1);
-            w->show_image(w->file_list()->row(items[0]));
+            const int index = w->image_browser()->index_of(rec.file_name);
+            QVERIFY(index >= 0);
+            w->show_image(index);
             const ImageKey key = rec.file_name;
             auto prepared = [w, key] {
                 const auto keys = w->engine_worker()->cache_stats().keys;

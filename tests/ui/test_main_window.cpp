@@ -184,7 +184,7 @@ private Q_SLOTS:
         QVERIFY(w);
         QCOMPARE(w->image_count(), 4);
         QStringList names;
-        for (int i = 0; i < w->file_list()->count(); ++i) names << w->file_list()->item(i)->text();
+        for (int i = 0; i < w->file_list()->model()->rowCount(); ++i) names << w->file_list()->model()->index(i, 0).data().toString();
         QCOMPARE(names, QStringList({"img1.png", "img3.png", "img10.png", "sub/img2.png"}));
         QCOMPARE(w->current_index(), 0);
         w->document()->flush();
@@ -219,7 +219,7 @@ private Q_SLOTS:
         QCOMPARE(w->document()->project().categories.size(), size_t(1));
         QCOMPARE(w->document()->project().categories[0].name, std::string("object"));
         QCOMPARE(w->instance_panel()->tree()->topLevelItemCount(), 1);
-        QCOMPARE(w->file_list()->item(0)->data(Qt::UserRole).toInt(), 1);  // annotated marker
+        QCOMPARE(w->file_list()->model()->index(0, 0).data(Qt::UserRole).toInt(), 1);  // annotated marker
         shot(w, "03-accepted");
 
         QTest::keyClick(c, Qt::Key_Z, Qt::ControlModifier);
@@ -253,7 +253,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w->notice_bar()->isVisible(), 10000);
         QVERIFY(w->notice_bar()->text().contains("img3.png"));
         QVERIFY(!w->image_ready());
-        QVERIFY(!w->file_list()->item(1)->toolTip().isEmpty());
+        QVERIFY(w->file_list()->model()->index(1, 0).data(Qt::ToolTipRole).toString().contains("img3.png"));
         shot(w, "04-unreadable-image");
         QTest::keyClick(c, Qt::Key_D);
         QCOMPARE(w->current_index(), 2);
@@ -443,7 +443,7 @@ private Q_SLOTS:
         QVERIFY(!rle_decode(rec->instances[0].mask).at(disc1_.cx, disc1_.cy));  // the hole survived
         QCOMPARE(w->category_panel()->list()->count(), 2);
         QCOMPARE(w->instance_panel()->tree()->topLevelItemCount(), 2);
-        QCOMPARE(w->file_list()->item(0)->data(Qt::UserRole).toInt(), 2);
+        QCOMPARE(w->file_list()->model()->index(0, 0).data(Qt::UserRole).toInt(), 2);
         QVERIFY(!w->document()->undo_stack()->canUndo());
         shot(w, "09-reopened");
     }
@@ -529,10 +529,10 @@ private Q_SLOTS:
                                                .arg(w->scanning()).arg(w->image_ready()).arg(w->engine_ready())
                                                .arg(w->image_count()).arg(w->notice_bar()->text())));
         int chelsea = -1;
-        for (int i = 0; i < w->file_list()->count(); ++i)
-            if (w->file_list()->item(i)->text().startsWith("chelsea")) chelsea = i;
+        for (int i = 0; i < w->file_list()->model()->rowCount(); ++i)
+            if (w->file_list()->model()->index(i, 0).data().toString().startsWith("chelsea")) chelsea = i;
         QVERIFY(chelsea >= 0);
-        w->file_list()->setCurrentRow(chelsea);
+        w->file_list()->setCurrentIndex(w->file_list()->model()->index(chelsea, 0));
         QTRY_VERIFY_WITH_TIMEOUT(w->image_ready() && w->current_index() == chelsea, 20000);
         ImageCanvas* c = w->canvas();
         const QSize size = c->image_size();
@@ -600,8 +600,8 @@ private Q_SLOTS:
         QVERIFY(w->open_folder(dir));
         QTRY_VERIFY_WITH_TIMEOUT(!w->scanning() && w->image_ready(), 20000);
         QCOMPARE(w->image_count(), 2);
-        QCOMPARE(w->file_list()->item(0)->text(), QString("a.png"));
-        QVERIFY(w->file_list()->item(1)->text().startsWith("z-"));
+        QCOMPARE(w->file_list()->model()->index(0, 0).data().toString(), QString("a.png"));
+        QVERIFY(w->file_list()->model()->index(1, 0).data().toString().startsWith("z-"));
         QVERIFY2(w->notice_bar()->text().contains("not followed") && w->notice_bar()->text().contains("whole-disk"),
                  qPrintable(w->notice_bar()->text()));
     }
