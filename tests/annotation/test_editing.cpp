@@ -663,6 +663,8 @@ private Q_SLOTS:
         QCOMPARE(reset, 3);  // every car: green, red (the default), blue
         QVERIFY(!change_attribute(p, 1, "colour", parse_spec("colour:choice:red:red|green|blue"), &reset));
         QCOMPARE(reset, 0);
+    }
+
     // Review edits. A project's reviews are written "key=status[tag,tag]" (status: t to do, p in
     // progress, d done, r needs review), ';' between images, only images not at the default. The
     // expected column is the reviews after the edit, "-" when it must change nothing.
