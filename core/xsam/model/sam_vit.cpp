@@ -72,8 +72,9 @@ constexpr int64_t kSamQueryBlock = 256;
 // scores adds it: bias(q, key (ky, kx)) = bh[q, ky] + bw[q, kx] is the product of [bh | bw] with the
 // key's one-hot row and column indicators. q' = [q * scale | bh | bw], k' = [k | e_ky | e_kx], and
 // q' . k' = scale q.k + bh[q, ky] + bw[q, kx] in one product accumulated in fp32 (bf16 compute rounds
-// once instead of three times). The extra h + w columns (128 of a global layer's 192) cost far less
-// than the passes over the N x N scores they replace.
+// once instead of three times). The extra h + w columns (128 of a global layer's 192) replace two
+// passes over the N x N scores and any N x N bias tensor (the speed-up is within the 2-core machine's
+// noise: README, "X-SAM on the CPU: compute precision").
 std::pair<torch::Tensor, torch::Tensor> fold_rel_pos(const torch::Tensor& q, const torch::Tensor& k,
                                                      const torch::Tensor& bh, const torch::Tensor& bw, double scale) {
     const int64_t b = q.size(0), heads = q.size(1), n = q.size(2), h = bh.size(-1), w = bw.size(-1);
