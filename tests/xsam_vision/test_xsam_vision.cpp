@@ -3,11 +3,13 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/xsam/model/attention.h"
 #include "core/xsam/model/config.h"
 #include "core/xsam/model/connector.h"
 #include "core/xsam/model/mask_decoder.h"
@@ -175,9 +177,9 @@ XS_TEST(sam_windowed_attention_matches_naive_loop) {
 }
 
 XS_TEST(sam_global_attention_chunked_path_matches_naive_loop) {
-    // From 1024 tokens on, CPU global attention runs a few heads at a time with the two decomposed
-    // rel-pos terms broadcast onto the scores (no full [heads, N, N] bias). 32x32 grid, 6 heads (chunks
-    // of 4 and 2), fp64, tolerance NMSE < 1e-20 against the naive loop.
+    // On the CPU the decomposed rel-pos bias is folded into the attention product and the queries run in
+    // blocks of 256 rows (32x32 grid: 4 blocks), 6 heads, fp64, tolerance NMSE < 1e-20 against the naive
+    // loop.
     torch::NoGradGuard ng;
     SamVitConfig c;
     c.hidden_size = 12;
@@ -192,6 +194,58 @@ XS_TEST(sam_global_attention_chunked_path_matches_naive_loop) {
     auto want = naive_sam_layer(*layer, x, 6, c.layer_norm_eps);
     const double e = nmse(got, want);
     XS_CHECK_MSG(e < 1e-20, "nmse " + fmt(e));
+}
+
+namespace {
+
+// A SAM global layer as computed before the rel-pos bias was folded into the product (issue 18): the
+// [heads, N, N] bias materialised in the compute dtype and added to the scores as an additive mask.
+torch::Tensor sam_global_layer_with_bias_mask(SamVisionLayerImpl& L, const torch::Tensor& x) {
+    auto& A = *L.attn;
+    const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), n = h * w;
+    const int64_t heads = A.num_heads, d = c / heads;
+    auto t = A.qkv(L.layer_norm1(x)).reshape({b, n, 3, heads, d}).permute({2, 0, 3, 1, 4});
+    auto q = t[0], k = t[1], v = t[2];
+    auto q4 = q.reshape({b, heads, h, w, d});
+    auto bh = torch::einsum("bnyxc,ykc->bnyxk", {q4, sam_get_rel_pos(h, h, A.rel_pos_h)});
+    auto bw = torch::einsum("bnyxc,xkc->bnyxk", {q4, sam_get_rel_pos(w, w, A.rel_pos_w)});
+    auto bias = (bh.unsqueeze(-1) + bw.unsqueeze(-2)).reshape({b, heads, n, n});
+    auto out = attention(q, k, v, bias).permute({0, 2, 1, 3}).reshape({b, h, w, c});
+    auto hs = x + A.proj(out);
+    return hs + L.mlp(L.layer_norm2(hs));
+}
+
+}  // namespace
+
+XS_TEST(sam_folded_rel_pos_in_fp32_and_bf16_against_the_bias_mask_and_fp64) {
+    // The fold in fp32 and bf16 compute: against the fp64 naive loop and against the previous
+    // formulation (bias mask) in the same dtype. Bounds: fp32 NMSE < 1e-10; bf16 NMSE < 1e-3 against
+    // fp64 and no worse than the bias-mask formulation's error plus 1e-5 (it rounds the bias twice).
+    torch::NoGradGuard ng;
+    SamVitConfig c;
+    c.hidden_size = 32;
+    c.num_attention_heads = 2;
+    c.mlp_dim = 48;
+    c.image_size = 24 * 16;  // 576 tokens: 3 query blocks, the last one partial
+    c.patch_size = 16;
+    SamVisionLayer layer(c, 0, kD);
+    randomize(*layer, 29);
+    auto x = torch::randn({1, 24, 24, 32}, kD);
+    auto exact = naive_sam_layer(*layer, x, 2, c.layer_norm_eps);
+    for (auto dtype : {torch::kFloat, torch::kBFloat16}) {
+        layer->to(dtype);
+        auto xd = x.to(dtype);
+        const double folded = nmse(layer->forward(xd), exact);
+        const double masked = nmse(sam_global_layer_with_bias_mask(*layer, xd), exact);
+        const double between = nmse(layer->forward(xd), sam_global_layer_with_bias_mask(*layer, xd));
+        std::printf("  %s: folded vs fp64 %.3g, bias mask vs fp64 %.3g, folded vs bias mask %.3g\n",
+                    dtype == torch::kFloat ? "fp32" : "bf16", folded, masked, between);
+        if (dtype == torch::kFloat) {
+            XS_CHECK_MSG(folded < 1e-10 && between < 1e-10, "fp32 nmse " + fmt(folded) + " / " + fmt(between));
+        } else {
+            XS_CHECK_MSG(folded < 1e-3 && folded < masked + 1e-5, "bf16 nmse " + fmt(folded) + " vs " + fmt(masked));
+        }
+    }
 }
 
 XS_TEST(sam_rel_pos_lookup_and_window_roundtrip) {

@@ -2,8 +2,6 @@
 #include "core/xsam/engine/bench_xsam.h"
 #include "core/xsam/tokenizer/tokenizer.h"
 
-#include <sys/resource.h>
-#include <sys/time.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -19,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/util/timer.h"
 #include "core/xsam/engine/compute_precision.h"
 #include "core/xsam/engine/model_build.h"
 #include "core/xsam/engine/xsam_engine.h"
@@ -45,15 +44,6 @@ int64_t status_field_kb(const char* key) {
     return -1;
 }
 
-// CPU time (user + system, all threads) of this process so far, in ms. On a loaded machine wall time
-// mostly measures waiting; CPU time / threads estimates the unloaded wall time.
-double process_cpu_ms() {
-    struct rusage u {};
-    getrusage(RUSAGE_SELF, &u);
-    auto ms = [](const timeval& t) { return double(t.tv_sec) * 1000.0 + double(t.tv_usec) / 1000.0; };
-    return ms(u.ru_utime) + ms(u.ru_stime);
-}
-
 std::string loadavg() {
     std::ifstream f("/proc/loadavg");
     std::string a, b, c;
@@ -76,7 +66,7 @@ double mb(int64_t bytes) { return bytes < 0 ? -1.0 : round1(double(bytes) / (102
 struct Runs {
     std::vector<std::vector<StageTiming>> runs;
     nlohmann::ordered_json summary(std::vector<double>* totals_out = nullptr) const {
-        std::map<std::string, std::vector<double>> by_stage;
+        std::map<std::string, std::vector<double>> by_stage, cpu_by_stage;
         std::vector<std::string> order;
         std::vector<double> totals;
         for (const auto& r : runs) {
@@ -84,6 +74,7 @@ struct Runs {
             for (const StageTiming& s : r) {
                 if (!by_stage.count(s.stage)) order.push_back(s.stage);
                 by_stage[s.stage].push_back(s.ms);
+                cpu_by_stage[s.stage].push_back(s.cpu_ms);
                 t += s.ms;
             }
             totals.push_back(t);
@@ -92,6 +83,9 @@ struct Runs {
         nlohmann::ordered_json st = nlohmann::ordered_json::object();
         for (const std::string& s : order) st[s] = round1(median(by_stage[s]));
         j["stages_ms"] = st;
+        nlohmann::ordered_json cpu = nlohmann::ordered_json::object();
+        for (const std::string& s : order) cpu[s] = round1(median(cpu_by_stage[s]));
+        j["stages_cpu_ms"] = cpu;
         j["total_ms"] = round1(median(totals));
         nlohmann::ordered_json all = nlohmann::ordered_json::array();
         for (double t : totals) all.push_back(round1(t));
@@ -99,11 +93,12 @@ struct Runs {
         if (totals_out) *totals_out = totals;
         return j;
     }
-    double stage_median(const std::string& name) const {
+    // Median wall (or, with cpu, process CPU) milliseconds of one stage.
+    double stage_median(const std::string& name, bool cpu = false) const {
         std::vector<double> v;
         for (const auto& r : runs)
             for (const StageTiming& s : r)
-                if (s.stage == name) v.push_back(s.ms);
+                if (s.stage == name) v.push_back(cpu ? s.cpu_ms : s.ms);
         return median(v);
     }
 };
@@ -319,18 +314,24 @@ nlohmann::ordered_json bench_one(const BenchXsamOptions& o, const std::string& c
 
     // The stages of the issue, in one flat table (medians; per-prompt stages from the referring prompt).
     const Runs& ref = prompt_runs["referring"];
-    nlohmann::ordered_json flat;
-    flat["preprocess"] = round1(prep.stage_median("prepare.preprocess"));
-    flat["siglip"] = round1(prep.stage_median("prepare.siglip"));
-    flat["sam"] = round1(prep.stage_median("prepare.sam"));
-    flat["projectors"] = round1(prep.stage_median("prepare.projector_connector"));
-    flat["pixel_decoder"] = round1(prep.stage_median("prepare.pixel_decoder"));
-    flat["llm_prefix"] = round1(prep.stage_median("prepare.llm_prefix"));
-    flat["prompt_llm"] = round1(ref.stage_median("segment.llm"));
-    flat["decoder"] = round1(ref.stage_median("segment.embeddings") + ref.stage_median("segment.mask_decoder"));
-    flat["postprocess"] = round1(ref.stage_median("segment.postprocess"));
-    flat["prompt_other"] = round1(ref.stage_median("segment.prompt"));
-    j["stages_ms"] = flat;
+    auto flat_table = [&](bool cpu) {
+        nlohmann::ordered_json flat;
+        auto stage = [&](const Runs& r, const char* name) { return r.stage_median(name, cpu); };
+        flat["preprocess"] = round1(stage(prep, "prepare.preprocess"));
+        flat["siglip"] = round1(stage(prep, "prepare.siglip"));
+        flat["sam"] = round1(stage(prep, "prepare.sam"));
+        flat["projectors"] = round1(stage(prep, "prepare.projector_connector"));
+        flat["pixel_decoder"] = round1(stage(prep, "prepare.pixel_decoder"));
+        flat["llm_prefix"] = round1(stage(prep, "prepare.llm_prefix"));
+        flat["prompt_llm"] = round1(stage(ref, "segment.llm"));
+        flat["decoder"] = round1(stage(ref, "segment.embeddings") + stage(ref, "segment.mask_decoder"));
+        flat["postprocess"] = round1(stage(ref, "segment.postprocess"));
+        flat["prompt_other"] = round1(stage(ref, "segment.prompt"));
+        return flat;
+    };
+    j["stages_ms"] = flat_table(false);
+    // The same stages in process CPU time (all threads): comparable between runs on a loaded machine.
+    j["stages_cpu_ms"] = flat_table(true);
     nlohmann::ordered_json totals;
     totals["prepare"] = pj["total_ms"];
     for (const auto& [name, r] : prompt_runs) totals[name] = pr_json[name]["total_ms"];

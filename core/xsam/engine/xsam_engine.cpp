@@ -138,10 +138,6 @@ torch::Device parse_device(const std::string& s) {
     }
 }
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
     size_t pos = 0;
     while ((pos = s.find(from, pos)) != std::string::npos) {
@@ -331,11 +327,10 @@ void prepare_image(XsamModel& model, const PreprocessConfig& pp, const torch::De
     c10::InferenceMode guard;
     p.width = image.width;
     p.height = image.height;
-    auto t0 = std::chrono::steady_clock::now();
+    StageClock stages;
     auto stage = [&](const char* name) {
         sync_device(device);
-        p.timings.push_back({name, ms_since(t0)});
-        t0 = std::chrono::steady_clock::now();
+        p.timings.push_back(stages.lap(name));
         cancel.throw_if_cancelled();
     };
     cancel.throw_if_cancelled();
@@ -390,11 +385,10 @@ ScoringOutput XsamEngine::score(const XsamPrepared& p, const SegmentRequest& req
                                 std::vector<StageTiming>* timings) {
     c10::InferenceMode guard;
     ScoringOutput out;
-    auto t0 = std::chrono::steady_clock::now();
+    StageClock stages;
     auto stage = [&](const char* name) {
         sync();
-        if (timings) timings->push_back({name, ms_since(t0)});
-        t0 = std::chrono::steady_clock::now();
+        if (timings) timings->push_back(stages.lap(name));
         cancel.throw_if_cancelled();
     };
     auto& m = *model_;
@@ -507,7 +501,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
 
     SegmentResult res;
     ScoringOutput s = score(p, request, cancel, &res.timings);
-    auto t0 = std::chrono::steady_clock::now();
+    StageClock stages;
     c10::InferenceMode guard;
     PostprocessInput in{request.task, generic_mode, DecoderOutput{s.class_logits, s.mask_logits}, p.geometry, {}, {}};
     if (request.task == Task::Interactive) {
@@ -515,7 +509,7 @@ SegmentResult XsamEngine::segment(const PreparedImage& prepared, const SegmentRe
         for (const Mask& n : negative_prompts(request, p.width, p.height)) in.negatives.push_back(from_mask(n));
     }
     res.instances = run_postprocess(in, request.score_threshold, request.mask_threshold, s.labels);
-    res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    res.timings.push_back(stages.lap("segment.postprocess"));
     // The inspector's view of this pass (core/xsam/engine/inspection.cpp).
     if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, generic_mode);
     return res;
@@ -604,11 +598,10 @@ SegmentResult XsamEngine::generate(const XsamPrepared& p, const SegmentRequest& 
                                    const std::string* forced) {
     c10::InferenceMode guard;
     SegmentResult res;
-    auto t0 = std::chrono::steady_clock::now();
+    StageClock stages;
     auto stage = [&](const char* name) {
         sync();
-        res.timings.push_back({name, ms_since(t0)});
-        t0 = std::chrono::steady_clock::now();
+        res.timings.push_back(stages.lap(name));
         cancel.throw_if_cancelled();
     };
     auto& m = *model_;
@@ -661,7 +654,7 @@ SegmentResult XsamEngine::generate(const XsamPrepared& p, const SegmentRequest& 
     const size_t fed = gen.empty() ? 0 : gen.size() - 1;
     const Marks marks = find_marks(gen, pstart_id_, pend_id_, seg_id_, fed);
     if (chat || marks.segs.empty() || marks.phrases.empty()) {
-        res.timings.push_back({"segment.postprocess", ms_since(t0)});
+        res.timings.push_back(stages.lap("segment.postprocess"));
         if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
         return res;  // text only
     }
@@ -687,7 +680,7 @@ SegmentResult XsamEngine::generate(const XsamPrepared& p, const SegmentRequest& 
         r.label = s.labels[size_t(c.label)];
         res.instances.push_back(std::move(r));
     }
-    res.timings.push_back({"segment.postprocess", ms_since(t0)});
+    res.timings.push_back(stages.lap("segment.postprocess"));
     if (request.inspect) res.inspection = make_inspection(*this, p, s, request, res.timings, options_.generic_mode);
     return res;
 }

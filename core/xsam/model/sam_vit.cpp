@@ -62,45 +62,60 @@ SamVisionAttentionImpl::SamVisionAttentionImpl(const SamVitConfig& c, int64_t wi
     }
 }
 
+namespace {
+
+// Query rows per block of SAM's attention on the CPU: a global layer's scores are 16 heads x 256 x 4096
+// per block (32 MB in bf16) instead of 16 x 4096 x 4096 (512 MB) at once.
+constexpr int64_t kSamQueryBlock = 256;
+
+// The decomposed relative-position bias folded into the attention product, so that no pass over the
+// scores adds it: bias(q, key (ky, kx)) = bh[q, ky] + bw[q, kx] is the product of [bh | bw] with the
+// key's one-hot row and column indicators. q' = [q * scale | bh | bw], k' = [k | e_ky | e_kx], and
+// q' . k' = scale q.k + bh[q, ky] + bw[q, kx] in one product accumulated in fp32 (bf16 compute rounds
+// once instead of three times). The extra h + w columns (128 of a global layer's 192) replace two
+// passes over the N x N scores and any N x N bias tensor (the speed-up is within the 2-core machine's
+// noise: README, "X-SAM on the CPU: compute precision").
+std::pair<torch::Tensor, torch::Tensor> fold_rel_pos(const torch::Tensor& q, const torch::Tensor& k,
+                                                     const torch::Tensor& bh, const torch::Tensor& bw, double scale) {
+    const int64_t b = q.size(0), heads = q.size(1), n = q.size(2), h = bh.size(-1), w = bw.size(-1);
+    const auto f32 = q.options().dtype(torch::kFloat);  // (LibTorch 1.13 has no bf16 eye)
+    auto rows = torch::eye(h, f32).repeat_interleave(w, 0).to(q.scalar_type());  // [n, h]: key j in row j / w
+    auto cols = torch::eye(w, f32).repeat({h, 1}).to(q.scalar_type());           // [n, w]: key j in column j % w
+    auto qf = torch::cat({q * scale, bh.reshape({b, heads, n, h}), bw.reshape({b, heads, n, w})}, -1);
+    auto kf = torch::cat({k, rows.expand({b, heads, n, h}), cols.expand({b, heads, n, w})}, -1);
+    return {qf, kf};
+}
+
+}  // namespace
+
 torch::Tensor SamVisionAttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
     const int64_t n = h * w, d = c / num_heads;
     // [B, N, 3, heads, D] -> 3 x [B, heads, N, D]
     auto t = qkv(x).reshape({b, n, 3, num_heads, d}).permute({2, 0, 3, 1, 4});
     auto q = t[0], k = t[1], v = t[2];
-    c10::optional<torch::Tensor> bias;
     torch::Tensor out;
-    if (use_rel_pos) {
+    if (!use_rel_pos) {
+        out = attention(q, k, v);  // [B, heads, N, D], scale D^-0.5
+    } else {
         auto rh = sam_get_rel_pos(h, h, like(rel_pos_h, x));  // [h, h, D]
         auto rw = sam_get_rel_pos(w, w, like(rel_pos_w, x));  // [w, w, D]
         auto q4 = q.reshape({b, num_heads, h, w, d});
         // bias[b, n, qy, qx, ky, kx] = <q(qy,qx), Rh[qy,ky]> + <q(qy,qx), Rw[qx,kx]>
         auto bh = torch::einsum("bnyxc,ykc->bnyxk", {q4, rh});  // [B, heads, h, w, h]
         auto bw = torch::einsum("bnyxc,xkc->bnyxk", {q4, rw});  // [B, heads, h, w, w]
-        if (x.device().is_cpu() && n >= 1024) {
-            // Global attention on the CPU (64 x 64 tokens): the full [B, heads, N, N] bias would be 1 GB
-            // in fp32 on top of the scores. A few heads at a time, the two small bias terms broadcast
-            // onto the scores in place: the same sums, a fraction of the memory.
-            const double scale = 1.0 / std::sqrt(double(d));
-            const int64_t chunk = 4;
+        if (x.device().is_cpu()) {
+            auto [qf, kf] = fold_rel_pos(q, k, bh, bw, 1.0 / std::sqrt(double(d)));
             std::vector<torch::Tensor> outs;
-            for (int64_t h0 = 0; h0 < num_heads; h0 += chunk) {
-                const int64_t hc = std::min(chunk, num_heads - h0);
-                auto qc = q.narrow(1, h0, hc), kc = k.narrow(1, h0, hc), vc = v.narrow(1, h0, hc);
-                auto scores = scaled_scores(qc, kc, scale);  // [B, hc, N, N]
-                auto s6 = scores.view({b, hc, h, w, h, w});
-                s6.add_(bh.narrow(1, h0, hc).unsqueeze(-1));
-                s6.add_(bw.narrow(1, h0, hc).unsqueeze(-2));
-                auto probs = torch::softmax(scores, -1);  // bf16 too: the CPU kernel accumulates in fp32
-                scores = torch::Tensor();
-                outs.push_back(torch::matmul(probs, vc));
-            }
-            out = torch::cat(outs, 1);
-        } else {
-            bias = (bh.unsqueeze(-1) + bw.unsqueeze(-2)).reshape({b, num_heads, n, n});
+            for (int64_t r0 = 0; r0 < n; r0 += kSamQueryBlock)
+                outs.push_back(attention(qf.narrow(2, r0, std::min(kSamQueryBlock, n - r0)), kf, v, c10::nullopt,
+                                         false, 1.0));
+            out = outs.size() == 1 ? outs[0] : torch::cat(outs, 2);
+        } else {  // sdpa's fused kernels take the bias as a mask
+            auto bias = (bh.unsqueeze(-1) + bw.unsqueeze(-2)).reshape({b, num_heads, n, n});
+            out = attention(q, k, v, bias);
         }
     }
-    if (!out.defined()) out = attention(q, k, v, bias);  // [B, heads, N, D], scale D^-0.5
     out = out.permute({0, 2, 1, 3}).reshape({b, h, w, c});
     return proj(out);
 }
