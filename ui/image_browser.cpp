@@ -240,9 +240,16 @@ int ImageBrowser::index_of(const ImageKey& key) const {
     return it == rows_.end() ? -1 : it->second;
 }
 
+// An edited image joins or leaves the filtered list at once (a tag added under a tag filter, the
+// last instance of a category removed under a category filter), so the list always shows what the
+// filter passes; an edit that changes no image's membership keeps the rows and the selection.
 void ImageBrowser::refresh_item(const ImageKey& key) {
     index_.update(key, doc_->project());
-    model_->index_row_changed(index_of(key));
+    const int row = index_of(key);
+    if (row < 0) return;
+    const bool listed = model_->view_row(row) >= 0;
+    if (listed != index_.passes(row, filter_, pending_)) return apply_filter();
+    model_->index_row_changed(row);
 }
 
 void ImageBrowser::show(int index) {

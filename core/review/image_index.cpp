@@ -106,6 +106,10 @@ std::vector<int> ImageIndex::filter(const ImageFilter& filter, const std::set<Im
     return rows;
 }
 
+bool ImageIndex::passes(int row, const ImageFilter& filter, const std::set<ImageKey>& pending) const {
+    return summary_matches(filter, folded_name(filter.name), rows_[size_t(row)], pending);
+}
+
 std::vector<std::string> ImageIndex::tags() const {
     std::set<std::string> all;
     for (const ImageSummary& s : rows_) all.insert(s.tags.begin(), s.tags.end());

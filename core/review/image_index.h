@@ -57,6 +57,8 @@ public:
     int row_of(const ImageKey& key) const;  // -1 when not listed
     // The rows that pass `filter`, in list order. `pending`: the images with pending candidates.
     std::vector<int> filter(const ImageFilter& filter, const std::set<ImageKey>& pending) const;
+    // Whether the image at `row` passes `filter` (one row of filter()).
+    bool passes(int row, const ImageFilter& filter, const std::set<ImageKey>& pending) const;
     // Every tag some listed image has, sorted.
     std::vector<std::string> tags() const;
 
