@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "ui/qt_convert.h"
+#include "ui/widgets.h"
 
 namespace xs {
 
@@ -258,13 +259,7 @@ void AttributePanel::show_value(QWidget* editor, const AttributeSpec& spec, cons
 // shortcut (Return) took the key, accepted a pending preview and moved the selection before the
 // field's edit was applied (found by the GUI monkey: a note landed on other instances).
 bool AttributePanel::eventFilter(QObject* watched, QEvent* event) {
-    if (event->type() == QEvent::ShortcutOverride) {
-        const int key = static_cast<QKeyEvent*>(event)->key();
-        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
-            event->accept();
-            return true;
-        }
-    }
+    if (claim_return_key(event)) return true;
     return QWidget::eventFilter(watched, event);
 }
 

@@ -12,6 +12,7 @@
 #include <QSpinBox>
 
 #include "ui/image_list_model.h"
+#include "ui/widgets.h"
 
 namespace xs {
 
@@ -113,13 +114,7 @@ ImageFilterBar::ImageFilterBar(QWidget* parent) : QWidget(parent) {
 
 // Return in the name or tag field belongs to the field, not to the window's "Accept mask" (Return).
 bool ImageFilterBar::eventFilter(QObject* watched, QEvent* event) {
-    if (event->type() == QEvent::ShortcutOverride) {
-        const int key = static_cast<QKeyEvent*>(event)->key();
-        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
-            event->accept();
-            return true;
-        }
-    }
+    if (claim_return_key(event)) return true;
     return QWidget::eventFilter(watched, event);
 }
 

@@ -178,4 +178,12 @@ void HelpOverlay::paintEvent(QPaintEvent*) {
     }
 }
 
+bool claim_return_key(QEvent* event) {
+    if (event->type() != QEvent::ShortcutOverride) return false;
+    const int key = static_cast<QKeyEvent*>(event)->key();
+    if (key != Qt::Key_Return && key != Qt::Key_Enter) return false;
+    event->accept();
+    return true;
+}
+
 }  // namespace xs

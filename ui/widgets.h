@@ -58,4 +58,9 @@ private:
 // size on a small one) gets 90% of the available area, centred.
 void fit_to_screen(QWidget* window);
 
+// For the event filter of a text field: claims Return and Enter before the window's shortcuts see
+// them (the ShortcutOverride accepted), so the field's own returnPressed gets the key instead of the
+// window's "Accept mask". True when the event was claimed.
+bool claim_return_key(QEvent* event);
+
 }  // namespace xs
