@@ -257,8 +257,13 @@ bool Monkey::run_episode(int actions, int64_t deadline_ms) {
         actions_[size_t(k)].run();
         drop_dialog_answer();
         QTest::qWait(uniform(0, 3) == 0 ? 20 : 1);
-        if (QWidget* modal = QApplication::activeModalWidget())
-            fail(QStringLiteral("a dialog was left open: %1 \"%2\"").arg(modal->metaObject()->className(), modal->windowTitle()));
+        if (QWidget* modal = QApplication::activeModalWidget()) {
+            QStringList says;  // what the dialog says (a settings page opened by a failed load names why)
+            for (QLabel* label : modal->findChildren<QLabel*>())
+                if (label->isVisible() && !label->text().isEmpty()) says << label->text();
+            fail(QStringLiteral("a dialog was left open: %1 \"%2\" saying: %3")
+                     .arg(modal->metaObject()->className(), modal->windowTitle(), says.join(" | ").left(600)));
+        }
         if (!failure_.isEmpty()) break;
         check_quick();
         if (actions_done_ % kFileCheckEvery == 0) check_file_matches_document();
