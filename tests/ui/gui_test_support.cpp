@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include "ui/image_canvas.h"
+#include "ui/main_window.h"
 
 void shot(QWidget* w, const QString& name) {
     QTest::qWait(50);  // let pending layout and paint events run, so the picture is what a user sees
@@ -27,6 +28,21 @@ void type_over(QLineEdit* line, const QString& text) {
     line->selectAll();
     if (text.isEmpty()) QTest::keyClick(line, Qt::Key_Delete);
     else QTest::keyClicks(line, text);
+}
+
+xs::MainWindow* open_main_window(std::unique_ptr<xs::MainWindow>& window, const QString& folder, QSize size,
+                                 bool wait_for_engine, int timeout_ms) {
+    window = std::make_unique<xs::MainWindow>();
+    window->resize(size);
+    window->show();
+    QApplication::setActiveWindow(window.get());
+    window->set_engine("classic");
+    xs::MainWindow* w = window.get();
+    if (!w->open_folder(folder)) return nullptr;
+    const bool ready = QTest::qWaitFor(
+        [w, wait_for_engine] { return !w->scanning() && w->image_ready() && (!wait_for_engine || w->engine_ready()); },
+        timeout_ms);
+    return ready ? w : nullptr;
 }
 
 QPoint to_widget(xs::ImageCanvas* canvas, double x, double y) { return canvas->image_to_widget(QPointF(x, y)).toPoint(); }

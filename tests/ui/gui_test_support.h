@@ -7,10 +7,12 @@
 #include <QElapsedTimer>
 #include <QMessageBox>
 #include <QPoint>
+#include <QSize>
 #include <QString>
 #include <QTimer>
 #include <deque>
 #include <functional>
+#include <memory>
 
 #include "core/mask/mask.h"
 
@@ -18,6 +20,7 @@ class QLineEdit;
 
 namespace xs {
 class ImageCanvas;
+class MainWindow;
 }
 
 // Saves the widget's picture as /tmp/gui-shots/NAME.png (after pending layout and paint events ran,
@@ -26,6 +29,11 @@ void shot(QWidget* w, const QString& name);
 QByteArray file_bytes(const QString& path);  // empty when it cannot be read
 // What a user does to replace a line edit's text: focus it, select all, type.
 void type_over(QLineEdit* line, const QString& text);
+// A new main window in `window` (shown, active, `size`, the classic engine) with `folder` open. Null
+// when the folder does not open, or when the scan and the first image (and the engine, when
+// wait_for_engine) are not ready within timeout_ms.
+xs::MainWindow* open_main_window(std::unique_ptr<xs::MainWindow>& window, const QString& folder, QSize size,
+                                 bool wait_for_engine, int timeout_ms);
 // A point of the image (image pixels) in the canvas widget's coordinates.
 QPoint to_widget(xs::ImageCanvas* canvas, double x, double y);
 // The scene the format, safety and grounding suites open: 640 x 480, blue, a red disc at (300, 220)

@@ -91,18 +91,7 @@ private:
         save_project(p, (folder_ + "/xsam-project.json").toStdString());
     }
 
-    MainWindow* open_window() {
-        window_ = std::make_unique<MainWindow>();
-        window_->resize(1400, 900);
-        window_->show();
-        QApplication::setActiveWindow(window_.get());
-        window_->set_engine("classic");
-        MainWindow* w = window_.get();
-        if (!w->open_folder(folder_)) return nullptr;
-        if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kTimeoutMs))
-            return nullptr;
-        return w;
-    }
+    MainWindow* open_window() { return open_main_window(window_, folder_, QSize(1400, 900), true, kTimeoutMs); }
 
     QTreeWidgetItem* row_of(int64_t id) {
         QTreeWidget* tree = window_->instance_panel()->tree();

@@ -26,6 +26,7 @@
 #include "ui/image_filter_bar.h"
 #include "ui/image_list_model.h"
 #include "ui/main_window.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/shortcuts_dialog.h"
 #include "ui/thumbnails.h"
 
@@ -36,12 +37,6 @@ namespace {
 constexpr int kTimeoutMs = 60000;
 constexpr int kImages = 12;  // img01.png .. img12.png, each its own colour
 constexpr int kW = 64, kH = 48;
-
-void shot(QWidget* w, const QString& name) {
-    QTest::qWait(30);
-    QDir().mkpath("/tmp/gui-shots");
-    QVERIFY(w->grab().save("/tmp/gui-shots/review-" + name + ".png"));
-}
 
 QString image_name(int i) { return QStringLiteral("img%1.png").arg(i + 1, 2, 10, QLatin1Char('0')); }
 
@@ -69,17 +64,7 @@ private:
         save_project(p, (folder_ + "/xsam-project.json").toStdString());
     }
 
-    MainWindow* open_window() {
-        window_ = std::make_unique<MainWindow>();
-        window_->resize(1400, 900);
-        window_->show();
-        QApplication::setActiveWindow(window_.get());
-        window_->set_engine("classic");
-        MainWindow* w = window_.get();
-        if (!w->open_folder(folder_)) return nullptr;
-        if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready(); }, kTimeoutMs)) return nullptr;
-        return w;
-    }
+    MainWindow* open_window() { return open_main_window(window_, folder_, QSize(1400, 900), false, kTimeoutMs); }
 
     QListView* list() { return window_->file_list(); }
     ImageBrowser* browser() { return window_->image_browser(); }
@@ -151,7 +136,7 @@ private Q_SLOTS:
         QVERIFY(!t.isNull() && std::max(t.width(), t.height()) == ThumbnailCache::kSide);
         QCOMPARE(t.pixelColor(t.width() / 2, t.height() / 2).hue(), QColor::fromHsv(0, 200, 220).hue());
         QVERIFY(list()->model()->index(1, 0).data().toString().startsWith("img02.png   (2)"));
-        shot(window_.get(), "01-list-with-thumbnails");
+        shot(window_.get(), "review-01-list-with-thumbnails");
     }
 
     void status_keys_on_the_shown_image_one_undo_step_each() {
@@ -190,7 +175,7 @@ private Q_SLOTS:
         for (int i : {3, 5, 6}) QCOMPARE(status_of(i), ReviewStatus::todo);
         key(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
         for (int i : {3, 5, 6}) QCOMPARE(status_of(i), ReviewStatus::needs_review);
-        shot(window_.get(), "02-statuses");
+        shot(window_.get(), "review-02-statuses");
     }
 
     void tags_typed_in_the_tag_field() {
@@ -268,7 +253,7 @@ private Q_SLOTS:
     void navigation_walks_the_filtered_list() {
         bar<QComboBox>("filterTag")->setCurrentIndex(bar<QComboBox>("filterTag")->findText("night"));
         QCOMPARE(shown(), QStringList({"img04.png", "img06.png", "img07.png"}));
-        shot(window_.get(), "03-filtered");
+        shot(window_.get(), "review-03-filtered");
         browser()->show(0);  // img01, not shown by the filter: D goes to the first shown after it
         QTRY_VERIFY_WITH_TIMEOUT(window_->image_ready(), 20000);
         key(Qt::Key_D);

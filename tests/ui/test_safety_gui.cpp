@@ -90,16 +90,7 @@ private:
     }
 
     MainWindow* open_window(const QString& folder) {
-        window_ = std::make_unique<MainWindow>();
-        window_->resize(1400, 860);
-        window_->show();
-        QApplication::setActiveWindow(window_.get());
-        window_->set_engine("classic");
-        if (!window_->open_folder(folder)) return nullptr;
-        MainWindow* w = window_.get();
-        if (!QTest::qWaitFor([w] { return !w->scanning() && w->image_ready() && w->engine_ready(); }, kEngineTimeoutMs))
-            return nullptr;
-        return w;
+        return open_main_window(window_, folder, QSize(1400, 860), true, kEngineTimeoutMs);
     }
 
     // A click on the green square and Enter: one more instance, through the real canvas.
