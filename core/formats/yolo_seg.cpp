@@ -45,7 +45,9 @@ std::string data_yaml(const CategoryTable& cats, bool has_val) {
     y += "train: train.txt\n";
     y += has_val ? "val: val.txt\n" : "val: train.txt  # no validation split was asked for (--val-fraction)\n";
     y += "nc: " + std::to_string(cats.size()) + "\n";
-    y += "names:\n";
+    // No category (all deleted): an empty map, which YAML readers (and our import) take as no classes;
+    // "names:" with nothing under it would read as null.
+    y += cats.size() == 0 ? "names: {}\n" : "names:\n";
     for (size_t i = 0; i < cats.size(); ++i) y += "  " + std::to_string(i) + ": " + yaml_quoted(cats.list()[i]->name) + "\n";
     return y;
 }

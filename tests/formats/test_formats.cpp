@@ -58,6 +58,32 @@ private Q_SLOTS:
         QCOMPARE(checked_settings(f.info().export_options, {}, "yolo-seg").at("val-fraction"), std::string("0"));
     }
 
+    // A project whose categories were all deleted (images, no category, no instance) exports in every
+    // format, and the export imports back without complaint (the 30-minute monkey, seed 20261204: a
+    // yolo-seg export after the last category was deleted wrote "names:" with nothing under it, which
+    // its own import refused as "names: missing").
+    void everyFormatExportsAndImportsAProjectWithoutCategories() {
+        Project p = bench_project();
+        for (ImageRecord& img : p.images) img.instances.clear();
+        while (!p.categories.empty()) p.remove_category(p.categories.front().id);
+        QCOMPARE(int(p.categories.size()), 0);
+        for (const Format* f : all_formats()) {
+            const std::string name = f->info().name;
+            const std::string dir = scratch("no-categories-" + name);
+            const std::string out = dir + (f->info().exports_folder ? "/out" : "/out.json");
+            const ExportReport rep = export_with(*f, p, out);
+            QCOMPARE(rep.instances, int64_t(0));
+            ImportReport back;
+            try {
+                const Project q = import_with(*f, out, p.image_root, &back);
+                QCOMPARE(int(q.categories.size()), 0);
+                QCOMPARE(q.instance_count(), int64_t(0));
+            } catch (const std::exception& e) {
+                QFAIL(qPrintable(QString::fromStdString(name + ": its own export does not import: " + e.what())));
+            }
+        }
+    }
+
     // ---- YOLO segmentation ----
 
     void yoloRoundTripOnStampsBench() {
