@@ -12,6 +12,7 @@
 
 #include "core/builtin/builtin_engines.h"
 #include "tests/monkey/monkey.h"
+#include "tests/ui/gui_test_support.h"
 #ifdef XS_HAVE_XSAM
 #include "core/xsam/engine/xsam_engine_factory.h"
 #endif
@@ -24,10 +25,7 @@ class TestMonkey : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_monkey");
-        QSettings().clear();
+        use_private_settings("test_monkey");
         settings_.scratch = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-monkey") + "/monkey";
         QDir(settings_.scratch).removeRecursively();
         QVERIFY(QDir().mkpath(settings_.scratch));

@@ -1,5 +1,6 @@
 #include "tests/ui/gui_test_support.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -7,10 +8,29 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPainter>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
+
+void use_private_settings(const QString& app_name) {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("xsam-studio-test");
+    QCoreApplication::setApplicationName(app_name);
+    static QString folder;
+    folder = QDir::tempPath() + QStringLiteral("/xs-test-settings/%1-%2").arg(app_name).arg(QCoreApplication::applicationPid());
+    QDir(folder).removeRecursively();
+    QDir().mkpath(folder);
+    for (QSettings::Format f : {QSettings::NativeFormat, QSettings::IniFormat})
+        QSettings::setPath(f, QSettings::UserScope, folder);
+    QSettings settings;
+    if (!settings.fileName().startsWith(folder))
+        qFatal("use_private_settings: QSettings still writes %s, not under %s", qPrintable(settings.fileName()), qPrintable(folder));
+    settings.clear();
+    qAddPostRoutine([] { QDir(folder).removeRecursively(); });
+}
 
 void shot(QWidget* w, const QString& name) {
     QTest::qWait(50);  // let pending layout and paint events run, so the picture is what a user sees

@@ -23,6 +23,14 @@ class ImageCanvas;
 class MainWindow;
 }
 
+// Gives this test process settings of its own, empty at the start: QStandardPaths' test mode, the
+// organisation "xsam-studio-test" and application `app_name`, and a settings folder named after the
+// process id (removed at exit). Two runs of one suite at once (a long monkey run beside CI's short
+// one, or two worktrees' ctest runs) would otherwise share one file, and one run's clear() would
+// empty the other's engine settings mid-run (the 30-minute monkey once found the X-SAM settings page
+// open, "needs a model folder", after another run cleared the file).
+void use_private_settings(const QString& app_name);
+
 // Saves the widget's picture as /tmp/gui-shots/NAME.png (after pending layout and paint events ran,
 // so it is what a user sees); a suite's names start with its own prefix ("formats-...").
 void shot(QWidget* w, const QString& name);

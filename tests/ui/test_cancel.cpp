@@ -21,6 +21,7 @@
 #include "ui/export_controller.h"
 #include "ui/main_window.h"
 #include "ui/widgets.h"
+#include "tests/ui/gui_test_support.h"
 
 using namespace xs;
 
@@ -74,10 +75,7 @@ class TestCancel : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         // Settings of this test only (the windows save e.g. the engine name on close).
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_cancel");
-        QSettings().clear();
+        use_private_settings("test_ui_cancel");
     }
 
     void export_cancelled_from_the_progress_dialog_writes_nothing() {

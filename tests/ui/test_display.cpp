@@ -146,10 +146,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_display");
-        QSettings().clear();
+        use_private_settings("test_ui_display");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-display-test");
         std::filesystem::remove_all(root_.toStdString());
         QVERIFY(QDir().mkpath(root_));

@@ -157,10 +157,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_formats");
-        QSettings().clear();
+        use_private_settings("test_ui_formats");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-formats");
         std::filesystem::remove_all(root_.toStdString());
         QVERIFY(QDir().mkpath(root_));

@@ -126,10 +126,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_main_window");
-        QSettings().clear();
+        use_private_settings("test_ui_main_window");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-test");
         std::filesystem::remove_all(root_.toStdString());  // (QDir cannot remove names that are not UTF-8)
         photos_ = root_ + "/photos";

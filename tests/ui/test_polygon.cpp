@@ -107,10 +107,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_polygon");
-        QSettings().clear();
+        use_private_settings("test_ui_polygon");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-polygon");
         std::filesystem::remove_all(root_.toStdString());
     }

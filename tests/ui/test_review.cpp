@@ -109,10 +109,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_review");
-        QSettings().clear();
+        use_private_settings("test_ui_review");
         folder_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-review-test") + "/images";
         std::filesystem::remove_all(folder_.toStdString());
         QVERIFY(QDir().mkpath(folder_));

@@ -119,10 +119,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_xsam");
-        QSettings().clear();
+        use_private_settings("test_ui_xsam");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-xsam");
         QDir(root_).removeRecursively();
         folder_ = root_ + "/images";
