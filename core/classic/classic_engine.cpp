@@ -64,6 +64,9 @@ struct Params {
     // radius (level-0 pixels) around it (refine_boundary), the coarse answer weighing this much.
     float band_radius = 3;
     float band_prior_weight = 1.0f;
+    // There, object-coloured parts narrower than this (level-0 pixels; what an opening with a disc
+    // of this diameter removes) connected to the answer join the band (thin parts).
+    float thin_width = 5;
 };
 
 const Params& params() {
@@ -420,18 +423,44 @@ cv::Mat refine_boundary(const Level& L, const cv::Rect& rect, const cv::Mat& sof
     const cv::Mat lab0 = soft > 0.5f;
     cv::Mat out = lab0 / 255;  // 0/1
     if (band <= 0) return out;
-    const cv::Mat cross = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1));
-    cv::Mat dil, ero;
-    cv::dilate(lab0, dil, cross);
-    cv::erode(lab0, ero, cross);
-    const cv::Mat inband = dil & ~ero;
-    const int n = cv::countNonZero(inband);
-    if (n == 0) return out;
     const cv::Mat bins = L.bin(rect);
     cv::Mat wf, wb;
     out.convertTo(wf, CV_32F);
     wb = 1.f - wf;
     const std::vector<float> mf = colour_log_model(bins, wf), mb = colour_log_model(bins, wb);
+    // Thin parts: object-coloured structures narrower than Params::thin_width connected to the
+    // answer (legs, antennae, handles lost on the coarse level) join the band, and the cut decides.
+    cv::Mat grown = lab0.clone();
+    if (params().thin_width > 0) {
+        cv::Mat fgcol(rect.size(), CV_8U);
+        for (int y = 0; y < rect.height; ++y) {
+            const uint16_t* b = bins.ptr<uint16_t>(y);
+            uchar* o = fgcol.ptr<uchar>(y);
+            for (int x = 0; x < rect.width; ++x) o[x] = mf[b[x]] > mb[b[x]] ? 255 : 0;
+        }
+        const int t = int(params().thin_width);
+        cv::Mat opened;
+        cv::morphologyEx(fgcol, opened, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(t, t)));
+        const cv::Mat candidates = (fgcol & ~opened) | lab0;
+        cv::Mat comp;
+        const int nc = cv::connectedComponents(candidates, comp, 8, CV_32S);
+        std::vector<char> keep(size_t(nc), 0);
+        for (int y = 0; y < rect.height; ++y)
+            for (int x = 0; x < rect.width; ++x)
+                if (lab0.at<uchar>(y, x)) keep[size_t(comp.at<int>(y, x))] = 1;
+        for (int y = 0; y < rect.height; ++y)
+            for (int x = 0; x < rect.width; ++x) {
+                const int c = comp.at<int>(y, x);
+                if (c > 0 && keep[size_t(c)]) grown.at<uchar>(y, x) = 255;
+            }
+    }
+    const cv::Mat cross = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1));
+    cv::Mat dil, ero;
+    cv::dilate(grown, dil, cross);
+    cv::erode(lab0, ero, cross);
+    const cv::Mat inband = dil & ~ero;
+    const int n = cv::countNonZero(inband);
+    if (n == 0) return out;
     cv::Mat idx(rect.size(), CV_32S, cv::Scalar(-1));
     int k = 0;
     for (int y = 0; y < rect.height; ++y)
