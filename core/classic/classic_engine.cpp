@@ -60,6 +60,13 @@ struct Params {
     // For the positive seeds' geodesic distance, a step onto the previous mask (where its colours say
     // object) costs this fraction of geo_eps (travel_along_prior).
     float prior_step_factor = 0.3f;
+    // When the cut ran on a coarser level, the outline is cut again on level 0 in a band of this
+    // radius (level-0 pixels) around it (refine_boundary), the coarse answer weighing this much.
+    float band_radius = 3;
+    float band_prior_weight = 1.0f;
+    // There, object-coloured parts narrower than this (level-0 pixels; what an opening with a disc
+    // of this diameter removes) connected to the answer join the band (thin parts).
+    float thin_width = 5;
 };
 
 const Params& params() {
@@ -407,6 +414,120 @@ cv::Mat travel_along_prior(const SegmentRequest& req, const Level& L, const cv::
     return step_cost;
 }
 
+// Full-resolution boundary refinement: a graph cut on level 0 restricted to a narrow band around
+// the outline of `soft` (the cut's answer brought to level 0, values in [0, 1], `rect`-sized), with
+// colour models re-fitted at level 0 to that answer. Pixels outside the band keep their label and
+// act on the band through the smoothness term. `hard` is level 0's seed map (whole image).
+cv::Mat refine_boundary(const Level& L, const cv::Rect& rect, const cv::Mat& soft, const cv::Mat& hard, int band,
+                        float prior_weight) {
+    const cv::Mat lab0 = soft > 0.5f;
+    cv::Mat out = lab0 / 255;  // 0/1
+    if (band <= 0) return out;
+    const cv::Mat bins = L.bin(rect);
+    cv::Mat wf, wb;
+    out.convertTo(wf, CV_32F);
+    wb = 1.f - wf;
+    const std::vector<float> mf = colour_log_model(bins, wf), mb = colour_log_model(bins, wb);
+    // Thin parts: object-coloured structures narrower than Params::thin_width connected to the
+    // answer (legs, antennae, handles lost on the coarse level) join the band, and the cut decides.
+    cv::Mat grown = lab0.clone();
+    if (params().thin_width > 0) {
+        cv::Mat fgcol(rect.size(), CV_8U);
+        for (int y = 0; y < rect.height; ++y) {
+            const uint16_t* b = bins.ptr<uint16_t>(y);
+            uchar* o = fgcol.ptr<uchar>(y);
+            for (int x = 0; x < rect.width; ++x) o[x] = mf[b[x]] > mb[b[x]] ? 255 : 0;
+        }
+        const int t = int(params().thin_width);
+        cv::Mat opened;
+        cv::morphologyEx(fgcol, opened, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(t, t)));
+        const cv::Mat candidates = (fgcol & ~opened) | lab0;
+        cv::Mat comp;
+        const int nc = cv::connectedComponents(candidates, comp, 8, CV_32S);
+        std::vector<char> keep(size_t(nc), 0);
+        for (int y = 0; y < rect.height; ++y)
+            for (int x = 0; x < rect.width; ++x)
+                if (lab0.at<uchar>(y, x)) keep[size_t(comp.at<int>(y, x))] = 1;
+        for (int y = 0; y < rect.height; ++y)
+            for (int x = 0; x < rect.width; ++x) {
+                const int c = comp.at<int>(y, x);
+                if (c > 0 && keep[size_t(c)]) grown.at<uchar>(y, x) = 255;
+            }
+    }
+    const cv::Mat cross = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1));
+    cv::Mat dil, ero;
+    cv::dilate(grown, dil, cross);
+    cv::erode(lab0, ero, cross);
+    const cv::Mat inband = dil & ~ero;
+    const int n = cv::countNonZero(inband);
+    if (n == 0) return out;
+    cv::Mat idx(rect.size(), CV_32S, cv::Scalar(-1));
+    int k = 0;
+    for (int y = 0; y < rect.height; ++y)
+        for (int x = 0; x < rect.width; ++x)
+            if (inband.at<uchar>(y, x)) idx.at<int>(y, x) = k++;
+    cv::detail::GCGraph<float> g(unsigned(n), unsigned(8 * n));
+    for (int i = 0; i < n; ++i) g.addVtx();
+    const float big = 1e6f;
+    std::vector<float> src(size_t(n), 0.f), snk(size_t(n), 0.f);
+    for (int y = 0; y < rect.height; ++y) {
+        const int* ir = idx.ptr<int>(y);
+        const float* sf = soft.ptr<float>(y);
+        const uint16_t* b = bins.ptr<uint16_t>(y);
+        const uchar* hd = hard.ptr<uchar>(y + rect.y) + rect.x;
+        for (int x = 0; x < rect.width; ++x) {
+            const int i = ir[x];
+            if (i < 0) continue;
+            if (hd[x] == 1) src[size_t(i)] += big;
+            else if (hd[x] == 2) snk[size_t(i)] += big;
+            else {
+                const float u = params().colour_weight * std::clamp(mf[b[x]] - mb[b[x]], -params().colour_clip, params().colour_clip) +
+                                prior_weight * (2.f * sf[x] - 1.f);
+                src[size_t(i)] += std::max(u, 0.f);
+                snk[size_t(i)] += std::max(-u, 0.f);
+            }
+        }
+    }
+    // Pairwise terms in all 8 directions: within the band as edges, to fixed pixels as terminal weights.
+    for (int y = 0; y < rect.height; ++y)
+        for (int x = 0; x < rect.width; ++x)
+            for (int d = 0; d < 4; ++d) {
+                const int x2 = x + kDx[d], y2 = y + kDy[d];
+                if (x2 < 0 || x2 >= rect.width || y2 >= rect.height) continue;
+                const int i = idx.at<int>(y, x), j = idx.at<int>(y2, x2);
+                if (i < 0 && j < 0) continue;
+                const float wgt = params().smooth_weight * L.wt[d].at<float>(y + rect.y, x + rect.x);
+                if (i >= 0 && j >= 0) g.addEdges(i, j, wgt, wgt);
+                else if (i >= 0) (out.at<uchar>(y2, x2) ? src : snk)[size_t(i)] += wgt;
+                else (out.at<uchar>(y, x) ? src : snk)[size_t(j)] += wgt;
+            }
+    for (int i = 0; i < n; ++i) g.addTermWeights(i, src[size_t(i)], snk[size_t(i)]);
+    g.maxFlow();
+    for (int y = 0; y < rect.height; ++y)
+        for (int x = 0; x < rect.width; ++x) {
+            const int i = idx.at<int>(y, x);
+            if (i >= 0) out.at<uchar>(y, x) = g.inSourceSegment(i) ? 1 : 0;
+        }
+    return out;
+}
+
+// Keeps the components of `label` (CV_8U 0/1) that hold a positive seed of `hard` (same size);
+// leaves `label` as it is when none does.
+void keep_connected_to_clicks(cv::Mat& label, const cv::Mat& hard) {
+    cv::Mat comp;
+    const int nc = cv::connectedComponents(label, comp, 8, CV_32S);
+    std::vector<char> keep(size_t(nc), 0);
+    bool any = false;
+    for (int y = 0; y < label.rows; ++y)
+        for (int x = 0; x < label.cols; ++x) {
+            const int c = comp.at<int>(y, x);
+            if (c > 0 && hard.at<uchar>(y, x) == 1) keep[size_t(c)] = 1, any = true;
+        }
+    if (!any) return;
+    for (int y = 0; y < label.rows; ++y)
+        for (int x = 0; x < label.cols; ++x) label.at<uchar>(y, x) = keep[size_t(comp.at<int>(y, x))] ? 1 : 0;
+}
+
 cv::Rect expand(const cv::Rect& r, float frac, int px, const cv::Size& bounds) {
     const int mx = int(r.width * frac) + px, my = int(r.height * frac) + px;
     cv::Rect e(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my);
@@ -722,11 +843,24 @@ SegmentResult ClassicEngine::segment_with(const ClassicPrepared* P, const Segmen
     // Back to the image size.
     Mask out(P->width, P->height);
     cv::Mat full(P->height, P->width, CV_8U, out.data());
-    const double back = 1.0 / L.scale;
-    if (li == 0 && std::abs(L.scale - 1.0) < 1e-9) {
+    if (li > 0 && params().band_radius > 0) {
+        // The cut ran on a coarser level: cut the outline again on level 0, in a narrow band.
+        const Level& L0 = P->levels[0];
+        const cv::Rect r0 = scale_rect(roi, L0.scale / L.scale, cv::Size(L0.lab.cols, L0.lab.rows));
+        cv::Mat f, up;
+        label.convertTo(f, CV_32F);
+        cv::resize(f, up, r0.size(), 0, 0, cv::INTER_LINEAR);
+        const Seeds S0 = draw_seeds(req, L0);
+        label = refine_boundary(L0, r0, up, S0.hard, int(params().band_radius), params().band_prior_weight);
+        keep_connected_to_clicks(label, S0.hard(r0));
+        roi = r0;
+        li = 0;
+    }
+    const Level& LF = P->levels[li];
+    if (std::abs(LF.scale - 1.0) < 1e-9) {
         label.copyTo(full(roi));
     } else {
-        cv::Rect dst = scale_rect(roi, back, full.size());
+        const cv::Rect dst = scale_rect(roi, 1.0 / LF.scale, full.size());
         cv::Mat f, up;
         label.convertTo(f, CV_32F);
         cv::resize(f, up, dst.size(), 0, 0, cv::INTER_LINEAR);

@@ -263,12 +263,13 @@ private Q_SLOTS:
         QVERIFY2(iou >= 0.9, QByteArray::number(iou).constData());
     }
 
-    void twoPixelLegsOfLowContrastArePartlyKept() {
-        // The engine's known limit (README, classic engine): a body with five 2-pixel legs and a
-        // 2-pixel antenna, ~25 Lab units from the background. One click on the body keeps about a
-        // third of the thin parts (0.36 measured), a click on the middle leg about two thirds
-        // (0.67): the cut's smoothness term outweighs a 2-pixel part's colour evidence. The bounds
-        // guard against losing more.
+    void twoPixelLegsOfLowContrastAreKept() {
+        // A body with five 2-pixel legs and a 2-pixel antenna, ~25 Lab units from the background;
+        // the object's region is too large for a full-resolution cut, so the cut runs on the
+        // half-size level, where the legs are lost. The full-resolution refinement lets the
+        // object-coloured parts narrower than 5 pixels connected to the answer into its band: 0.828
+        // of the thin pixels after one click on the body, 0.831 after a click on the middle leg
+        // (0.389 and 0.702 with the band refinement alone; 0.36 and 0.67 before it).
         Scene s;
         s.rgb = background(640, 480, 10, 21);
         cv::Mat shape = cv::Mat::zeros(480, 640, CV_8U);
@@ -276,6 +277,10 @@ private Q_SLOTS:
         for (int x0 : {260, 290, 320, 350, 380}) cv::line(shape, cv::Point(x0, 230), cv::Point(x0 + (x0 - 320) / 2, 360), 255, 2);
         cv::line(shape, cv::Point(390, 190), cv::Point(500, 110), 255, 2);
         draw_object(s, shape, cv::Vec3b(90, 130, 90), 8, 22);
+        // A 2-pixel line of the object's colour 40 pixels left of the body, not connected to it: not taken.
+        cv::Mat apart = cv::Mat::zeros(480, 640, CV_8U);
+        cv::line(apart, cv::Point(200, 170), cv::Point(200, 300), 255, 2);
+        draw_object(s, apart, cv::Vec3b(90, 130, 90), 8, 23);
         cv::Mat body = cv::Mat::zeros(480, 640, CV_8U);
         cv::ellipse(body, cv::Point(320, 200), cv::Size(80, 45), 0, 0, 360, 255, cv::FILLED);
         const Mask thin = mask_subtract(s.gt[0], from_mat(body));
@@ -289,9 +294,79 @@ private Q_SLOTS:
         r.input_mask = one;
         r.points.push_back({320.5f, 300.5f, true});  // on the middle leg
         const Mask two = segment(f, *p, r);
-        QVERIFY2(thin_recall(one) >= 0.3, QByteArray::number(thin_recall(one)).constData());
-        QVERIFY2(thin_recall(two) >= 0.6, QByteArray::number(thin_recall(two)).constData());
-        QVERIFY2(clicker_iou(s.gt[0], two) >= 0.85, QByteArray::number(clicker_iou(s.gt[0], two)).constData());
+        qInfo("thin parts kept: %.3f after the click on the body, %.3f after the click on the leg; IoU %.3f; "
+              "the line apart: %.3f taken", thin_recall(one), thin_recall(two), clicker_iou(s.gt[0], two),
+              double(mask_intersection(two, s.gt[1]).area()) / double(s.gt[1].area()));
+        const double apart_taken = double(mask_intersection(two, s.gt[1]).area()) / double(s.gt[1].area());
+        QVERIFY2(apart_taken <= 0.05, QByteArray::number(apart_taken).constData());
+        QVERIFY2(thin_recall(one) >= 0.75, QByteArray::number(thin_recall(one)).constData());
+        QVERIFY2(thin_recall(two) >= 0.75, QByteArray::number(thin_recall(two)).constData());
+        QVERIFY2(clicker_iou(s.gt[0], two) >= 0.95, QByteArray::number(clicker_iou(s.gt[0], two)).constData());
+    }
+
+    void largeObjectsOutlineIsRefinedAtFullResolution() {
+        // An object too large for a full-resolution cut (the cut runs on the half-size level) with a
+        // comb of 3-pixel teeth and 3-pixel gaps along its top: the outline is cut again at full
+        // resolution in a narrow band, so the teeth and gaps come out (without the refinement,
+        // the coarse answer brought up: comb IoU 0.456, object IoU 0.990; with it: 0.999 and 1.000).
+        Scene s;
+        s.rgb = background(640, 480, 10, 31);
+        cv::Mat shape = cv::Mat::zeros(480, 640, CV_8U);
+        cv::rectangle(shape, cv::Rect(120, 110, 400, 280), 255, cv::FILLED);
+        for (int x = 120; x + 3 <= 520; x += 6) cv::rectangle(shape, cv::Rect(x, 100, 3, 10), 255, cv::FILLED);
+        draw_object(s, shape, cv::Vec3b(200, 90, 50), 8, 32);
+        cv::Mat comb = cv::Mat::zeros(480, 640, CV_8U);
+        comb(cv::Rect(120, 100, 400, 10)).setTo(255);
+        const Mask comb_zone = from_mat(comb);
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        const Mask m = segment(f, *p, points({{320.5f, 250.5f, true}}));
+        // Within the comb's rows: the share of pixels labelled as the ground truth says.
+        const Mask gt_comb = mask_intersection(s.gt[0], comb_zone);
+        const Mask m_comb = mask_intersection(m, comb_zone);
+        const double comb_iou = double(mask_intersection(gt_comb, m_comb).area()) /
+                                double(std::max<int64_t>(1, mask_union(gt_comb, m_comb).area()));
+        const double iou = clicker_iou(s.gt[0], m);
+        qInfo("comb IoU %.3f, object IoU %.4f", comb_iou, iou);
+        QVERIFY2(comb_iou >= 0.9, QByteArray::number(comb_iou).constData());
+        QVERIFY2(iou >= 0.97, QByteArray::number(iou).constData());
+    }
+
+    void twoPixelLegsOfASmallObjectAreKept() {
+        // The same kind of object, small enough for the cut to run at full resolution (a 400 x 300
+        // image), where the 2-pixel legs and antenna survive the cut without any refinement: 0.937
+        // of the thin pixels after one click and after a second on a leg (a band refinement
+        // around the thin parts after such cuts too changed neither this nor stamps-bench).
+        Scene s;
+        s.rgb = background(400, 300, 10, 41);
+        cv::Mat shape = cv::Mat::zeros(300, 400, CV_8U);
+        cv::ellipse(shape, cv::Point(200, 110), cv::Size(50, 28), 0, 0, 360, 255, cv::FILLED);
+        for (int x0 : {165, 185, 205, 225}) cv::line(shape, cv::Point(x0, 130), cv::Point(x0 + (x0 - 195) / 2, 230), 255, 2);
+        cv::line(shape, cv::Point(245, 100), cv::Point(320, 50), 255, 2);
+        draw_object(s, shape, cv::Vec3b(90, 130, 90), 8, 42);
+        cv::Mat apart = cv::Mat::zeros(300, 400, CV_8U);
+        cv::line(apart, cv::Point(120, 90), cv::Point(120, 200), 255, 2);
+        draw_object(s, apart, cv::Vec3b(90, 130, 90), 8, 43);
+        cv::Mat body = cv::Mat::zeros(300, 400, CV_8U);
+        cv::ellipse(body, cv::Point(200, 110), cv::Size(50, 28), 0, 0, 360, 255, cv::FILLED);
+        const Mask thin = mask_subtract(s.gt[0], from_mat(body));
+        auto thin_recall = [&](const Mask& m) {
+            return double(mask_intersection(m, thin).area()) / double(thin.area());
+        };
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        SegmentRequest r = points({{200.5f, 110.5f, true}});
+        const Mask one = segment(f, *p, r);
+        r.input_mask = one;
+        r.points.push_back({205.5f, 180.5f, true});  // on a middle leg
+        const Mask two = segment(f, *p, r);
+        const double apart_taken = double(mask_intersection(two, s.gt[1]).area()) / double(s.gt[1].area());
+        qInfo("small object: thin parts kept %.3f after one click, %.3f after two; IoU %.3f / %.3f; the line apart %.3f",
+              thin_recall(one), thin_recall(two), clicker_iou(s.gt[0], one), clicker_iou(s.gt[0], two), apart_taken);
+        QVERIFY2(apart_taken <= 0.05, QByteArray::number(apart_taken).constData());
+        QVERIFY2(thin_recall(one) >= 0.85, QByteArray::number(thin_recall(one)).constData());
+        QVERIFY2(thin_recall(two) >= 0.85, QByteArray::number(thin_recall(two)).constData());
+        QVERIFY2(clicker_iou(s.gt[0], two) >= 0.95, QByteArray::number(clicker_iou(s.gt[0], two)).constData());
     }
 
     void sameRequestSameMaskWhateverCameBefore() {
