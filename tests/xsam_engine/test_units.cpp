@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/xsam/pipeline/postprocess.h"
 #include "core/xsam/pipeline/preprocess.h"
@@ -288,6 +289,65 @@ std::vector<std::tuple<int, int, float>> brute_instances(const DecoderOutput& ou
 }
 
 }  // namespace
+
+// masks_to_image upsamples only the canvas's rows and columns the image occupies: every output pixel
+// has the same source logits and weights as in the whole-canvas upsampling. LibTorch's bilinear kernel
+// itself does not round every pixel the same way for different sizes (a batch of 1 against a batch of 3
+// differs by up to 2e-6; the grouped post-processing already upsamples groups of 2-16), so the bound
+// is a normalised max error of 1e-6 and identical masks at the logit threshold 0 on these maps.
+XS_TEST(masks_to_image_equals_the_whole_canvas_upsampling) {
+    struct Case { int canvas, logits, height, width; };
+    const Case cases[] = {{1024, 256, 480, 640}, {1024, 256, 640, 480}, {1024, 256, 333, 1000}, {1024, 256, 640, 427},
+                          {1024, 256, 1, 1},     {1024, 256, 700, 700}, {1024, 256, 3000, 40},  {32, 8, 25, 40},
+                          {32, 32, 25, 40},      {32, 12, 25, 40},      {32, 16, 40, 25},       {30, 10, 7, 29}};
+    int compared = 0, bitwise = 0;
+    double worst = 0;
+    for (const Case& c : cases) {
+        torch::manual_seed(c.logits + c.height);
+        CanvasGeometry g;
+        g.canvas = c.canvas;
+        auto [sh, sw] = sam_scaled_size(c.height, c.width, c.canvas);
+        g.scaled_h = sh, g.scaled_w = sw, g.height = c.height, g.width = c.width;
+        for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+            torch::Tensor logits = (torch::randn({3, c.logits, c.logits}) * 4).to(dtype);
+            for (const torch::Tensor& l : {logits, logits[1]}) {  // a batch and a single [h, w] map
+                torch::Tensor a = masks_to_image(l, g), b = masks_to_image_whole_canvas(l, g);
+                XS_CHECK(a.sizes() == b.sizes() && a.size(-2) == c.height && a.size(-1) == c.width);
+                const double err = (a - b).abs().max().item<double>() / b.abs().max().item<double>();
+                worst = std::max(worst, err);
+                XS_CHECK(err <= 1e-6);
+                XS_CHECK(torch::equal(a > 0, b > 0));
+                bitwise += torch::equal(a, b);
+                ++compared;
+            }
+        }
+    }
+    XS_CHECK(compared == 48);
+    std::printf("masks_to_image: %d of %d bitwise equal, worst normalised max error %.2e\n", bitwise, compared, worst);
+}
+
+// mask_score (bool mask, sigmoid().mul_(mask), exact count) against the reference's formulation written
+// out (float mask, sigmoid * mask, float sums): the same float, bit for bit, and the same mask.
+XS_TEST(mask_score_equals_the_float_mask_formulation) {
+    int compared = 0;
+    for (int seed = 0; seed < 8; ++seed) {
+        torch::manual_seed(100 + seed);
+        const int64_t h = 7 + 61 * seed, w = 640 - 37 * seed;
+        torch::Tensor l = torch::randn({h, w}) * (1 + seed);
+        if (seed == 3) l.fill_(-5.f);  // an empty mask
+        for (float cut : {0.f, 1.5f, -INFINITY}) {
+            torch::Tensor m = (l > cut).to(torch::kFloat32);
+            const float ref = float((l.sigmoid() * m).sum().item<double>() / (m.sum().item<double>() + 1e-6));
+            torch::Tensor mask;
+            const float got = mask_score(l, cut, &mask);
+            XS_CHECK_MSG(got == ref, "seed " + std::to_string(seed) + ": " + std::to_string(got) + " vs " +
+                                         std::to_string(ref));
+            XS_CHECK(mask.scalar_type() == torch::kBool && torch::equal(mask, l > cut));
+            ++compared;
+        }
+    }
+    XS_CHECK(compared == 24);
+}
 
 XS_TEST(instance_rule_equals_brute_force_reference) {
     CanvasGeometry g;

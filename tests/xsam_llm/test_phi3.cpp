@@ -121,6 +121,34 @@ XS_TEST(attention_matches_naive_loop_plain_causal_and_masked) {
     XS_CHECK_MSG(e < 1e-10, "fp32 nmse " + num(e));
 }
 
+// A bool mask broadcast over the heads (the mask decoder's [B, 1, Q, hw]) is added on the CPU as a 0 / -inf
+// mask built at its own size: the same scores as masked_fill_ (checked bit for bit against that
+// formulation written out, fp32 and bf16) and, in fp64, the naive loop's answer.
+XS_TEST(attention_broadcast_bool_mask_equals_masked_fill) {
+    torch::manual_seed(5);
+    const int64_t B = 2, H = 8, Lq = 20, Lk = 300, D = 32;
+    auto q = torch::randn({B, H, Lq, D}, torch::kDouble), k = torch::randn({B, H, Lk, D}, torch::kDouble),
+         v = torch::randn({B, H, Lk, D}, torch::kDouble);
+    auto allowed = torch::rand({B, 1, Lq, Lk}) > 0.6;
+    allowed.select(3, 7).fill_(true);  // no row blocked everywhere
+    const double sc = 1.0 / std::sqrt(double(D));
+    auto aa = allowed.accessor<bool, 4>();
+    auto ref = naive_attention(q, k, v, [&](int64_t b, auto, int64_t i, int64_t j) { return aa[b][0][i][j] ? 0.0 : kNegInf; },
+                               sc);
+    double e = nmse(attention(q, k, v, allowed), ref);
+    XS_CHECK_MSG(e < 1e-24, "fp64 nmse " + num(e));
+    for (auto dtype : {torch::kFloat, torch::kBFloat16}) {
+        auto qd = q.to(dtype), kd = k.to(dtype), vd = v.to(dtype);
+        auto scores = scaled_scores(qd, kd, sc);
+        scores.masked_fill_(allowed.logical_not(), kNegInf);
+        auto filled = torch::matmul(torch::softmax(scores, -1), vd);
+        auto got = attention(qd, kd, vd, allowed);
+        XS_CHECK_MSG(torch::equal(got, filled), std::string("not the masked_fill result in ") + c10::toString(dtype));
+        e = nmse(got.to(torch::kDouble), ref);
+        XS_CHECK_MSG(e < (dtype == torch::kFloat ? 1e-10 : 1e-4), std::string(c10::toString(dtype)) + " nmse " + num(e));
+    }
+}
+
 XS_TEST(rmsnorm_matches_formula) {
     torch::manual_seed(2);
     RMSNorm n(16, 1e-5, torch::TensorOptions().dtype(torch::kDouble));

@@ -28,21 +28,51 @@ void check_output(const DecoderOutput& out) {
         throw Error("X-SAM post-processing: mask logits must be [queries, h, w]");
 }
 
-// Mean probability inside the mask (logit > cut) of one upsampled query: the reference's mask score
-// (cut 0).
-float mask_score(const torch::Tensor& logits_hw, float cut) {
-    torch::Tensor m = (logits_hw > cut).to(torch::kFloat32);
-    const double num = (logits_hw.sigmoid() * m).sum().item<double>();
-    const double den = m.sum().item<double>() + 1e-6;
-    return float(num / den);
-}
+// A candidate's own mask on the CPU (candidates of one query for several classes share no storage).
+torch::Tensor own_cpu_copy(const torch::Tensor& m) { return m.is_cpu() ? m.clone() : m.to(torch::kCPU); }
 
 }  // namespace
+
+float mask_score(const torch::Tensor& logits_hw, float cut, torch::Tensor* mask) {
+    // sigmoid * mask with the bool mask promoted is sigmoid * 1.0 or * 0.0, the same values as with a float
+    // mask, summed in the same layout; the count of a bool mask is exact, as the float sum of 0/1 values is
+    // below 2^24 elements (above that the float sum is kept, being what the reference computes).
+    torch::Tensor m = logits_hw > cut;
+    const double num = logits_hw.sigmoid().mul_(m).sum().item<double>();
+    const double count = logits_hw.numel() < (int64_t(1) << 24) ? double(m.sum().item<int64_t>())
+                                                                  : m.to(torch::kFloat32).sum().item<double>();
+    if (mask) *mask = std::move(m);
+    return float(num / (count + 1e-6));
+}
+
+torch::Tensor masks_to_image_whole_canvas(const torch::Tensor& mask_logits, const CanvasGeometry& g) {
+    torch::Tensor x = mask_logits.to(torch::kFloat32);
+    if (x.dim() == 2) x = x.unsqueeze(0);
+    x = bilinear(x.unsqueeze(0), g.canvas, g.canvas);  // [1, N, S, S]
+    x = x.narrow(2, 0, g.scaled_h).narrow(3, 0, g.scaled_w);
+    x = bilinear(x.contiguous(), g.height, g.width);
+    return x.squeeze(0);
+}
 
 torch::Tensor masks_to_image(const torch::Tensor& mask_logits, const CanvasGeometry& g) {
     torch::Tensor x = mask_logits.to(torch::kFloat32);
     if (x.dim() == 2) x = x.unsqueeze(0);
-    x = bilinear(x.unsqueeze(0), g.canvas, g.canvas);  // [1, N, S, S]
+    const int64_t h = x.size(1), w = x.size(2), S = g.canvas;
+    // The canvas upsampling only for the rows and columns the image occupies: when S is a whole multiple
+    // k of the logits' size, upsampling the top-left r x c logits to (k r) x (k c) uses the same ratio
+    // (1/k, exact in float) and so the same source positions and weights for every output pixel as the
+    // whole S x S upsampling; two logits beyond the last one the image needs keep the kernel's clamp at
+    // the border where the whole-canvas one has it. Bitwise equal to masks_to_image_whole_canvas
+    // (test_xsam_engine_units), without the rows and columns outside the image (a 640 x 480 image: a
+    // quarter of the canvas) or the copy of the crop.
+    if (h <= 0 || w <= 0 || S % h != 0 || S % w != 0 || g.scaled_h <= 0 || g.scaled_w <= 0 || g.scaled_h > S ||
+        g.scaled_w > S)
+        return masks_to_image_whole_canvas(mask_logits, g);
+    const int64_t ky = S / h, kx = S / w;
+    const int64_t r = std::min<int64_t>(h, (g.scaled_h + ky - 1) / ky + 2);
+    const int64_t c = std::min<int64_t>(w, (g.scaled_w + kx - 1) / kx + 2);
+    x = x.narrow(1, 0, r).narrow(2, 0, c).unsqueeze(0);
+    if (ky != 1 || kx != 1) x = bilinear(x, r * ky, c * kx);  // [1, N, k r, k c], the canvas's top-left part
     x = x.narrow(2, 0, g.scaled_h).narrow(3, 0, g.scaled_w);
     x = bilinear(x.contiguous(), g.height, g.width);
     return x.squeeze(0);
@@ -88,7 +118,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
     Candidate best;
     float best_score = -1.f;
     std::vector<float> ms_cache(static_cast<size_t>(Q), -1.f);
-    std::vector<torch::Tensor> logit_cache(static_cast<size_t>(Q));
+    std::vector<torch::Tensor> mask_cache(static_cast<size_t>(Q));  // logit > cut, bool [H, W]
     // Upsampling one query at a time runs on one thread (interpolate parallelises over maps), so the
     // queries are upsampled in groups: the next few not yet done, in the order the loop visits them.
     // Groups start at 2 (a real model's loop usually stops after one or two queries) and double.
@@ -97,14 +127,12 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         std::vector<int64_t> qs;
         for (int64_t j = i; j < vals.size(0) && int64_t(qs.size()) < group; ++j) {
             const int64_t q = idx_a[j] / C;
-            if (!logit_cache[size_t(q)].defined() && std::find(qs.begin(), qs.end(), q) == qs.end()) qs.push_back(q);
+            if (!mask_cache[size_t(q)].defined() && std::find(qs.begin(), qs.end(), q) == qs.end()) qs.push_back(q);
         }
         torch::Tensor idx_t = torch::tensor(qs, torch::kLong).to(out.mask_logits.device());
         torch::Tensor up = masks_to_image(out.mask_logits.index_select(0, idx_t), g);  // [n, H, W]
-        for (size_t k = 0; k < qs.size(); ++k) {
-            logit_cache[size_t(qs[k])] = up[int64_t(k)];
-            ms_cache[size_t(qs[k])] = mask_score(up[int64_t(k)], cut);
-        }
+        for (size_t k = 0; k < qs.size(); ++k)
+            ms_cache[size_t(qs[k])] = mask_score(up[int64_t(k)], cut, &mask_cache[size_t(qs[k])]);
         group = std::min<int64_t>(group * 2, 16);
     };
     for (int64_t i = 0; i < vals.size(0); ++i) {
@@ -112,11 +140,11 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         // Every later pair has class probability <= s, hence score <= s.
         if (s < threshold && (!keep_best || s <= best_score)) break;
         const int64_t q = idx_a[i] / C, c = idx_a[i] % C;
-        if (!logit_cache[size_t(q)].defined()) upsample_from(i);
+        if (!mask_cache[size_t(q)].defined()) upsample_from(i);
         const float score = s * ms_cache[size_t(q)];
-        const torch::Tensor& logits = logit_cache[size_t(q)];
+        const torch::Tensor& mask = mask_cache[size_t(q)];
         if (score >= threshold) {
-            Candidate cand{int(q), int(c), score, (logits > cut).to(torch::kCPU)};
+            Candidate cand{int(q), int(c), score, own_cpu_copy(mask)};
             if (cand.mask.any().item<bool>()) kept.push_back(std::move(cand));
         }
         if (score > best_score) {
@@ -128,7 +156,7 @@ std::vector<Candidate> instance_candidates(const DecoderOutput& out, const Canva
         bool present = std::any_of(kept.begin(), kept.end(),
                                    [&](const Candidate& k) { return k.query == best.query && k.label == best.label; });
         if (!present) {
-            best.mask = (logit_cache[size_t(best.query)] > cut).to(torch::kCPU);
+            best.mask = own_cpu_copy(mask_cache[size_t(best.query)]);
             kept.push_back(std::move(best));
         }
     }

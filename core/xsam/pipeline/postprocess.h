@@ -42,6 +42,13 @@ struct Candidate {
 
 // Logits of the given queries at the original image size, float32 [N, H, W] on the logits' device.
 torch::Tensor masks_to_image(const torch::Tensor& mask_logits, const CanvasGeometry& g);
+// The same by upsampling the whole S x S canvas and cropping it (the reference's order; masks_to_image
+// upsamples only the image's part where that gives the same result, and is tested against this).
+torch::Tensor masks_to_image_whole_canvas(const torch::Tensor& mask_logits, const CanvasGeometry& g);
+
+// The reference's mask score of one upsampled query's logits [H, W]: the mean probability inside its
+// mask (logit > cut; cut 0 is probability 0.5). The mask (bool [H, W]) is returned through `mask`.
+float mask_score(const torch::Tensor& logits_hw, float cut, torch::Tensor* mask = nullptr);
 
 // Class probabilities [Q, C] (softmax over C + 1, background dropped), float32.
 torch::Tensor class_probs(const torch::Tensor& class_logits);
