@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -95,6 +97,28 @@ ProductSpeed measure_product_speed() {
     static ProductSpeed result;
     std::call_once(once, [] {
         c10::InferenceMode guard;
+        // Both products on one thread, the ratio per core: with two, a loaded machine descheduling
+        // one thread stalls the other at the product's barrier, and a run once measured "bf16 only
+        // 1.3x fp32" where the next process measured 8.7x (CI, load 5 on 2 cores), so two runs chose
+        // differently. bf16 goes through oneDNN on LibTorch's OpenMP threads; fp32 through the BLAS
+        // (OpenBLAS here), whose own thread count is set when it offers openblas_set_num_threads.
+        using SetThreads = void (*)(int);
+        using GetThreads = int (*)();
+        auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+        auto get_blas = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        if (!get_blas) set_blas = nullptr;
+        struct OneThread {
+            SetThreads set_blas;
+            int omp = at::get_num_threads(), blas = 0;
+            OneThread(SetThreads s, GetThreads g) : set_blas(s) {
+                at::set_num_threads(1);
+                if (set_blas) blas = g(), set_blas(1);
+            }
+            ~OneThread() {
+                at::set_num_threads(omp);
+                if (set_blas) set_blas(blas);
+            }
+        } one_thread(set_blas, get_blas);
         const int64_t m = 256, k = 1024, n = 1024;
         auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
         const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
@@ -109,7 +133,7 @@ ProductSpeed measure_product_speed() {
         };
         // Alternating rounds, best of each: on a shared machine both see the same moments of load.
         double best32 = std::numeric_limits<double>::infinity(), best16 = best32;
-        for (int round = 0; round < 5; ++round) {
+        for (int round = 0; round < 15; ++round) {
             best32 = std::min(best32, seconds(a32, b32));
             best16 = std::min(best16, seconds(a16, b16));
         }
