@@ -2,8 +2,7 @@
 //
 // prepare(): Lab colour, colour-bin index, neighbour colour distances and graph-cut edge weights for
 // every level of a small pyramid (level 0 = the image, long side <= kMaxWorkingSide; each next level
-// half the size, down to one that fits Params::max_cut_pixels); on level 0 also the colour distances
-// for geodesic paths, taken on the image smoothed (Params::geodesic_smoothing).
+// half the size, down to one that fits Params::max_cut_pixels).
 // segment():
 //   1. seeds: click discs, scribble strokes, outside-the-box -> hard foreground / background;
 //   2. extent: geodesic distances (colour-edge cost) from the positive vs the negative seeds and the
@@ -68,11 +67,6 @@ struct Params {
     // There, object-coloured parts narrower than this (level-0 pixels; what an opening with a disc
     // of this diameter removes) connected to the answer join the band (thin parts).
     float thin_width = 5;
-    // The finest level's geodesic colour differences are taken on the image smoothed with a Gaussian
-    // of this sigma (level-0 pixels; 0: none), so pixel noise does not add to every step of a path
-    // there (the coarser levels are averages already). Chosen on each half of stamps-bench (0 / 0.7 /
-    // 1 / 1.5 / 2, and 1.5 on every level; README).
-    float geodesic_smoothing = 1.5f;
 };
 
 const Params& params() {
@@ -89,8 +83,6 @@ struct Level {
     cv::Mat bin;         // CV_16U colour-histogram bin of each pixel
     cv::Mat cdist[4];    // CV_32F Lab distance to the neighbour: right, down, down-right, down-left
     cv::Mat wt[4];       // CV_32F graph-cut edge weight exp(-beta d^2) for the same neighbours
-    cv::Mat gdist[4];    // CV_32F colour distances for geodesic paths when they differ from cdist (level 0)
-    const cv::Mat& geo_dist(int k) const { return gdist[k].empty() ? cdist[k] : gdist[k]; }
     float mean_gradient = 0;  // mean over pixels of max(cdist right, cdist down)
 };
 
@@ -105,32 +97,13 @@ public:
         size_t n = 0;
         for (const Level& l : levels) {
             n += l.lab.total() * l.lab.elemSize() + l.bin.total() * l.bin.elemSize();
-            for (int k = 0; k < 4; ++k) n += (l.cdist[k].total() + l.wt[k].total() + l.gdist[k].total()) * 4;
+            for (int k = 0; k < 4; ++k) n += l.cdist[k].total() * 4 + l.wt[k].total() * 4;
         }
         return n;
     }
 };
 
-// Lab distance from each pixel to its neighbour k (0 where the neighbour is outside the image).
-cv::Mat neighbour_distance(const cv::Mat& lab, int k) {
-    const int w = lab.cols, h = lab.rows;
-    cv::Mat dist(h, w, CV_32F, cv::Scalar(0));
-    for (int y = 0; y + kDy[k] < h; ++y) {
-        const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
-        const cv::Vec3f* q = lab.ptr<cv::Vec3f>(y + kDy[k]);
-        float* d = dist.ptr<float>(y);
-        for (int x = 0; x < w; ++x) {
-            const int x2 = x + kDx[k];
-            if (x2 < 0 || x2 >= w) continue;
-            const cv::Vec3f diff = p[x] - q[x2];
-            d[x] = std::sqrt(diff.dot(diff));
-        }
-    }
-    return dist;
-}
-
-// geodesic_sigma > 0: the geodesic colour distances (gdist) come from the image smoothed with it.
-Level make_level(const cv::Mat& rgb8, double scale, float geodesic_sigma, const CancelToken& cancel) {
+Level make_level(const cv::Mat& rgb8, double scale, const CancelToken& cancel) {
     Level L;
     L.scale = scale;
     cv::Mat f;
@@ -193,16 +166,6 @@ Level make_level(const cv::Mat& rgb8, double scale, float geodesic_sigma, const 
             for (int x = 0; x < w; ++x) o[x] = float(std::exp(-beta * double(d[x]) * d[x])) / len;
         }
     }
-    if (geodesic_sigma > 0) {
-        cv::Mat s, lab_s;
-        rgb8.convertTo(s, CV_32FC3, 1.0 / 255.0);
-        cv::GaussianBlur(s, s, cv::Size(0, 0), geodesic_sigma);
-        cv::cvtColor(s, lab_s, cv::COLOR_RGB2Lab);
-        for (int k = 0; k < 4; ++k) {
-            cancel.throw_if_cancelled();
-            L.gdist[k] = neighbour_distance(lab_s, k);
-        }
-    }
     return L;
 }
 
@@ -214,14 +177,13 @@ void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const
     const int w = roi.width, h = roi.height;
     const float eps0 = params().geo_eps;
     const float r2 = std::sqrt(2.f);
-    const cv::Mat* G[4] = {&L.geo_dist(0), &L.geo_dist(1), &L.geo_dist(2), &L.geo_dist(3)};
-    auto cd = [&](int k, int x, int y) { return G[k]->at<float>(y + roi.y, x + roi.x); };
+    auto cd = [&](int k, int x, int y) { return L.cdist[k].at<float>(y + roi.y, x + roi.x); };
     for (int pass = 0; pass < 2; ++pass) {
         cancel.throw_if_cancelled();
         for (int y = 0; y < h; ++y) {
             float* d = dist.ptr<float>(y);
             const float* up = y > 0 ? dist.ptr<float>(y - 1) : nullptr;
-            const float* c0 = G[0]->ptr<float>(y + roi.y) + roi.x;
+            const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
             const float* sc = step_cost.empty() ? nullptr : step_cost.ptr<float>(y);
             for (int x = 0; x < w; ++x) {
                 const float eps = sc ? sc[x] : eps0, diag = r2 * eps;
@@ -238,7 +200,7 @@ void geodesic_distance(const Level& L, const cv::Rect& roi, cv::Mat& dist, const
         for (int y = h - 1; y >= 0; --y) {
             float* d = dist.ptr<float>(y);
             const float* down = y + 1 < h ? dist.ptr<float>(y + 1) : nullptr;
-            const float* c0 = G[0]->ptr<float>(y + roi.y) + roi.x;
+            const float* c0 = L.cdist[0].ptr<float>(y + roi.y) + roi.x;
             const float* sc = step_cost.empty() ? nullptr : step_cost.ptr<float>(y);
             for (int x = w - 1; x >= 0; --x) {
                 const float eps = sc ? sc[x] : eps0, diag = r2 * eps;
@@ -681,7 +643,7 @@ public:
         while (true) {
             cancel.throw_if_cancelled();
             const double sx = double(work.cols) / image.width;
-            P->levels.push_back(make_level(work, sx, P->levels.empty() ? params().geodesic_smoothing : 0.f, cancel));
+            P->levels.push_back(make_level(work, sx, cancel));
             if (work.total() <= size_t(params().max_cut_pixels) || std::min(work.cols, work.rows) < 32) break;
             cv::Mat half;
             cv::resize(work, half, cv::Size((work.cols + 1) / 2, (work.rows + 1) / 2), 0, 0, cv::INTER_AREA);
