@@ -32,6 +32,7 @@
 #include "ui/image_browser.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
+#include "tests/ui/gui_test_support.h"
 
 using namespace xs;
 
@@ -222,10 +223,7 @@ class TestHover : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_ui_hover");
-        QSettings().clear();
+        use_private_settings("test_ui_hover");
         root_ = qEnvironmentVariable("XS_TEST_TMP", QDir::tempPath() + "/xs-ui-hover");
         std::filesystem::remove_all(root_.toStdString());
         QVERIFY(QDir().mkpath(root_));
