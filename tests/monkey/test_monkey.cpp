@@ -7,7 +7,6 @@
 #include <QDateTime>
 #include <QDir>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QtTest>
 
 #include "core/builtin/builtin_engines.h"

@@ -15,7 +15,6 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QStandardPaths>
 #include <QTreeWidget>
 #include <QUndoStack>
 #include <QtTest>

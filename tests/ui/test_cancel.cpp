@@ -7,9 +7,7 @@
 #include <QFile>
 #include <QProgressDialog>
 #include <QPushButton>
-#include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QToolButton>
 #include <QtTest>
 #include <atomic>

@@ -19,7 +19,6 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QStyle>
 #include <QUndoStack>
 #include <QtTest>

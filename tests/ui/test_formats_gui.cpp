@@ -11,8 +11,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
-#include <QSettings>
-#include <QStandardPaths>
 #include <QtTest>
 #include <filesystem>
 #include <memory>

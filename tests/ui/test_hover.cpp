@@ -15,7 +15,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
-#include <QStandardPaths>
 #include <QThread>
 #include <QUndoStack>
 #include <QtTest>

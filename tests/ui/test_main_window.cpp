@@ -18,7 +18,6 @@
 #include <QSignalSpy>
 #include <QWheelEvent>
 #include <QStandardItemModel>
-#include <QStandardPaths>
 #include <QTreeWidget>
 #include <QtTest>
 #include <filesystem>

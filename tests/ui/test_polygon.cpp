@@ -9,7 +9,6 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QPainter>
-#include <QStandardPaths>
 #include <QUndoStack>
 #include <QtTest>
 #include <filesystem>

@@ -12,7 +12,6 @@
 #include <QListView>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QTableWidget>
 #include <QUndoStack>
 #include <QtTest>

@@ -17,7 +17,6 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QTimer>
 #include <QtTest>
 #include <deque>

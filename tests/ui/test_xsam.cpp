@@ -24,7 +24,6 @@
 #include <QRegularExpression>
 #include <QScreen>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QSlider>
 #include <QStatusBar>
 #include <QStandardItemModel>
