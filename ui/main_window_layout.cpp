@@ -10,6 +10,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -55,10 +56,18 @@ void MainWindow::build_central() {
     help_ = new HelpOverlay(canvas_);
 }
 
+// The panel sits in a scroll area, so no panel's content (an engine's list of stage timings, many
+// declared attributes) raises the dock's minimum size: that would grow the whole window past its size
+// (or the screen) and shift the canvas under the pointer; the panel scrolls instead.
 QDockWidget* MainWindow::add_dock(QWidget* widget, const QString& title, const char* name, Qt::DockWidgetArea area) {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(name);
-    dock->setWidget(widget);
+    auto* scroll = new QScrollArea(dock);
+    scroll->setObjectName(QStringLiteral("%1Scroll").arg(QLatin1String(name)));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(widget);
+    dock->setWidget(scroll);
     addDockWidget(area, dock);
     return dock;
 }

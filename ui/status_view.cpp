@@ -6,6 +6,7 @@
 #include <QToolButton>
 
 #include "ui/qt_convert.h"
+#include "ui/widgets.h"
 
 namespace xs {
 
@@ -33,7 +34,7 @@ StatusView::StatusView(QStatusBar* bar) : QObject(bar) {
     cursor_->setMinimumWidth(90);
     zoom_ = new QLabel(bar);
     zoom_->setMinimumWidth(50);
-    engine_ = new QLabel(bar);
+    engine_ = new ElidedLabel(bar);
     engine_->setObjectName("engineStatus");
     progress_ = new QProgressBar(bar);
     progress_->setMaximumWidth(220);

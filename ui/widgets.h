@@ -53,6 +53,19 @@ private:
     QStringList extra_;
 };
 
+// A one-line label whose text, when longer than the room it is given, is drawn cut short with an
+// ellipsis (text() keeps the whole text) instead of widening what holds it: a status bar with a long
+// engine report must not widen the window.
+class ElidedLabel : public QLabel {
+    Q_OBJECT
+public:
+    explicit ElidedLabel(QWidget* parent = nullptr);
+    QSize minimumSizeHint() const override;
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+};
+
 // Fits a top-level window into its screen's available area before it is first shown: a window
 // that fits is only moved inside it; one too big (a geometry saved on a bigger screen, or the default
 // size on a small one) gets 90% of the available area, centred.

@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QLabel>
 #include <QListWidget>
 #include <QPainter>
 #include <QSettings>
@@ -84,7 +85,8 @@ private:
 };
 
 // An engine that is fast on any machine, however busy: it answers a click with the pixels of exactly
-// the clicked colour connected to it (4-neighbours), and reports the time that took as its stage.
+// the clicked colour connected to it (4-neighbours), and reports the time that took as its stage
+// (and, with `extra_stages`, that many more long-named stages, as a large model's report looks).
 class FloodEngine : public Engine {
     struct Prepared : PreparedImage {
         Image image;
@@ -92,8 +94,9 @@ class FloodEngine : public Engine {
     };
 
 public:
-    explicit FloodEngine(std::shared_ptr<Counts> counts) : counts_(std::move(counts)) {}
-    std::string name() const override { return "flood"; }
+    explicit FloodEngine(std::shared_ptr<Counts> counts, int extra_stages = 0)
+        : counts_(std::move(counts)), extra_stages_(extra_stages) {}
+    std::string name() const override { return extra_stages_ ? "flood-verbose" : "flood"; }
     std::string device() const override { return "cpu"; }
     Capabilities capabilities() const override {
         Capabilities c;
@@ -134,11 +137,14 @@ public:
         SegmentResult r;
         r.instances.push_back(InstanceResult{std::move(m), 1.0f, "", -1});
         r.timings.push_back({"segment.flood", sw.elapsed_ms()});
+        for (int i = 0; i < extra_stages_; ++i)
+            r.timings.push_back({"segment.a_stage_with_a_long_descriptive_name_" + std::to_string(i), 0.01});
         return r;
     }
 
 private:
     std::shared_ptr<Counts> counts_;
+    int extra_stages_;
 };
 
 // A 320 x 240 photo-like scene: a red disc (centre 120,110, radius 60) on a blue background, a green
@@ -233,6 +239,8 @@ private Q_SLOTS:
                       [slow](const EngineOptions&) { return std::make_unique<TestEngine>("slow", 150, slow); });
         registry_.add("flood", "test only: the clicked colour's connected pixels, fast on any machine",
                       [fast](const EngineOptions&) { return std::make_unique<FloodEngine>(fast); });
+        registry_.add("flood-verbose", "test only: flood, reporting 40 more stages with long names",
+                      [fast](const EngineOptions&) { return std::make_unique<FloodEngine>(fast, 40); });
         registry_.add("slower", "test only: the classic engine after 600 ms of sleep",
                       [slow](const EngineOptions&) { return std::make_unique<TestEngine>("slower", 600, slow); });
     }
@@ -502,6 +510,29 @@ private Q_SLOTS:
         QVERIFY(w->hover().empty());
         set_mode(HoverMode::Auto);
         QCOMPARE(QSettings().value("view/hover_preview").toString(), QString("auto"));
+    }
+
+    // An answer's report (40 stages with long names in the Engine panel, a long line in the status
+    // bar) neither grows the window nor moves the image under the pointer: the panel scrolls and the
+    // status line is cut short. (The window grew 33 px when the classic engine's report gained lines,
+    // so a click landed 20 image pixels from the preview the pointer had rested on.)
+    void long_answer_reports_keep_the_window_and_the_view() {
+        MainWindow* w = window_with("verbose", "flood-verbose");
+        QVERIFY(w);
+        QTest::qWait(50);
+        const QSize window = w->size(), canvas = w->canvas()->size();
+        const QPoint disc = at(120, 110);
+        QTest::mouseClick(w->canvas(), Qt::LeftButton, {}, disc);
+        QTRY_VERIFY_WITH_TIMEOUT(w->preview_count() == 1 && !w->request_pending(), kTimeoutMs);
+        QTest::qWait(50);  // the layout requests the new texts made
+        auto* status = w->findChild<QLabel*>("engineStatus");
+        QVERIFY(status && status->text().contains("a_stage_with_a_long_descriptive_name_39"));
+        auto* timings = w->findChild<QLabel*>("engineTimings");
+        QVERIFY(timings && timings->text().count('\n') > 40);
+        QCOMPARE(w->size(), window);
+        QCOMPARE(w->canvas()->size(), canvas);
+        QCOMPARE(at(120, 110), disc);
+        QVERIFY(w->grab().save("/tmp/gui-shots/long-engine-report.png"));
     }
 
     // The figures of the README: on every stamps-bench image (copied to scratch), with the classic
