@@ -9,7 +9,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QtTest>
 
@@ -17,6 +16,7 @@
 #include "core/io/project_file.h"
 #include "core/mask/mask_scale.h"
 #include "tests/images/image_writers.h"
+#include "tests/ui/gui_test_support.h"
 #include "ui/document.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -31,8 +31,6 @@ constexpr int kEngineTimeoutMs = 120000;
 // The disc the click should find, in full-resolution pixels.
 constexpr int kCx = 12000, kCy = 8000, kR = 3000;
 
-QPoint to_widget(ImageCanvas* c, double x, double y) { return c->image_to_widget(QPointF(x, y)).toPoint(); }
-
 }  // namespace
 
 class TestImagesGui : public QObject {
@@ -43,10 +41,7 @@ class TestImagesGui : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("xsam-studio-test");
-        QCoreApplication::setApplicationName("test_images_gui");
-        QSettings().clear();
+        use_private_settings("test_images_gui");
         // Smaller working bounds than the defaults keep this test quick on two cores; the bounded
         // decode at the default bounds is measured by test_images_huge.
         DecodeLimits lim;
