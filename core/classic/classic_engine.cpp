@@ -618,8 +618,8 @@ double outline_score(const Level& L, const Mask& mask) {
 // A correction answers one click; what else it changes is the cut re-deciding the rest of the
 // previous mask. Small far changes are mostly outline trims, but a positive click can drop a whole
 // part (the cut keeps only what is connected to a positive click, so a part of the previous mask
-// that no click touches goes; stamps-bench's orca lost its black body to a click on its white
-// flank) and a negative click can bring in a far region. So each connected part of what a positive
+// that no click touches goes; on stamps-bench's orca a click near the tail kept the tail only)
+// and a negative click can bring in a far region. So each connected part of what a positive
 // click removed from the previous mask (of what a negative click added to it) that comes no nearer
 // than Params::local_change_radius to the newest click (the request's last point) and is larger
 // than Params::far_change_frac of the previous mask goes back to the previous mask. Changes of the
