@@ -210,6 +210,35 @@ private Q_SLOTS:
             QVERIFY(!m.at(far_panel.x, far_panel.y));
     }
 
+    void positiveCorrectionKeepsFarPartsOfThePreviousMask() {
+        // The previous mask holds two separate red parts of one object (as a box or a loaded mask
+        // gives) and misses a notch of the left one. A positive click in the notch answers that
+        // notch: the right part, which no click touches and which the cut alone drops (it keeps
+        // only what is connected to a positive click), stays as the previous mask had it.
+        Scene s;
+        s.rgb = background(320, 240, 12, 7);
+        cv::Mat shape = cv::Mat::zeros(240, 320, CV_8U);
+        cv::circle(shape, cv::Point(90, 120), 45, 255, cv::FILLED);
+        cv::circle(shape, cv::Point(235, 120), 40, 255, cv::FILLED);
+        draw_object(s, shape, cv::Vec3b(220, 40, 40), 8, 8);
+        cv::Mat prev = shape.clone();
+        cv::rectangle(prev, cv::Rect(40, 105, 25, 30), 0, cv::FILLED);  // the notch: 750 px of the left part
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        SegmentRequest r = points({{52.5f, 120.5f, true}});
+        r.input_mask = from_mat(prev);
+        const Mask m = segment(f, *p, r);
+        const double iou = clicker_iou(s.gt[0], m);
+        int right_kept = 0, right_area = 0;
+        for (int y = 0; y < 240; ++y)
+            for (int x = 180; x < 320; ++x)
+                if (shape.at<uchar>(y, x)) ++right_area, right_kept += m.at(x, y) ? 1 : 0;
+        qInfo("IoU %.3f; right part kept %.3f; notch pixel %d", iou, double(right_kept) / right_area, int(m.at(50, 120)));
+        QVERIFY2(double(right_kept) / right_area >= 0.95, QByteArray::number(double(right_kept) / right_area).constData());
+        QVERIFY(m.at(50, 120));
+        QVERIFY2(iou >= 0.9, QByteArray::number(iou).constData());
+    }
+
     void thinPartsOfAnObjectAreKept() {
         // A body with four 4-pixel legs and a 3-pixel antenna: one click on the body keeps most of
         // them; a click on a leg that was lost brings it back.
