@@ -44,28 +44,17 @@ constexpr int64_t kCausalBlock = 256;
 
 torch::Tensor causal_attention_in_blocks(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                          double s) {
-    const int64_t B = q.size(0), H = q.size(1), lq = q.size(2), lk = k.size(2);
-    const int64_t past = lk - lq;  // query i sees keys 0 .. past + i
-    // Once per call, not per block: the scale on q (the same rounding as per block), and the blocks'
-    // own square as an additive 0 / -inf mask (query r0 + a sees key past + r0 + b only for b <= a);
-    // x + 0 = x and x + -inf = -inf, so the same scores as masked_fill_ with the bool mask, without a
-    // bool triangle built and a broadcast masked_fill_ per block.
-    auto qs = (q * s).contiguous();
-    const int64_t m = std::min(kCausalBlock, lq);
-    auto above = torch::full({m, m}, -std::numeric_limits<double>::infinity(), q.options().dtype(torch::kFloat))
-                     .triu(1)
-                     .to(q.scalar_type());
-    // Each block's result goes straight into a [B, Lq, H, D] buffer (the caller's merge of the heads is
-    // then a view), instead of a concatenation followed by a transposed copy.
-    auto out = torch::empty({B, lq, H, v.size(3)}, q.options());
+    const int64_t lq = q.size(2), lk = k.size(2), past = lk - lq;  // query i sees keys 0 .. past + i
+    std::vector<torch::Tensor> outs;
     for (int64_t r0 = 0; r0 < lq; r0 += kCausalBlock) {
         const int64_t n = std::min(kCausalBlock, lq - r0), keys = past + r0 + n;
-        auto scores = torch::matmul(qs.narrow(2, r0, n), k.narrow(2, 0, keys).transpose(-2, -1));
-        scores.narrow(-1, past + r0, n).add_(above.narrow(0, 0, n).narrow(1, 0, n));
-        auto o = torch::matmul(softmax_fp32_stats(scores), v.narrow(2, 0, keys));
-        out.narrow(1, r0, n).copy_(o.transpose(1, 2));
+        auto scores = scaled_scores(q.narrow(2, r0, n), k.narrow(2, 0, keys), s);
+        // The block's own square: query r0 + a sees key past + r0 + b only for b <= a.
+        auto above = torch::ones({n, n}, torch::TensorOptions().dtype(torch::kBool)).triu(1);
+        scores.narrow(-1, past + r0, n).masked_fill_(above, -std::numeric_limits<double>::infinity());
+        outs.push_back(torch::matmul(softmax_fp32_stats(scores), v.narrow(2, 0, keys)));
     }
-    return out.transpose(1, 2);
+    return torch::cat(outs, 2);
 }
 #endif
 
@@ -137,37 +126,22 @@ torch::Tensor attention_two_blocks(const torch::Tensor& q, const torch::Tensor& 
         // On an accelerator the concatenation is cheap next to the kernels; sdpa's fused kernels win.
         return attention(q, torch::cat({k1, k2}, 2), torch::cat({v1, v2}, 2), attn_mask, is_causal, scale);
     }
-    const int64_t lq = q.size(2), l1 = k1.size(2), l2 = k2.size(2), lk = l1 + l2;
+    const int64_t lq = q.size(2), l1 = k1.size(2), lk = l1 + k2.size(2);
     const double s = scale.has_value() ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-    auto qs = q * s;  // once for both blocks
-    torch::Tensor scores;
-    if (is_causal && !attn_mask.has_value() && l1 <= lk - lq) {
-        // The usual case (a prompt on a cached prefix): every query sees the whole first block, so only the
-        // second block's scores are masked, by a small additive 0 / -inf triangle [Lq, Lk2] (query i sees
-        // its key j iff j <= Lk2 - Lq + i) instead of a bool [Lq, Lk] mask built and broadcast over the
-        // heads by masked_fill_. x + 0 = x and x + -inf = -inf: the same scores.
-        auto s2 = torch::matmul(qs, k2.transpose(-2, -1));
-        auto tri = torch::full({lq, l2}, -std::numeric_limits<double>::infinity(), q.options().dtype(torch::kFloat))
-                       .triu(l2 - lq + 1)
-                       .to(s2.scalar_type());
-        s2.add_(tri);
-        scores = torch::cat({torch::matmul(qs, k1.transpose(-2, -1)), s2}, -1);
-    } else {
-        c10::optional<torch::Tensor> mask = attn_mask;
-        if (is_causal) {
-            auto c = causal_mask(lq, lk, q.device());
-            if (!mask.has_value()) mask = c;
-            else if (mask->scalar_type() == torch::kBool) mask = mask->logical_and(c);
-            else mask = to_additive(c, mask->scalar_type()) + *mask;
-        }
-        // Scores of both blocks side by side (small: Lq x Lk per head), one softmax, two products.
-        scores = torch::cat({torch::matmul(qs, k1.transpose(-2, -1)), torch::matmul(qs, k2.transpose(-2, -1))}, -1);
-        if (mask.has_value()) {
-            if (mask->scalar_type() == torch::kBool)
-                scores.masked_fill_(mask->logical_not(), -std::numeric_limits<double>::infinity());
-            else
-                scores.add_(mask->to(scores.scalar_type()));
-        }
+    c10::optional<torch::Tensor> mask = attn_mask;
+    if (is_causal) {
+        auto c = causal_mask(lq, lk, q.device());
+        if (!mask.has_value()) mask = c;
+        else if (mask->scalar_type() == torch::kBool) mask = mask->logical_and(c);
+        else mask = to_additive(c, mask->scalar_type()) + *mask;
+    }
+    // Scores of both blocks side by side (small: Lq x Lk per head), one softmax, two products.
+    auto scores = torch::cat({scaled_scores(q, k1, s), scaled_scores(q, k2, s)}, -1);
+    if (mask.has_value()) {
+        if (mask->scalar_type() == torch::kBool)
+            scores.masked_fill_(mask->logical_not(), -std::numeric_limits<double>::infinity());
+        else
+            scores.add_(mask->to(scores.scalar_type()));
     }
     auto probs = softmax_fp32_stats(scores);
     return torch::matmul(probs.narrow(-1, 0, l1), v1) + torch::matmul(probs.narrow(-1, l1, lk - l1), v2);

@@ -41,19 +41,9 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps_, const torch::TensorOptions& o
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
     const auto in_dtype = x.scalar_type();
-    if (in_dtype == torch::kDouble || in_dtype == torch::kFloat) {
-        auto var = x.pow(2).mean(-1, true);
-        return as_dtype_of(weight, x) * (x * torch::rsqrt(var + eps));
-    }
-    // bf16 / fp16: the mean square accumulated in fp32 in one pass over x (no fp32 copy of x), then
-    // x * rsqrt(...) computed in fp32 and rounded once into x's dtype (mul_out casts the fp32 result),
-    // as HF's (x.float() * rsqrt(var + eps)).to(dtype). Statistic: sqrt(sum x^2)^2 / D in fp32 instead
-    // of mean(x^2): a relative difference of a few fp32 ulps (test_phi3 rms_norm_... bound).
-    const double dim = static_cast<double>(x.size(-1));
-    auto norm = at::linalg_vector_norm(x, 2, at::IntArrayRef{-1}, true, torch::kFloat);  // [.., 1] fp32
-    auto inv = torch::rsqrt(norm.square_().div_(dim).add_(eps));
-    auto h = torch::empty_like(x, at::MemoryFormat::Contiguous);
-    at::mul_out(h, x, inv);
+    auto h = in_dtype == torch::kDouble ? x : x.to(torch::kFloat);
+    auto var = h.pow(2).mean(-1, true);
+    h = (h * torch::rsqrt(var + eps)).to(in_dtype);
     return as_dtype_of(weight, h) * h;
 }
 
@@ -89,20 +79,6 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
     auto x2 = x.narrow(-1, half, half);
     auto rotated = torch::cat({-x2, x1}, -1);
     return x * cos + rotated * sin;
-}
-
-torch::Tensor apply_rope_to_heads(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-    TORCH_CHECK(x.dim() == 4 && cos.dim() == 2 && sin.sizes() == cos.sizes() && cos.size(0) == x.size(1) &&
-                    cos.size(1) == x.size(3) && x.size(3) % 2 == 0,
-                "apply_rope_to_heads: x must be [B, L, H, D] with cos/sin [L, D] and D even");
-    const int64_t B = x.size(0), L = x.size(1), H = x.size(2), D = x.size(3), half = D / 2;
-    auto out = torch::empty({B, H, L, D}, x.options());
-    auto o = out.transpose(1, 2);  // [B, L, H, D] view of the head-major result
-    auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);  // [L, 1, D]: broadcast over heads
-    at::mul_out(o, x, c);
-    o.narrow(-1, 0, half).addcmul_(x.narrow(-1, half, half), s.narrow(-1, 0, half), -1);
-    o.narrow(-1, half, half).addcmul_(x.narrow(-1, 0, half), s.narrow(-1, half, half), 1);
-    return out;
 }
 
 // ---- key/value cache ----
@@ -243,11 +219,11 @@ torch::Tensor Phi3AttentionImpl::forward(const torch::Tensor& x, const torch::Te
     auto q = qkv.narrow(-1, 0, heads * head_dim);
     auto k = qkv.narrow(-1, heads * head_dim, kv_heads * head_dim);
     auto v = qkv.narrow(-1, (heads + kv_heads) * head_dim, kv_heads * head_dim);
-    // RoPE straight from the projection's layout into contiguous [B, H, L, D] q and k (the attention's
-    // products then take q and k without another copy; the cache copies v into its own buffer).
-    q = apply_rope_to_heads(q.view({B, L, heads, head_dim}), cos, sin);
-    k = apply_rope_to_heads(k.view({B, L, kv_heads, head_dim}), cos, sin);
-    v = v.view({B, L, kv_heads, head_dim}).transpose(1, 2);
+    q = q.view({B, L, heads, head_dim}).transpose(1, 2);
+    k = k.reshape({B, L, kv_heads, head_dim}).transpose(1, 2);
+    v = v.reshape({B, L, kv_heads, head_dim}).transpose(1, 2);
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
     torch::Tensor bk, bv;  // a shared base block of keys/values (a prompt on a cached image prefix)
     if (cache != nullptr) {
         KVCache::Parts parts = cache->append_parts(layer_index, k, v);

@@ -58,11 +58,6 @@ std::pair<torch::Tensor, torch::Tensor> rope_tables(const torch::Tensor& positio
                                                     torch::ScalarType dtype);
 // x: [B, H, L, D]; cos/sin: [L, D]. Returns x * cos + rotate_half(x) * sin.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
-// The same rotation for x laid out as the projection gives it, [B, L, H, D] (any strides), written
-// straight into a contiguous [B, H, L, D] tensor: x * cos, then rotate_half(x) * sin added per half in
-// place (addcmul), so no rotated copy, no concatenation and no separate head transpose. Same roundings
-// as apply_rope (each product and the sum rounded to x's dtype).
-torch::Tensor apply_rope_to_heads(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 // ---- key/value cache ----
 

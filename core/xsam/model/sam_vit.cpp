@@ -106,9 +106,6 @@ torch::Tensor SamVisionAttentionImpl::forward(const torch::Tensor& x) {
         auto bw = torch::einsum("bnyxc,xkc->bnyxk", {q4, rw});  // [B, heads, h, w, w]
         if (x.device().is_cpu()) {
             auto [qf, kf] = fold_rel_pos(q, k, bh, bw, 1.0 / std::sqrt(double(d)));
-            // v is a strided view of the qkv projection; made contiguous once here rather than copied
-            // by every query block's product.
-            if (n > kSamQueryBlock) v = v.contiguous();
             std::vector<torch::Tensor> outs;
             for (int64_t r0 = 0; r0 < n; r0 += kSamQueryBlock)
                 outs.push_back(attention(qf.narrow(2, r0, std::min(kSamQueryBlock, n - r0)), kf, v, c10::nullopt,

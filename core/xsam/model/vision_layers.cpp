@@ -88,18 +88,7 @@ LinearImpl::LinearImpl(int64_t in, int64_t out, bool has_bias, const torch::Tens
     if (has_bias) bias = register_parameter("bias", torch::empty({out}, o), false);
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-    // LibTorch 1.13's linear fuses the bias (addmm) only for 2-D and contiguous 3-D input; a 4-D input
-    // (SAM's [B, h, w, C] and its windows) got a product and then a separate broadcast add_ over the
-    // output. Contiguous input of any rank is flattened to 2-D so the bias rides on addmm too.
-    if (bias.defined() && x.dim() > 3 && x.is_cpu() && x.is_contiguous()) {
-        auto sizes = x.sizes().vec();
-        auto y = torch::linear(x.view({-1, sizes.back()}), like(weight, x), like(bias, x));
-        sizes.back() = y.size(1);
-        return y.view(sizes);
-    }
-    return torch::linear(x, like(weight, x), like(bias, x));
-}
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, like(weight, x), like(bias, x)); }
 
 Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool has_bias,
                        const torch::TensorOptions& o)
