@@ -210,6 +210,66 @@ XS_TEST(rope_matches_pairwise_rotation) {
     XS_CHECK(std::abs(dot_at(7, 3) - dot_at(7, 4)) > 1e-6);
 }
 
+// RMSNorm in bf16 against HF's formulation written out in bf16
+// ((x.float() * rsqrt(mean(x.float()^2) + eps)).to(bf16) * w; NMSE <= 1e-6) and against fp64 (<= 1e-4).
+XS_TEST(rmsnorm_bf16_matches_the_fp32_statistics_formulation) {
+    torch::manual_seed(14);
+    const int64_t dim = 3072;
+    RMSNorm n(dim, 1e-5, torch::TensorOptions().dtype(torch::kBFloat16));
+    {
+        torch::NoGradGuard g;
+        n->weight.copy_(1.0 + 0.1 * torch::randn({dim}));
+    }
+    auto x = (torch::randn({2, 50, dim}) * 3.0).to(torch::kBFloat16);
+    auto got = n->forward(x);
+    XS_CHECK(got.scalar_type() == torch::kBFloat16 && got.sizes() == x.sizes());
+    auto xf = x.to(torch::kFloat);
+    auto hf = (xf * torch::rsqrt(xf.pow(2).mean(-1, true) + 1e-5)).to(torch::kBFloat16) * n->weight;
+    auto xd = x.to(torch::kDouble);
+    auto ref = xd * torch::rsqrt(xd.pow(2).mean(-1, true) + 1e-5) * n->weight.to(torch::kDouble);
+    const double e_hf = nmse(got, hf), e_ref = nmse(got, ref);
+    const double differ = (got != hf).to(torch::kDouble).mean().item<double>();
+    std::printf("  rmsnorm bf16: nmse against HF's formulation %.3g (%.4f%% of elements differ), against fp64 %.3g\n",
+                e_hf, 100 * differ, e_ref);
+    XS_CHECK_MSG(e_hf <= 1e-6, "against HF's formulation: nmse " + num(e_hf));
+    XS_CHECK_MSG(e_ref <= 1e-4, "against fp64: nmse " + num(e_ref));
+}
+
+// A causal sequence of 512 tokens or more on the CPU runs in query blocks of 256 rows (the image
+// prefix). Against the naive loop in fp64 (NMSE <= 1e-24) with and without cached positions before the
+// queries, in fp32 (<= 1e-10), and in bf16 against fp64 (<= 1e-4) and against the whole-square bf16
+// formulation (scores, masked_fill_, softmax, product; <= 1e-4).
+XS_TEST(causal_attention_in_blocks_matches_naive_loop) {
+    torch::manual_seed(15);
+    const int64_t H = 2, D = 8, lq = 600;
+    for (int64_t past : {0, 13}) {
+        const int64_t lk = lq + past;
+        auto opt = torch::TensorOptions().dtype(torch::kDouble);
+        auto q = torch::randn({1, H, lq, D}, opt) * 2, k = torch::randn({1, H, lk, D}, opt),
+             v = torch::randn({1, H, lk, D}, opt);
+        const double sc = 1.0 / std::sqrt(double(D));
+        auto ref = naive_attention(
+            q, k, v, [&](auto, auto, int64_t i, int64_t j) { return j <= past + i ? 0.0 : kNegInf; }, sc);
+        const std::string tag = " (past " + std::to_string(past) + ")";
+        double e = nmse(attention(q, k, v, c10::nullopt, true), ref);
+        XS_CHECK_MSG(e <= 1e-24, "fp64 nmse " + num(e) + tag);
+        e = nmse(attention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), c10::nullopt, true), ref);
+        XS_CHECK_MSG(e <= 1e-10, "fp32 nmse " + num(e) + tag);
+        const auto bf = torch::kBFloat16;
+        auto qb = q.to(bf), kb = k.to(bf), vb = v.to(bf);
+        auto got = attention(qb, kb, vb, c10::nullopt, true);
+        auto qi = torch::arange(lq).unsqueeze(1), kj = torch::arange(lk).unsqueeze(0);
+        auto scores = scaled_scores(qb, kb, sc);
+        scores.masked_fill_(kj > qi + past, kNegInf);
+        auto square = torch::matmul(torch::softmax(scores, -1), vb);
+        const double e64 = nmse(got, ref), esq = nmse(got, square);
+        std::printf("  causal blocks bf16%s: nmse against fp64 %.3g, against the whole square %.3g (square against "
+                    "fp64 %.3g)\n", tag.c_str(), e64, esq, nmse(square, ref));
+        XS_CHECK_MSG(e64 <= 1e-4, "bf16 against fp64: nmse " + num(e64) + tag);
+        XS_CHECK_MSG(esq <= 1e-4, "bf16 against the whole square: nmse " + num(esq) + tag);
+    }
+}
+
 XS_TEST(parameter_names_are_the_checkpoint_keys) {
     auto cfg = tiny_config(2, 0, 2);
     Phi3ForCausalLM m(cfg, torch::TensorOptions().device(torch::kMeta));
@@ -479,6 +539,23 @@ XS_TEST(attention_over_two_blocks_equals_attention_over_their_concatenation) {
     auto refc = naive_attention(q, k, v, [&](int64_t, int64_t, int64_t i, int64_t j) {
         return additive[i][j].item<double>(); }, 0.5);
     XS_CHECK_MSG(nmse(c, refc) <= 1e-24, "additive " + num(nmse(c, refc)));
+    // Causal with earlier own positions in the second block (decoding: Lk2 = 7 > Lq = 5; only the second
+    // block is masked) and with a first block that some queries may not see entirely (Lk1 = 9 > Lk - Lq = 7:
+    // the general mask); fp64 against the naive loop, bf16 against attention() on the concatenation.
+    for (int64_t l2 : {7, 3}) {
+        auto k2b = torch::randn({1, 3, l2, 8}, torch::kDouble), v2b = torch::randn({1, 3, l2, 8}, torch::kDouble);
+        auto kk = torch::cat({k1, k2b}, 2), vv = torch::cat({v1, v2b}, 2);
+        const int64_t past = 9 + l2 - 5;
+        auto r = naive_attention(q, kk, vv, [&](int64_t, int64_t, int64_t i, int64_t j) { return j <= past + i ? 0.0 : kNegInf; },
+                                 1.0 / std::sqrt(8.0));
+        auto got = attention_two_blocks(q, k1, v1, k2b, v2b, c10::nullopt, true);
+        XS_CHECK_MSG(nmse(got, r) <= 1e-24, "causal, Lk2 " + std::to_string(l2) + ": " + num(nmse(got, r)));
+        const auto bf = torch::kBFloat16;
+        auto gb = attention_two_blocks(q.to(bf), k1.to(bf), v1.to(bf), k2b.to(bf), v2b.to(bf), c10::nullopt, true);
+        auto cb = attention(q.to(bf), kk.to(bf), vv.to(bf), c10::nullopt, true);
+        XS_CHECK_MSG(nmse(gb, cb) <= 1e-4, "bf16, Lk2 " + std::to_string(l2) + ": " + num(nmse(gb, cb)));
+        XS_CHECK_MSG(nmse(gb, r) <= 1e-4, "bf16 against fp64, Lk2 " + std::to_string(l2) + ": " + num(nmse(gb, r)));
+    }
 }
 
 XS_TEST(prompts_on_top_of_a_shared_prefix_equal_a_fresh_full_forward) {
