@@ -913,7 +913,10 @@ SegmentResult ClassicEngine::segment_with(const ClassicPrepared* P, const Segmen
         bin8.setTo(1, bin8);
         bin8.copyTo(full(dst));
     }
-    if (req.input_mask && !req.points.empty()) keep_changes_at_newest_click(req, full);
+    // Only for clicks alone: with a box or scribbles in the request its last point need not be the
+    // newest prompt, and a box's outside is background whatever the previous mask had there.
+    if (req.input_mask && !req.points.empty() && req.scribbles.empty() && req.boxes.empty() && req.mask_prompts.empty())
+        keep_changes_at_newest_click(req, full);
     // Clicks are honoured exactly at image resolution.
     for (const PointPrompt& p : req.points) out.set(int(p.x), int(p.y), p.positive);
     result.timings.push_back({"segment.post", sw.lap_ms()});

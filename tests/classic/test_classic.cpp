@@ -239,6 +239,47 @@ private Q_SLOTS:
         QVERIFY2(iou >= 0.9, QByteArray::number(iou).constData());
     }
 
+    void negativeScribbleOrBoxRemovesAFarPartAfterAPositiveClick() {
+        // The same two parts, both in the previous mask; the request holds a positive click on the
+        // left part (made earlier) and now a negative scribble across the right part. The scribble
+        // is the newest prompt: the right part goes, although it lies far from the request's last
+        // point (the rule that keeps far parts after a correction must not undo a scribble); and
+        // the same with a box around the left part instead of the scribble.
+        Scene s;
+        s.rgb = background(320, 240, 12, 7);
+        cv::Mat shape = cv::Mat::zeros(240, 320, CV_8U);
+        cv::circle(shape, cv::Point(90, 120), 45, 255, cv::FILLED);
+        cv::circle(shape, cv::Point(235, 120), 40, 255, cv::FILLED);
+        draw_object(s, shape, cv::Vec3b(220, 40, 40), 8, 8);
+        Fixture f;
+        auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
+        SegmentRequest r = points({{90.5f, 120.5f, true}});
+        r.scribbles.push_back(ScribblePrompt{{{205.f, 120.f}, {235.f, 110.f}, {265.f, 125.f}}, false, 0});
+        r.input_mask = from_mat(shape);
+        const Mask m = segment(f, *p, r);
+        int right_kept = 0, right_area = 0, left_kept = 0, left_area = 0;
+        for (int y = 0; y < 240; ++y)
+            for (int x = 0; x < 320; ++x)
+                if (shape.at<uchar>(y, x)) {
+                    int& kept = x >= 180 ? right_kept : left_kept;
+                    ++(x >= 180 ? right_area : left_area);
+                    kept += m.at(x, y) ? 1 : 0;
+                }
+        qInfo("left part kept %.3f; right part kept %.3f", double(left_kept) / left_area, double(right_kept) / right_area);
+        QVERIFY2(double(right_kept) / right_area <= 0.05, QByteArray::number(double(right_kept) / right_area).constData());
+        QVERIFY2(double(left_kept) / left_area >= 0.95, QByteArray::number(double(left_kept) / left_area).constData());
+
+        // A box drawn around the left part only, after that click: the right part is outside it.
+        r.scribbles.clear();
+        r.boxes.push_back(BoxPrompt{35, 65, 150, 175});
+        const Mask b = segment(f, *p, r);
+        int outside = 0;
+        for (int y = 0; y < 240; ++y)
+            for (int x = 150; x < 320; ++x) outside += b.at(x, y) ? 1 : 0;
+        qInfo("with the box: %d px outside it", outside);
+        QCOMPARE(outside, 0);
+    }
+
     void thinPartsOfAnObjectAreKept() {
         // A body with four 4-pixel legs and a 3-pixel antenna: one click on the body keeps most of
         // them; a click on a leg that was lost brings it back.
