@@ -1,9 +1,11 @@
 // xsam-cli: headless entry point. Argument parsing and dispatch only; the work lives in core/.
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "app/cli/command.h"
 #include "core/util/error.h"
+#include "core/util/malloc_hugepages.h"
 
 namespace xs::cli {
 
@@ -98,6 +100,25 @@ static void print_usage(std::FILE* out) {
     for (const auto& [name, cmd] : xs::cli::commands()) std::fprintf(out, "  %s\n", cmd.usage.c_str());
     std::fprintf(out, "\n  --version   print the version\n  --help      this text\n");
 }
+
+namespace {
+
+// X-SAM's commands (bench-xsam, batch, whose engine is X-SAM by default, and any with the engine
+// xsam) start again with malloc's large blocks on huge pages (core/util/malloc_hugepages.h); the
+// others keep their quick start. Runs from .preinit_array, before any library's initialisers.
+void restart_for_xsam(int argc, char** argv, char** envp) {
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        if (std::strcmp(a, "xsam") == 0 || std::strcmp(a, "--engine=xsam") == 0 ||
+            (i == 1 && (std::strcmp(a, "bench-xsam") == 0 || std::strcmp(a, "batch") == 0))) {
+            xs::use_malloc_hugepages(argv, envp);
+            return;
+        }
+    }
+}
+__attribute__((section(".preinit_array"), used)) void (*const preinit_restart)(int, char**, char**) = restart_for_xsam;
+
+}  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {

@@ -8,7 +8,18 @@
 #include <cstdio>
 
 #include "core/builtin/builtin_engines.h"
+#include "core/util/malloc_hugepages.h"
 #include "ui/main_window.h"
+
+namespace {
+
+// malloc's large blocks on huge pages for X-SAM (core/util/malloc_hugepages.h): the app starts
+// itself again once, from .preinit_array, before any library's initialisers.
+void restart_with_malloc_hugepages(int, char** argv, char** envp) { xs::use_malloc_hugepages(argv, envp); }
+__attribute__((section(".preinit_array"), used)) void (*const preinit_restart)(int, char**, char**) =
+    restart_with_malloc_hugepages;
+
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/inspection.h"
+#include "core/util/malloc_hugepages.h"
 #include "core/io/image.h"
 #include "core/mask/mask.h"
 #include "core/xsam/engine/xsam_engine.h"
@@ -531,6 +532,18 @@ XS_TEST(cli_segment_inspect_writes_the_inspection_and_chat_answers) {
     XS_CHECK(run(xsam + "--task chat --text hi --max-new-tokens 0") != 0);
 }
 
+XS_TEST(malloc_hugepage_tunables_are_added_once_and_only_for_madvise) {
+    XS_CHECK(malloc_hugepage_tunables(nullptr, "always [madvise] never") == std::string("glibc.malloc.hugetlb=1"));
+    XS_CHECK(malloc_hugepage_tunables("", "always [madvise] never") == std::string("glibc.malloc.hugetlb=1"));
+    XS_CHECK(malloc_hugepage_tunables("glibc.malloc.tcache_count=0", "always [madvise] never") ==
+             std::string("glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1"));
+    XS_CHECK(!malloc_hugepage_tunables("glibc.malloc.hugetlb=0", "always [madvise] never"));  // the user's choice
+    XS_CHECK(!malloc_hugepage_tunables("glibc.malloc.hugetlb=1", "always [madvise] never"));  // no second exec
+    XS_CHECK(!malloc_hugepage_tunables(nullptr, "[always] madvise never"));
+    XS_CHECK(!malloc_hugepage_tunables(nullptr, "always madvise [never]"));
+    XS_CHECK(!malloc_hugepage_tunables(nullptr, ""));  // no THP in this kernel
+}
+
 XS_TEST(bench_xsam_reports_every_stage_as_one_json_object) {
     // xsam-cli bench-xsam on the tiny config with random weights built in memory (no model folder), one
     // image given as a file: every stage of the issue is present and positive, the per-prompt totals
@@ -550,6 +563,20 @@ XS_TEST(bench_xsam_reports_every_stage_as_one_json_object) {
     XS_CHECK(j.at("compute") == "fp32" && j.at("compute_reason") == "compute fp32 as requested");
     XS_CHECK(j.at("cpu").at("bf16_flags").is_array() && j.at("cpu").at("model").is_string());
     XS_CHECK(j.at("threads") == 2 && j.at("llm_layers") == 1);
+    // xsam-cli started itself again with malloc's huge pages where the kernel's THP mode is madvise
+    // (the state comes from the environment the process was started with); XS_MALLOC_HUGEPAGES=0
+    // keeps it off.
+    std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string mode;
+    std::getline(thp, mode);
+    const std::string hp = j.at("malloc_hugepages");
+    const bool madvise = mode.find("[madvise]") != std::string::npos;
+    XS_CHECK_MSG(hp.rfind(madvise ? "on (GLIBC_TUNABLES=" : "off (", 0) == 0, hp + " / THP mode " + mode);
+    const std::string off_cmd = "XS_MALLOC_HUGEPAGES=0 " + cmd;
+    XS_CHECK_MSG(std::system(off_cmd.c_str()) == 0, off_cmd);
+    std::ifstream off_in(out);
+    const nlohmann::json off = nlohmann::json::parse(off_in);
+    XS_CHECK_MSG(off.at("malloc_hugepages").get<std::string>().rfind("off (", 0) == 0, off.dump());
     for (const char* s : {"preprocess", "siglip", "sam", "projectors", "pixel_decoder", "llm_prefix", "prompt_llm",
                           "decoder", "postprocess"})
         XS_CHECK_MSG(j.at("stages_ms").at(s).get<double>() > 0.0, s);

@@ -1,5 +1,6 @@
 // xsam-cli bench-xsam (see bench_xsam.h).
 #include "core/xsam/engine/bench_xsam.h"
+#include "core/util/malloc_hugepages.h"
 #include "core/xsam/tokenizer/tokenizer.h"
 
 #include <torch/torch.h>
@@ -229,6 +230,7 @@ nlohmann::ordered_json bench_one(const BenchXsamOptions& o, const std::string& c
     if (o.random_weights) j["tokenizer"] = eo.tokenizer.empty() ? "the config's" : eo.tokenizer;
 
     j["loadavg_start"] = loadavg();
+    j["malloc_hugepages"] = malloc_hugepages_state();
     auto t0 = clock::now();
     xsam::XsamEngine engine(eo);
     const double load_ms = ms_since(t0);
