@@ -79,6 +79,18 @@ Scene ellipse_scene() {
     return s;
 }
 
+// One red object in two separate parts: a disc centred (90, 120), radius 45, and one centred
+// (235, 120), radius 40; `shape` gets both (255 inside).
+Scene two_part_scene(cv::Mat& shape) {
+    Scene s;
+    s.rgb = background(320, 240, 12, 7);
+    shape = cv::Mat::zeros(240, 320, CV_8U);
+    cv::circle(shape, cv::Point(90, 120), 45, 255, cv::FILLED);
+    cv::circle(shape, cv::Point(235, 120), 40, 255, cv::FILLED);
+    draw_object(s, shape, cv::Vec3b(220, 40, 40), 8, 8);
+    return s;
+}
+
 SegmentRequest points(std::initializer_list<PointPrompt> pts) {
     SegmentRequest r;
     r.points = pts;
@@ -215,12 +227,8 @@ private Q_SLOTS:
         // gives) and misses a notch of the left one. A positive click in the notch answers that
         // notch: the right part, which no click touches and which the cut alone drops (it keeps
         // only what is connected to a positive click), stays as the previous mask had it.
-        Scene s;
-        s.rgb = background(320, 240, 12, 7);
-        cv::Mat shape = cv::Mat::zeros(240, 320, CV_8U);
-        cv::circle(shape, cv::Point(90, 120), 45, 255, cv::FILLED);
-        cv::circle(shape, cv::Point(235, 120), 40, 255, cv::FILLED);
-        draw_object(s, shape, cv::Vec3b(220, 40, 40), 8, 8);
+        cv::Mat shape;
+        Scene s = two_part_scene(shape);
         cv::Mat prev = shape.clone();
         cv::rectangle(prev, cv::Rect(40, 105, 25, 30), 0, cv::FILLED);  // the notch: 750 px of the left part
         Fixture f;
@@ -245,12 +253,8 @@ private Q_SLOTS:
         // is the newest prompt: the right part goes, although it lies far from the request's last
         // point (the rule that keeps far parts after a correction must not undo a scribble); and
         // the same with a box around the left part instead of the scribble.
-        Scene s;
-        s.rgb = background(320, 240, 12, 7);
-        cv::Mat shape = cv::Mat::zeros(240, 320, CV_8U);
-        cv::circle(shape, cv::Point(90, 120), 45, 255, cv::FILLED);
-        cv::circle(shape, cv::Point(235, 120), 40, 255, cv::FILLED);
-        draw_object(s, shape, cv::Vec3b(220, 40, 40), 8, 8);
+        cv::Mat shape;
+        Scene s = two_part_scene(shape);
         Fixture f;
         auto p = f.engine->prepare(to_image(s.rgb), f.cancel);
         SegmentRequest r = points({{90.5f, 120.5f, true}});
