@@ -19,6 +19,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+#include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -141,6 +144,76 @@ XS_TEST(bf16_flags_are_read_from_cpuinfo_text) {
     XS_CHECK((cpu_bf16_flags(cpx) == std::vector<std::string>{"avx512_bf16"}));
     XS_CHECK(cpu_bf16_flags("flags\t\t: amx_bf16x xavx512_bf16\n").empty());  // whole words only
     XS_CHECK(cpu_bf16_flags("").empty());
+}
+
+XS_TEST(cpuid_confirms_the_cpuinfo_flags) {
+    // The processor's own report (CPUID + XCR0) against the kernel's (/proc/cpuinfo). Natively the two
+    // agree; under an emulator showing the host's /proc/cpuinfo (qemu-x86_64 -cpu Haswell) AVX-512 itself
+    // disagrees, and then the machine's flags are CPUID's, none.
+    std::ifstream f("/proc/cpuinfo");
+    std::stringstream text;
+    text << f.rdbuf();
+    const std::vector<std::string> kernel = cpu_bf16_flags(text.str()), cpu = cpuid_bf16_flags();
+    for (const std::string& flag : cpu) XS_CHECK_MSG(flag == "amx_bf16" || flag == "avx512_bf16", flag);
+    XS_CHECK(std::is_sorted(cpu.begin(), cpu.end()));
+    bool kernel_avx512f = false;
+    for (std::string line; std::getline(text, line);)
+        if (line.rfind("flags", 0) == 0) {
+            kernel_avx512f = (line + " ").find(" avx512f ") != std::string::npos;
+            break;
+        }
+#if defined(__x86_64__)
+    const bool cpuid_avx512f = __builtin_cpu_supports("avx512f");
+#else
+    const bool cpuid_avx512f = false;
+#endif
+    if (kernel_avx512f == cpuid_avx512f) {
+        XS_CHECK_MSG(kernel == cpu, "CPUID and /proc/cpuinfo disagree on the bf16 flags");
+        XS_CHECK(cpu_bf16_flags() == kernel);
+    } else {
+        std::printf("  emulated processor: /proc/cpuinfo avx512f %d, CPUID %d\n", int(kernel_avx512f), int(cpuid_avx512f));
+        XS_CHECK(cpu_bf16_flags().empty() || cpuid_avx512f);
+    }
+}
+
+XS_TEST(auto_picks_fp32_when_the_bf16_measurement_fails) {
+    ComputeChoice c = choose_cpu_compute(ComputeRequest::Auto, {"amx_bf16"}, []() -> ProductSpeed {
+        throw std::runtime_error("could not create a primitive descriptor iterator");
+    });
+    XS_CHECK(!c.bf16 && !c.measured);
+    XS_CHECK_MSG(c.why == "auto: amx_bf16, but a bf16 product failed here (could not create a primitive descriptor "
+                          "iterator): fp32", c.why);
+    XS_CHECK(c.tag == "auto: bf16 products failed");
+}
+
+XS_TEST(onednn_limited_to_avx2_auto_takes_fp32_and_forced_bf16_says_why) {
+    // ONEDNN_MAX_CPU_ISA=AVX2 on a processor with AVX-512: LibTorch still hands bf16 products to oneDNN,
+    // which refuses them. auto must fall back to fp32 and answer; a forced bf16 must stop at load with
+    // a message that says what to do (not oneDNN's "could not create a primitive descriptor iterator").
+    // Without AVX-512 LibTorch multiplies bf16 itself and the forced path must work.
+    const char* cli = std::getenv("XS_CLI");
+    XS_CHECK_MSG(cli != nullptr, "XS_CLI not set");
+    const std::string tmp = env_or("XS_TEST_TMP", "/tmp");
+    const std::string base = "ONEDNN_MAX_CPU_ISA=AVX2 " + std::string(cli) + " bench-xsam --config " + source_dir() +
+                             "/models/xsam-tiny.json --random-weights --threads 2 --repeats 1";
+    const std::string out = tmp + "/bench-avx2-auto.json";
+    XS_CHECK_MSG(std::system((base + " --compute auto > " + out).c_str()) == 0, base);
+    std::ifstream in(out);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    XS_CHECK(j.at("compute_dtype") == "Float");
+    const std::string reason = j.at("compute_reason");
+    const bool avx512 = !cpuid_bf16_flags().empty();
+    XS_CHECK_MSG(reason.find(avx512 ? "a bf16 product failed here" : "no bf16 matrix units") != std::string::npos, reason);
+    const std::string err = tmp + "/bench-avx2-bf16.err";
+    const int rc = std::system((base + " --compute bf16 > /dev/null 2> " + err).c_str());
+    std::ifstream ein(err);
+    const std::string message((std::istreambuf_iterator<char>(ein)), std::istreambuf_iterator<char>());
+    if (avx512) {
+        XS_CHECK_MSG(rc != 0 && message.find("compute bf16: this machine's LibTorch cannot multiply bf16 matrices") !=
+                                    std::string::npos, message);
+    } else {
+        XS_CHECK_MSG(rc == 0, message);
+    }
 }
 
 XS_TEST(auto_picks_fp32_without_bf16_units_and_measures_nothing) {

@@ -4,11 +4,15 @@
 #include <torch/torch.h>
 
 #include <dlfcn.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -42,11 +46,42 @@ std::vector<std::string> cpu_bf16_flags(const std::string& cpuinfo_text) {
     return {};
 }
 
+std::vector<std::string> cpuid_bf16_flags() {
+    std::vector<std::string> found;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return found;  // OSXSAVE: XGETBV usable
+    unsigned xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    const unsigned long long xcr0 = (static_cast<unsigned long long>(xcr0_hi) << 32) | xcr0_lo;
+    const bool os_avx512 = (xcr0 & 0xE6) == 0xE6;                       // SSE, AVX, opmask, ZMM state
+    const bool os_amx = (xcr0 & (3ull << 17)) == (3ull << 17);         // TILECFG, TILEDATA state
+    if (__get_cpuid_max(0, nullptr) < 7) return found;
+    __cpuid_count(7, 0, a, b, c, d);
+    const bool amx_bf16 = d & (1u << 22);
+    const unsigned max_sub = a;
+    bool avx512_bf16 = false;
+    if (max_sub >= 1) {
+        __cpuid_count(7, 1, a, b, c, d);
+        avx512_bf16 = a & (1u << 5);
+    }
+    if (os_amx && amx_bf16) found.push_back("amx_bf16");
+    if (os_avx512 && avx512_bf16) found.push_back("avx512_bf16");
+#endif
+    return found;  // sorted: "amx_bf16" < "avx512_bf16"
+}
+
 std::vector<std::string> cpu_bf16_flags() {
     std::ifstream f("/proc/cpuinfo");
     std::stringstream text;
     text << f.rdbuf();
-    return cpu_bf16_flags(text.str());
+    // Only what both the kernel and the processor itself report: an emulator (qemu-x86_64 -cpu Haswell)
+    // or a container may show the host's /proc/cpuinfo while the instructions LibTorch, oneDNN and the
+    // BLAS choose from are those CPUID reports.
+    const std::vector<std::string> kernel = cpu_bf16_flags(text.str()), cpu = cpuid_bf16_flags();
+    std::vector<std::string> both;
+    std::set_intersection(kernel.begin(), kernel.end(), cpu.begin(), cpu.end(), std::back_inserter(both));
+    return both;
 }
 
 namespace {
@@ -81,7 +116,14 @@ ComputeChoice choose_cpu_compute(ComputeRequest request, const std::vector<std::
         c.why = "auto: this CPU has no bf16 matrix units (neither amx_bf16 nor avx512_bf16)";
         return c;
     }
-    c.speed = measure();
+    try {
+        c.speed = measure();
+    } catch (const std::exception& e) {
+        // oneDNN limited below the bf16 units (ONEDNN_MAX_CPU_ISA=AVX2) refuses bf16 products outright.
+        c.tag = "auto: bf16 products failed";
+        c.why = "auto: " + join(bf16_flags) + ", but a bf16 product failed here (" + e.what() + "): fp32";
+        return c;
+    }
     c.measured = true;
     const double s = c.speed.speedup();
     c.bf16 = s >= kMinBf16Speedup;
@@ -90,6 +132,19 @@ ComputeChoice choose_cpu_compute(ComputeRequest request, const std::vector<std::
             fixed1(c.speed.bf16_gflops) + " vs " + fixed1(c.speed.fp32_gflops) + " GFLOP/s)" +
             (c.bf16 ? "" : ", less than the " + fixed1(kMinBf16Speedup) + "x bf16 must gain");
     return c;
+}
+
+void check_bf16_products() {
+    c10::InferenceMode guard;
+    try {
+        const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16);
+        const torch::Tensor a = torch::ones({32, 64}, bf16), w = torch::ones({64, 64}, bf16);
+        const float v = torch::linear(a, w).index({0, 0}).item<float>();
+        if (v != 64.0f) throw std::runtime_error("a product of ones gave " + std::to_string(v) + " instead of 64");
+    } catch (const std::exception& e) {
+        throw Error(std::string("compute bf16: this machine's LibTorch cannot multiply bf16 matrices (") + e.what() +
+                    "); use compute auto or fp32");
+    }
 }
 
 ProductSpeed measure_product_speed() {

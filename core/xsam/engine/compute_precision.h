@@ -45,12 +45,22 @@ struct ComputeChoice {
 
 // The bf16 matrix flags ("amx_bf16", "avx512_bf16") on the "flags" line of /proc/cpuinfo-style text.
 std::vector<std::string> cpu_bf16_flags(const std::string& cpuinfo_text);
-// ... of this machine's /proc/cpuinfo (empty when it cannot be read).
+// The same two flags as this processor's CPUID reports them, each only where the OS saves the state
+// its instructions need (XCR0: the ZMM state for AVX512-BF16, the tile state for AMX). Empty off x86.
+std::vector<std::string> cpuid_bf16_flags();
+// This machine's: the flags of /proc/cpuinfo that CPUID confirms (empty when either has none). Under
+// `qemu-x86_64 -cpu Haswell` /proc/cpuinfo is the host's, CPUID the emulated AVX2-only processor's.
 std::vector<std::string> cpu_bf16_flags();
 
-// The decision. `measure` runs only for Auto on a CPU with bf16 flags.
+// The decision. `measure` runs only for Auto on a CPU with bf16 flags; if it throws (oneDNN refusing
+// bf16 products), fp32.
 ComputeChoice choose_cpu_compute(ComputeRequest request, const std::vector<std::string>& bf16_flags,
                                  const std::function<ProductSpeed()>& measure);
+
+// A small bf16 product, checked: throws xs::Error ("compute bf16: this machine's LibTorch cannot multiply
+// bf16 matrices (...)") where oneDNN refuses them, e.g. under ONEDNN_MAX_CPU_ISA=AVX2 on a processor
+// whose bf16 units LibTorch has seen. For a forced bf16, before any weight is read.
+void check_bf16_products();
 
 // A [256 x 1024] x [1024 x 1024] product (the shape of a few hundred tokens through a projection) in
 // fp32 and in bf16 after a warm-up, five alternating rounds, best of each: about 60 ms with bf16 units.

@@ -109,7 +109,9 @@ ComputeChoice cpu_compute_choice(const XsamEngineOptions& o) {
         c.why = "auto: the weights are kept in fp32 (dtype fp32)";
         return c;
     }
-    return choose_cpu_compute(request, cpu_bf16_flags(), measure_product_speed);
+    ComputeChoice c = choose_cpu_compute(request, cpu_bf16_flags(), measure_product_speed);
+    if (c.bf16 && !c.measured) check_bf16_products();  // a measured choice has multiplied bf16 already
+    return c;
 }
 
 // On CUDA the computation runs in the weights' dtype: "compute" may choose it when "dtype" does not.
