@@ -119,21 +119,18 @@ static int run_segment(Args& args) {
         }
         req.task = *task;
     }
-    for (const std::string& p : args.take_all("point")) {
-        const auto v = parse_numbers(p, 2, "--point");
-        req.points.push_back({v[0], v[1], true});
-    }
-    for (const std::string& p : args.take_all("neg-point")) {
-        const auto v = parse_numbers(p, 2, "--neg-point");
-        req.points.push_back({v[0], v[1], false});
+    // Clicks keep their command-line order whatever their sign: a later click overrides an earlier one
+    // under it, and the classic engine treats the last one as the newest correction.
+    for (const auto& [name, p] : args.take_all_of({"point", "neg-point"})) {
+        const auto v = parse_numbers(p, 2, "--" + name);
+        req.points.push_back({v[0], v[1], name == "point"});
     }
     for (const std::string& b : args.take_all("box")) {
         const auto v = parse_numbers(b, 4, "--box");
         req.boxes.push_back({v[0], v[1], v[2], v[3]});
     }
-    for (const std::string& s : args.take_all("scribble")) req.scribbles.push_back(parse_scribble(s, true, "--scribble"));
-    for (const std::string& s : args.take_all("neg-scribble"))
-        req.scribbles.push_back(parse_scribble(s, false, "--neg-scribble"));
+    for (const auto& [name, s] : args.take_all_of({"scribble", "neg-scribble"}))
+        req.scribbles.push_back(parse_scribble(s, name == "scribble", "--" + name));
     if (auto t = args.take("text")) req.text = *t;
     if (auto c = args.take("categories")) {
         std::stringstream ss(*c);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xs::cli {
@@ -23,6 +24,9 @@ public:
     std::optional<std::string> take(const std::string& name);
     // Removes and returns every value of a repeatable --name.
     std::vector<std::string> take_all(const std::string& name);
+    // Removes and returns every value of any of the repeatable --names as (name, value), in the order
+    // they stand on the command line (clicks of both signs: their order is part of the request).
+    std::vector<std::pair<std::string, std::string>> take_all_of(const std::vector<std::string>& names);
     // Removes --name (a switch without a value); true if it was present.
     bool take_flag(const std::string& name);
     // Like take(), but throws xs::Error("missing --name") when absent.

@@ -48,6 +48,30 @@ std::optional<std::string> Args::take(const std::string& name) {
     return value;
 }
 
+std::vector<std::pair<std::string, std::string>> Args::take_all_of(const std::vector<std::string>& names) {
+    std::vector<std::pair<std::string, std::string>> values;
+    for (size_t i = 0; i < tokens_.size();) {
+        const std::string& t = tokens_[i];
+        bool taken = false;
+        for (const std::string& name : names) {
+            const std::string flag = "--" + name;
+            if (t == flag) {
+                values.emplace_back(name, value_after(tokens_, i, flag));
+                tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
+            } else if (t.rfind(flag + "=", 0) == 0) {
+                values.emplace_back(name, t.substr(flag.size() + 1));
+                tokens_.erase(tokens_.begin() + long(i));
+            } else {
+                continue;
+            }
+            taken = true;
+            break;
+        }
+        if (!taken) ++i;
+    }
+    return values;
+}
+
 std::vector<std::string> Args::take_all(const std::string& name) {
     std::vector<std::string> values;
     const std::string flag = "--" + name;

@@ -16,6 +16,7 @@
 #include "core/classic/grabcut_baseline.h"
 #include "core/engine/clicker.h"
 #include "core/engine/engine.h"
+#include "core/io/image.h"
 
 using namespace xs;
 
@@ -659,6 +660,50 @@ private Q_SLOTS:
         fails_with({"segment", "--image", image, "--task", "referring", "--text", "red"},
                    "does not support the task 'referring'");
         fails_with({"segment", "--image", image, "--engine", "nonesuch", "--point", "1,1"}, "unknown engine 'nonesuch'");
+    }
+
+    // `segment` keeps the clicks in their command-line order whatever their sign: the engine's answer
+    // depends on it (the newest click is the last one), so a correction replayed through the CLI must
+    // give the mask the same request gives in process. Clicks of stamps-bench 0002.jpg's first four
+    // (the standard clicker's on annotation 2): +, -, +, + with the third answer as the input mask.
+    void cliKeepsTheOrderOfClicksOfBothSigns() {
+        const QString cli = env("XS_CLI"), shared = env("XS_SHARED_DIR"), tmp = env("XS_TEST_TMP");
+        const std::string image = (shared + "/data/stamps-bench/images/0002.jpg").toStdString();
+        QVERIFY2(QFile::exists(QString::fromStdString(image)), image.c_str());
+        Fixture f;
+        auto p = f.engine->prepare(load_image(image), f.cancel);
+        const std::vector<PointPrompt> clicks = {
+            {50.5f, 60.5f, true}, {88.5f, 66.5f, false}, {13.5f, 43.5f, true}, {89.5f, 77.5f, true}};
+        SegmentRequest r;
+        for (size_t k = 0; k + 1 < clicks.size(); ++k) {
+            r.points.push_back(clicks[k]);
+            Mask m = segment(f, *p, r);
+            r.input_mask = m;
+        }
+        const Mask previous = *r.input_mask;
+        r.points.push_back(clicks.back());
+        const Mask expected = segment(f, *p, r);
+        // The same clicks with the positives first (what the CLI used to send) answer differently here.
+        SegmentRequest grouped = r;
+        grouped.points = {clicks[0], clicks[2], clicks[3], clicks[1]};
+        const Mask grouped_answer = segment(f, *p, grouped);
+        QVERIFY(clicker_iou(expected, grouped_answer) < 0.99);
+
+        const QString prev_png = tmp + "/order-prev.png", out = tmp + "/order-out.png";
+        cv::Mat pm(previous.height(), previous.width(), CV_8U, const_cast<uint8_t*>(previous.data()));
+        QVERIFY(cv::imwrite(prev_png.toStdString(), pm * 255));
+        QFile::remove(out);
+        QProcess proc;
+        proc.start(cli, {"segment", "--image", QString::fromStdString(image), "--engine", "classic", "--point",
+                         "50.5,60.5", "--neg-point", "88.5,66.5", "--point", "13.5,43.5", "--point=89.5,77.5",
+                         "--input-mask", prev_png, "--out-mask", out});
+        QVERIFY(proc.waitForFinished(60000));
+        QCOMPARE(proc.exitCode(), 0);
+        const cv::Mat written = cv::imread(out.toStdString(), cv::IMREAD_GRAYSCALE);
+        QCOMPARE(written.cols, expected.width());
+        const Mask got = from_mat(written > 127);
+        QCOMPARE(got.area(), expected.area());
+        QCOMPARE(clicker_iou(got, expected), 1.0);
     }
 
     void cliBenchInteractive() {
