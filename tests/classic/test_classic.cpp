@@ -663,14 +663,42 @@ private Q_SLOTS:
     }
 
     // `segment` keeps the clicks in their command-line order whatever their sign: the engine's answer
-    // depends on it (the newest click is the last one), so a correction replayed through the CLI must
-    // give the mask the same request gives in process. Clicks of stamps-bench 0002.jpg's first four
-    // (the standard clicker's on annotation 2): +, -, +, + with the third answer as the input mask.
+    // depends on it (a later click overrides an earlier one under it; the last one is the newest
+    // correction), so a request through the CLI must give the mask the same request gives in process.
     void cliKeepsTheOrderOfClicksOfBothSigns() {
         const QString cli = env("XS_CLI"), shared = env("XS_SHARED_DIR"), tmp = env("XS_TEST_TMP");
+        Fixture f;
+        QProcess proc;
+        auto run_cli = [&](const QString& image, const QStringList& prompts, const QString& out) -> Mask {
+            QFile::remove(out);
+            proc.start(cli, QStringList{"segment", "--image", image, "--engine", "classic", "--out-mask", out} + prompts);
+            if (!proc.waitForFinished(60000) || proc.exitCode() != 0) return Mask();
+            const cv::Mat written = cv::imread(out.toStdString(), cv::IMREAD_GRAYSCALE);
+            return written.empty() ? Mask() : from_mat(written > 127);
+        };
+        // By construction: a negative and then a positive click on the same pixel of the object leave
+        // it object; in the other order (what the CLI did, positives first) the pixel is background.
+        {
+            Scene s = ellipse_scene();
+            cv::Mat bgr;
+            cv::cvtColor(s.rgb, bgr, cv::COLOR_RGB2BGR);
+            const QString image = tmp + "/order-ellipse.png";
+            QVERIFY(cv::imwrite(image.toStdString(), bgr));
+            auto p = f.engine->prepare(load_image(image.toStdString()), f.cancel);
+            const Mask ordered = segment(f, *p, points({{150.5f, 120.5f, true}, {170.5f, 120.5f, false}, {170.5f, 120.5f, true}}));
+            const Mask grouped = segment(f, *p, points({{150.5f, 120.5f, true}, {170.5f, 120.5f, true}, {170.5f, 120.5f, false}}));
+            QVERIFY(ordered.at(170, 120));
+            QVERIFY(!grouped.at(170, 120));
+            const Mask got = run_cli(image, {"--point", "150.5,120.5", "--neg-point", "170.5,120.5", "--point=170.5,120.5"},
+                                     tmp + "/order-ellipse-out.png");
+            QCOMPARE(got.width(), ordered.width());
+            QVERIFY(got.at(170, 120));
+            QCOMPARE(clicker_iou(got, ordered), 1.0);
+        }
+        // A real correction: stamps-bench 0002.jpg, the standard clicker's first four clicks on
+        // annotation 2 (+, -, +, +), the third answer as the input mask, as bench-interactive sends it.
         const std::string image = (shared + "/data/stamps-bench/images/0002.jpg").toStdString();
         QVERIFY2(QFile::exists(QString::fromStdString(image)), image.c_str());
-        Fixture f;
         auto p = f.engine->prepare(load_image(image), f.cancel);
         const std::vector<PointPrompt> clicks = {
             {50.5f, 60.5f, true}, {88.5f, 66.5f, false}, {13.5f, 43.5f, true}, {89.5f, 77.5f, true}};
@@ -683,25 +711,14 @@ private Q_SLOTS:
         const Mask previous = *r.input_mask;
         r.points.push_back(clicks.back());
         const Mask expected = segment(f, *p, r);
-        // The same clicks with the positives first (what the CLI used to send) answer differently here.
-        SegmentRequest grouped = r;
-        grouped.points = {clicks[0], clicks[2], clicks[3], clicks[1]};
-        const Mask grouped_answer = segment(f, *p, grouped);
-        QVERIFY(clicker_iou(expected, grouped_answer) < 0.99);
-
-        const QString prev_png = tmp + "/order-prev.png", out = tmp + "/order-out.png";
+        const QString prev_png = tmp + "/order-prev.png";
         cv::Mat pm(previous.height(), previous.width(), CV_8U, const_cast<uint8_t*>(previous.data()));
         QVERIFY(cv::imwrite(prev_png.toStdString(), pm * 255));
-        QFile::remove(out);
-        QProcess proc;
-        proc.start(cli, {"segment", "--image", QString::fromStdString(image), "--engine", "classic", "--point",
-                         "50.5,60.5", "--neg-point", "88.5,66.5", "--point", "13.5,43.5", "--point=89.5,77.5",
-                         "--input-mask", prev_png, "--out-mask", out});
-        QVERIFY(proc.waitForFinished(60000));
-        QCOMPARE(proc.exitCode(), 0);
-        const cv::Mat written = cv::imread(out.toStdString(), cv::IMREAD_GRAYSCALE);
-        QCOMPARE(written.cols, expected.width());
-        const Mask got = from_mat(written > 127);
+        const Mask got = run_cli(QString::fromStdString(image),
+                                 {"--point", "50.5,60.5", "--neg-point", "88.5,66.5", "--point", "13.5,43.5", "--point",
+                                  "89.5,77.5", "--input-mask", prev_png},
+                                 tmp + "/order-out.png");
+        QCOMPARE(got.width(), expected.width());
         QCOMPARE(got.area(), expected.area());
         QCOMPARE(clicker_iou(got, expected), 1.0);
     }
