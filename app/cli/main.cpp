@@ -74,19 +74,7 @@ std::vector<std::pair<std::string, std::string>> Args::take_all_of(const std::ve
 
 std::vector<std::string> Args::take_all(const std::string& name) {
     std::vector<std::string> values;
-    const std::string flag = "--" + name;
-    for (size_t i = 0; i < tokens_.size();) {
-        const std::string& t = tokens_[i];
-        if (t == flag) {
-            values.push_back(value_after(tokens_, i, flag));
-            tokens_.erase(tokens_.begin() + long(i), tokens_.begin() + long(i) + 2);
-        } else if (t.rfind(flag + "=", 0) == 0) {
-            values.push_back(t.substr(flag.size() + 1));
-            tokens_.erase(tokens_.begin() + long(i));
-        } else {
-            ++i;
-        }
-    }
+    for (auto& [flag_name, value] : take_all_of({name})) values.push_back(std::move(value));
     return values;
 }
 

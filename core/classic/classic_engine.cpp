@@ -39,8 +39,10 @@ const int kBinsL = 32;
 const int kBinsAB = 80;
 const int kHistogramBlurPasses = 2;
 const int kHistSize = kBinsL * kBinsAB * kBinsAB;
-// The outline score's coarse colour histograms: 8 levels per Lab channel.
+// The outline score's coarse colour histograms: 8 levels per Lab channel, each a whole number of the
+// fine bins (coarse_bin()).
 const int kOutlineBins = 8;
+static_assert(kBinsL % kOutlineBins == 0 && kBinsAB % kOutlineBins == 0, "coarse bins must group fine bins");
 // Radius (working pixels) of the hard-seed disc at a click, and the default scribble radius.
 const int kClickRadius = 2;
 const float kScribbleRadius = 2.f;
@@ -95,7 +97,6 @@ struct Level {
     double scale = 1.0;  // level pixels per original pixel
     cv::Mat lab;         // CV_32FC3
     cv::Mat bin;         // CV_32S colour-histogram bin of each pixel
-    cv::Mat coarse_bin;  // CV_16U bin of the outline score's coarse histograms
     cv::Mat cdist[4];    // CV_32F Lab distance to the neighbour: right, down, down-right, down-left
     cv::Mat wt[4];       // CV_32F graph-cut edge weight exp(-beta d^2) for the same neighbours
     float mean_gradient = 0;  // mean over pixels of max(cdist right, cdist down)
@@ -111,8 +112,7 @@ public:
     size_t memory_bytes() const override {
         size_t n = 0;
         for (const Level& l : levels) {
-            n += l.lab.total() * l.lab.elemSize() + l.bin.total() * l.bin.elemSize() +
-                 l.coarse_bin.total() * l.coarse_bin.elemSize();
+            n += l.lab.total() * l.lab.elemSize() + l.bin.total() * l.bin.elemSize();
             for (int k = 0; k < 4; ++k) n += l.cdist[k].total() * 4 + l.wt[k].total() * 4;
         }
         return n;
@@ -130,19 +130,13 @@ Level make_level(const cv::Mat& rgb8, double scale, const CancelToken& cancel) {
     const int w = L.lab.cols, h = L.lab.rows;
 
     L.bin.create(h, w, CV_32S);
-    L.coarse_bin.create(h, w, CV_16U);
     auto level = [](float v, float lo, float range, int n) { return std::clamp(int((v - lo) / range * float(n)), 0, n - 1); };
     for (int y = 0; y < h; ++y) {
         const cv::Vec3f* p = L.lab.ptr<cv::Vec3f>(y);
         int32_t* b = L.bin.ptr<int32_t>(y);
-        uint16_t* cb = L.coarse_bin.ptr<uint16_t>(y);
-        for (int x = 0; x < w; ++x) {
+        for (int x = 0; x < w; ++x)
             b[x] = (level(p[x][0], 0.f, 100.f, kBinsL) * kBinsAB + level(p[x][1], -110.f, 220.f, kBinsAB)) * kBinsAB +
                    level(p[x][2], -110.f, 220.f, kBinsAB);
-            cb[x] = uint16_t((level(p[x][0], 0.f, 100.f, kOutlineBins) * kOutlineBins +
-                              level(p[x][1], -110.f, 220.f, kOutlineBins)) * kOutlineBins +
-                             level(p[x][2], -110.f, 220.f, kOutlineBins));
-        }
     }
 
     double sum_sq = 0;
@@ -325,10 +319,9 @@ void seed_distances(const Level& L, const cv::Mat& hard, const cv::Rect& roi, bo
     }
 }
 
-// Colour histogram (smoothed, normalised to log-probabilities) of the pixels where `sel` is set.
-// Smooths a colour histogram over neighbouring bins ([1 2 1] along each axis, the ends renormalised)
-// so unseen but close colours count.
-void blur_histogram(std::vector<float>& h) {
+// Smooths a colour histogram `passes` times over neighbouring bins ([1 2 1] along each axis, the ends
+// renormalised) so unseen but close colours count.
+void blur_histogram(std::vector<float>& h, int passes) {
     std::vector<float> o(h.size());
     auto blur_axis = [&](int stride, int axis) {
         const size_t outer = h.size() / (size_t(axis) * size_t(stride));
@@ -349,11 +342,22 @@ void blur_histogram(std::vector<float>& h) {
             }
         h.swap(o);
     };
-    blur_axis(1, kBinsAB);
-    blur_axis(kBinsAB, kBinsAB);
-    blur_axis(kBinsAB * kBinsAB, kBinsL);
+    for (int k = 0; k < passes; ++k) {
+        blur_axis(1, kBinsAB);
+        blur_axis(kBinsAB, kBinsAB);
+        blur_axis(kBinsAB * kBinsAB, kBinsL);
+    }
 }
 
+// The coarse (outline score) bin of a colour-histogram bin.
+int coarse_bin(int bin) {
+    const int l = bin / (kBinsAB * kBinsAB), a = bin / kBinsAB % kBinsAB, b = bin % kBinsAB;
+    const int fl = kBinsL / kOutlineBins, fab = kBinsAB / kOutlineBins;
+    return ((l / fl) * kOutlineBins + a / fab) * kOutlineBins + b / fab;
+}
+
+// Colour histogram (smoothed, normalised to log-probabilities) of the pixels where `weight` > 0,
+// each counting its weight.
 std::vector<float> colour_log_model(const cv::Mat& bin, const cv::Mat& weight) {
     std::vector<float> h(kHistSize, 0.f);
     for (int y = 0; y < bin.rows; ++y) {
@@ -362,7 +366,7 @@ std::vector<float> colour_log_model(const cv::Mat& bin, const cv::Mat& weight) {
         for (int x = 0; x < bin.cols; ++x)
             if (wr[x] > 0) h[b[x]] += wr[x];
     }
-    for (int k = 0; k < kHistogramBlurPasses; ++k) blur_histogram(h);
+    blur_histogram(h, kHistogramBlurPasses);
     double total = 0;
     for (float v : h) total += v;
     const double floor_mass = 1e-3;  // Dirichlet-like floor: every colour has some probability
@@ -632,7 +636,7 @@ double outline_score(const Level& L, const Mask& mask) {
                 edge += std::max(L.cdist[0].at<float>(Y, X), L.cdist[1].at<float>(Y, X));
                 ++edge_n;
             }
-            const int b8 = L.coarse_bin.at<uint16_t>(Y, X);
+            const int b8 = coarse_bin(L.bin.at<int32_t>(Y, X));
             if (inside.at<uchar>(y, x)) hin[size_t(b8)] += 1, nin += 1;
             if (outside.at<uchar>(y, x)) hout[size_t(b8)] += 1, nout += 1;
         }
